@@ -1,0 +1,339 @@
+//! Running scenarios: exploration under loom or shuttle, the verdict and its judgement
+//! against the scenario's expected result, and replay of a trace.
+//!
+//! A `--cfg loom` build of this crate explores with loom only; a normal build explores with
+//! shuttle only (the facade picks one backend per build). [`Explorer::available`] says which.
+
+use std::time::Instant;
+
+use crate::rt;
+use crate::scenario::{Expected, Scenario};
+use crate::trace::{Event, ReplayMode, Trace, Violation};
+
+/// An exploration strategy and its settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Explorer {
+    /// loom: exhaustive DPOR over the C11 memory model, optionally preemption-bounded.
+    Loom { preemption_bound: Option<usize> },
+    /// shuttle's random scheduler.
+    Random { iterations: usize, seed: u64 },
+    /// shuttle's PCT scheduler (probabilistic guarantee for bugs of depth `depth`).
+    Pct { iterations: usize, depth: usize, seed: u64 },
+    /// shuttle's DFS: exhaustive under sequential consistency, without partial-order
+    /// reduction, stopping after `max_iterations` if given.
+    Dfs { max_iterations: Option<usize> },
+}
+
+/// Names of the explorers, as the CLI takes them.
+pub const EXPLORERS: &[&str] = &["loom", "random", "pct", "dfs"];
+
+impl Explorer {
+    /// The explorer `kind` with the scenario's default bounds; `iterations` overrides the
+    /// shuttle iteration count, `seed` the shuttle seed.
+    pub fn for_scenario(kind: &str, s: &Scenario, iterations: Option<usize>, seed: u64) -> Option<Explorer> {
+        let iterations_or = iterations.unwrap_or(s.bounds.shuttle_iterations);
+        Some(match kind {
+            "loom" => Explorer::Loom { preemption_bound: s.bounds.loom_preemption_bound },
+            "random" => Explorer::Random { iterations: iterations_or, seed },
+            "pct" => Explorer::Pct { iterations: iterations_or, depth: s.bounds.pct_depth, seed },
+            "dfs" => Explorer::Dfs { max_iterations: iterations },
+            _ => return None,
+        })
+    }
+
+    /// `loom`, `random`, `pct` or `dfs`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Explorer::Loom { .. } => "loom",
+            Explorer::Random { .. } => "random",
+            Explorer::Pct { .. } => "pct",
+            Explorer::Dfs { .. } => "dfs",
+        }
+    }
+
+    /// The explorer with its settings, as traces and reports show it.
+    pub fn describe(&self) -> String {
+        match self {
+            Explorer::Loom { preemption_bound: None } => "loom preemption_bound=none".into(),
+            Explorer::Loom { preemption_bound: Some(b) } => format!("loom preemption_bound={b}"),
+            Explorer::Random { iterations, seed } => format!("random iterations={iterations} seed={seed}"),
+            Explorer::Pct { iterations, depth, seed } => format!("pct iterations={iterations} depth={depth} seed={seed}"),
+            Explorer::Dfs { max_iterations: None } => "dfs max_iterations=none".into(),
+            Explorer::Dfs { max_iterations: Some(m) } => format!("dfs max_iterations={m}"),
+        }
+    }
+
+    /// Whether this build can run the explorer (loom needs a `--cfg loom` build).
+    pub fn available(kind: &str) -> bool {
+        (kind == "loom") == cfg!(loom)
+    }
+}
+
+/// A counterexample found by an exploration.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub violation: Violation,
+    pub events: Vec<Event>,
+    /// loom's checkpoint of the failing execution (loom explorations only).
+    pub loom_checkpoint: Option<String>,
+}
+
+/// What an exploration did and found.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub scenario: &'static Scenario,
+    pub explorer: Explorer,
+    pub executions: u64,
+    pub seconds: f64,
+    /// The exploration covered its whole space (loom to the end, or DFS exhausted).
+    pub complete: bool,
+    pub found: Option<Found>,
+    /// Non-fatal violations of other invariants that did not stop the exploration, with the
+    /// number of executions that reached each.
+    pub also_reached: Vec<(String, u64)>,
+}
+
+impl Outcome {
+    /// The honest verdict: *verified* only for a completed exhaustive exploration.
+    pub fn verdict(&self) -> String {
+        if let Some(f) = &self.found {
+            return format!("counterexample: {}", f.violation.invariant);
+        }
+        match self.explorer {
+            Explorer::Loom { preemption_bound: None } if self.complete => "verified".into(),
+            Explorer::Loom { preemption_bound: Some(b) } if self.complete => {
+                format!("verified up to {b} preemptions")
+            }
+            Explorer::Dfs { .. } if self.complete => "verified under SC (no weak memory)".into(),
+            _ => format!("no counterexample in {} runs", self.executions),
+        }
+    }
+
+    /// Whether the verdict is what the scenario expects: no counterexample for an unreachable
+    /// bad state; a counterexample of the named invariant for a reachable one.
+    pub fn as_expected(&self) -> bool {
+        match (&self.scenario.expected, &self.found) {
+            (Expected::Unreachable, None) => true,
+            (Expected::Reachable(inv), Some(f)) => f.violation.invariant == inv.name,
+            _ => false,
+        }
+    }
+
+    /// One line saying why the verdict is not as expected (None if it is).
+    pub fn mismatch(&self) -> Option<String> {
+        if self.as_expected() {
+            return None;
+        }
+        Some(match (&self.scenario.expected, &self.found) {
+            (Expected::Unreachable, Some(f)) => format!("expected no violation, found {}", f.violation),
+            (Expected::Reachable(inv), Some(f)) => {
+                format!("expected a counterexample for {}, but the first one found is {}", inv.name, f.violation)
+            }
+            (Expected::Reachable(inv), None) => format!(
+                "expected a counterexample for {}, none found ({}): the bug is not shown",
+                inv.name,
+                self.verdict()
+            ),
+            (Expected::Unreachable, None) => unreachable!(),
+        })
+    }
+
+    /// The counterexample as a trace, replayed by shuttle unless loom's weak memory is needed
+    /// (the caller decides; see [`Trace::replay`]).
+    pub fn trace(&self) -> Option<Trace> {
+        let f = self.found.as_ref()?;
+        let s = self.scenario;
+        Some(Trace {
+            model: s.model.into(),
+            scenario: s.name.into(),
+            summary: s.summary.into(),
+            expected: s.expected.describe(),
+            explorer: self.explorer.describe(),
+            loom_version: crate::LOOM_VERSION.into(),
+            shuttle_version: crate::SHUTTLE_VERSION.into(),
+            fingerprint: s.fingerprint(),
+            cpus: s.cpus.iter().map(|c| c.to_string()).collect(),
+            violation: f.violation.clone(),
+            replay: ReplayMode::Shuttle,
+            loom_checkpoint: f.loom_checkpoint.clone(),
+            events: f.events.clone(),
+        })
+    }
+}
+
+/// Explore `s` with `explorer`. Panics if this build cannot run it ([`Explorer::available`]).
+pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
+    assert!(Explorer::available(explorer.kind()), "explorer {} is not available in this build", explorer.kind());
+    let start = Instant::now();
+    let (stats, failed, checkpoint, complete) = backend_run(s, explorer);
+    let seconds = start.elapsed().as_secs_f64();
+    let target = failed.as_ref().map(|f| f.violation.invariant.clone());
+    let also_reached = stats.also.into_iter().filter(|(k, _)| Some(k) != target.as_ref()).collect();
+    Outcome {
+        scenario: s,
+        explorer,
+        executions: stats.executions,
+        seconds,
+        complete: complete && failed.is_none(),
+        found: failed.map(|f| Found { violation: f.violation, events: f.events, loom_checkpoint: checkpoint }),
+        also_reached,
+    }
+}
+
+type BackendResult = (rt::explore::Stats, Option<rt::explore::Failed>, Option<String>, bool);
+
+#[cfg(loom)]
+fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
+    match explorer {
+        Explorer::Loom { preemption_bound } => {
+            let (stats, failed, cp) = rt::loom::explore(s, preemption_bound);
+            (stats, failed, cp, true)
+        }
+        _ => unreachable!("checked by run()"),
+    }
+}
+
+#[cfg(not(loom))]
+fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
+    match explorer {
+        Explorer::Random { iterations, seed } => {
+            let (st, f) = rt::shuttle::random(s, iterations, seed);
+            (st, f, None, false)
+        }
+        Explorer::Pct { iterations, depth, seed } => {
+            let (st, f) = rt::shuttle::pct(s, iterations, depth, seed);
+            (st, f, None, false)
+        }
+        Explorer::Dfs { max_iterations } => {
+            let (st, f) = rt::shuttle::dfs(s, max_iterations);
+            let complete = max_iterations.is_none_or(|m| (st.executions as usize) < m);
+            (st, f, None, complete)
+        }
+        Explorer::Loom { .. } => unreachable!("checked by run()"),
+    }
+}
+
+/// What a replay of a trace showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayVerdict {
+    /// The recorded interleaving ran step for step and broke the same invariant.
+    Reproduced(Violation),
+    /// The replay departed from the trace at `step` (1-based): what the trace recorded there
+    /// and what the model did instead.
+    Diverged { step: usize, recorded: Option<Event>, replayed: Option<Event> },
+    /// The replay ran without violating anything; `diverged_at` is the first step where it
+    /// departed from the trace, if it did.
+    Passes { diverged_at: Option<usize> },
+}
+
+/// A replay and the events it produced.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    pub verdict: ReplayVerdict,
+    pub events: Vec<Event>,
+    /// The scenario's current fingerprint equals the trace's.
+    pub same_model: bool,
+}
+
+/// Why a replay could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("this trace needs loom's weak memory to replay, and this is not a `--cfg loom` build (hint: run `kmodel replay` from the CLI, which delegates to its loom build)")]
+    NeedsLoom,
+    #[error("this trace has no loom checkpoint to replay (hint: re-run `kmodel check --explorer loom` to regenerate it)")]
+    NoCheckpoint,
+    #[error("the trace's loom checkpoint is not valid JSON (hint: the file is damaged; re-run `kmodel check --explorer loom`)")]
+    BadCheckpoint,
+    #[error("replay of the loom checkpoint failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("a `--cfg loom` build replays only traces that need loom (hint: use the normal build)")]
+    NeedsShuttle,
+}
+
+/// Re-execute exactly the trace's interleaving of `s` and compare every step.
+pub fn replay(s: &'static Scenario, trace: &Trace) -> Result<Replay, ReplayError> {
+    let (stats, failed) = replay_backend(s, trace)?;
+    let events = match &failed {
+        Some(f) => f.events.clone(),
+        None => stats.last_events.clone(),
+    };
+    let first_diff = (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i));
+    let verdict = match (failed, first_diff) {
+        (Some(f), None) if f.violation.invariant == trace.violation.invariant => ReplayVerdict::Reproduced(f.violation),
+        (Some(_), diff) => {
+            let i = diff.unwrap_or(trace.events.len());
+            ReplayVerdict::Diverged { step: i + 1, recorded: trace.events.get(i).cloned(), replayed: events.get(i).cloned() }
+        }
+        (None, diff) => ReplayVerdict::Passes { diverged_at: diff.map(|i| i + 1) },
+    };
+    Ok(Replay { verdict, events, same_model: s.fingerprint() == trace.fingerprint })
+}
+
+/// Replay the recorded per-CPU order with shuttle, in this build; for traces that need loom,
+/// see [`ReplayError::NeedsLoom`].
+#[cfg(not(loom))]
+fn replay_backend(s: &'static Scenario, trace: &Trace) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
+    match trace.replay {
+        ReplayMode::Shuttle => Ok(rt::shuttle::replay(s, &trace.events)),
+        ReplayMode::Loom => Err(ReplayError::NeedsLoom),
+    }
+}
+
+#[cfg(loom)]
+fn replay_backend(s: &'static Scenario, trace: &Trace) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
+    let cp = trace.loom_checkpoint.as_deref().ok_or(ReplayError::NoCheckpoint)?;
+    serde_json::from_str::<serde_json::Value>(cp).map_err(|_| ReplayError::BadCheckpoint)?;
+    Ok(rt::loom::replay(s, cp)?)
+}
+
+/// Decide how a trace found by loom replays: by shuttle if shuttle's sequentially consistent
+/// replay reproduces it step for step, else by loom from its checkpoint (the interleaving
+/// needs a weak-memory read). Traces found by shuttle always replay by shuttle.
+#[cfg(not(loom))]
+pub fn settle_replay_mode(s: &'static Scenario, trace: &mut Trace) {
+    if !trace.explorer.starts_with("loom") {
+        trace.replay = ReplayMode::Shuttle;
+        return;
+    }
+    trace.replay = ReplayMode::Shuttle;
+    let reproduced = matches!(replay(s, trace).map(|r| r.verdict), Ok(ReplayVerdict::Reproduced(_)));
+    if !reproduced && trace.loom_checkpoint.is_some() {
+        trace.replay = ReplayMode::Loom;
+    }
+}
+
+/// For test suites: run `s` with `explorer`, print the verdict, save a found trace under
+/// `trace_dir`, and panic with the mismatch if the verdict is not the expected one.
+pub fn assert_as_expected(s: &'static Scenario, explorer: Explorer, trace_dir: &std::path::Path) -> Outcome {
+    let o = run(s, explorer);
+    println!(
+        "{}: {} [{}] {} executions, {:.2}s; expected {}{}",
+        s.id(),
+        o.verdict(),
+        explorer.describe(),
+        o.executions,
+        o.seconds,
+        s.expected.describe(),
+        if o.also_reached.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; also reached: {}",
+                o.also_reached.iter().map(|(k, n)| format!("{k} in {n}")).collect::<Vec<_>>().join(", ")
+            )
+        }
+    );
+    if let Some(t) = o.trace() {
+        match t.save_in(&trace_dir.join(s.model)) {
+            Ok(p) => println!("  trace: {}", p.display()),
+            Err(e) => println!("  trace not saved: {e}"),
+        }
+    }
+    if let Some(m) = o.mismatch() {
+        if let Some(t) = o.trace() {
+            println!("{}", crate::trace::render_columns(&t));
+        }
+        panic!("{}: {m}", s.id());
+    }
+    o
+}

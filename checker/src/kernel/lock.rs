@@ -1,0 +1,209 @@
+//! Model of `spinlock_t` (include/linux/spinlock.h) and `struct mutex`
+//! (include/linux/mutex.h), with `lockdep_assert_held()` (include/linux/lockdep.h).
+//!
+//! Both are the backend's mutex: taking one is a scheduling point, and a CPU that would block
+//! is not runnable, so a deadlock is a deadlock of the explorer. Unlocking is an explicit
+//! call that consumes the guard, as in the kernel. Each lock knows the object it lives in, so
+//! locking or unlocking it after that object was freed is a use-after-free.
+//!
+//! `MODEL:` a spinlock and a mutex differ only in name here: spinning, sleeping and
+//! preemption are not modelled (a spinlock holder is never preempted in the kernel, but the
+//! explorer may switch CPUs inside a spinlock section; that only adds interleavings that are
+//! equivalent to the ones real CPUs running in parallel produce).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::invariant::{DEADLOCK, LOCK_MISUSE, LOCK_NOT_HELD, USE_AFTER_FREE};
+use crate::rt::{self, ObjId};
+use crate::sync::{Mutex, MutexGuard};
+use crate::trace::thread_name;
+
+/// Ghost state of a lock: its name, its container, and which CPU holds it.
+pub struct LockGhost {
+    pub(crate) name: String,
+    owner: Option<ObjId>,
+    /// tid + 1 of the holder, 0 when free.
+    holder: AtomicUsize,
+}
+
+impl LockGhost {
+    /// Whether the running CPU holds this lock.
+    pub(crate) fn held_by_current(&self) -> bool {
+        self.holder.load(Ordering::Relaxed) == rt::current_tid() + 1
+    }
+
+    fn check_owner_live(&self, op: &str) {
+        let Some(id) = self.owner else { return };
+        if !rt::active() {
+            return;
+        }
+        let freed = rt::with(|w| w.objects.get(id).and_then(|o| o.freed).map(|f| (f, w.objects[id].name.clone())));
+        if let Some(((tid, step), obj)) = freed {
+            rt::report(
+                &USE_AFTER_FREE,
+                format!(
+                    "{op}({}) after {obj} was freed by {} at step {step}: the lock lived inside it",
+                    self.name,
+                    thread_name(tid)
+                ),
+            );
+        }
+    }
+}
+
+struct RawLock {
+    mutex: Arc<Mutex<()>>,
+    ghost: Arc<LockGhost>,
+}
+
+impl RawLock {
+    fn new(owner: Option<ObjId>, name: String) -> RawLock {
+        RawLock {
+            mutex: Arc::new(Mutex::new(())),
+            ghost: Arc::new(LockGhost { name, owner, holder: AtomicUsize::new(0) }),
+        }
+    }
+
+    fn lock(&self, op: &'static str) -> LockGuard {
+        self.ghost.check_owner_live(op);
+        if self.ghost.held_by_current() {
+            rt::report(
+                &DEADLOCK,
+                format!("{op}({}): {} already holds it (AA deadlock)", self.ghost.name, thread_name(rt::current_tid())),
+            );
+        }
+        let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner()); // the acquisition: a scheduling point
+        self.acquired(op, guard)
+    }
+
+    fn acquired(&self, op: &'static str, guard: MutexGuard<'_, ()>) -> LockGuard {
+        self.ghost.holder.store(rt::current_tid() + 1, Ordering::Relaxed);
+        rt::record(op, &self.ghost.name, "");
+        // SAFETY: the guard borrows `*self.mutex`, which the `Arc` stored next to it in the
+        // `LockGuard` keeps alive; the guard is dropped first (see `LockGuard::drop`).
+        let guard: MutexGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
+        LockGuard { guard: Some(guard), _mutex: self.mutex.clone(), ghost: self.ghost.clone() }
+    }
+
+    fn trylock(&self, op: &'static str) -> Option<LockGuard> {
+        self.ghost.check_owner_live(op);
+        match self.mutex.try_lock() {
+            Ok(guard) => Some(self.acquired(op, guard)),
+            Err(_) => {
+                rt::record(op, &self.ghost.name, "contended");
+                None
+            }
+        }
+    }
+}
+
+/// A held lock. Release it with [`spin_unlock`] or [`mutex_unlock`].
+#[must_use = "a lock is released with spin_unlock() or mutex_unlock()"]
+pub struct LockGuard {
+    guard: Option<MutexGuard<'static, ()>>,
+    _mutex: Arc<Mutex<()>>,
+    ghost: Arc<LockGhost>,
+}
+
+impl LockGuard {
+    fn unlock(mut self, op: &'static str) {
+        self.ghost.check_owner_live(op);
+        if !self.ghost.held_by_current() {
+            rt::report(
+                &LOCK_MISUSE,
+                format!("{op}({}) by {}, which does not hold it", self.ghost.name, thread_name(rt::current_tid())),
+            );
+        }
+        self.ghost.holder.store(0, Ordering::Relaxed);
+        rt::record(op, &self.ghost.name, "");
+        self.guard.take(); // the release
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if self.guard.is_some() {
+            self.ghost.holder.store(0, Ordering::Relaxed);
+            if rt::active() && !std::thread::panicking() {
+                rt::report(&LOCK_MISUSE, format!("{} still held when its holder returned", self.ghost.name));
+            }
+            self.guard.take();
+        }
+    }
+}
+
+/// Anything lockdep can assert on.
+pub trait Lockable {
+    #[doc(hidden)]
+    fn ghost(&self) -> &Arc<LockGhost>;
+}
+
+/// Model of `spinlock_t`.
+pub struct SpinLock(RawLock);
+
+impl SpinLock {
+    /// `spin_lock_init()` of the lock `field` inside the object `owner` (id and name).
+    pub fn new(owner: ObjId, owner_name: &str, field: &str) -> SpinLock {
+        SpinLock(RawLock::new(Some(owner), format!("{owner_name}.{field}")))
+    }
+}
+
+impl Lockable for SpinLock {
+    fn ghost(&self) -> &Arc<LockGhost> {
+        &self.0.ghost
+    }
+}
+
+/// Model of `struct mutex` (also used for `dma_resv`'s ww_mutex where the scenario does not
+/// need wound/wait; the model that does so says so with a `MODEL:` line).
+pub struct KMutex(RawLock);
+
+impl KMutex {
+    /// `mutex_init()` of the lock `field` inside the object `owner` (id and name).
+    pub fn new(owner: ObjId, owner_name: &str, field: &str) -> KMutex {
+        KMutex(RawLock::new(Some(owner), format!("{owner_name}.{field}")))
+    }
+}
+
+impl Lockable for KMutex {
+    fn ghost(&self) -> &Arc<LockGhost> {
+        &self.0.ghost
+    }
+}
+
+/// `spin_lock(lock)`.
+pub fn spin_lock(lock: &SpinLock) -> LockGuard {
+    lock.0.lock("spin_lock")
+}
+
+/// `spin_unlock(lock)`.
+pub fn spin_unlock(guard: LockGuard) {
+    guard.unlock("spin_unlock")
+}
+
+/// `mutex_lock(lock)`.
+pub fn mutex_lock(lock: &KMutex) -> LockGuard {
+    lock.0.lock("mutex_lock")
+}
+
+/// `mutex_trylock(lock)`: `Some` if it was taken.
+pub fn mutex_trylock(lock: &KMutex) -> Option<LockGuard> {
+    lock.0.trylock("mutex_trylock")
+}
+
+/// `mutex_unlock(lock)`.
+pub fn mutex_unlock(guard: LockGuard) {
+    guard.unlock("mutex_unlock")
+}
+
+/// `lockdep_assert_held(lock)`: a violation if the running CPU does not hold `lock`.
+pub fn lockdep_assert_held(lock: &impl Lockable) {
+    let g = lock.ghost();
+    if !g.held_by_current() {
+        rt::report(
+            &LOCK_NOT_HELD,
+            format!("lockdep_assert_held({}) fails on {}", g.name, thread_name(rt::current_tid())),
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! Kernel primitives with kernel names and kernel semantics, recorded and checked.
+//!
+//! Models use only this module (and [`crate::scenario`]): never loom or shuttle. Each
+//! primitive that the kernel implements with an atomic or a lock is a scheduling point of the
+//! explorer; bookkeeping of lock-protected state (list links, guarded fields) is ghost state
+//! and costs no scheduling point, because it is only ever touched under its lock, and the
+//! lock checks say so when it is not.
+
+pub mod bug;
+pub mod guarded;
+pub mod kref;
+pub mod list;
+pub mod lock;
+pub mod slab;
+
+pub use bug::{BUG_ON, WARN_ON};
+pub use guarded::Guarded;
+pub use kref::{kref_get, kref_get_unless_zero, kref_init, kref_put, kref_read, Kref};
+pub use list::{
+    list_add, list_add_tail, list_del, list_del_init, list_empty, list_first_entry, list_for_each_entry,
+    list_move_tail, list_splice, ListHead, StackListHead, INIT_LIST_HEAD,
+};
+pub use lock::{
+    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex, LockGuard,
+    SpinLock,
+};
+pub use slab::{kfree, kzalloc, Obj, ObjId};
+
+use crate::rt;
+
+/// Marks a model function's body in the trace: an event on entry, and deeper indentation for
+/// the primitives it calls until the guard drops. Not a scheduling point.
+#[must_use = "the call ends when this guard drops"]
+pub struct Call(usize);
+
+/// Enter the model function `name` (its kernel name) on `args` (how the trace should show
+/// them, e.g. the object name).
+pub fn trace_call(name: &'static str, args: &str) -> Call {
+    let tid = rt::current_tid();
+    if rt::active() {
+        rt::with(|w| {
+            w.push_event(tid, format!("{name}()"), args, "");
+            if let Some(d) = w.depth.get_mut(tid) {
+                *d = d.saturating_add(1);
+            }
+        });
+    }
+    Call(tid)
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if rt::active() {
+            let tid = self.0;
+            rt::with(|w| {
+                if let Some(d) = w.depth.get_mut(tid) {
+                    *d = d.saturating_sub(1);
+                }
+            });
+        }
+    }
+}
+
+/// Record a model-level step that has no primitive of its own (a driver callback, a ghost
+/// observation the trace should show). Not a scheduling point.
+pub fn trace_note(op: &str, obj: &str, result: &str) {
+    rt::record(op, obj, result);
+}

@@ -1,0 +1,141 @@
+//! Model of object lifetime: `kzalloc()` / `kfree()` (include/linux/slab.h), with
+//! use-after-free, double-free and leak detection in the manner of KASAN and kmemleak.
+//!
+//! An [`Obj`] is a pointer to a model object. Dereferencing it after its `kfree` is reported
+//! as [`USE_AFTER_FREE`](crate::invariant::USE_AFTER_FREE); the memory itself stays readable
+//! (it is kept by the execution's world), so the execution can go on after the report, as the
+//! kernel does after a KASAN splat.
+
+use std::sync::Arc;
+
+use crate::invariant::{DOUBLE_FREE, USE_AFTER_FREE};
+use crate::rt;
+use crate::trace::thread_name;
+
+/// Identity of an allocated object within its execution.
+pub type ObjId = usize;
+
+struct Inner<T> {
+    id: ObjId,
+    name: String,
+    data: T,
+}
+
+/// A pointer to a `kzalloc`ed model object. Copying the pointer takes no reference: counted
+/// references are the model's business (a [`Kref`](super::Kref) inside the object).
+pub struct Obj<T: 'static>(Arc<Inner<T>>);
+
+impl<T> Clone for Obj<T> {
+    fn clone(&self) -> Self {
+        Obj(self.0.clone())
+    }
+}
+
+impl<T> Obj<T> {
+    /// The object's name in traces (`vm_bo#1`).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The object's identity.
+    pub fn id(&self) -> ObjId {
+        self.0.id
+    }
+
+    /// Whether two pointers point to the same object (C pointer equality).
+    pub fn ptr_eq(&self, other: &Obj<T>) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Access without the use-after-free check: for ghost checks of the harness only, never
+    /// for what the kernel code does.
+    pub fn ghost(&self) -> &T {
+        &self.0.data
+    }
+
+    /// Whether the object has been freed (ghost).
+    pub fn is_freed(&self) -> bool {
+        rt::with(|w| w.objects[self.0.id].freed.is_some())
+    }
+}
+
+impl<T> std::ops::Deref for Obj<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        check_live(self.0.id, &self.0.name);
+        &self.0.data
+    }
+}
+
+impl<T> std::fmt::Debug for Obj<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.name)
+    }
+}
+
+pub(crate) fn check_live(id: ObjId, name: &str) {
+    if !rt::active() {
+        return;
+    }
+    let freed = rt::with(|w| w.objects.get(id).and_then(|o| o.freed));
+    if let Some((tid, step)) = freed {
+        rt::report(
+            &USE_AFTER_FREE,
+            format!("{name} accessed after kfree({name}) by {} at step {step}", thread_name(tid)),
+        );
+    }
+}
+
+/// `kzalloc(sizeof(T))`: allocate a model object of `kind`, named `kind#n`. `init` gets the
+/// object's id and name, so embedded primitives (krefs, locks, list heads) can know their
+/// container.
+pub fn kzalloc<T: Send + Sync + 'static>(kind: &'static str, init: impl FnOnce(ObjId, &str) -> T) -> Obj<T> {
+    let (id, name) = rt::with(|w| {
+        let n = match w.kind_counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, c)) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                w.kind_counts.push((kind, 1));
+                1
+            }
+        };
+        let id = w.objects.len();
+        let name = format!("{kind}#{n}");
+        w.objects.push(rt::ObjRec { name: name.clone(), freed: None, handle: Box::new(()) });
+        (id, name)
+    });
+    let data = init(id, &name);
+    let obj = Obj(Arc::new(Inner { id, name: name.clone(), data }));
+    let handle = obj.clone();
+    rt::with(|w| w.objects[id].handle = Box::new(handle));
+    rt::record("kzalloc", &name, "ok");
+    obj
+}
+
+/// `kfree(obj)`.
+pub fn kfree<T>(obj: &Obj<T>) {
+    let tid = rt::current_tid();
+    let prev = rt::with(|w| {
+        let step = w.events.len() + 1;
+        let rec = &mut w.objects[obj.0.id];
+        let prev = rec.freed;
+        if prev.is_none() {
+            rec.freed = Some((tid, step));
+        }
+        prev
+    });
+    rt::record("kfree", &obj.0.name, "");
+    if let Some((t, s)) = prev {
+        rt::report(
+            &DOUBLE_FREE,
+            format!("kfree({}) again; first freed by {} at step {s}", obj.0.name, thread_name(t)),
+        );
+    }
+}
+
+/// `container_of()`: the object with id `id`, if it is an `Obj<T>`.
+pub(crate) fn container_of<T: 'static>(id: ObjId) -> Option<Obj<T>> {
+    rt::with(|w| w.objects.get(id).and_then(|o| o.handle.downcast_ref::<Obj<T>>().cloned()))
+}

@@ -1,0 +1,37 @@
+//! # checker: kmodel's core
+//!
+//! - [`kernel`]: kernel primitives under their kernel names (kref, spinlock, mutex, list_head,
+//!   kzalloc/kfree, WARN_ON/BUG_ON, lock-guarded fields), recorded and checked.
+//! - [`scenario`]: what a model declares: scenarios with their expected results.
+//! - [`explore`]: running a scenario under loom (exhaustive DPOR, weak memory; `--cfg loom`
+//!   builds) or shuttle (random, PCT, DFS), judging the verdict, and replaying a trace.
+//! - [`trace`]: counterexample traces, their file format, and CPU-column rendering.
+//! - [`invariant`]: named invariants, including the ones the primitives check.
+//!
+//! Models never name loom or shuttle: `sync` is the one facade, private to this crate.
+//! See docs/architecture.md for how a scenario flows from definition to verdict to trace to
+//! replay.
+
+pub mod explore;
+pub mod invariant;
+pub mod kernel;
+pub mod scenario;
+pub mod trace;
+
+mod rt;
+mod sync;
+
+pub use sync::{BACKEND, LOOM_VERSION, SHUTTLE_VERSION};
+
+/// The checker's own sources that decide what a model's execution records: part of every
+/// scenario's fingerprint.
+pub const CHECKER_SOURCES: &[&str] = &[
+    include_str!("kernel/bug.rs"),
+    include_str!("kernel/guarded.rs"),
+    include_str!("kernel/kref.rs"),
+    include_str!("kernel/list.rs"),
+    include_str!("kernel/lock.rs"),
+    include_str!("kernel/mod.rs"),
+    include_str!("kernel/slab.rs"),
+    include_str!("scenario.rs"),
+];

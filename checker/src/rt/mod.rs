@@ -1,0 +1,15 @@
+//! The private engine: the per-execution world (recorder and ghost state), the loom and
+//! shuttle adapters, and the replay scheduler.
+//!
+//! Both backends run all model threads as coroutines on one OS thread, so the world of the
+//! execution in progress lives in a `std` thread-local ([`World`]). Nothing in here is a
+//! scheduling point: ghost state is invisible to loom and shuttle.
+
+mod world;
+pub(crate) use world::*;
+
+pub(crate) mod explore;
+#[cfg(loom)]
+pub(crate) mod loom;
+#[cfg(not(loom))]
+pub(crate) mod shuttle;

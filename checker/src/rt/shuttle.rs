@@ -1,0 +1,119 @@
+//! The shuttle backend: random, PCT and DFS exploration, and replay of a recorded trace with
+//! a scheduler that follows the trace's per-CPU event order.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId};
+use shuttle::{Config, FailurePersistence, Runner};
+
+use super::explore::{execution, failure_after_panic, quietly, Failed, SharedStats, Stats};
+use crate::scenario::Scenario;
+use crate::trace::Event;
+
+/// shuttle installs its panic hook (which prints the failing schedule) on its first run; run
+/// it once so that kmodel's hook, installed after, sits on top of it.
+pub(crate) fn init_backend_hook() {
+    let mut config = Config::new();
+    config.silence_warnings = true;
+    config.failure_persistence = FailurePersistence::None;
+    Runner::new(RandomScheduler::new_from_seed(0, 1), config).run(|| {});
+}
+
+fn config() -> Config {
+    let mut config = Config::new();
+    config.silence_warnings = true;
+    config.failure_persistence = FailurePersistence::None;
+    config
+}
+
+fn run_with(s: &'static Scenario, scheduler: impl Scheduler + 'static, keep_last: bool) -> (Stats, Option<Failed>) {
+    let stats: SharedStats = Arc::new(Mutex::new(Stats { keep_last, ..Stats::default() }));
+    let st = stats.clone();
+    let result = quietly(|| {
+        catch_unwind(AssertUnwindSafe(move || {
+            Runner::new(scheduler, config()).run(move || execution(s, &st));
+        }))
+    });
+    let failed = result.err().map(|payload| failure_after_panic(&*payload));
+    let stats = std::mem::take(&mut *stats.lock().unwrap());
+    (stats, failed)
+}
+
+pub(crate) fn random(s: &'static Scenario, iterations: usize, seed: u64) -> (Stats, Option<Failed>) {
+    run_with(s, RandomScheduler::new_from_seed(seed, iterations), false)
+}
+
+pub(crate) fn pct(s: &'static Scenario, iterations: usize, depth: usize, seed: u64) -> (Stats, Option<Failed>) {
+    run_with(s, PctScheduler::new_from_seed(seed, depth, iterations), false)
+}
+
+pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats, Option<Failed>) {
+    run_with(s, DfsScheduler::new(max_iterations, false), false)
+}
+
+/// Replay one execution, following `recorded`'s event order.
+pub(crate) fn replay(s: &'static Scenario, recorded: &[Event]) -> (Stats, Option<Failed>) {
+    run_with(s, FollowTrace::new(recorded), true)
+}
+
+/// A scheduler that follows a recorded event order: at each scheduling point it runs the CPU
+/// whose next event comes first in the recording. Task 0 is the main thread, task `n` the
+/// `n`-th spawned thread, which is the trace's thread numbering. Per-CPU ordinals, not a
+/// global position, are followed, because loom and shuttle place scheduling points
+/// differently around some operations (checkers.md §4).
+struct FollowTrace {
+    /// (tid, ordinal of the event within its thread) in recorded order.
+    order: Vec<(usize, usize)>,
+    started: bool,
+}
+
+impl FollowTrace {
+    fn new(events: &[Event]) -> FollowTrace {
+        let mut counts = Vec::<usize>::new();
+        let order = events
+            .iter()
+            .map(|e| {
+                if counts.len() <= e.tid {
+                    counts.resize(e.tid + 1, 0);
+                }
+                counts[e.tid] += 1;
+                (e.tid, counts[e.tid] - 1)
+            })
+            .collect();
+        FollowTrace { order, started: false }
+    }
+}
+
+impl Scheduler for FollowTrace {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.started {
+            return None;
+        }
+        self.started = true;
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
+        let done = super::event_counts();
+        let is_runnable = |t: usize| runnable.iter().any(|r| usize::from(r.id()) == t);
+        let want = self
+            .order
+            .iter()
+            .find(|(tid, ord)| done.get(*tid).copied().unwrap_or(0) <= *ord)
+            .map(|(tid, _)| *tid);
+        if let Some(t) = want.filter(|&t| is_runnable(t)) {
+            return Some(TaskId::from(t));
+        }
+        // The recorded CPU cannot run yet (not spawned, or blocked): keep the current one
+        // going; a real divergence shows in the event comparison.
+        if let Some(c) = current.filter(|c| is_runnable(usize::from(*c))) {
+            return Some(c);
+        }
+        Some(runnable[0].id())
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,238 @@
+//! The world of one execution: its event log, its objects, its list_head arena, its
+//! violations. Created by the harness when an execution starts, read back when it ends.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+
+use crate::invariant::{Invariant, MODEL_PANIC};
+use crate::trace::{Event, Violation};
+
+/// Thread index inside an execution: 0 is the scenario's main thread (setup and final
+/// checks), 1.. are the CPUs in spawn order (CPU0 is thread 1).
+pub type Tid = usize;
+
+/// Index of an allocated object in the world.
+pub type ObjId = crate::kernel::slab::ObjId;
+
+/// Index of a list_head in the world's arena.
+pub type NodeId = usize;
+
+/// What ends an execution early, and what merely gets reported.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Policy {
+    /// The invariant the scenario expects to be violated (None: nothing should be).
+    pub target: Option<&'static str>,
+}
+
+/// An allocated (or freed) object.
+pub(crate) struct ObjRec {
+    pub name: String,
+    pub freed: Option<(Tid, usize)>,
+    /// The `Obj<T>` handle, type-erased, so that `container_of` works on list nodes.
+    pub handle: Box<dyn Any>,
+}
+
+/// A link of a list_head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// Zeroed memory: never INIT_LIST_HEAD'ed.
+    Null,
+    Node(NodeId),
+    /// LIST_POISON1 (written to `next` by list_del).
+    Poison1,
+    /// LIST_POISON2 (written to `prev` by list_del).
+    Poison2,
+}
+
+/// Where a list_head's storage lives.
+#[derive(Clone, Debug)]
+pub(crate) enum Storage {
+    /// Inside an allocated object.
+    Object(ObjId),
+    /// An on-stack `LIST_HEAD()` of a function running on `tid`; `live` until it returns.
+    Stack { tid: Tid, live: bool },
+}
+
+pub(crate) struct Node {
+    pub name: String,
+    pub storage: Storage,
+    pub next: Link,
+    pub prev: Link,
+    /// Set for list heads: the lock that protects the list (checked on every operation).
+    pub lock: Option<std::sync::Arc<crate::kernel::lock::LockGhost>>,
+    pub is_head: bool,
+}
+
+pub(crate) struct World {
+    pub events: Vec<Event>,
+    pub depth: Vec<u8>,
+    pub objects: Vec<ObjRec>,
+    pub kind_counts: Vec<(&'static str, usize)>,
+    pub nodes: Vec<Node>,
+    pub violations: Vec<Violation>,
+    reported: BTreeSet<(String, String)>,
+    pub policy: Policy,
+    /// The violation that ended the execution, with the log up to it.
+    pub failure: Option<(Violation, Vec<Event>)>,
+    pub threads: usize,
+}
+
+std::thread_local! {
+    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
+    /// Set while the harness tears an execution down, to keep drops quiet.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+crate::sync::thread_local! {
+    static TID: Cell<Tid> = Cell::new(0);
+}
+
+/// The model thread running now.
+pub(crate) fn current_tid() -> Tid {
+    TID.with(|t| t.get())
+}
+
+pub(crate) fn set_current_tid(tid: Tid) {
+    TID.with(|t| t.set(tid));
+}
+
+/// Run `f` on the current world. Panics (a checker bug) outside an execution.
+pub(crate) fn with<R>(f: impl FnOnce(&mut World) -> R) -> R {
+    WORLD.with(|w| {
+        let mut w = w.borrow_mut();
+        let w = w.as_mut().expect("kmodel primitive used outside a kmodel execution");
+        f(w)
+    })
+}
+
+/// Whether an execution is in progress on this OS thread (and not being torn down).
+pub(crate) fn active() -> bool {
+    !QUIET.with(|q| q.get()) && WORLD.with(|w| w.try_borrow().map(|w| w.is_some()).unwrap_or(false))
+}
+
+pub(crate) fn begin(policy: Policy) {
+    QUIET.with(|q| q.set(false));
+    let old = WORLD.with(|w| {
+        w.borrow_mut().replace(World {
+            events: Vec::with_capacity(128),
+            depth: vec![0],
+            objects: Vec::new(),
+            kind_counts: Vec::new(),
+            nodes: Vec::new(),
+            violations: Vec::new(),
+            reported: BTreeSet::new(),
+            policy,
+            failure: None,
+            threads: 1,
+        })
+    });
+    drop(old);
+    set_current_tid(0);
+}
+
+/// Take the world out (end of an execution, or after a failure). Model objects it still
+/// holds are dropped by the caller, inside the execution when possible.
+pub(crate) fn take() -> Option<World> {
+    QUIET.with(|q| q.set(true));
+    WORLD.with(|w| w.borrow_mut().take())
+}
+
+impl World {
+    pub(crate) fn push_event(&mut self, tid: Tid, op: impl Into<String>, obj: impl Into<String>, result: impl Into<String>) {
+        let depth = self.depth.get(tid).copied().unwrap_or(0);
+        self.events.push(Event { tid, depth, op: op.into(), obj: obj.into(), result: result.into() });
+    }
+}
+
+/// Append one event for the current thread.
+pub(crate) fn record(op: &str, obj: &str, result: &str) {
+    if !active() {
+        return;
+    }
+    let tid = current_tid();
+    with(|w| w.push_event(tid, op, obj, result));
+}
+
+/// Marker payload of the panic that ends an execution on a violation.
+pub(crate) struct ViolationPanic;
+
+/// Report a violation of `inv`. The execution stops here if the invariant is fatal, if it is
+/// the scenario's target, or if the scenario expects no violation at all; otherwise it is
+/// recorded and the execution goes on (as the kernel goes on after a WARN or a KASAN report).
+/// A violation of the same invariant with the same message is reported once per execution.
+pub(crate) fn report(inv: &Invariant, message: String) {
+    if !active() {
+        return;
+    }
+    let tid = current_tid();
+    let stop = with(|w| {
+        if !w.reported.insert((inv.name.to_string(), message.clone())) {
+            return false;
+        }
+        let step = w.events.len() + 1;
+        w.push_event(tid, "VIOLATION", inv.name, message.clone());
+        let v = Violation { invariant: inv.name.to_string(), message, tid, step };
+        w.violations.push(v.clone());
+        let stop = inv.fatal || w.policy.target.is_none() || w.policy.target == Some(inv.name);
+        if stop && w.failure.is_none() {
+            w.failure = Some((v, w.events.clone()));
+        }
+        stop
+    });
+    if stop {
+        std::panic::panic_any(ViolationPanic);
+    }
+}
+
+/// Record a panic that did not come from [`report`] (a deadlock found by the backend, or a
+/// bug in the model) as the execution's failure.
+pub(crate) fn record_foreign_failure(inv: &Invariant, message: String) {
+    WORLD.with(|w| {
+        let mut w = w.borrow_mut();
+        if let Some(w) = w.as_mut() {
+            if w.failure.is_none() {
+                let step = w.events.len() + 1;
+                let tid = w.events.last().map(|e| e.tid).unwrap_or(0);
+                w.push_event(tid, "VIOLATION", inv.name, message.clone());
+                let v = Violation { invariant: inv.name.to_string(), message, tid, step };
+                w.violations.push(v.clone());
+                w.failure = Some((v, w.events.clone()));
+            }
+        }
+    });
+}
+
+/// The message of a foreign panic payload, classified.
+pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant, String) {
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    let first = msg.lines().next().unwrap_or("").to_string();
+    if msg.contains("deadlock") {
+        (&crate::invariant::DEADLOCK, first)
+    } else if msg.contains("maximum number of branches") || msg.contains("exceeded max_steps") || msg.contains("max_steps") {
+        (&crate::invariant::LIVELOCK, first)
+    } else {
+        (&MODEL_PANIC, first)
+    }
+}
+
+/// Events recorded so far in this execution, per thread (empty outside an execution).
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn event_counts() -> Vec<usize> {
+    WORLD.with(|w| {
+        let Ok(w) = w.try_borrow() else { return Vec::new() };
+        let Some(w) = w.as_ref() else { return Vec::new() };
+        let mut counts = vec![0usize; w.threads];
+        for e in &w.events {
+            if counts.len() <= e.tid {
+                counts.resize(e.tid + 1, 0);
+            }
+            counts[e.tid] += 1;
+        }
+        counts
+    })
+}

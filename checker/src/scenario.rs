@@ -1,0 +1,115 @@
+//! Scenarios: named, self-describing units of checking.
+//!
+//! A scenario says which model it belongs to, what it runs (its CPUs, by name, in spawn
+//! order), what result it expects (the bad state is reachable, naming the invariant, or it
+//! is not), and how far each explorer goes. Its `body` runs once per execution: it sets up
+//! the objects on the main thread, spawns the CPUs with [`spawn_cpu`], joins them with
+//! [`join`], checks the final invariants, and drops its own references. The same scenario
+//! runs under loom and under shuttle ([`crate::explore`]).
+
+use crate::invariant::Invariant;
+use crate::rt;
+
+/// What the scenario expects of a full exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// No execution violates any invariant (LKMM litmus: `Result: Never`).
+    Unreachable,
+    /// Some execution violates this invariant (`Result: Sometimes`): the scenario shows a bug.
+    Reachable(Invariant),
+}
+
+impl Expected {
+    /// `unreachable` or `reachable <INVARIANT>`.
+    pub fn describe(&self) -> String {
+        match self {
+            Expected::Unreachable => "unreachable".to_string(),
+            Expected::Reachable(inv) => format!("reachable {}", inv.name),
+        }
+    }
+}
+
+/// How far each explorer goes by default. Every bound is printed with the verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// loom's preemption bound; `None` explores every interleaving (loom's default).
+    pub loom_preemption_bound: Option<usize>,
+    /// loom's `max_branches` for one execution.
+    pub loom_max_branches: usize,
+    /// Executions for shuttle's random and PCT schedulers.
+    pub shuttle_iterations: usize,
+    /// PCT's bug depth.
+    pub pct_depth: usize,
+}
+
+impl Bounds {
+    /// Full loom exploration, 10 000 shuttle runs, PCT depth 3.
+    pub const DEFAULT: Bounds =
+        Bounds { loom_preemption_bound: None, loom_max_branches: 10_000, shuttle_iterations: 10_000, pct_depth: 3 };
+}
+
+/// A named scenario of a model.
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    /// The model crate (`vm_bo_lifecycle`).
+    pub model: &'static str,
+    /// Unique within the model (`prepare_objects_unserialized`).
+    pub name: &'static str,
+    /// One line: what runs against what.
+    pub summary: &'static str,
+    /// The CPUs the body spawns, in spawn order (CPU0 first), named by what they do.
+    pub cpus: &'static [&'static str],
+    pub expected: Expected,
+    pub bounds: Bounds,
+    /// The model's source texts (for the fingerprint in traces).
+    pub sources: &'static [&'static str],
+    /// One execution.
+    pub body: fn(),
+}
+
+impl Scenario {
+    /// `model/name`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.model, self.name)
+    }
+
+    /// Fingerprint of the model's and the checker's sources: a trace recorded under another
+    /// fingerprint may no longer replay.
+    pub fn fingerprint(&self) -> String {
+        let mut parts: Vec<&str> = crate::CHECKER_SOURCES.to_vec();
+        parts.extend_from_slice(self.sources);
+        parts.push(self.name);
+        format!("{:016x}", crate::trace::fnv1a(&parts))
+    }
+}
+
+/// A spawned CPU.
+pub struct Cpu(crate::sync::thread::JoinHandle<()>);
+
+/// Spawn the next CPU of the scenario (CPU0, CPU1, ... in order) running `f`.
+pub fn spawn_cpu(f: impl FnOnce() + Send + 'static) -> Cpu {
+    let tid = rt::with(|w| {
+        let t = w.threads;
+        w.threads += 1;
+        w.depth.push(0);
+        t
+    });
+    Cpu(crate::sync::thread::spawn(move || {
+        rt::set_current_tid(tid);
+        f();
+    }))
+}
+
+/// Wait for a CPU to finish.
+pub fn join(cpu: Cpu) {
+    if let Err(payload) = cpu.0.join() {
+        std::panic::resume_unwind(payload);
+    }
+}
+
+/// Check a final invariant of the scenario: a violation of `inv` with `message` unless `cond`.
+pub fn check(cond: bool, inv: &Invariant, message: impl FnOnce() -> String) {
+    if !cond {
+        rt::report(inv, message());
+    }
+}

@@ -1,0 +1,273 @@
+//! The trace file format, version 1. It is line-oriented text, meant to be read by people and
+//! diffed by git:
+//!
+//! ```text
+//! kmodel-trace 1
+//! model: vm_bo_lifecycle
+//! scenario: prepare_objects_unserialized
+//! summary: two drm_gpuvm_prepare_objects() without the VM resv race with a final put
+//! expected: reachable LIST_HEAD_UAF
+//! explorer: loom preemption_bound=none
+//! loom: 0.7.2
+//! shuttle: 0.9.9
+//! fingerprint: 5d0c0c3e2f7f6a11
+//! cpus: CPU0=exec CPU1=exec CPU2=put
+//! violation: LIST_HEAD_UAF
+//! violation-tid: 3
+//! violation-step: 57
+//! message: list_del(...) writes through ...
+//! replay: shuttle
+//! loom-checkpoint: {...one line of JSON...}       (only for traces loom found)
+//! steps: 57
+//! ---
+//! 1<TAB>main<TAB>0<TAB>kzalloc<TAB>vm#1<TAB>ok
+//! ...
+//! --- end
+//! ```
+//!
+//! Every header key is required except `loom-checkpoint`; unknown keys are refused (a newer
+//! format must bump the version). The step count in the header and the `--- end` line catch
+//! truncated files. Fields never contain tabs or newlines (the writer replaces them).
+
+use super::{thread_name, Event, ReplayMode, Trace, Violation};
+
+/// The trace format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MAGIC: &str = "kmodel-trace";
+const END: &str = "--- end";
+
+/// Why a trace file cannot be used. Every message ends with a hint.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("cannot read {path}: {source} (hint: check the path; traces live under counterexamples/<model>/)")]
+    Io { path: String, source: std::io::Error },
+    #[error("not a kmodel trace: the first line is not `{MAGIC} <version>` (hint: pass a .trace file written by `kmodel check`)")]
+    NotATrace,
+    #[error("unsupported trace format version {found} (this kmodel reads version {supported}) (hint: re-run `kmodel check` with this kmodel to get a fresh trace)")]
+    UnsupportedVersion { found: String, supported: u32 },
+    #[error("trace header is missing `{0}` (hint: the file is damaged; re-run `kmodel check` to regenerate it)")]
+    MissingField(&'static str),
+    #[error("trace header has a bad `{field}`: {value:?} (hint: the file is damaged; re-run `kmodel check` to regenerate it)")]
+    BadField { field: String, value: String },
+    #[error("trace line {line} is not a step: {reason} (hint: the file is damaged; re-run `kmodel check` to regenerate it)")]
+    BadStep { line: usize, reason: String },
+    #[error("trace is truncated: the header announces {expected} steps, the file has {found} (hint: the file was cut short; re-run `kmodel check` to regenerate it)")]
+    Truncated { expected: usize, found: usize },
+    #[error("trace is for model `{model}` scenario `{scenario}`, which this kmodel does not have (hint: `kmodel list` shows the scenarios; the trace may come from another version)")]
+    UnknownScenario { model: String, scenario: String },
+}
+
+fn clean(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+impl Trace {
+    /// The file text.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let v = &self.violation;
+        let cpus: Vec<String> =
+            self.cpus.iter().enumerate().map(|(i, n)| format!("CPU{i}={}", clean(n).replace(' ', "_"))).collect();
+        let _ = writeln!(out, "{MAGIC} {FORMAT_VERSION}");
+        let _ = writeln!(out, "model: {}", clean(&self.model));
+        let _ = writeln!(out, "scenario: {}", clean(&self.scenario));
+        let _ = writeln!(out, "summary: {}", clean(&self.summary));
+        let _ = writeln!(out, "expected: {}", clean(&self.expected));
+        let _ = writeln!(out, "explorer: {}", clean(&self.explorer));
+        let _ = writeln!(out, "loom: {}", clean(&self.loom_version));
+        let _ = writeln!(out, "shuttle: {}", clean(&self.shuttle_version));
+        let _ = writeln!(out, "fingerprint: {}", clean(&self.fingerprint));
+        let _ = writeln!(out, "cpus: {}", cpus.join(" "));
+        let _ = writeln!(out, "violation: {}", clean(&v.invariant));
+        let _ = writeln!(out, "violation-tid: {}", v.tid);
+        let _ = writeln!(out, "violation-step: {}", v.step);
+        let _ = writeln!(out, "message: {}", clean(&v.message));
+        let _ = writeln!(out, "replay: {}", self.replay.as_str());
+        if let Some(cp) = &self.loom_checkpoint {
+            let _ = writeln!(out, "loom-checkpoint: {}", clean(cp));
+        }
+        let _ = writeln!(out, "steps: {}", self.events.len());
+        let _ = writeln!(out, "---");
+        for (i, e) in self.events.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                i + 1,
+                thread_name(e.tid),
+                e.depth,
+                clean(&e.op),
+                clean(&e.obj),
+                clean(&e.result)
+            );
+        }
+        let _ = writeln!(out, "{END}");
+        out
+    }
+
+    /// A name derived from the content that matters (model, scenario, violation, steps), so
+    /// that the same counterexample found twice lands in the same file.
+    pub fn content_name(&self) -> String {
+        let body = self.to_text();
+        let steps = body.split_once("\n---\n").map(|(_, s)| s).unwrap_or("");
+        let h = super::fnv1a(&[&self.model, &self.scenario, &self.violation.invariant, steps]);
+        format!("{}-{:012x}.trace", self.scenario, h >> 16)
+    }
+
+    /// Read a trace file.
+    pub fn read(path: &std::path::Path) -> Result<Trace, TraceError> {
+        let text = std::fs::read(path).map_err(|source| TraceError::Io { path: path.display().to_string(), source })?;
+        let text = String::from_utf8(text).map_err(|_| TraceError::NotATrace)?;
+        Trace::parse(&text)
+    }
+
+    /// Parse trace text.
+    pub fn parse(text: &str) -> Result<Trace, TraceError> {
+        let mut lines = text.lines().enumerate();
+        let first = lines.next().map(|(_, l)| l).unwrap_or("");
+        let version = first.strip_prefix(MAGIC).map(str::trim).ok_or(TraceError::NotATrace)?;
+        if version.is_empty() {
+            return Err(TraceError::NotATrace);
+        }
+        if version != FORMAT_VERSION.to_string() {
+            return Err(TraceError::UnsupportedVersion { found: version.to_string(), supported: FORMAT_VERSION });
+        }
+        let mut header: Vec<(String, String)> = Vec::new();
+        let mut saw_separator = false;
+        for (_, line) in lines.by_ref() {
+            if line == "---" {
+                saw_separator = true;
+                break;
+            }
+            let (k, v) = line
+                .split_once(": ")
+                .or_else(|| line.strip_suffix(':').map(|k| (k, "")))
+                .ok_or_else(|| TraceError::BadField { field: "header line".into(), value: line.to_string() })?;
+            const KNOWN: &[&str] = &[
+                "model",
+                "scenario",
+                "summary",
+                "expected",
+                "explorer",
+                "loom",
+                "shuttle",
+                "fingerprint",
+                "cpus",
+                "violation",
+                "violation-tid",
+                "violation-step",
+                "message",
+                "replay",
+                "loom-checkpoint",
+                "steps",
+            ];
+            if !KNOWN.contains(&k) {
+                return Err(TraceError::BadField { field: k.to_string(), value: "unknown header key".into() });
+            }
+            header.push((k.to_string(), v.to_string()));
+        }
+        if !saw_separator {
+            // A header without its `---`: name the first missing field, else call it truncated.
+            for f in ["model", "scenario", "violation", "steps"] {
+                if !header.iter().any(|(k, _)| k == f) {
+                    return Err(TraceError::MissingField(f));
+                }
+            }
+            return Err(TraceError::Truncated { expected: 0, found: 0 });
+        }
+        let get = |f: &'static str| -> Result<String, TraceError> {
+            header.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).ok_or(TraceError::MissingField(f))
+        };
+        let num = |f: &'static str| -> Result<usize, TraceError> {
+            let v = get(f)?;
+            v.parse().map_err(|_| TraceError::BadField { field: f.to_string(), value: v })
+        };
+        let cpus = get("cpus")?
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, c)| {
+                let prefix = format!("CPU{i}=");
+                c.strip_prefix(&prefix)
+                    .map(str::to_string)
+                    .ok_or_else(|| TraceError::BadField { field: "cpus".into(), value: c.to_string() })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let replay = match get("replay")?.as_str() {
+            "shuttle" => ReplayMode::Shuttle,
+            "loom" => ReplayMode::Loom,
+            other => return Err(TraceError::BadField { field: "replay".into(), value: other.into() }),
+        };
+        let nsteps = num("steps")?;
+        let mut events = Vec::with_capacity(nsteps);
+        let mut ended = false;
+        for (lineno, line) in lines {
+            if line == END {
+                ended = true;
+                break;
+            }
+            let bad = |reason: &str| TraceError::BadStep { line: lineno + 1, reason: reason.to_string() };
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 6 {
+                return Err(bad("expected 6 tab-separated fields: step, thread, depth, op, object, result"));
+            }
+            let step: usize = f[0].parse().map_err(|_| bad("step is not a number"))?;
+            if step != events.len() + 1 {
+                return Err(bad("steps are not numbered 1, 2, 3, ..."));
+            }
+            let tid = parse_thread(f[1], cpus.len()).ok_or_else(|| bad("thread is not `main` or a declared CPU"))?;
+            let depth: u8 = f[2].parse().map_err(|_| bad("depth is not a small number"))?;
+            events.push(Event { tid, depth, op: f[3].into(), obj: f[4].into(), result: f[5].into() });
+        }
+        if !ended || events.len() != nsteps {
+            return Err(TraceError::Truncated { expected: nsteps, found: events.len() });
+        }
+        let violation = Violation {
+            invariant: get("violation")?,
+            message: get("message")?,
+            tid: num("violation-tid")?,
+            step: num("violation-step")?,
+        };
+        if violation.step == 0 || violation.step > events.len() || violation.tid > cpus.len() {
+            return Err(TraceError::BadField { field: "violation-step".into(), value: violation.step.to_string() });
+        }
+        Ok(Trace {
+            model: get("model")?,
+            scenario: get("scenario")?,
+            summary: get("summary")?,
+            expected: get("expected")?,
+            explorer: get("explorer")?,
+            loom_version: get("loom")?,
+            shuttle_version: get("shuttle")?,
+            fingerprint: get("fingerprint")?,
+            cpus,
+            violation,
+            replay,
+            loom_checkpoint: header.iter().find(|(k, _)| k == "loom-checkpoint").map(|(_, v)| v.clone()),
+            events,
+        })
+    }
+
+    /// Write the trace into `dir` under its content name, atomically (a temporary file in
+    /// the same directory, then a rename). An identical trace already there is kept.
+    /// Returns the path.
+    pub fn save_in(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(self.content_name());
+        if path.exists() {
+            return Ok(path);
+        }
+        let tmp = dir.join(format!(".{}.{}.tmp", self.content_name(), std::process::id()));
+        std::fs::write(&tmp, self.to_text())?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+}
+
+fn parse_thread(s: &str, ncpus: usize) -> Option<usize> {
+    if s == "main" {
+        return Some(0);
+    }
+    let n: usize = s.strip_prefix("CPU")?.parse().ok()?;
+    (n < ncpus).then_some(n + 1)
+}

@@ -1,0 +1,451 @@
+//! Model of the drm_gpuvm vm_bo lifecycle: drivers/gpu/drm/drm_gpuvm.c and
+//! include/drm/drm_gpuvm.h as of v6.8 (the merged design of 94bc2249f08e / 50c1a36f594b),
+//! in the default list-locking mode (extobj/evict lists under their spinlocks, walked with
+//! the lockless iterator). Line numbers cite v6.8.
+//!
+//! Every function carries its kernel name. Every scheduling point is on a line of its own,
+//! commented with the kernel statement it stands for; `MODEL:` marks each simplification
+//! (they are listed in this crate's README).
+
+use checker::kernel::{
+    kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, list_add_tail, list_del, list_del_init, list_empty,
+    list_first_entry, list_for_each_entry, list_move_tail, list_splice, lockdep_assert_held, mutex_lock,
+    mutex_unlock, spin_lock, spin_unlock, trace_call, trace_note, Guarded, KMutex, Kref, ListHead, LockGuard, Obj,
+    SpinLock, StackListHead, INIT_LIST_HEAD, WARN_ON,
+};
+
+/// `struct drm_gem_object`, as far as drm_gpuvm uses it.
+pub struct DrmGemObject {
+    /// `obj->refcount`.
+    pub refcount: Kref,
+    /// `obj->resv` (`obj->_resv`): the object's own dma_resv.
+    /// MODEL: the dma_resv ww_mutex is a plain mutex; the ww acquire context and its -EDEADLK
+    /// back-off are not modelled (a lock cycle would show as a deadlock).
+    pub resv: KMutex,
+    /// `obj->gpuva.list`: every vm_bo of this GEM, protected by the GEM gpuva lock, which
+    /// defaults to `obj->resv`.
+    pub gpuva_list: ListHead,
+}
+
+/// The lists `extobj` and `evict` of `struct drm_gpuvm` (include/drm/drm_gpuvm.h).
+pub struct VmBoList {
+    /// `list`: the vm_bos on the list.
+    pub list: ListHead,
+    /// `lock`: protects `list` and `local_list`.
+    pub lock: SpinLock,
+    /// `local_list`: the local list of the iteration in progress (a pointer to the on-stack
+    /// head of `get_next_vm_bo_from_list`'s caller), NULL when none runs.
+    pub local_list: Guarded<Option<ListHead>>,
+}
+
+/// Which of the VM's two vm_bo lists (the `__list_name` argument of the kernel macros).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListName {
+    Extobj,
+    Evict,
+}
+
+impl ListName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListName::Extobj => "extobj",
+            ListName::Evict => "evict",
+        }
+    }
+}
+
+/// `struct drm_gpuvm`, as far as the vm_bo lifecycle uses it.
+pub struct DrmGpuvm {
+    /// `gpuvm->kref`.
+    pub kref: Kref,
+    /// `gpuvm->r_obj->resv`: the VM's shared dma_resv.
+    /// MODEL: the resv object `r_obj` is not a separate GEM; its resv is a mutex in the VM.
+    pub resv: KMutex,
+    pub extobj: VmBoList,
+    pub evict: VmBoList,
+}
+
+impl DrmGpuvm {
+    /// `&gpuvm->__list_name`.
+    pub fn list(&self, name: ListName) -> &VmBoList {
+        match name {
+            ListName::Extobj => &self.extobj,
+            ListName::Evict => &self.evict,
+        }
+    }
+}
+
+/// `struct drm_gpuvm_bo`.
+pub struct DrmGpuvmBo {
+    /// `vm_bo->vm` (a counted reference).
+    pub vm: Obj<DrmGpuvm>,
+    /// `vm_bo->obj` (a counted reference).
+    pub obj: Obj<DrmGemObject>,
+    /// `vm_bo->kref`.
+    pub kref: Kref,
+    /// `vm_bo->evicted`, written under `obj->resv`.
+    pub evicted: Guarded<bool>,
+    /// `vm_bo->list.entry.gem`: link in `obj->gpuva.list`.
+    pub entry_gem: ListHead,
+    /// `vm_bo->list.entry.extobj`.
+    pub entry_extobj: ListHead,
+    /// `vm_bo->list.entry.evict`.
+    pub entry_evict: ListHead,
+}
+
+impl DrmGpuvmBo {
+    /// `&vm_bo->list.entry.__list_name`.
+    pub fn entry(&self, name: ListName) -> &ListHead {
+        match name {
+            ListName::Extobj => &self.entry_extobj,
+            ListName::Evict => &self.entry_evict,
+        }
+    }
+}
+
+/// The GEM object's gpuva lock: `obj->resv` by default (`drm_gem_gpuva_set_lock` not used).
+pub fn drm_gem_gpuva_lock(obj: &Obj<DrmGemObject>) -> &KMutex {
+    &obj.resv
+}
+
+// ---------------------------------------------------------------------------------------
+// GEM objects (drivers/gpu/drm/drm_gem.c, include/drm/drm_gem.h)
+// ---------------------------------------------------------------------------------------
+
+/// `drm_gem_object_init()` of a freshly allocated object (drivers/gpu/drm/drm_gem.c, v6.8):
+/// refcount 1, own resv, empty gpuva list (`drm_gem_gpuva_init`).
+pub fn drm_gem_object_init() -> Obj<DrmGemObject> {
+    let obj = kzalloc("gem", |id, name| {
+        let resv = KMutex::new(id, name, "resv");
+        DrmGemObject {
+            refcount: Kref::new(name), // kref_init(&obj->refcount);
+            gpuva_list: ListHead::new_head(id, name, "gpuva.list", &resv),
+            resv,
+        }
+    });
+    INIT_LIST_HEAD(&obj.gpuva_list); // drm_gem_gpuva_init(obj): INIT_LIST_HEAD(&obj->gpuva.list);
+    obj
+}
+
+/// `drm_gem_object_get()` (include/drm/drm_gem.h, v6.8).
+pub fn drm_gem_object_get(obj: &Obj<DrmGemObject>) {
+    kref_get(&obj.refcount); // kref_get(&obj->refcount);
+}
+
+/// `drm_gem_object_put()` (include/drm/drm_gem.h, v6.8): the last put frees the object,
+/// and with it its resv.
+pub fn drm_gem_object_put(obj: &Obj<DrmGemObject>) {
+    let _f = trace_call("drm_gem_object_put", obj.name());
+    kref_put(&obj.refcount, || drm_gem_object_free(obj)); // kref_put(&obj->refcount, drm_gem_object_free);
+}
+
+/// `drm_gem_object_free()` (drivers/gpu/drm/drm_gem.c, v6.8).
+/// MODEL: the driver's `funcs->free` is a plain kfree.
+fn drm_gem_object_free(obj: &Obj<DrmGemObject>) {
+    kfree(obj); // obj->funcs->free(obj);
+}
+
+// ---------------------------------------------------------------------------------------
+// The VM (drm_gpuvm.c)
+// ---------------------------------------------------------------------------------------
+
+/// `drm_gpuvm_init()` (drm_gpuvm.c:1009, v6.8) of a VM in the default list-locking mode.
+pub fn drm_gpuvm_init() -> Obj<DrmGpuvm> {
+    let vm = kzalloc("vm", |id, name| {
+        let extobj_lock = SpinLock::new(id, name, "extobj.lock");
+        let evict_lock = SpinLock::new(id, name, "evict.lock");
+        DrmGpuvm {
+            kref: Kref::new(name),
+            resv: KMutex::new(id, name, "resv"),
+            extobj: VmBoList {
+                list: ListHead::new_head(id, name, "extobj.list", &extobj_lock),
+                local_list: Guarded::new(format!("{name}.extobj.local_list"), &extobj_lock, None),
+                lock: extobj_lock,
+            },
+            evict: VmBoList {
+                list: ListHead::new_head(id, name, "evict.list", &evict_lock),
+                local_list: Guarded::new(format!("{name}.evict.local_list"), &evict_lock, None),
+                lock: evict_lock,
+            },
+        }
+    });
+    INIT_LIST_HEAD(&vm.extobj.list); // INIT_LIST_HEAD(&gpuvm->extobj.list);
+    INIT_LIST_HEAD(&vm.evict.list); // INIT_LIST_HEAD(&gpuvm->evict.list);
+    vm
+}
+
+/// `drm_gpuvm_get()` (include/drm/drm_gpuvm.h, v6.8).
+pub fn drm_gpuvm_get(vm: &Obj<DrmGpuvm>) {
+    kref_get(&vm.kref); // kref_get(&gpuvm->kref);
+}
+
+/// `drm_gpuvm_put()` (drm_gpuvm.c:1125, v6.8).
+pub fn drm_gpuvm_put(vm: &Obj<DrmGpuvm>) {
+    let _f = trace_call("drm_gpuvm_put", vm.name());
+    kref_put(&vm.kref, || drm_gpuvm_free(vm)); // kref_put(&gpuvm->kref, drm_gpuvm_free);
+}
+
+/// `drm_gpuvm_free()` → `drm_gpuvm_fini()` (drm_gpuvm.c:1085, v6.8): WARN if the lists are
+/// not empty, then `ops->vm_free`.
+fn drm_gpuvm_free(vm: &Obj<DrmGpuvm>) {
+    for name in [ListName::Extobj, ListName::Evict] {
+        let l = vm.list(name);
+        let g = spin_lock(&l.lock); // MODEL: fini reads the lists without the lock (no concurrency left)
+        let empty = list_empty(&l.list);
+        spin_unlock(g);
+        WARN_ON(!empty, &format!("!list_empty(&gpuvm->{}.list)", name.as_str())); // drm_WARN(..., "... list should be empty.")
+    }
+    kfree(vm); // gpuvm->ops->vm_free(gpuvm);
+}
+
+// ---------------------------------------------------------------------------------------
+// vm_bo (drm_gpuvm.c)
+// ---------------------------------------------------------------------------------------
+
+/// `drm_gpuvm_bo_create()` (drm_gpuvm.c:1469, v6.8).
+pub fn drm_gpuvm_bo_create(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Obj<DrmGpuvmBo> {
+    let _f = trace_call("drm_gpuvm_bo_create", obj.name());
+    let vm_bo = kzalloc("vm_bo", |id, name| DrmGpuvmBo {
+        vm: vm.clone(),
+        obj: obj.clone(),
+        kref: Kref::new(name), // kref_init(&vm_bo->kref);
+        evicted: Guarded::new(format!("{name}.evicted"), &obj.resv, false),
+        entry_gem: ListHead::new(id, name, "list.entry.gem"),
+        entry_extobj: ListHead::new(id, name, "list.entry.extobj"),
+        entry_evict: ListHead::new(id, name, "list.entry.evict"),
+    });
+    drm_gpuvm_get(vm); // vm_bo->vm = drm_gpuvm_get(gpuvm);
+    drm_gem_object_get(obj); // drm_gem_object_get(obj);
+    INIT_LIST_HEAD(&vm_bo.entry_gem); // INIT_LIST_HEAD(&vm_bo->list.entry.gem);
+    INIT_LIST_HEAD(&vm_bo.entry_extobj); // INIT_LIST_HEAD(&vm_bo->list.entry.extobj);
+    INIT_LIST_HEAD(&vm_bo.entry_evict); // INIT_LIST_HEAD(&vm_bo->list.entry.evict);
+    vm_bo
+}
+
+/// `drm_gpuvm_bo_get()` (include/drm/drm_gpuvm.h, v6.8).
+pub fn drm_gpuvm_bo_get(vm_bo: &Obj<DrmGpuvmBo>) {
+    kref_get(&vm_bo.kref); // kref_get(&vm_bo->kref);
+}
+
+/// `drm_gpuvm_bo_put()` (drm_gpuvm.c:1542, v6.8): returns true if the vm_bo was destroyed.
+pub fn drm_gpuvm_bo_put(vm_bo: Option<&Obj<DrmGpuvmBo>>) -> bool {
+    let Some(vm_bo) = vm_bo else { return false }; // if (vm_bo)
+    let _f = trace_call("drm_gpuvm_bo_put", vm_bo.name());
+    kref_put(&vm_bo.kref, || drm_gpuvm_bo_destroy(vm_bo)) // return !!kref_put(&vm_bo->kref, drm_gpuvm_bo_destroy);
+}
+
+/// `drm_gpuvm_bo_destroy()` (drm_gpuvm.c:1499, v6.8), default list-locking mode.
+fn drm_gpuvm_bo_destroy(vm_bo: &Obj<DrmGpuvmBo>) {
+    let _f = trace_call("drm_gpuvm_bo_destroy", vm_bo.name());
+    let gpuvm = vm_bo.vm.clone(); // struct drm_gpuvm *gpuvm = vm_bo->vm;
+    let obj = vm_bo.obj.clone(); // struct drm_gem_object *obj = vm_bo->obj;
+    drm_gpuvm_bo_list_del(vm_bo, ListName::Extobj, false); // drm_gpuvm_bo_list_del(vm_bo, extobj, lock);
+    drm_gpuvm_bo_list_del(vm_bo, ListName::Evict, false); // drm_gpuvm_bo_list_del(vm_bo, evict, lock);
+    lockdep_assert_held(drm_gem_gpuva_lock(&obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    list_del(&vm_bo.entry_gem); // list_del(&vm_bo->list.entry.gem);
+    kfree(vm_bo); // kfree(vm_bo);
+    drm_gpuvm_put(&gpuvm); // drm_gpuvm_put(gpuvm);
+    drm_gem_object_put(&obj); // drm_gem_object_put(obj);
+}
+
+/// `drm_gpuvm_bo_find()` / `__drm_gpuvm_bo_find()` (drm_gpuvm.c:1560, v6.8): the GEM gpuva
+/// lock must be held.
+pub fn drm_gpuvm_bo_find(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Option<Obj<DrmGpuvmBo>> {
+    let _f = trace_call("drm_gpuvm_bo_find", obj.name());
+    lockdep_assert_held(drm_gem_gpuva_lock(obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&obj.gpuva_list) {
+        // drm_gem_for_each_gpuvm_bo(vm_bo, obj)
+        if vm_bo.vm.ptr_eq(vm) {
+            drm_gpuvm_bo_get(&vm_bo); // return drm_gpuvm_bo_get(vm_bo);
+            return Some(vm_bo);
+        }
+    }
+    None
+}
+
+/// `drm_gpuvm_bo_obtain()` (drm_gpuvm.c:1609, v6.8): find or create, and add to the GEM's
+/// gpuva list; the GEM gpuva lock must be held.
+pub fn drm_gpuvm_bo_obtain(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Obj<DrmGpuvmBo> {
+    let _f = trace_call("drm_gpuvm_bo_obtain", obj.name());
+    if let Some(vm_bo) = drm_gpuvm_bo_find(vm, obj) {
+        return vm_bo; // if (vm_bo) return vm_bo;
+    }
+    let vm_bo = drm_gpuvm_bo_create(vm, obj); // vm_bo = drm_gpuvm_bo_create(gpuvm, obj);
+    lockdep_assert_held(drm_gem_gpuva_lock(obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    list_add_tail(&vm_bo.entry_gem, &obj.gpuva_list); // list_add_tail(&vm_bo->list.entry.gem, &obj->gpuva.list);
+    vm_bo
+}
+
+/// `drm_gpuvm_is_extobj()` (drm_gpuvm.c, v6.8): the GEM's resv is not the VM's.
+/// MODEL: every GEM here has its own resv, so every GEM is an external object.
+pub fn drm_gpuvm_is_extobj(_vm: &Obj<DrmGpuvm>, _obj: &Obj<DrmGemObject>) -> bool {
+    true
+}
+
+/// `drm_gpuvm_bo_extobj_add()` (drm_gpuvm.c:1672, v6.8), default list-locking mode.
+pub fn drm_gpuvm_bo_extobj_add(vm_bo: &Obj<DrmGpuvmBo>) {
+    let _f = trace_call("drm_gpuvm_bo_extobj_add", vm_bo.name());
+    if drm_gpuvm_is_extobj(&vm_bo.vm, &vm_bo.obj) {
+        drm_gpuvm_bo_list_add(vm_bo, ListName::Extobj, false); // drm_gpuvm_bo_list_add(vm_bo, extobj, lock);
+    }
+}
+
+/// `drm_gpuvm_bo_evict()` (drm_gpuvm.c:1693, v6.8), default list-locking mode.
+pub fn drm_gpuvm_bo_evict(vm_bo: &Obj<DrmGpuvmBo>, evict: bool) {
+    let _f = trace_call("drm_gpuvm_bo_evict", vm_bo.name());
+    lockdep_assert_held(&vm_bo.obj.resv); // dma_resv_assert_held(obj->resv);
+    vm_bo.evicted.write(evict); // vm_bo->evicted = evict;
+    if evict {
+        drm_gpuvm_bo_list_add(vm_bo, ListName::Evict, false); // drm_gpuvm_bo_list_add(vm_bo, evict, lock);
+    } else {
+        drm_gpuvm_bo_list_del_init(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del_init(vm_bo, evict, lock);
+    }
+}
+
+/// `__drm_gpuvm_bo_list_add()` (drm_gpuvm.c:808, v6.8) with `lock` = the list's spinlock.
+/// `resv_protected` is false in the default mode.
+fn drm_gpuvm_bo_list_add(vm_bo: &Obj<DrmGpuvmBo>, name: ListName, resv_protected: bool) {
+    debug_assert!(!resv_protected, "RESV_PROTECTED mode is not modelled yet");
+    let l = vm_bo.vm.list(name);
+    let entry = vm_bo.entry(name);
+    let g = spin_lock(&l.lock); // cond_spin_lock(lock, !!lock);
+    if list_empty(entry) {
+        list_add_tail(entry, &l.list); // list_add_tail(entry, list);
+    }
+    spin_unlock(g); // cond_spin_unlock(lock, !!lock);
+}
+
+/// `__drm_gpuvm_bo_list_del()` with `init = false` (`drm_gpuvm_bo_list_del`, drm_gpuvm.c:847).
+fn drm_gpuvm_bo_list_del(vm_bo: &Obj<DrmGpuvmBo>, name: ListName, resv_protected: bool) {
+    debug_assert!(!resv_protected, "RESV_PROTECTED mode is not modelled yet");
+    let l = vm_bo.vm.list(name);
+    let g = spin_lock(&l.lock); // cond_spin_lock(lock, !!lock);
+    list_del(vm_bo.entry(name)); // list_del(entry);
+    spin_unlock(g); // cond_spin_unlock(lock, !!lock);
+}
+
+/// `__drm_gpuvm_bo_list_del()` with `init = true` (`drm_gpuvm_bo_list_del_init`).
+fn drm_gpuvm_bo_list_del_init(vm_bo: &Obj<DrmGpuvmBo>, name: ListName) {
+    let l = vm_bo.vm.list(name);
+    let entry = vm_bo.entry(name);
+    let g = spin_lock(&l.lock); // cond_spin_lock(lock, !!lock);
+    if !list_empty(entry) {
+        list_del_init(entry); // list_del_init(entry);
+    }
+    spin_unlock(g); // cond_spin_unlock(lock, !!lock);
+}
+
+// ---------------------------------------------------------------------------------------
+// The lockless list iterator (drm_gpuvm.c:673-790, v6.8)
+// ---------------------------------------------------------------------------------------
+
+/// `get_next_vm_bo_from_list(gpuvm, list_name, local_list, prev_vm_bo)` (drm_gpuvm.c:687,
+/// v6.8): put the previous element, then move the first element whose kref can be taken to
+/// the caller's local list and return it.
+pub fn get_next_vm_bo_from_list(
+    gpuvm: &Obj<DrmGpuvm>,
+    name: ListName,
+    local_list: &ListHead,
+    prev_vm_bo: Option<&Obj<DrmGpuvmBo>>,
+) -> Option<Obj<DrmGpuvmBo>> {
+    let _f = trace_call("get_next_vm_bo_from_list", name.as_str());
+    let l = gpuvm.list(name);
+    let mut vm_bo = None; // struct drm_gpuvm_bo *__vm_bo = NULL;
+    drm_gpuvm_bo_put(prev_vm_bo); // drm_gpuvm_bo_put(__prev_vm_bo);
+    let g = spin_lock(&l.lock); // spin_lock(&(__gpuvm)->__list_name.lock);
+    match l.local_list.read() {
+        None => l.local_list.write(Some(*local_list)), // if (!local_list) local_list = __local_list;
+        Some(registered) => {
+            // else drm_WARN_ON(drm, local_list != __local_list);
+            WARN_ON(registered != *local_list, &format!("gpuvm->{}.local_list != __local_list", name.as_str()));
+        }
+    }
+    while !list_empty(&l.list) {
+        let first = list_first_entry::<DrmGpuvmBo>(&l.list); // __vm_bo = list_first_entry(...);
+        if kref_get_unless_zero(&first.kref) {
+            list_move_tail(first.entry(name), local_list); // list_move_tail(&__vm_bo->list.entry.__list_name, __local_list);
+            vm_bo = Some(first);
+            break;
+        } else {
+            list_del_init(first.entry(name)); // list_del_init(&__vm_bo->list.entry.__list_name);
+        }
+    }
+    spin_unlock(g); // spin_unlock(&(__gpuvm)->__list_name.lock);
+    vm_bo
+}
+
+/// `restore_vm_bo_list(gpuvm, list_name)` → `__restore_vm_bo_list()` (drm_gpuvm.c:758,
+/// v6.8): splice the list that `local_list` points to (the registered iteration's local
+/// list, not necessarily the caller's) back to the front, and clear the pointer.
+pub fn restore_vm_bo_list(gpuvm: &Obj<DrmGpuvm>, name: ListName) {
+    let _f = trace_call("restore_vm_bo_list", name.as_str());
+    let l = gpuvm.list(name);
+    let g = spin_lock(&l.lock); // spin_lock(lock);
+    if let Some(local) = l.local_list.read() {
+        // if (*local_list) {
+        list_splice(&local, &l.list); // list_splice(*local_list, list);
+        l.local_list.write(None); // *local_list = NULL;
+    }
+    spin_unlock(g); // spin_unlock(lock);
+}
+
+// ---------------------------------------------------------------------------------------
+// drm_exec (drivers/gpu/drm/drm_exec.c, v6.8), as far as prepare_objects needs it
+// ---------------------------------------------------------------------------------------
+
+/// `struct drm_exec`: the objects locked so far, each with a GEM reference.
+#[derive(Default)]
+pub struct DrmExec {
+    pub objects: Vec<(Obj<DrmGemObject>, LockGuard)>,
+}
+
+/// `drm_exec_lock_obj()` (drm_exec.c, v6.8): lock the object's resv and keep a reference.
+/// Locking an object the exec already holds is a no-op (-EALREADY is ignored).
+/// MODEL: no ww acquire context, no contention back-off (see `DrmGemObject::resv`).
+pub fn drm_exec_lock_obj(exec: &mut DrmExec, obj: &Obj<DrmGemObject>) -> i32 {
+    let _f = trace_call("drm_exec_lock_obj", obj.name());
+    if exec.objects.iter().any(|(o, _)| o.ptr_eq(obj)) {
+        return 0; // -EALREADY: already locked by this exec
+    }
+    let g = mutex_lock(&obj.resv); // ret = dma_resv_lock(obj->resv, &exec->ticket);
+    drm_gem_object_get(obj); // drm_gem_object_get(obj); exec->objects[exec->num_objects++] = obj;
+    exec.objects.push((obj.clone(), g));
+    0
+}
+
+/// `drm_exec_fini()` (drm_exec.c, v6.8): unlock every object and drop its reference.
+pub fn drm_exec_fini(exec: DrmExec) {
+    let _f = trace_call("drm_exec_fini", "");
+    for (obj, g) in exec.objects.into_iter().rev() {
+        mutex_unlock(g); // dma_resv_unlock(obj->resv);
+        drm_gem_object_put(&obj); // drm_gem_object_put(obj);
+    }
+}
+
+/// `exec_prepare_obj()` (drm_gpuvm.c:1137, v6.8): lock the object; reserving fence slots is
+/// not modelled (MODEL: `dma_resv_reserve_fences` always succeeds).
+fn exec_prepare_obj(exec: &mut DrmExec, obj: &Obj<DrmGemObject>) -> i32 {
+    drm_exec_lock_obj(exec, obj) // ret = drm_exec_lock_obj(exec, obj);
+}
+
+/// `__drm_gpuvm_prepare_objects()` (drm_gpuvm.c:1146, v6.8), the default list-locking mode
+/// of `drm_gpuvm_prepare_objects()`: lock every external object through the lockless
+/// iterator. The kernel-doc: "not safe against concurrent usage itself".
+pub fn drm_gpuvm_prepare_objects(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
+    let _f = trace_call("drm_gpuvm_prepare_objects", gpuvm.name());
+    let extobjs = StackListHead::new("drm_gpuvm_prepare_objects", "extobjs", &gpuvm.extobj.lock); // LIST_HEAD(extobjs);
+    let mut ret = 0;
+    // for_each_vm_bo_in_list(gpuvm, extobj, &extobjs, vm_bo) {
+    let mut vm_bo = get_next_vm_bo_from_list(gpuvm, ListName::Extobj, &extobjs, None);
+    while let Some(cur) = vm_bo.clone() {
+        ret = exec_prepare_obj(exec, &cur.obj); // ret = exec_prepare_obj(exec, vm_bo->obj, num_fences);
+        if ret != 0 {
+            break;
+        }
+        vm_bo = get_next_vm_bo_from_list(gpuvm, ListName::Extobj, &extobjs, Some(&cur));
+    }
+    drm_gpuvm_bo_put(vm_bo.as_ref()); // drm_gpuvm_bo_put(vm_bo);  /* Drop ref in case we break out of the loop. */
+    restore_vm_bo_list(gpuvm, ListName::Extobj); // restore_vm_bo_list(gpuvm, extobj);
+    trace_note("return", "", &ret.to_string());
+    ret
+}
