@@ -221,9 +221,9 @@ pub enum ReplayVerdict {
     /// The replay departed from the trace at `step` (1-based): what the trace recorded there
     /// and what the model did instead.
     Diverged { step: usize, recorded: Option<Event>, replayed: Option<Event> },
-    /// The replay ran without violating anything; `diverged_at` is the first step where it
-    /// departed from the trace, if it did.
-    Passes { diverged_at: Option<usize> },
+    /// The replay ran without violating anything; `diverged` is the first step where it
+    /// departed from the trace, with what was recorded and what the model did, if it did.
+    Passes { diverged: Option<(usize, Option<Event>, Option<Event>)> },
 }
 
 /// A replay and the events it produced.
@@ -264,7 +264,9 @@ pub fn replay(s: &'static Scenario, trace: &Trace) -> Result<Replay, ReplayError
             let i = diff.unwrap_or(trace.events.len());
             ReplayVerdict::Diverged { step: i + 1, recorded: trace.events.get(i).cloned(), replayed: events.get(i).cloned() }
         }
-        (None, diff) => ReplayVerdict::Passes { diverged_at: diff.map(|i| i + 1) },
+        (None, diff) => ReplayVerdict::Passes {
+            diverged: diff.map(|i| (i + 1, trace.events.get(i).cloned(), events.get(i).cloned())),
+        },
     };
     Ok(Replay { verdict, events, same_model: s.fingerprint() == trace.fingerprint })
 }

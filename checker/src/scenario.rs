@@ -84,7 +84,7 @@ impl Scenario {
 }
 
 /// A spawned CPU.
-pub struct Cpu(crate::sync::thread::JoinHandle<()>);
+pub struct Cpu(usize, crate::sync::thread::JoinHandle<()>);
 
 /// Spawn the next CPU of the scenario (CPU0, CPU1, ... in order) running `f`.
 pub fn spawn_cpu(f: impl FnOnce() + Send + 'static) -> Cpu {
@@ -94,17 +94,22 @@ pub fn spawn_cpu(f: impl FnOnce() + Send + 'static) -> Cpu {
         w.depth.push(0);
         t
     });
-    Cpu(crate::sync::thread::spawn(move || {
+    let handle = crate::sync::thread::spawn(move || {
         rt::set_current_tid(tid);
         f();
-    }))
+    });
+    // Recorded once the spawn returned, so that a replay runs the spawning thread through
+    // the spawn's scheduling points (spawning records nothing else).
+    rt::record("spawn", &crate::trace::thread_name(tid), "");
+    Cpu(tid, handle)
 }
 
 /// Wait for a CPU to finish.
 pub fn join(cpu: Cpu) {
-    if let Err(payload) = cpu.0.join() {
+    if let Err(payload) = cpu.1.join() {
         std::panic::resume_unwind(payload);
     }
+    rt::record("join", &crate::trace::thread_name(cpu.0), "");
 }
 
 /// Check a final invariant of the scenario: a violation of `inv` with `message` unless `cond`.

@@ -116,8 +116,10 @@ impl LockGuard {
             );
         }
         self.ghost.holder.store(0, Ordering::Relaxed);
+        self.guard.take(); // the release: shuttle's scheduling point comes before it
+        // Recorded after the release, so that a replay runs the unlocking CPU through the
+        // release's scheduling point to the release itself.
         rt::record(op, &self.ghost.name, "");
-        self.guard.take(); // the release
     }
 }
 

@@ -102,6 +102,10 @@ impl Scheduler for FollowTrace {
             .iter()
             .find(|(tid, ord)| done.get(*tid).copied().unwrap_or(0) <= *ord)
             .map(|(tid, _)| *tid);
+        if std::env::var_os("KMODEL_DEBUG_REPLAY").is_some() {
+            let ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
+            eprintln!("next_task: done={done:?} want={want:?} runnable={ids:?} current={current:?}");
+        }
         if let Some(t) = want.filter(|&t| is_runnable(t)) {
             return Some(TaskId::from(t));
         }

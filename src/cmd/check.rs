@@ -1,0 +1,320 @@
+//! `kmodel check`: explore, judge, save counterexamples.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use checker::explore::{Explorer, Outcome, EXPLORERS};
+use checker::scenario::Scenario;
+use checker::trace::Trace;
+use serde::{Deserialize, Serialize};
+
+use crate::{registry, UsageError};
+
+/// Explore scenarios, judge each verdict against its expected result, save counterexamples.
+#[derive(clap::Args)]
+pub struct Args {
+    /// MODEL or MODEL/SCENARIO (default: every scenario of every model).
+    pub selection: Option<String>,
+    /// Explorers, comma-separated: loom, random, pct, dfs, or all (= loom,random,pct).
+    #[arg(long, default_value = "all", value_delimiter = ',')]
+    pub explorer: Vec<String>,
+    /// Executions of the shuttle explorers (random, pct; dfs stops there). Default: each
+    /// scenario's own bound.
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Seed of shuttle's random and PCT schedulers.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON array (an object per scenario and explorer) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for counterexamples (saved under DIR/<model>/).
+    #[arg(long, default_value = "counterexamples")]
+    pub out: PathBuf,
+    /// Explorations run at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Do not save counterexamples; put their text in the JSON (used by the loom delegation).
+    #[arg(long, hide = true)]
+    pub no_save: bool,
+}
+
+/// One scenario explored by one explorer, as `--json` prints it.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Record {
+    pub model: String,
+    pub scenario: String,
+    pub explorer: String,
+    /// The explorer with its settings and bounds.
+    pub settings: String,
+    pub expected: String,
+    pub verdict: String,
+    pub as_expected: bool,
+    pub executions: u64,
+    pub seconds: f64,
+    /// The exploration covered its whole space.
+    pub complete: bool,
+    pub violation: Option<String>,
+    pub message: Option<String>,
+    /// Non-fatal violations of other invariants seen on the way: (invariant, executions).
+    pub also_reached: Vec<(String, u64)>,
+    /// Where the counterexample was saved.
+    pub trace: Option<String>,
+    /// How the counterexample replays (shuttle, or loom when it needs weak memory).
+    pub replay: Option<String>,
+    /// The counterexample's text (only with --no-save).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_text: Option<String>,
+    /// Why the verdict is not the expected one.
+    pub mismatch: Option<String>,
+}
+
+impl Record {
+    fn from_outcome(o: &Outcome) -> Record {
+        let s = o.scenario;
+        Record {
+            model: s.model.into(),
+            scenario: s.name.into(),
+            explorer: o.explorer.kind().into(),
+            settings: o.explorer.describe(),
+            expected: s.expected.describe(),
+            verdict: o.verdict(),
+            as_expected: o.as_expected(),
+            executions: o.executions,
+            seconds: o.seconds,
+            complete: o.complete,
+            violation: o.found.as_ref().map(|f| f.violation.invariant.clone()),
+            message: o.found.as_ref().map(|f| f.violation.message.clone()),
+            also_reached: o.also_reached.clone(),
+            trace: None,
+            replay: None,
+            trace_text: None,
+            mismatch: o.mismatch(),
+        }
+    }
+}
+
+fn explorer_kinds(requested: &[String]) -> Result<Vec<&'static str>, UsageError> {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for r in requested {
+        let add: Vec<&'static str> = match r.as_str() {
+            "all" => vec!["loom", "random", "pct"],
+            k => match EXPLORERS.iter().find(|e| **e == k) {
+                Some(e) => vec![*e],
+                None => {
+                    return Err(UsageError(format!(
+                        "unknown explorer `{k}` (hint: use one of {}, or all)",
+                        EXPLORERS.join(", ")
+                    )))
+                }
+            },
+        };
+        for k in add {
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let kinds = explorer_kinds(&args.explorer)?;
+    let scenarios = registry::select(args.selection.as_deref())?;
+    let local: Vec<&str> = kinds.iter().copied().filter(|k| Explorer::available(k)).collect();
+    let delegated: Vec<&str> = kinds.iter().copied().filter(|k| !Explorer::available(k)).collect();
+    if cfg!(loom) && !delegated.is_empty() {
+        return Err(UsageError(format!(
+            "this is the `--cfg loom` build: it runs only the loom explorer, not {} (hint: use the normal build)",
+            delegated.join(", ")
+        ))
+        .into());
+    }
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let mut work: Vec<(&'static Scenario, Explorer)> = Vec::new();
+    for s in &scenarios {
+        for k in &local {
+            let e = Explorer::for_scenario(k, s, args.iterations, args.seed).expect("known explorer");
+            work.push((s, e));
+        }
+    }
+
+    // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
+    let worker = (!delegated.is_empty()).then(|| {
+        let mut wargs = vec!["check".to_string(), "--explorer=loom".into(), "--json".into(), "--no-save".into()];
+        if let Some(sel) = &args.selection {
+            wargs.push(sel.clone());
+        }
+        wargs.push(format!("--jobs={}", jobs.div_ceil(2).max(1)));
+        crate::loom_build::loom_binary().map(|_| std::thread::spawn(move || crate::loom_build::run(&wargs)))
+    });
+    let worker = match worker {
+        Some(Ok(h)) => Some(h),
+        Some(Err(e)) => return Err(e),
+        None => None,
+    };
+
+    if !args.json && !work.is_empty() {
+        println!("checking {} scenario(s) with {}", scenarios.len(), kinds.join(", "));
+    }
+    let outcomes = explore_all(&work, jobs, !args.json);
+
+    let mut records: Vec<(Record, Option<Trace>)> = outcomes
+        .iter()
+        .map(|o| {
+            let mut r = Record::from_outcome(o);
+            let t = o.trace();
+            r.replay = t.as_ref().map(|t| t.replay.as_str().to_string());
+            (r, t)
+        })
+        .collect();
+
+    if let Some(h) = worker {
+        let (code, stdout, stderr) = h.join().expect("loom worker thread")?;
+        let loom_records: Vec<Record> = serde_json::from_str(&stdout).map_err(|_| {
+            anyhow::anyhow!(
+                "the loom build of kmodel failed (exit {code}): {} (hint: run `RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo run --release -- check --explorer loom` to see it)",
+                stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output")
+            )
+        })?;
+        for mut r in loom_records {
+            let t = r.trace_text.take().map(|text| Trace::parse(&text)).transpose()?;
+            records.push((r, t));
+        }
+    }
+
+    // Settle how each trace replays, then save it.
+    for (r, t) in records.iter_mut() {
+        let Some(t) = t else { continue };
+        #[cfg(not(loom))]
+        if let Some(s) = registry::find(&t.model, &t.scenario) {
+            checker::explore::settle_replay_mode(s, t);
+        }
+        r.replay = Some(t.replay.as_str().to_string());
+        if args.no_save {
+            r.trace_text = Some(t.to_text());
+        } else {
+            let path = t.save_in(&args.out.join(&t.model))?;
+            r.trace = Some(path.display().to_string());
+        }
+    }
+    records.sort_by(|a, b| {
+        (a.0.model.as_str(), a.0.scenario.as_str(), order(&a.0.explorer)).cmp(&(
+            b.0.model.as_str(),
+            b.0.scenario.as_str(),
+            order(&b.0.explorer),
+        ))
+    });
+    let records: Vec<Record> = records.into_iter().map(|(r, _)| r).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&records)?);
+    } else {
+        print_report(&records);
+    }
+    Ok(if records.iter().all(|r| r.as_expected) { crate::exit::OK } else { crate::exit::FOUND })
+}
+
+fn order(kind: &str) -> usize {
+    EXPLORERS.iter().position(|e| *e == kind).unwrap_or(usize::MAX)
+}
+
+/// Run every (scenario, explorer) pair, `jobs` at a time. shuttle prints its own failure
+/// banners on stderr; kmodel reports every finding itself, so stderr is silenced meanwhile.
+fn explore_all(work: &[(&'static Scenario, Explorer)], jobs: usize, progress: bool) -> Vec<Outcome> {
+    let next = Mutex::new(0usize);
+    let done = Mutex::new(Vec::new());
+    let _quiet = gag::Gag::stderr().ok();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(work.len()) {
+            scope.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some((s, e)) = work.get(i) else { break };
+                let o = checker::explore::run(s, *e);
+                if progress {
+                    println!(
+                        "  {} [{}]: {} ({} executions, {:.1}s)",
+                        s.id(),
+                        e.kind(),
+                        o.verdict(),
+                        o.executions,
+                        o.seconds
+                    );
+                }
+                done.lock().unwrap().push(o);
+            });
+        }
+    });
+    done.into_inner().unwrap()
+}
+
+fn print_report(records: &[Record]) {
+    let rows: Vec<[String; 6]> = records
+        .iter()
+        .map(|r| {
+            [
+                format!("{}/{}", r.model, r.scenario),
+                r.settings.clone(),
+                r.expected.clone(),
+                format!("{}{}", r.verdict, if r.as_expected { "" } else { "  << NOT AS EXPECTED" }),
+                r.executions.to_string(),
+                format!("{:.2}", r.seconds),
+            ]
+        })
+        .collect();
+    let header = ["SCENARIO", "EXPLORER", "EXPECTED", "VERDICT", "EXECUTIONS", "SECONDS"].map(String::from);
+    let mut width = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (i, c) in row.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    println!();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i >= 4 { format!("{c:>w$}", w = width[i]) } else { format!("{c:w$}", w = width[i]) })
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    let mut notes = Vec::new();
+    for r in records {
+        if !r.also_reached.is_empty() {
+            let also: Vec<String> = r.also_reached.iter().map(|(k, n)| format!("{k} in {n} executions")).collect();
+            notes.push(format!("{}/{} [{}] also reached (not fatal): {}", r.model, r.scenario, r.explorer, also.join(", ")));
+        }
+    }
+    if !notes.is_empty() {
+        println!();
+        for n in notes {
+            println!("{n}");
+        }
+    }
+    let unexpected: Vec<&Record> = records.iter().filter(|r| !r.as_expected).collect();
+    if !unexpected.is_empty() {
+        println!();
+        for r in &unexpected {
+            println!("NOT AS EXPECTED {}/{} [{}]: {}", r.model, r.scenario, r.explorer, r.mismatch.as_deref().unwrap_or(""));
+        }
+    }
+    let traces: Vec<&Record> = records.iter().filter(|r| r.trace.is_some()).collect();
+    if !traces.is_empty() {
+        println!();
+        for r in traces {
+            let path = r.trace.as_deref().unwrap_or_default();
+            println!("{}/{} [{}]: {} — counterexample written to {path}", r.model, r.scenario, r.explorer, r.violation.as_deref().unwrap_or(""));
+            println!("  replay with: cargo run --release -- replay {path}");
+        }
+    }
+    println!();
+    println!(
+        "{} of {} verdicts as expected",
+        records.iter().filter(|r| r.as_expected).count(),
+        records.len()
+    );
+}
