@@ -41,7 +41,7 @@ pub fn run(args: &[String]) -> anyhow::Result<(i32, String, String)> {
         .output()
         .with_context(|| format!("cannot run {}", bin.display()))?;
     Ok((
-        out.status.code().unwrap_or(crate::exit::USAGE),
+        out.status.code().unwrap_or(kmodel::exit::USAGE),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))

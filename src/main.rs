@@ -6,7 +6,8 @@
 
 mod cmd;
 mod loom_build;
-mod registry;
+
+use kmodel::exit;
 
 use clap::{Parser, Subcommand};
 
@@ -29,26 +30,15 @@ enum Command {
     Replay(cmd::replay::Args),
 }
 
-/// Exit codes.
-pub mod exit {
-    /// Every verdict as expected.
-    pub const OK: i32 = 0;
-    /// A verdict not as expected, or a replay that reproduced its violation.
-    pub const FOUND: i32 = 1;
-    /// Bad usage or bad input.
-    pub const USAGE: i32 = 2;
-}
-
-/// An error that ends the command with exit code 2 and one line on stderr.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             std::process::exit(code);
         }

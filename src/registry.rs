@@ -11,7 +11,9 @@ pub fn all() -> Vec<&'static Scenario> {
 
 /// The scenario `model/name`.
 pub fn find(model: &str, name: &str) -> Option<&'static Scenario> {
-    all().into_iter().find(|s| s.model == model && s.name == name)
+    all()
+        .into_iter()
+        .find(|s| s.model == model && s.name == name)
 }
 
 /// `None` → every scenario; `MODEL` → its scenarios; `MODEL/SCENARIO` → that one.

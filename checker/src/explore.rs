@@ -18,7 +18,11 @@ pub enum Explorer {
     /// shuttle's random scheduler.
     Random { iterations: usize, seed: u64 },
     /// shuttle's PCT scheduler (probabilistic guarantee for bugs of depth `depth`).
-    Pct { iterations: usize, depth: usize, seed: u64 },
+    Pct {
+        iterations: usize,
+        depth: usize,
+        seed: u64,
+    },
     /// shuttle's DFS: exhaustive under sequential consistency, without partial-order
     /// reduction, stopping after `max_iterations` if given.
     Dfs { max_iterations: Option<usize> },
@@ -30,13 +34,29 @@ pub const EXPLORERS: &[&str] = &["loom", "random", "pct", "dfs"];
 impl Explorer {
     /// The explorer `kind` with the scenario's default bounds; `iterations` overrides the
     /// shuttle iteration count, `seed` the shuttle seed.
-    pub fn for_scenario(kind: &str, s: &Scenario, iterations: Option<usize>, seed: u64) -> Option<Explorer> {
+    pub fn for_scenario(
+        kind: &str,
+        s: &Scenario,
+        iterations: Option<usize>,
+        seed: u64,
+    ) -> Option<Explorer> {
         let iterations_or = iterations.unwrap_or(s.bounds.shuttle_iterations);
         Some(match kind {
-            "loom" => Explorer::Loom { preemption_bound: s.bounds.loom_preemption_bound },
-            "random" => Explorer::Random { iterations: iterations_or, seed },
-            "pct" => Explorer::Pct { iterations: iterations_or, depth: s.bounds.pct_depth, seed },
-            "dfs" => Explorer::Dfs { max_iterations: iterations },
+            "loom" => Explorer::Loom {
+                preemption_bound: s.bounds.loom_preemption_bound,
+            },
+            "random" => Explorer::Random {
+                iterations: iterations_or,
+                seed,
+            },
+            "pct" => Explorer::Pct {
+                iterations: iterations_or,
+                depth: s.bounds.pct_depth,
+                seed,
+            },
+            "dfs" => Explorer::Dfs {
+                max_iterations: iterations,
+            },
             _ => return None,
         })
     }
@@ -54,12 +74,26 @@ impl Explorer {
     /// The explorer with its settings, as traces and reports show it.
     pub fn describe(&self) -> String {
         match self {
-            Explorer::Loom { preemption_bound: None } => "loom preemption_bound=none".into(),
-            Explorer::Loom { preemption_bound: Some(b) } => format!("loom preemption_bound={b}"),
-            Explorer::Random { iterations, seed } => format!("random iterations={iterations} seed={seed}"),
-            Explorer::Pct { iterations, depth, seed } => format!("pct iterations={iterations} depth={depth} seed={seed}"),
-            Explorer::Dfs { max_iterations: None } => "dfs max_iterations=none".into(),
-            Explorer::Dfs { max_iterations: Some(m) } => format!("dfs max_iterations={m}"),
+            Explorer::Loom {
+                preemption_bound: None,
+            } => "loom preemption_bound=none".into(),
+            Explorer::Loom {
+                preemption_bound: Some(b),
+            } => format!("loom preemption_bound={b}"),
+            Explorer::Random { iterations, seed } => {
+                format!("random iterations={iterations} seed={seed}")
+            }
+            Explorer::Pct {
+                iterations,
+                depth,
+                seed,
+            } => format!("pct iterations={iterations} depth={depth} seed={seed}"),
+            Explorer::Dfs {
+                max_iterations: None,
+            } => "dfs max_iterations=none".into(),
+            Explorer::Dfs {
+                max_iterations: Some(m),
+            } => format!("dfs max_iterations={m}"),
         }
     }
 
@@ -100,8 +134,12 @@ impl Outcome {
             return format!("counterexample: {}", f.violation.invariant);
         }
         match self.explorer {
-            Explorer::Loom { preemption_bound: None } if self.complete => "verified".into(),
-            Explorer::Loom { preemption_bound: Some(b) } if self.complete => {
+            Explorer::Loom {
+                preemption_bound: None,
+            } if self.complete => "verified".into(),
+            Explorer::Loom {
+                preemption_bound: Some(b),
+            } if self.complete => {
                 format!("verified up to {b} preemptions")
             }
             Explorer::Dfs { .. } if self.complete => "verified under SC (no weak memory)".into(),
@@ -125,9 +163,14 @@ impl Outcome {
             return None;
         }
         Some(match (&self.scenario.expected, &self.found) {
-            (Expected::Unreachable, Some(f)) => format!("expected no violation, found {}", f.violation),
+            (Expected::Unreachable, Some(f)) => {
+                format!("expected no violation, found {}", f.violation)
+            }
             (Expected::Reachable(inv), Some(f)) => {
-                format!("expected a counterexample for {}, but the first one found is {}", inv.name, f.violation)
+                format!(
+                    "expected a counterexample for {}, but the first one found is {}",
+                    inv.name, f.violation
+                )
             }
             (Expected::Reachable(inv), None) => format!(
                 "expected a counterexample for {}, none found ({}): the bug is not shown",
@@ -163,24 +206,41 @@ impl Outcome {
 
 /// Explore `s` with `explorer`. Panics if this build cannot run it ([`Explorer::available`]).
 pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
-    assert!(Explorer::available(explorer.kind()), "explorer {} is not available in this build", explorer.kind());
+    assert!(
+        Explorer::available(explorer.kind()),
+        "explorer {} is not available in this build",
+        explorer.kind()
+    );
     let start = Instant::now();
     let (stats, failed, checkpoint, complete) = backend_run(s, explorer);
     let seconds = start.elapsed().as_secs_f64();
     let target = failed.as_ref().map(|f| f.violation.invariant.clone());
-    let also_reached = stats.also.into_iter().filter(|(k, _)| Some(k) != target.as_ref()).collect();
+    let also_reached = stats
+        .also
+        .into_iter()
+        .filter(|(k, _)| Some(k) != target.as_ref())
+        .collect();
     Outcome {
         scenario: s,
         explorer,
         executions: stats.executions,
         seconds,
         complete: complete && failed.is_none(),
-        found: failed.map(|f| Found { violation: f.violation, events: f.events, loom_checkpoint: checkpoint }),
+        found: failed.map(|f| Found {
+            violation: f.violation,
+            events: f.events,
+            loom_checkpoint: checkpoint,
+        }),
         also_reached,
     }
 }
 
-type BackendResult = (rt::explore::Stats, Option<rt::explore::Failed>, Option<String>, bool);
+type BackendResult = (
+    rt::explore::Stats,
+    Option<rt::explore::Failed>,
+    Option<String>,
+    bool,
+);
 
 #[cfg(loom)]
 fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
@@ -200,7 +260,11 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
             let (st, f) = rt::shuttle::random(s, iterations, seed);
             (st, f, None, false)
         }
-        Explorer::Pct { iterations, depth, seed } => {
+        Explorer::Pct {
+            iterations,
+            depth,
+            seed,
+        } => {
             let (st, f) = rt::shuttle::pct(s, iterations, depth, seed);
             (st, f, None, false)
         }
@@ -220,10 +284,16 @@ pub enum ReplayVerdict {
     Reproduced(Violation),
     /// The replay departed from the trace at `step` (1-based): what the trace recorded there
     /// and what the model did instead.
-    Diverged { step: usize, recorded: Option<Event>, replayed: Option<Event> },
+    Diverged {
+        step: usize,
+        recorded: Option<Event>,
+        replayed: Option<Event>,
+    },
     /// The replay ran without violating anything; `diverged` is the first step where it
     /// departed from the trace, with what was recorded and what the model did, if it did.
-    Passes { diverged: Option<(usize, Option<Event>, Option<Event>)> },
+    Passes {
+        diverged: Option<(usize, Option<Event>, Option<Event>)>,
+    },
 }
 
 /// A replay and the events it produced.
@@ -246,7 +316,9 @@ pub enum ReplayError {
     BadCheckpoint,
     #[error("replay of the loom checkpoint failed: {0}")]
     Io(#[from] std::io::Error),
-    #[error("a `--cfg loom` build replays only traces that need loom (hint: use the normal build)")]
+    #[error(
+        "a `--cfg loom` build replays only traces that need loom (hint: use the normal build)"
+    )]
     NeedsShuttle,
 }
 
@@ -257,24 +329,38 @@ pub fn replay(s: &'static Scenario, trace: &Trace) -> Result<Replay, ReplayError
         Some(f) => f.events.clone(),
         None => stats.last_events.clone(),
     };
-    let first_diff = (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i));
+    let first_diff =
+        (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i));
     let verdict = match (failed, first_diff) {
-        (Some(f), None) if f.violation.invariant == trace.violation.invariant => ReplayVerdict::Reproduced(f.violation),
+        (Some(f), None) if f.violation.invariant == trace.violation.invariant => {
+            ReplayVerdict::Reproduced(f.violation)
+        }
         (Some(_), diff) => {
             let i = diff.unwrap_or(trace.events.len());
-            ReplayVerdict::Diverged { step: i + 1, recorded: trace.events.get(i).cloned(), replayed: events.get(i).cloned() }
+            ReplayVerdict::Diverged {
+                step: i + 1,
+                recorded: trace.events.get(i).cloned(),
+                replayed: events.get(i).cloned(),
+            }
         }
         (None, diff) => ReplayVerdict::Passes {
             diverged: diff.map(|i| (i + 1, trace.events.get(i).cloned(), events.get(i).cloned())),
         },
     };
-    Ok(Replay { verdict, events, same_model: s.fingerprint() == trace.fingerprint })
+    Ok(Replay {
+        verdict,
+        events,
+        same_model: s.fingerprint() == trace.fingerprint,
+    })
 }
 
 /// Replay the recorded per-CPU order with shuttle, in this build; for traces that need loom,
 /// see [`ReplayError::NeedsLoom`].
 #[cfg(not(loom))]
-fn replay_backend(s: &'static Scenario, trace: &Trace) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
+fn replay_backend(
+    s: &'static Scenario,
+    trace: &Trace,
+) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
     match trace.replay {
         ReplayMode::Shuttle => Ok(rt::shuttle::replay(s, &trace.events)),
         ReplayMode::Loom => Err(ReplayError::NeedsLoom),
@@ -282,8 +368,14 @@ fn replay_backend(s: &'static Scenario, trace: &Trace) -> Result<(rt::explore::S
 }
 
 #[cfg(loom)]
-fn replay_backend(s: &'static Scenario, trace: &Trace) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
-    let cp = trace.loom_checkpoint.as_deref().ok_or(ReplayError::NoCheckpoint)?;
+fn replay_backend(
+    s: &'static Scenario,
+    trace: &Trace,
+) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
+    let cp = trace
+        .loom_checkpoint
+        .as_deref()
+        .ok_or(ReplayError::NoCheckpoint)?;
     serde_json::from_str::<serde_json::Value>(cp).map_err(|_| ReplayError::BadCheckpoint)?;
     Ok(rt::loom::replay(s, cp)?)
 }
@@ -298,7 +390,10 @@ pub fn settle_replay_mode(s: &'static Scenario, trace: &mut Trace) {
         return;
     }
     trace.replay = ReplayMode::Shuttle;
-    let reproduced = matches!(replay(s, trace).map(|r| r.verdict), Ok(ReplayVerdict::Reproduced(_)));
+    let reproduced = matches!(
+        replay(s, trace).map(|r| r.verdict),
+        Ok(ReplayVerdict::Reproduced(_))
+    );
     if !reproduced && trace.loom_checkpoint.is_some() {
         trace.replay = ReplayMode::Loom;
     }
@@ -306,7 +401,11 @@ pub fn settle_replay_mode(s: &'static Scenario, trace: &mut Trace) {
 
 /// For test suites: run `s` with `explorer`, print the verdict, save a found trace under
 /// `trace_dir`, and panic with the mismatch if the verdict is not the expected one.
-pub fn assert_as_expected(s: &'static Scenario, explorer: Explorer, trace_dir: &std::path::Path) -> Outcome {
+pub fn assert_as_expected(
+    s: &'static Scenario,
+    explorer: Explorer,
+    trace_dir: &std::path::Path,
+) -> Outcome {
     let o = run(s, explorer);
     println!(
         "{}: {} [{}] {} executions, {:.2}s; expected {}{}",
@@ -321,7 +420,11 @@ pub fn assert_as_expected(s: &'static Scenario, explorer: Explorer, trace_dir: &
         } else {
             format!(
                 "; also reached: {}",
-                o.also_reached.iter().map(|(k, n)| format!("{k} in {n}")).collect::<Vec<_>>().join(", ")
+                o.also_reached
+                    .iter()
+                    .map(|(k, n)| format!("{k} in {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         }
     );
@@ -338,4 +441,14 @@ pub fn assert_as_expected(s: &'static Scenario, explorer: Explorer, trace_dir: &
         panic!("{}: {m}", s.id());
     }
     o
+}
+
+/// Run `body` as one execution (shuttle, round-robin: deterministic) and return its events,
+/// or the violation that ended it. Any violation ends it (no target). For testing the
+/// primitives' sequential behaviour.
+#[cfg(not(loom))]
+pub fn execute_once(
+    body: impl Fn() + Send + Sync + 'static,
+) -> Result<Vec<Event>, (Violation, Vec<Event>)> {
+    rt::shuttle::execute_once(body)
 }

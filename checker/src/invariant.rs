@@ -23,12 +23,20 @@ pub struct Invariant {
 impl Invariant {
     /// A non-fatal invariant (the execution continues after a report).
     pub const fn new(name: &'static str, statement: &'static str) -> Self {
-        Invariant { name, statement, fatal: false }
+        Invariant {
+            name,
+            statement,
+            fatal: false,
+        }
     }
 
     /// A fatal invariant (the execution cannot continue after it is broken).
     pub const fn fatal(name: &'static str, statement: &'static str) -> Self {
-        Invariant { name, statement, fatal: true }
+        Invariant {
+            name,
+            statement,
+            fatal: true,
+        }
     }
 }
 
@@ -83,15 +91,21 @@ pub const WARN: Invariant = Invariant::new("WARN", "no WARN_ON() condition is ev
 /// A `BUG_ON()` fired. Fatal, as in the kernel.
 pub const BUG: Invariant = Invariant::fatal("BUG", "no BUG_ON() condition is ever true");
 /// Every thread is blocked (reported by loom or shuttle).
-pub const DEADLOCK: Invariant =
-    Invariant::fatal("DEADLOCK", "some CPU can always make progress (no deadlock)");
+pub const DEADLOCK: Invariant = Invariant::fatal(
+    "DEADLOCK",
+    "some CPU can always make progress (no deadlock)",
+);
 /// The model itself panicked (a bug in the model, not in the protocol).
-pub const MODEL_PANIC: Invariant =
-    Invariant::fatal("MODEL_PANIC", "the model code does not panic outside a reported violation");
+pub const MODEL_PANIC: Invariant = Invariant::fatal(
+    "MODEL_PANIC",
+    "the model code does not panic outside a reported violation",
+);
 /// Too many steps: a livelock, or a spin loop that never gives up (loom's branch limit,
 /// shuttle's step limit).
-pub const LIVELOCK: Invariant =
-    Invariant::fatal("LIVELOCK", "every CPU finishes within the exploration's step bound");
+pub const LIVELOCK: Invariant = Invariant::fatal(
+    "LIVELOCK",
+    "every CPU finishes within the exploration's step bound",
+);
 
 /// Every invariant the checker itself defines, for lookups by name.
 pub const BUILTIN: &[Invariant] = &[

@@ -44,8 +44,12 @@ pub struct Bounds {
 
 impl Bounds {
     /// Full loom exploration, 10 000 shuttle runs, PCT depth 3.
-    pub const DEFAULT: Bounds =
-        Bounds { loom_preemption_bound: None, loom_max_branches: 10_000, shuttle_iterations: 10_000, pct_depth: 3 };
+    pub const DEFAULT: Bounds = Bounds {
+        loom_preemption_bound: None,
+        loom_max_branches: 10_000,
+        shuttle_iterations: 10_000,
+        pct_depth: 3,
+    };
 }
 
 /// A named scenario of a model.

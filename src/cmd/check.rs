@@ -8,7 +8,7 @@ use checker::scenario::Scenario;
 use checker::trace::Trace;
 use serde::{Deserialize, Serialize};
 
-use crate::{registry, UsageError};
+use kmodel::{registry, UsageError};
 
 /// Explore scenarios, judge each verdict against its expected result, save counterexamples.
 #[derive(clap::Args)]
@@ -121,8 +121,16 @@ fn explorer_kinds(requested: &[String]) -> Result<Vec<&'static str>, UsageError>
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let kinds = explorer_kinds(&args.explorer)?;
     let scenarios = registry::select(args.selection.as_deref())?;
-    let local: Vec<&str> = kinds.iter().copied().filter(|k| Explorer::available(k)).collect();
-    let delegated: Vec<&str> = kinds.iter().copied().filter(|k| !Explorer::available(k)).collect();
+    let local: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| Explorer::available(k))
+        .collect();
+    let delegated: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| !Explorer::available(k))
+        .collect();
     if cfg!(loom) && !delegated.is_empty() {
         return Err(UsageError(format!(
             "this is the `--cfg loom` build: it runs only the loom explorer, not {} (hint: use the normal build)",
@@ -130,23 +138,37 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
     let mut work: Vec<(&'static Scenario, Explorer)> = Vec::new();
     for s in &scenarios {
         for k in &local {
-            let e = Explorer::for_scenario(k, s, args.iterations, args.seed).expect("known explorer");
+            let e =
+                Explorer::for_scenario(k, s, args.iterations, args.seed).expect("known explorer");
             work.push((s, e));
         }
     }
 
     // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
     let worker = (!delegated.is_empty()).then(|| {
-        let mut wargs = vec!["check".to_string(), "--explorer=loom".into(), "--json".into(), "--no-save".into()];
+        let mut wargs = vec![
+            "check".to_string(),
+            "--explorer=loom".into(),
+            "--json".into(),
+            "--no-save".into(),
+        ];
         if let Some(sel) = &args.selection {
             wargs.push(sel.clone());
         }
         wargs.push(format!("--jobs={}", jobs.div_ceil(2).max(1)));
-        crate::loom_build::loom_binary().map(|_| std::thread::spawn(move || crate::loom_build::run(&wargs)))
+        crate::loom_build::loom_binary()
+            .map(|_| std::thread::spawn(move || crate::loom_build::run(&wargs)))
     });
     let worker = match worker {
         Some(Ok(h)) => Some(h),
@@ -155,7 +177,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
 
     if !args.json && !work.is_empty() {
-        println!("checking {} scenario(s) with {}", scenarios.len(), kinds.join(", "));
+        println!(
+            "checking {} scenario(s) with {}",
+            scenarios.len(),
+            kinds.join(", ")
+        );
     }
     let outcomes = explore_all(&work, jobs, !args.json);
 
@@ -178,7 +204,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             )
         })?;
         for mut r in loom_records {
-            let t = r.trace_text.take().map(|text| Trace::parse(&text)).transpose()?;
+            let t = r
+                .trace_text
+                .take()
+                .map(|text| Trace::parse(&text))
+                .transpose()?;
             records.push((r, t));
         }
     }
@@ -199,11 +229,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
     records.sort_by(|a, b| {
-        (a.0.model.as_str(), a.0.scenario.as_str(), order(&a.0.explorer)).cmp(&(
-            b.0.model.as_str(),
-            b.0.scenario.as_str(),
-            order(&b.0.explorer),
-        ))
+        (
+            a.0.model.as_str(),
+            a.0.scenario.as_str(),
+            order(&a.0.explorer),
+        )
+            .cmp(&(
+                b.0.model.as_str(),
+                b.0.scenario.as_str(),
+                order(&b.0.explorer),
+            ))
     });
     let records: Vec<Record> = records.into_iter().map(|(r, _)| r).collect();
     if args.json {
@@ -211,16 +246,27 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         print_report(&records);
     }
-    Ok(if records.iter().all(|r| r.as_expected) { crate::exit::OK } else { crate::exit::FOUND })
+    Ok(if records.iter().all(|r| r.as_expected) {
+        kmodel::exit::OK
+    } else {
+        kmodel::exit::FOUND
+    })
 }
 
 fn order(kind: &str) -> usize {
-    EXPLORERS.iter().position(|e| *e == kind).unwrap_or(usize::MAX)
+    EXPLORERS
+        .iter()
+        .position(|e| *e == kind)
+        .unwrap_or(usize::MAX)
 }
 
 /// Run every (scenario, explorer) pair, `jobs` at a time. shuttle prints its own failure
 /// banners on stderr; kmodel reports every finding itself, so stderr is silenced meanwhile.
-fn explore_all(work: &[(&'static Scenario, Explorer)], jobs: usize, progress: bool) -> Vec<Outcome> {
+fn explore_all(
+    work: &[(&'static Scenario, Explorer)],
+    jobs: usize,
+    progress: bool,
+) -> Vec<Outcome> {
     let next = Mutex::new(0usize);
     let done = Mutex::new(Vec::new());
     let _quiet = gag::Gag::stderr().ok();
@@ -260,13 +306,29 @@ fn print_report(records: &[Record]) {
                 format!("{}/{}", r.model, r.scenario),
                 r.settings.clone(),
                 r.expected.clone(),
-                format!("{}{}", r.verdict, if r.as_expected { "" } else { "  << NOT AS EXPECTED" }),
+                format!(
+                    "{}{}",
+                    r.verdict,
+                    if r.as_expected {
+                        ""
+                    } else {
+                        "  << NOT AS EXPECTED"
+                    }
+                ),
                 r.executions.to_string(),
                 format!("{:.2}", r.seconds),
             ]
         })
         .collect();
-    let header = ["SCENARIO", "EXPLORER", "EXPECTED", "VERDICT", "EXECUTIONS", "SECONDS"].map(String::from);
+    let header = [
+        "SCENARIO",
+        "EXPLORER",
+        "EXPECTED",
+        "VERDICT",
+        "EXECUTIONS",
+        "SECONDS",
+    ]
+    .map(String::from);
     let mut width = header.clone().map(|h| h.len());
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
@@ -278,15 +340,31 @@ fn print_report(records: &[Record]) {
         let line: Vec<String> = row
             .iter()
             .enumerate()
-            .map(|(i, c)| if i >= 4 { format!("{c:>w$}", w = width[i]) } else { format!("{c:w$}", w = width[i]) })
+            .map(|(i, c)| {
+                if i >= 4 {
+                    format!("{c:>w$}", w = width[i])
+                } else {
+                    format!("{c:w$}", w = width[i])
+                }
+            })
             .collect();
         println!("{}", line.join("  ").trim_end());
     }
     let mut notes = Vec::new();
     for r in records {
         if !r.also_reached.is_empty() {
-            let also: Vec<String> = r.also_reached.iter().map(|(k, n)| format!("{k} in {n} executions")).collect();
-            notes.push(format!("{}/{} [{}] also reached (not fatal): {}", r.model, r.scenario, r.explorer, also.join(", ")));
+            let also: Vec<String> = r
+                .also_reached
+                .iter()
+                .map(|(k, n)| format!("{k} in {n} executions"))
+                .collect();
+            notes.push(format!(
+                "{}/{} [{}] also reached (not fatal): {}",
+                r.model,
+                r.scenario,
+                r.explorer,
+                also.join(", ")
+            ));
         }
     }
     if !notes.is_empty() {
@@ -299,7 +377,13 @@ fn print_report(records: &[Record]) {
     if !unexpected.is_empty() {
         println!();
         for r in &unexpected {
-            println!("NOT AS EXPECTED {}/{} [{}]: {}", r.model, r.scenario, r.explorer, r.mismatch.as_deref().unwrap_or(""));
+            println!(
+                "NOT AS EXPECTED {}/{} [{}]: {}",
+                r.model,
+                r.scenario,
+                r.explorer,
+                r.mismatch.as_deref().unwrap_or("")
+            );
         }
     }
     let traces: Vec<&Record> = records.iter().filter(|r| r.trace.is_some()).collect();
@@ -307,7 +391,13 @@ fn print_report(records: &[Record]) {
         println!();
         for r in traces {
             let path = r.trace.as_deref().unwrap_or_default();
-            println!("{}/{} [{}]: {} — counterexample written to {path}", r.model, r.scenario, r.explorer, r.violation.as_deref().unwrap_or(""));
+            println!(
+                "{}/{} [{}]: {} — counterexample written to {path}",
+                r.model,
+                r.scenario,
+                r.explorer,
+                r.violation.as_deref().unwrap_or("")
+            );
             println!("  replay with: cargo run --release -- replay {path}");
         }
     }

@@ -1,6 +1,6 @@
 //! `kmodel list`.
 
-use crate::registry;
+use kmodel::registry;
 
 /// List every scenario with its expected result.
 #[derive(clap::Args)]
@@ -13,7 +13,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let scenarios = registry::select(args.model.as_deref())?;
     let width = scenarios.iter().map(|s| s.id().len()).max().unwrap_or(0);
     for s in scenarios {
-        println!("{:width$}  {:32}  {}", s.id(), s.expected.describe(), s.summary);
+        println!(
+            "{:width$}  {:32}  {}",
+            s.id(),
+            s.expected.describe(),
+            s.summary
+        );
     }
-    Ok(crate::exit::OK)
+    Ok(kmodel::exit::OK)
 }

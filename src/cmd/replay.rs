@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use checker::explore::{replay, ReplayVerdict};
 use checker::trace::{render_columns, thread_name, Event, ReplayMode, Trace, TraceError};
 
-use crate::{registry, UsageError};
+use kmodel::{registry, UsageError};
 
 /// Re-execute a saved counterexample's interleaving and compare every step with the trace.
 /// Exit 1: reproduced. Exit 2: diverged (the model changed) or bad input. Exit 0: the
@@ -32,12 +32,19 @@ fn show(e: &Option<Event>) -> String {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let trace = Trace::read(&args.file).map_err(|e| UsageError(e.to_string()))?;
     let Some(s) = registry::find(&trace.model, &trace.scenario) else {
-        let e = TraceError::UnknownScenario { model: trace.model.clone(), scenario: trace.scenario.clone() };
+        let e = TraceError::UnknownScenario {
+            model: trace.model.clone(),
+            scenario: trace.scenario.clone(),
+        };
         return Err(UsageError(e.to_string()).into());
     };
     if trace.replay == ReplayMode::Loom && !cfg!(loom) {
         // Needs weak memory: loom replays it from the checkpoint the trace carries.
-        let mut wargs = vec!["replay".to_string(), args.file.display().to_string(), format!("--times={}", args.times)];
+        let mut wargs = vec![
+            "replay".to_string(),
+            args.file.display().to_string(),
+            format!("--times={}", args.times),
+        ];
         if args.quiet {
             wargs.push("--quiet".into());
         }
@@ -62,9 +69,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     drop(quiet);
     if !args.quiet {
         println!("trace:     {}", args.file.display());
-        println!("scenario:  {}/{} — {}", trace.model, trace.scenario, trace.summary);
+        println!(
+            "scenario:  {}/{} — {}",
+            trace.model, trace.scenario, trace.summary
+        );
         println!("expected:  {}", trace.expected);
-        println!("found by:  {}; replayed by {}", trace.explorer, trace.replay.as_str());
+        println!(
+            "found by:  {}; replayed by {}",
+            trace.explorer,
+            trace.replay.as_str()
+        );
         if !first.same_model {
             println!(
                 "note:      the model changed since this trace was recorded (fingerprint {}, now {})",
@@ -82,13 +96,21 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             println!("{}", render_columns(&trace));
         }
     }
-    let again = if times > 1 { format!(" {times}/{times} times") } else { String::new() };
+    let again = if times > 1 {
+        format!(" {times}/{times} times")
+    } else {
+        String::new()
+    };
     Ok(match first.verdict {
         ReplayVerdict::Reproduced(v) => {
             println!("reproduced{again}: {v}");
-            crate::exit::FOUND
+            kmodel::exit::FOUND
         }
-        ReplayVerdict::Diverged { step, recorded, replayed } => {
+        ReplayVerdict::Diverged {
+            step,
+            recorded,
+            replayed,
+        } => {
             println!(
                 "diverged at step {step}: the trace recorded {}, the replay did {} (hint: the model changed since the trace was recorded; run `cargo run --release -- check {}/{}` for a fresh counterexample)",
                 show(&recorded),
@@ -96,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 trace.model,
                 trace.scenario
             );
-            crate::exit::USAGE
+            kmodel::exit::USAGE
         }
         ReplayVerdict::Passes { diverged } => {
             let how = match diverged {
@@ -111,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 "passes now: {} is no longer violated along this interleaving ({how}); run `cargo run --release -- check {}/{}` to explore the rest",
                 trace.violation.invariant, trace.model, trace.scenario
             );
-            crate::exit::OK
+            kmodel::exit::OK
         }
     })
 }

@@ -22,7 +22,11 @@ pub struct Guarded<T> {
 impl<T> Guarded<T> {
     /// The field `name` (e.g. `vm#1.evict.local_list`), protected by `lock`.
     pub fn new(name: impl Into<String>, lock: &impl Lockable, value: T) -> Guarded<T> {
-        Guarded { value: std::sync::Mutex::new(value), lock: lock.ghost().clone(), name: name.into() }
+        Guarded {
+            value: std::sync::Mutex::new(value),
+            lock: lock.ghost().clone(),
+            name: name.into(),
+        }
     }
 
     fn check(&self, how: &str) {

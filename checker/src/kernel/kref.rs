@@ -65,7 +65,10 @@ pub fn kref_get(kref: &Kref) {
     if old <= 0 {
         rt::report(
             &REFCOUNT_ADD_ON_ZERO,
-            format!("kref_get({}) from {old}: refcount_t: addition on 0; use-after-free", kref.name),
+            format!(
+                "kref_get({}) from {old}: refcount_t: addition on 0; use-after-free",
+                kref.name
+            ),
         );
     }
 }
@@ -75,14 +78,25 @@ pub fn kref_get_unless_zero(kref: &Kref) -> bool {
     let mut old = kref.refcount.load(Ordering::Relaxed); // refcount_inc_not_zero(): atomic_read()
     loop {
         if old <= 0 {
-            rt::record("kref_get_unless_zero", &kref.name, &format!("{old} -> false"));
+            rt::record(
+                "kref_get_unless_zero",
+                &kref.name,
+                &format!("{old} -> false"),
+            );
             return false;
         }
         // atomic_try_cmpxchg_relaxed(&r->refs, &old, old + 1)
-        match kref.refcount.compare_exchange(old, old + 1, Ordering::Relaxed, Ordering::Relaxed) {
+        match kref
+            .refcount
+            .compare_exchange(old, old + 1, Ordering::Relaxed, Ordering::Relaxed)
+        {
             Ok(_) => {
                 kref.set_ghost(old + 1);
-                rt::record("kref_get_unless_zero", &kref.name, &format!("{old}->{} true", old + 1));
+                rt::record(
+                    "kref_get_unless_zero",
+                    &kref.name,
+                    &format!("{old}->{} true", old + 1),
+                );
                 return true;
             }
             Err(now) => old = now,
@@ -98,7 +112,10 @@ pub fn kref_put(kref: &Kref, release: impl FnOnce()) -> bool {
     if old <= 0 {
         rt::report(
             &REFCOUNT_UNDERFLOW,
-            format!("kref_put({}) from {old}: refcount_t: underflow; use-after-free", kref.name),
+            format!(
+                "kref_put({}) from {old}: refcount_t: underflow; use-after-free",
+                kref.name
+            ),
         );
         return false;
     }

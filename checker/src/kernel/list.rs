@@ -30,18 +30,37 @@ impl ListHead {
     /// A zeroed `list_head` (as `kzalloc` leaves it: NULL links) at `field` inside `owner`.
     /// Call [`INIT_LIST_HEAD`] before use, as the kernel does.
     pub fn new(owner: ObjId, owner_name: &str, field: &str) -> ListHead {
-        ListHead::alloc(format!("{owner_name}.{field}"), Storage::Object(owner), None)
+        ListHead::alloc(
+            format!("{owner_name}.{field}"),
+            Storage::Object(owner),
+            None,
+        )
     }
 
     /// Like [`ListHead::new`], for the head of a list protected by `lock`.
     pub fn new_head(owner: ObjId, owner_name: &str, field: &str, lock: &impl Lockable) -> ListHead {
-        ListHead::alloc(format!("{owner_name}.{field}"), Storage::Object(owner), Some(lock.ghost().clone()))
+        ListHead::alloc(
+            format!("{owner_name}.{field}"),
+            Storage::Object(owner),
+            Some(lock.ghost().clone()),
+        )
     }
 
-    fn alloc(name: String, storage: Storage, lock: Option<std::sync::Arc<super::lock::LockGhost>>) -> ListHead {
+    fn alloc(
+        name: String,
+        storage: Storage,
+        lock: Option<std::sync::Arc<super::lock::LockGhost>>,
+    ) -> ListHead {
         let is_head = lock.is_some();
         let id = rt::with(|w| {
-            w.nodes.push(Node { name, storage, next: Link::Null, prev: Link::Null, lock, is_head });
+            w.nodes.push(Node {
+                name,
+                storage,
+                next: Link::Null,
+                prev: Link::Null,
+                lock,
+                is_head,
+            });
             w.nodes.len() - 1
         });
         ListHead { id }
@@ -55,7 +74,9 @@ impl ListHead {
     /// Ghost: the objects on this list, in order, without checks (for final invariants).
     pub fn ghost_entries<T: 'static>(&self) -> Vec<Obj<T>> {
         let ids = rt::with(|w| ring(w, self.id));
-        ids.into_iter().filter_map(|n| owner_of(n).and_then(container_of::<T>)).collect()
+        ids.into_iter()
+            .filter_map(|n| owner_of(n).and_then(container_of::<T>))
+            .collect()
     }
 
     /// Ghost: whether this node is linked into a ring with other nodes.
@@ -68,7 +89,10 @@ impl ListHead {
         rt::with(|w| {
             let mut ids = vec![self.id];
             ids.extend(ring(w, self.id));
-            ids.into_iter().filter(|&n| w.nodes[n].is_head).map(|n| w.nodes[n].name.clone()).collect()
+            ids.into_iter()
+                .filter(|&n| w.nodes[n].is_head)
+                .map(|n| w.nodes[n].name.clone())
+                .collect()
         })
     }
 }
@@ -189,10 +213,7 @@ impl Op<'_> {
                 if !lock.held_by_current() {
                     let msg = format!(
                         "{}({}) on {} without holding {}",
-                        self.op,
-                        self.subject,
-                        node.name,
-                        lock.name
+                        self.op, self.subject, node.name, lock.name
                     );
                     self.reports.push((&LOCK_NOT_HELD, msg));
                 }
@@ -201,7 +222,10 @@ impl Op<'_> {
     }
 
     fn corrupt(&mut self, why: String) {
-        self.reports.push((&LIST_CORRUPTION, format!("{}({}): {why}", self.op, self.subject)));
+        self.reports.push((
+            &LIST_CORRUPTION,
+            format!("{}({}): {why}", self.op, self.subject),
+        ));
     }
 
     /// Follow `n->next` (or `n->prev`). A NULL or poisoned link is an oops, or, where the
@@ -212,11 +236,17 @@ impl Op<'_> {
         match if next { node.next } else { node.prev } {
             Link::Node(x) => Some(x),
             l => {
-                let why = format!("{}->{} is {}", node.name, if next { "next" } else { "prev" }, link_name(l));
+                let why = format!(
+                    "{}->{} is {}",
+                    node.name,
+                    if next { "next" } else { "prev" },
+                    link_name(l)
+                );
                 if checked {
                     self.corrupt(why);
                 } else {
-                    self.reports.push((&OOPS, format!("{}({}): {why}", self.op, self.subject)));
+                    self.reports
+                        .push((&OOPS, format!("{}({}): {why}", self.op, self.subject)));
                 }
                 None
             }
@@ -260,7 +290,10 @@ impl Op<'_> {
 
     /// `__list_del_entry(entry)` with `__list_del_entry_valid()`. False if corrupt.
     fn del_entry(&mut self, entry: NodeId) -> bool {
-        let (Some(next), Some(prev)) = (self.follow(entry, true, true), self.follow(entry, false, true)) else {
+        let (Some(next), Some(prev)) = (
+            self.follow(entry, true, true),
+            self.follow(entry, false, true),
+        ) else {
             return false;
         };
         self.touch(prev);
@@ -292,10 +325,20 @@ fn link_name(l: Link) -> &'static str {
 
 /// Run one list operation: check and mutate under the world's borrow, then record the event
 /// and emit the reports.
-fn list_op<R>(op: &'static str, subject: &ListHead, result: impl Fn(&R) -> String, f: impl FnOnce(&mut Op) -> R) -> R {
+fn list_op<R>(
+    op: &'static str,
+    subject: &ListHead,
+    result: impl Fn(&R) -> String,
+    f: impl FnOnce(&mut Op) -> R,
+) -> R {
     let (r, reports, subject_name) = rt::with(|w| {
         let subject_name = w.nodes[subject.id].name.clone();
-        let mut o = Op { w, op, subject: subject_name.clone(), reports: Vec::new() };
+        let mut o = Op {
+            w,
+            op,
+            subject: subject_name.clone(),
+            reports: Vec::new(),
+        };
         let r = f(&mut o);
         (r, o.reports, subject_name)
     });
@@ -381,11 +424,15 @@ pub fn list_splice(list: &ListHead, head: &ListHead) {
     list_op("list_splice", list, none, |o| {
         o.check_locks(list.id);
         o.check_locks(head.id);
-        let Some(first) = o.next_of(list.id) else { return };
+        let Some(first) = o.next_of(list.id) else {
+            return;
+        };
         if first == list.id {
             return; // list_empty(list)
         }
-        let Some(last) = o.prev_of(list.id) else { return };
+        let Some(last) = o.prev_of(list.id) else {
+            return;
+        };
         let Some(at) = o.next_of(head.id) else { return };
         o.touch(first);
         o.touch(last);
@@ -422,8 +469,10 @@ pub fn list_first_entry<T: 'static>(head: &ListHead) -> Obj<T> {
             o.check_locks(head.id);
             let n = o.next_of(head.id)?;
             if n == head.id || o.w.nodes[n].is_head {
-                let why = "the list is empty: container_of() of the head is not an entry".to_string();
-                o.reports.push((&OOPS, format!("list_first_entry({}): {why}", o.subject)));
+                let why =
+                    "the list is empty: container_of() of the head is not an entry".to_string();
+                o.reports
+                    .push((&OOPS, format!("list_first_entry({}): {why}", o.subject)));
                 return None;
             }
             Some(n)
@@ -445,8 +494,7 @@ pub fn list_for_each_entry<T: 'static>(head: &ListHead) -> Vec<Obj<T>> {
             o.check_locks(head.id);
             let mut out = Vec::new();
             let mut cur = head.id;
-            loop {
-                let Some(n) = o.next_of(cur) else { break };
+            while let Some(n) = o.next_of(cur) {
                 if n == head.id || out.len() > o.w.nodes.len() {
                     break;
                 }
@@ -456,5 +504,8 @@ pub fn list_for_each_entry<T: 'static>(head: &ListHead) -> Vec<Obj<T>> {
             out
         },
     );
-    nodes.into_iter().filter_map(|n| owner_of(n).and_then(container_of::<T>)).collect()
+    nodes
+        .into_iter()
+        .filter_map(|n| owner_of(n).and_then(container_of::<T>))
+        .collect()
 }

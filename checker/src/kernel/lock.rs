@@ -38,7 +38,12 @@ impl LockGhost {
         if !rt::active() {
             return;
         }
-        let freed = rt::with(|w| w.objects.get(id).and_then(|o| o.freed).map(|f| (f, w.objects[id].name.clone())));
+        let freed = rt::with(|w| {
+            w.objects
+                .get(id)
+                .and_then(|o| o.freed)
+                .map(|f| (f, w.objects[id].name.clone()))
+        });
         if let Some(((tid, step), obj)) = freed {
             rt::report(
                 &USE_AFTER_FREE,
@@ -61,7 +66,11 @@ impl RawLock {
     fn new(owner: Option<ObjId>, name: String) -> RawLock {
         RawLock {
             mutex: Arc::new(Mutex::new(())),
-            ghost: Arc::new(LockGhost { name, owner, holder: AtomicUsize::new(0) }),
+            ghost: Arc::new(LockGhost {
+                name,
+                owner,
+                holder: AtomicUsize::new(0),
+            }),
         }
     }
 
@@ -70,7 +79,11 @@ impl RawLock {
         if self.ghost.held_by_current() {
             rt::report(
                 &DEADLOCK,
-                format!("{op}({}): {} already holds it (AA deadlock)", self.ghost.name, thread_name(rt::current_tid())),
+                format!(
+                    "{op}({}): {} already holds it (AA deadlock)",
+                    self.ghost.name,
+                    thread_name(rt::current_tid())
+                ),
             );
         }
         let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner()); // the acquisition: a scheduling point
@@ -78,12 +91,18 @@ impl RawLock {
     }
 
     fn acquired(&self, op: &'static str, guard: MutexGuard<'_, ()>) -> LockGuard {
-        self.ghost.holder.store(rt::current_tid() + 1, Ordering::Relaxed);
+        self.ghost
+            .holder
+            .store(rt::current_tid() + 1, Ordering::Relaxed);
         rt::record(op, &self.ghost.name, "");
         // SAFETY: the guard borrows `*self.mutex`, which the `Arc` stored next to it in the
         // `LockGuard` keeps alive; the guard is dropped first (see `LockGuard::drop`).
         let guard: MutexGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
-        LockGuard { guard: Some(guard), _mutex: self.mutex.clone(), ghost: self.ghost.clone() }
+        LockGuard {
+            guard: Some(guard),
+            _mutex: self.mutex.clone(),
+            ghost: self.ghost.clone(),
+        }
     }
 
     fn trylock(&self, op: &'static str) -> Option<LockGuard> {
@@ -112,13 +131,17 @@ impl LockGuard {
         if !self.ghost.held_by_current() {
             rt::report(
                 &LOCK_MISUSE,
-                format!("{op}({}) by {}, which does not hold it", self.ghost.name, thread_name(rt::current_tid())),
+                format!(
+                    "{op}({}) by {}, which does not hold it",
+                    self.ghost.name,
+                    thread_name(rt::current_tid())
+                ),
             );
         }
         self.ghost.holder.store(0, Ordering::Relaxed);
         self.guard.take(); // the release: shuttle's scheduling point comes before it
-        // Recorded after the release, so that a replay runs the unlocking CPU through the
-        // release's scheduling point to the release itself.
+                           // Recorded after the release, so that a replay runs the unlocking CPU through the
+                           // release's scheduling point to the release itself.
         rt::record(op, &self.ghost.name, "");
     }
 }
@@ -128,7 +151,10 @@ impl Drop for LockGuard {
         if self.guard.is_some() {
             self.ghost.holder.store(0, Ordering::Relaxed);
             if rt::active() && !std::thread::panicking() {
-                rt::report(&LOCK_MISUSE, format!("{} still held when its holder returned", self.ghost.name));
+                rt::report(
+                    &LOCK_MISUSE,
+                    format!("{} still held when its holder returned", self.ghost.name),
+                );
             }
             self.guard.take();
         }
@@ -205,7 +231,11 @@ pub fn lockdep_assert_held(lock: &impl Lockable) {
     if !g.held_by_current() {
         rt::report(
             &LOCK_NOT_HELD,
-            format!("lockdep_assert_held({}) fails on {}", g.name, thread_name(rt::current_tid())),
+            format!(
+                "lockdep_assert_held({}) fails on {}",
+                g.name,
+                thread_name(rt::current_tid())
+            ),
         );
     }
 }

@@ -17,12 +17,12 @@ pub use bug::{BUG_ON, WARN_ON};
 pub use guarded::Guarded;
 pub use kref::{kref_get, kref_get_unless_zero, kref_init, kref_put, kref_read, Kref};
 pub use list::{
-    list_add, list_add_tail, list_del, list_del_init, list_empty, list_first_entry, list_for_each_entry,
-    list_move_tail, list_splice, ListHead, StackListHead, INIT_LIST_HEAD,
+    list_add, list_add_tail, list_del, list_del_init, list_empty, list_first_entry,
+    list_for_each_entry, list_move_tail, list_splice, ListHead, StackListHead, INIT_LIST_HEAD,
 };
 pub use lock::{
-    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex, LockGuard,
-    SpinLock,
+    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex,
+    LockGuard, SpinLock,
 };
 pub use slab::{kfree, kzalloc, Obj, ObjId};
 

@@ -81,7 +81,10 @@ pub(crate) fn check_live(id: ObjId, name: &str) {
     if let Some((tid, step)) = freed {
         rt::report(
             &USE_AFTER_FREE,
-            format!("{name} accessed after kfree({name}) by {} at step {step}", thread_name(tid)),
+            format!(
+                "{name} accessed after kfree({name}) by {} at step {step}",
+                thread_name(tid)
+            ),
         );
     }
 }
@@ -89,7 +92,10 @@ pub(crate) fn check_live(id: ObjId, name: &str) {
 /// `kzalloc(sizeof(T))`: allocate a model object of `kind`, named `kind#n`. `init` gets the
 /// object's id and name, so embedded primitives (krefs, locks, list heads) can know their
 /// container.
-pub fn kzalloc<T: Send + Sync + 'static>(kind: &'static str, init: impl FnOnce(ObjId, &str) -> T) -> Obj<T> {
+pub fn kzalloc<T: Send + Sync + 'static>(
+    kind: &'static str,
+    init: impl FnOnce(ObjId, &str) -> T,
+) -> Obj<T> {
     let (id, name) = rt::with(|w| {
         let n = match w.kind_counts.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, c)) => {
@@ -103,11 +109,19 @@ pub fn kzalloc<T: Send + Sync + 'static>(kind: &'static str, init: impl FnOnce(O
         };
         let id = w.objects.len();
         let name = format!("{kind}#{n}");
-        w.objects.push(rt::ObjRec { name: name.clone(), freed: None, handle: Box::new(()) });
+        w.objects.push(rt::ObjRec {
+            name: name.clone(),
+            freed: None,
+            handle: Box::new(()),
+        });
         (id, name)
     });
     let data = init(id, &name);
-    let obj = Obj(Arc::new(Inner { id, name: name.clone(), data }));
+    let obj = Obj(Arc::new(Inner {
+        id,
+        name: name.clone(),
+        data,
+    }));
     let handle = obj.clone();
     rt::with(|w| w.objects[id].handle = Box::new(handle));
     rt::record("kzalloc", &name, "ok");
@@ -130,12 +144,20 @@ pub fn kfree<T>(obj: &Obj<T>) {
     if let Some((t, s)) = prev {
         rt::report(
             &DOUBLE_FREE,
-            format!("kfree({}) again; first freed by {} at step {s}", obj.0.name, thread_name(t)),
+            format!(
+                "kfree({}) again; first freed by {} at step {s}",
+                obj.0.name,
+                thread_name(t)
+            ),
         );
     }
 }
 
 /// `container_of()`: the object with id `id`, if it is an `Obj<T>`.
 pub(crate) fn container_of<T: 'static>(id: ObjId) -> Option<Obj<T>> {
-    rt::with(|w| w.objects.get(id).and_then(|o| o.handle.downcast_ref::<Obj<T>>().cloned()))
+    rt::with(|w| {
+        w.objects
+            .get(id)
+            .and_then(|o| o.handle.downcast_ref::<Obj<T>>().cloned())
+    })
 }

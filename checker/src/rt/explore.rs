@@ -45,7 +45,11 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
     leak_check();
     let world = rt::take().expect("world of the execution");
     let mut st = stats.lock().unwrap();
-    let mut seen: Vec<&str> = world.violations.iter().map(|v| v.invariant.as_str()).collect();
+    let mut seen: Vec<&str> = world
+        .violations
+        .iter()
+        .map(|v| v.invariant.as_str())
+        .collect();
     seen.dedup();
     for inv in seen {
         *st.also.entry(inv.to_string()).or_default() += 1;
@@ -58,11 +62,22 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
 }
 
 /// kmemleak at the end of the execution: every object must have been freed.
-fn leak_check() {
-    let leaked: Vec<String> =
-        rt::with(|w| w.objects.iter().filter(|o| o.freed.is_none()).map(|o| o.name.clone()).collect());
+pub(crate) fn leak_check() {
+    let leaked: Vec<String> = rt::with(|w| {
+        w.objects
+            .iter()
+            .filter(|o| o.freed.is_none())
+            .map(|o| o.name.clone())
+            .collect()
+    });
     if !leaked.is_empty() {
-        rt::report(&LEAK, format!("still allocated when the scenario ended: {}", leaked.join(", ")));
+        rt::report(
+            &LEAK,
+            format!(
+                "still allocated when the scenario ended: {}",
+                leaked.join(", ")
+            ),
+        );
     }
 }
 
@@ -79,7 +94,12 @@ pub(crate) fn failure_after_panic(payload: &(dyn std::any::Any + Send)) -> Faile
         None => {
             let (inv, msg) = rt::classify_panic(payload);
             Failed {
-                violation: Violation { invariant: inv.name.to_string(), message: msg, tid: 0, step: 1 },
+                violation: Violation {
+                    invariant: inv.name.to_string(),
+                    message: msg,
+                    tid: 0,
+                    step: 1,
+                },
                 events: Vec::new(),
             }
         }

@@ -27,7 +27,10 @@ fn builder(s: &Scenario, preemption_bound: Option<usize>) -> Builder {
 }
 
 fn run_builder(s: &'static Scenario, b: &Builder, keep_last: bool) -> (Stats, Option<Failed>) {
-    let stats: SharedStats = Arc::new(Mutex::new(Stats { keep_last, ..Stats::default() }));
+    let stats: SharedStats = Arc::new(Mutex::new(Stats {
+        keep_last,
+        ..Stats::default()
+    }));
     let st = stats.clone();
     let result = quietly(|| catch_unwind(AssertUnwindSafe(|| b.check(move || execution(s, &st)))));
     let failed = result.err().map(|payload| failure_after_panic(&*payload));
@@ -45,9 +48,14 @@ fn temp_file(tag: &str) -> std::path::PathBuf {
 /// the failing iteration with loom's checkpoint written just before it, so the trace can
 /// carry loom's own replay handle (checkers.md §1.6: the path is stored at the start of
 /// iteration `i` when `i % checkpoint_interval == 0`).
-pub(crate) fn explore(s: &'static Scenario, preemption_bound: Option<usize>) -> (Stats, Option<Failed>, Option<String>) {
+pub(crate) fn explore(
+    s: &'static Scenario,
+    preemption_bound: Option<usize>,
+) -> (Stats, Option<Failed>, Option<String>) {
     let (stats, failed) = run_builder(s, &builder(s, preemption_bound), false);
-    let Some(failed) = failed else { return (stats, None, None) };
+    let Some(failed) = failed else {
+        return (stats, None, None);
+    };
     let n = stats.executions as usize;
     let file = temp_file("capture");
     let mut b = builder(s, preemption_bound);
@@ -63,7 +71,10 @@ pub(crate) fn explore(s: &'static Scenario, preemption_bound: Option<usize>) -> 
 
 /// Run exactly the execution the checkpoint describes (checkers.md §1.6: interval 1 and
 /// `max_permutations = 2` run one execution; loom rewrites the file, so it runs on a copy).
-pub(crate) fn replay(s: &'static Scenario, checkpoint: &str) -> std::io::Result<(Stats, Option<Failed>)> {
+pub(crate) fn replay(
+    s: &'static Scenario,
+    checkpoint: &str,
+) -> std::io::Result<(Stats, Option<Failed>)> {
     let file = temp_file("replay");
     std::fs::write(&file, checkpoint)?;
     let mut b = builder(s, None);

@@ -4,7 +4,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
-use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId};
+use shuttle::scheduler::{
+    DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId,
+};
 use shuttle::{Config, FailurePersistence, Runner};
 
 use super::explore::{execution, failure_after_panic, quietly, Failed, SharedStats, Stats};
@@ -27,8 +29,15 @@ fn config() -> Config {
     config
 }
 
-fn run_with(s: &'static Scenario, scheduler: impl Scheduler + 'static, keep_last: bool) -> (Stats, Option<Failed>) {
-    let stats: SharedStats = Arc::new(Mutex::new(Stats { keep_last, ..Stats::default() }));
+fn run_with(
+    s: &'static Scenario,
+    scheduler: impl Scheduler + 'static,
+    keep_last: bool,
+) -> (Stats, Option<Failed>) {
+    let stats: SharedStats = Arc::new(Mutex::new(Stats {
+        keep_last,
+        ..Stats::default()
+    }));
     let st = stats.clone();
     let result = quietly(|| {
         catch_unwind(AssertUnwindSafe(move || {
@@ -40,12 +49,25 @@ fn run_with(s: &'static Scenario, scheduler: impl Scheduler + 'static, keep_last
     (stats, failed)
 }
 
-pub(crate) fn random(s: &'static Scenario, iterations: usize, seed: u64) -> (Stats, Option<Failed>) {
+pub(crate) fn random(
+    s: &'static Scenario,
+    iterations: usize,
+    seed: u64,
+) -> (Stats, Option<Failed>) {
     run_with(s, RandomScheduler::new_from_seed(seed, iterations), false)
 }
 
-pub(crate) fn pct(s: &'static Scenario, iterations: usize, depth: usize, seed: u64) -> (Stats, Option<Failed>) {
-    run_with(s, PctScheduler::new_from_seed(seed, depth, iterations), false)
+pub(crate) fn pct(
+    s: &'static Scenario,
+    iterations: usize,
+    depth: usize,
+    seed: u64,
+) -> (Stats, Option<Failed>) {
+    run_with(
+        s,
+        PctScheduler::new_from_seed(seed, depth, iterations),
+        false,
+    )
 }
 
 pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats, Option<Failed>) {
@@ -81,7 +103,10 @@ impl FollowTrace {
                 (e.tid, counts[e.tid] - 1)
             })
             .collect();
-        FollowTrace { order, started: false }
+        FollowTrace {
+            order,
+            started: false,
+        }
     }
 }
 
@@ -94,7 +119,12 @@ impl Scheduler for FollowTrace {
         Some(Schedule::new(0))
     }
 
-    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
         let done = super::event_counts();
         let is_runnable = |t: usize| runnable.iter().any(|r| usize::from(r.id()) == t);
         let want = self
@@ -104,7 +134,9 @@ impl Scheduler for FollowTrace {
             .map(|(tid, _)| *tid);
         if std::env::var_os("KMODEL_DEBUG_REPLAY").is_some() {
             let ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
-            eprintln!("next_task: done={done:?} want={want:?} runnable={ids:?} current={current:?}");
+            eprintln!(
+                "next_task: done={done:?} want={want:?} runnable={ids:?} current={current:?}"
+            );
         }
         if let Some(t) = want.filter(|&t| is_runnable(t)) {
             return Some(TaskId::from(t));
@@ -119,5 +151,31 @@ impl Scheduler for FollowTrace {
 
     fn next_u64(&mut self) -> u64 {
         0
+    }
+}
+
+/// One execution of an ad-hoc body (see `explore::execute_once`).
+pub(crate) fn execute_once(
+    body: impl Fn() + Send + Sync + 'static,
+) -> Result<Vec<Event>, (crate::trace::Violation, Vec<Event>)> {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let result = quietly(|| {
+        catch_unwind(AssertUnwindSafe(move || {
+            Runner::new(shuttle::scheduler::RoundRobinScheduler::new(1), config()).run(move || {
+                super::begin(super::Policy::default());
+                body();
+                super::explore::leak_check();
+                let world = super::take().expect("world of the execution");
+                *ev.lock().unwrap() = world.events.clone();
+            });
+        }))
+    });
+    match result {
+        Ok(()) => Ok(std::mem::take(&mut *events.lock().unwrap())),
+        Err(payload) => {
+            let f = failure_after_panic(&*payload);
+            Err((f.violation, f.events))
+        }
     }
 }

@@ -101,7 +101,9 @@ pub(crate) fn set_current_tid(tid: Tid) {
 pub(crate) fn with<R>(f: impl FnOnce(&mut World) -> R) -> R {
     WORLD.with(|w| {
         let mut w = w.borrow_mut();
-        let w = w.as_mut().expect("kmodel primitive used outside a kmodel execution");
+        let w = w
+            .as_mut()
+            .expect("kmodel primitive used outside a kmodel execution");
         f(w)
     })
 }
@@ -139,9 +141,21 @@ pub(crate) fn take() -> Option<World> {
 }
 
 impl World {
-    pub(crate) fn push_event(&mut self, tid: Tid, op: impl Into<String>, obj: impl Into<String>, result: impl Into<String>) {
+    pub(crate) fn push_event(
+        &mut self,
+        tid: Tid,
+        op: impl Into<String>,
+        obj: impl Into<String>,
+        result: impl Into<String>,
+    ) {
         let depth = self.depth.get(tid).copied().unwrap_or(0);
-        self.events.push(Event { tid, depth, op: op.into(), obj: obj.into(), result: result.into() });
+        self.events.push(Event {
+            tid,
+            depth,
+            op: op.into(),
+            obj: obj.into(),
+            result: result.into(),
+        });
     }
 }
 
@@ -172,7 +186,12 @@ pub(crate) fn report(inv: &Invariant, message: String) {
         }
         let step = w.events.len() + 1;
         w.push_event(tid, "VIOLATION", inv.name, message.clone());
-        let v = Violation { invariant: inv.name.to_string(), message, tid, step };
+        let v = Violation {
+            invariant: inv.name.to_string(),
+            message,
+            tid,
+            step,
+        };
         w.violations.push(v.clone());
         let stop = inv.fatal || w.policy.target.is_none() || w.policy.target == Some(inv.name);
         if stop && w.failure.is_none() {
@@ -195,7 +214,12 @@ pub(crate) fn record_foreign_failure(inv: &Invariant, message: String) {
                 let step = w.events.len() + 1;
                 let tid = w.events.last().map(|e| e.tid).unwrap_or(0);
                 w.push_event(tid, "VIOLATION", inv.name, message.clone());
-                let v = Violation { invariant: inv.name.to_string(), message, tid, step };
+                let v = Violation {
+                    invariant: inv.name.to_string(),
+                    message,
+                    tid,
+                    step,
+                };
                 w.violations.push(v.clone());
                 w.failure = Some((v, w.events.clone()));
             }
@@ -213,7 +237,10 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
     let first = msg.lines().next().unwrap_or("").to_string();
     if msg.contains("deadlock") {
         (&crate::invariant::DEADLOCK, first)
-    } else if msg.contains("maximum number of branches") || msg.contains("exceeded max_steps") || msg.contains("max_steps") {
+    } else if msg.contains("maximum number of branches")
+        || msg.contains("exceeded max_steps")
+        || msg.contains("max_steps")
+    {
         (&crate::invariant::LIVELOCK, first)
     } else {
         (&MODEL_PANIC, first)
@@ -224,8 +251,12 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
 #[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn event_counts() -> Vec<usize> {
     WORLD.with(|w| {
-        let Ok(w) = w.try_borrow() else { return Vec::new() };
-        let Some(w) = w.as_ref() else { return Vec::new() };
+        let Ok(w) = w.try_borrow() else {
+            return Vec::new();
+        };
+        let Some(w) = w.as_ref() else {
+            return Vec::new();
+        };
         let mut counts = vec![0usize; w.threads];
         for e in &w.events {
             if counts.len() <= e.tid {

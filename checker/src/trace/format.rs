@@ -41,7 +41,10 @@ const END: &str = "--- end";
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     #[error("cannot read {path}: {source} (hint: check the path; traces live under counterexamples/<model>/)")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("not a kmodel trace: the first line is not `{MAGIC} <version>` (hint: pass a .trace file written by `kmodel check`)")]
     NotATrace,
     #[error("unsupported trace format version {found} (this kmodel reads version {supported}) (hint: re-run `kmodel check` with this kmodel to get a fresh trace)")]
@@ -68,8 +71,12 @@ impl Trace {
         use std::fmt::Write;
         let mut out = String::new();
         let v = &self.violation;
-        let cpus: Vec<String> =
-            self.cpus.iter().enumerate().map(|(i, n)| format!("CPU{i}={}", clean(n).replace(' ', "_"))).collect();
+        let cpus: Vec<String> = self
+            .cpus
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("CPU{i}={}", clean(n).replace(' ', "_")))
+            .collect();
         let _ = writeln!(out, "{MAGIC} {FORMAT_VERSION}");
         let _ = writeln!(out, "model: {}", clean(&self.model));
         let _ = writeln!(out, "scenario: {}", clean(&self.scenario));
@@ -111,13 +118,21 @@ impl Trace {
     pub fn content_name(&self) -> String {
         let body = self.to_text();
         let steps = body.split_once("\n---\n").map(|(_, s)| s).unwrap_or("");
-        let h = super::fnv1a(&[&self.model, &self.scenario, &self.violation.invariant, steps]);
+        let h = super::fnv1a(&[
+            &self.model,
+            &self.scenario,
+            &self.violation.invariant,
+            steps,
+        ]);
         format!("{}-{:012x}.trace", self.scenario, h >> 16)
     }
 
     /// Read a trace file.
     pub fn read(path: &std::path::Path) -> Result<Trace, TraceError> {
-        let text = std::fs::read(path).map_err(|source| TraceError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read(path).map_err(|source| TraceError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         let text = String::from_utf8(text).map_err(|_| TraceError::NotATrace)?;
         Trace::parse(&text)
     }
@@ -126,12 +141,18 @@ impl Trace {
     pub fn parse(text: &str) -> Result<Trace, TraceError> {
         let mut lines = text.lines().enumerate();
         let first = lines.next().map(|(_, l)| l).unwrap_or("");
-        let version = first.strip_prefix(MAGIC).map(str::trim).ok_or(TraceError::NotATrace)?;
+        let version = first
+            .strip_prefix(MAGIC)
+            .map(str::trim)
+            .ok_or(TraceError::NotATrace)?;
         if version.is_empty() {
             return Err(TraceError::NotATrace);
         }
         if version != FORMAT_VERSION.to_string() {
-            return Err(TraceError::UnsupportedVersion { found: version.to_string(), supported: FORMAT_VERSION });
+            return Err(TraceError::UnsupportedVersion {
+                found: version.to_string(),
+                supported: FORMAT_VERSION,
+            });
         }
         let mut header: Vec<(String, String)> = Vec::new();
         let mut saw_separator = false;
@@ -143,7 +164,10 @@ impl Trace {
             let (k, v) = line
                 .split_once(": ")
                 .or_else(|| line.strip_suffix(':').map(|k| (k, "")))
-                .ok_or_else(|| TraceError::BadField { field: "header line".into(), value: line.to_string() })?;
+                .ok_or_else(|| TraceError::BadField {
+                    field: "header line".into(),
+                    value: line.to_string(),
+                })?;
             const KNOWN: &[&str] = &[
                 "model",
                 "scenario",
@@ -163,7 +187,10 @@ impl Trace {
                 "steps",
             ];
             if !KNOWN.contains(&k) {
-                return Err(TraceError::BadField { field: k.to_string(), value: "unknown header key".into() });
+                return Err(TraceError::BadField {
+                    field: k.to_string(),
+                    value: "unknown header key".into(),
+                });
             }
             header.push((k.to_string(), v.to_string()));
         }
@@ -174,14 +201,24 @@ impl Trace {
                     return Err(TraceError::MissingField(f));
                 }
             }
-            return Err(TraceError::Truncated { expected: 0, found: 0 });
+            return Err(TraceError::Truncated {
+                expected: 0,
+                found: 0,
+            });
         }
         let get = |f: &'static str| -> Result<String, TraceError> {
-            header.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).ok_or(TraceError::MissingField(f))
+            header
+                .iter()
+                .find(|(k, _)| k == f)
+                .map(|(_, v)| v.clone())
+                .ok_or(TraceError::MissingField(f))
         };
         let num = |f: &'static str| -> Result<usize, TraceError> {
             let v = get(f)?;
-            v.parse().map_err(|_| TraceError::BadField { field: f.to_string(), value: v })
+            v.parse().map_err(|_| TraceError::BadField {
+                field: f.to_string(),
+                value: v,
+            })
         };
         let cpus = get("cpus")?
             .split_whitespace()
@@ -190,37 +227,71 @@ impl Trace {
                 let prefix = format!("CPU{i}=");
                 c.strip_prefix(&prefix)
                     .map(str::to_string)
-                    .ok_or_else(|| TraceError::BadField { field: "cpus".into(), value: c.to_string() })
+                    .ok_or_else(|| TraceError::BadField {
+                        field: "cpus".into(),
+                        value: c.to_string(),
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let replay = match get("replay")?.as_str() {
             "shuttle" => ReplayMode::Shuttle,
             "loom" => ReplayMode::Loom,
-            other => return Err(TraceError::BadField { field: "replay".into(), value: other.into() }),
+            other => {
+                return Err(TraceError::BadField {
+                    field: "replay".into(),
+                    value: other.into(),
+                })
+            }
         };
         let nsteps = num("steps")?;
         let mut events = Vec::with_capacity(nsteps);
         let mut ended = false;
+        let last_line = text.lines().count().saturating_sub(1);
+        let cut_short = !text.ends_with('\n');
         for (lineno, line) in lines {
             if line == END {
                 ended = true;
                 break;
             }
-            let bad = |reason: &str| TraceError::BadStep { line: lineno + 1, reason: reason.to_string() };
+            if cut_short && lineno == last_line {
+                // A partial last line: the file was cut in the middle of a step.
+                return Err(TraceError::Truncated {
+                    expected: nsteps,
+                    found: events.len(),
+                });
+            }
+            let bad = |reason: &str| TraceError::BadStep {
+                line: lineno + 1,
+                reason: reason.to_string(),
+            };
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() != 6 {
-                return Err(bad("expected 6 tab-separated fields: step, thread, depth, op, object, result"));
+                return Err(bad(
+                    "expected 6 tab-separated fields: step, thread, depth, op, object, result",
+                ));
             }
             let step: usize = f[0].parse().map_err(|_| bad("step is not a number"))?;
             if step != events.len() + 1 {
                 return Err(bad("steps are not numbered 1, 2, 3, ..."));
             }
-            let tid = parse_thread(f[1], cpus.len()).ok_or_else(|| bad("thread is not `main` or a declared CPU"))?;
-            let depth: u8 = f[2].parse().map_err(|_| bad("depth is not a small number"))?;
-            events.push(Event { tid, depth, op: f[3].into(), obj: f[4].into(), result: f[5].into() });
+            let tid = parse_thread(f[1], cpus.len())
+                .ok_or_else(|| bad("thread is not `main` or a declared CPU"))?;
+            let depth: u8 = f[2]
+                .parse()
+                .map_err(|_| bad("depth is not a small number"))?;
+            events.push(Event {
+                tid,
+                depth,
+                op: f[3].into(),
+                obj: f[4].into(),
+                result: f[5].into(),
+            });
         }
         if !ended || events.len() != nsteps {
-            return Err(TraceError::Truncated { expected: nsteps, found: events.len() });
+            return Err(TraceError::Truncated {
+                expected: nsteps,
+                found: events.len(),
+            });
         }
         let violation = Violation {
             invariant: get("violation")?,
@@ -229,7 +300,10 @@ impl Trace {
             step: num("violation-step")?,
         };
         if violation.step == 0 || violation.step > events.len() || violation.tid > cpus.len() {
-            return Err(TraceError::BadField { field: "violation-step".into(), value: violation.step.to_string() });
+            return Err(TraceError::BadField {
+                field: "violation-step".into(),
+                value: violation.step.to_string(),
+            });
         }
         Ok(Trace {
             model: get("model")?,
@@ -243,7 +317,10 @@ impl Trace {
             cpus,
             violation,
             replay,
-            loom_checkpoint: header.iter().find(|(k, _)| k == "loom-checkpoint").map(|(_, v)| v.clone()),
+            loom_checkpoint: header
+                .iter()
+                .find(|(k, _)| k == "loom-checkpoint")
+                .map(|(_, v)| v.clone()),
             events,
         })
     }
@@ -257,7 +334,11 @@ impl Trace {
         if path.exists() {
             return Ok(path);
         }
-        let tmp = dir.join(format!(".{}.{}.tmp", self.content_name(), std::process::id()));
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            self.content_name(),
+            std::process::id()
+        ));
         std::fs::write(&tmp, self.to_text())?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)

@@ -38,7 +38,14 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} ({} at step {})", self.invariant, self.message, thread_name(self.tid), self.step)
+        write!(
+            f,
+            "{}: {} ({} at step {})",
+            self.invariant,
+            self.message,
+            thread_name(self.tid),
+            self.step
+        )
     }
 }
 

@@ -10,7 +10,15 @@ fn cell(e: &super::Event) -> String {
     let mut s = if e.op == "VIOLATION" {
         format!("*** {} ***", e.obj)
     } else if e.op.ends_with("()") {
-        format!("{indent}{}{}", e.op.trim_end_matches(')'), if e.obj.is_empty() { ")".into() } else { format!("{})", e.obj) })
+        format!(
+            "{indent}{}{}",
+            e.op.trim_end_matches(')'),
+            if e.obj.is_empty() {
+                ")".into()
+            } else {
+                format!("{})", e.obj)
+            }
+        )
     } else if e.obj.is_empty() {
         format!("{indent}{}", e.op)
     } else {
@@ -31,8 +39,17 @@ fn cell(e: &super::Event) -> String {
 pub fn render_columns(t: &Trace) -> String {
     use std::fmt::Write;
     let ncpu = t.cpus.len();
-    let first_cpu = t.events.iter().position(|e| e.tid != 0).unwrap_or(t.events.len());
-    let last_cpu = t.events.iter().rposition(|e| e.tid != 0).map(|i| i + 1).unwrap_or(first_cpu);
+    let first_cpu = t
+        .events
+        .iter()
+        .position(|e| e.tid != 0)
+        .unwrap_or(t.events.len());
+    let last_cpu = t
+        .events
+        .iter()
+        .rposition(|e| e.tid != 0)
+        .map(|i| i + 1)
+        .unwrap_or(first_cpu);
     let mut out = String::new();
     if first_cpu > 0 {
         let _ = writeln!(out, "Setup (main):");
@@ -41,7 +58,9 @@ pub fn render_columns(t: &Trace) -> String {
         }
         out.push('\n');
     }
-    let headers: Vec<String> = (0..ncpu).map(|i| format!("CPU{i} ({})", t.cpus[i])).collect();
+    let headers: Vec<String> = (0..ncpu)
+        .map(|i| format!("CPU{i} ({})", t.cpus[i]))
+        .collect();
     let mut width = vec![0usize; ncpu];
     for (i, h) in headers.iter().enumerate() {
         width[i] = h.chars().count();
@@ -65,7 +84,11 @@ pub fn render_columns(t: &Trace) -> String {
         line.trim_end().to_string()
     };
     let _ = writeln!(out, "{}", row(headers.clone()));
-    let _ = writeln!(out, "{}", row((0..ncpu).map(|i| "-".repeat(width[i])).collect()));
+    let _ = writeln!(
+        out,
+        "{}",
+        row((0..ncpu).map(|i| "-".repeat(width[i])).collect())
+    );
     for e in &t.events[first_cpu..last_cpu] {
         if e.tid == 0 {
             let _ = writeln!(out, "[main] {}", cell(e));
@@ -83,6 +106,13 @@ pub fn render_columns(t: &Trace) -> String {
         }
     }
     let v = &t.violation;
-    let _ = writeln!(out, "\n{} at step {} on {}:\n  {}", v.invariant, v.step, thread_name(v.tid), v.message);
+    let _ = writeln!(
+        out,
+        "\n{} at step {} on {}:\n  {}",
+        v.invariant,
+        v.step,
+        thread_name(v.tid),
+        v.message
+    );
     out
 }

@@ -8,10 +8,11 @@
 //! (they are listed in this crate's README).
 
 use checker::kernel::{
-    kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, list_add_tail, list_del, list_del_init, list_empty,
-    list_first_entry, list_for_each_entry, list_move_tail, list_splice, lockdep_assert_held, mutex_lock,
-    mutex_unlock, spin_lock, spin_unlock, trace_call, trace_note, Guarded, KMutex, Kref, ListHead, LockGuard, Obj,
-    SpinLock, StackListHead, INIT_LIST_HEAD, WARN_ON,
+    kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, list_add_tail, list_del,
+    list_del_init, list_empty, list_first_entry, list_for_each_entry, list_move_tail, list_splice,
+    lockdep_assert_held, mutex_lock, mutex_unlock, spin_lock, spin_unlock, trace_call, trace_note,
+    Guarded, KMutex, Kref, ListHead, LockGuard, Obj, SpinLock, StackListHead, INIT_LIST_HEAD,
+    WARN_ON,
 };
 
 /// `struct drm_gem_object`, as far as drm_gpuvm uses it.
@@ -193,7 +194,10 @@ fn drm_gpuvm_free(vm: &Obj<DrmGpuvm>) {
         let g = spin_lock(&l.lock); // MODEL: fini reads the lists without the lock (no concurrency left)
         let empty = list_empty(&l.list);
         spin_unlock(g);
-        WARN_ON(!empty, &format!("!list_empty(&gpuvm->{}.list)", name.as_str())); // drm_WARN(..., "... list should be empty.")
+        WARN_ON(
+            !empty,
+            &format!("!list_empty(&gpuvm->{}.list)", name.as_str()),
+        ); // drm_WARN(..., "... list should be empty.")
     }
     kfree(vm); // gpuvm->ops->vm_free(gpuvm);
 }
@@ -357,7 +361,10 @@ pub fn get_next_vm_bo_from_list(
         None => l.local_list.write(Some(*local_list)), // if (!local_list) local_list = __local_list;
         Some(registered) => {
             // else drm_WARN_ON(drm, local_list != __local_list);
-            WARN_ON(registered != *local_list, &format!("gpuvm->{}.local_list != __local_list", name.as_str()));
+            WARN_ON(
+                registered != *local_list,
+                &format!("gpuvm->{}.local_list != __local_list", name.as_str()),
+            );
         }
     }
     while !list_empty(&l.list) {

@@ -55,7 +55,11 @@ fn exec_path(vm: &Obj<DrmGpuvm>, must_lock: &Obj<DrmGemObject>, lock_vm_resv: bo
     let ret = drm_gpuvm_prepare_objects(vm, &mut exec);
     let locked = exec.objects.iter().any(|(o, _)| o.ptr_eq(must_lock));
     check(ret != 0 || locked, &PREPARE_LOCKED_ALL, || {
-        format!("drm_gpuvm_prepare_objects({}) returned 0 without locking {}.resv", vm.name(), must_lock.name())
+        format!(
+            "drm_gpuvm_prepare_objects({}) returned 0 without locking {}.resv",
+            vm.name(),
+            must_lock.name()
+        )
     });
     drm_exec_fini(exec);
     if let Some(g) = vm_resv {
@@ -78,12 +82,21 @@ fn check_extobj_list_restored(s: &Setup) {
         let n = on_list.iter().filter(|x| x.ptr_eq(vm_bo)).count();
         let heads = vm_bo.ghost().entry_extobj.ghost_heads();
         check(n == 1 && heads.len() == 1, &EXTOBJ_LIST_RESTORED, || {
-            format!("{} is on {} (expected only {}.extobj.list, once)", vm_bo.name(), heads.join(", "), s.vm.name())
+            format!(
+                "{} is on {} (expected only {}.extobj.list, once)",
+                vm_bo.name(),
+                heads.join(", "),
+                s.vm.name()
+            )
         });
     }
     let local = vm.extobj.local_list.ghost_read();
     check(local.is_none(), &EXTOBJ_LIST_RESTORED, || {
-        format!("{}.extobj.local_list still points to {}", s.vm.name(), local.map(|l| l.name()).unwrap_or_default())
+        format!(
+            "{}.extobj.local_list still points to {}",
+            s.vm.name(),
+            local.map(|l| l.name()).unwrap_or_default()
+        )
     });
 }
 

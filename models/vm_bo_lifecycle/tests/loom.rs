@@ -9,7 +9,11 @@ fn trace_dir() -> std::path::PathBuf {
 }
 
 fn loom(s: &'static checker::scenario::Scenario) {
-    assert_as_expected(s, Explorer::for_scenario("loom", s, None, 0).unwrap(), &trace_dir());
+    assert_as_expected(
+        s,
+        Explorer::for_scenario("loom", s, None, 0).unwrap(),
+        &trace_dir(),
+    );
 }
 
 #[test]

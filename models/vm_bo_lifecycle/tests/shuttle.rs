@@ -11,13 +11,21 @@ fn trace_dir() -> std::path::PathBuf {
 #[test]
 fn random() {
     for s in SCENARIOS {
-        assert_as_expected(s, Explorer::for_scenario("random", s, None, 0).unwrap(), &trace_dir());
+        assert_as_expected(
+            s,
+            Explorer::for_scenario("random", s, None, 0).unwrap(),
+            &trace_dir(),
+        );
     }
 }
 
 #[test]
 fn pct() {
     for s in SCENARIOS {
-        assert_as_expected(s, Explorer::for_scenario("pct", s, None, 0).unwrap(), &trace_dir());
+        assert_as_expected(
+            s,
+            Explorer::for_scenario("pct", s, None, 0).unwrap(),
+            &trace_dir(),
+        );
     }
 }

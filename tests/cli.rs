@@ -1,0 +1,187 @@
+//! The CLI end to end: listing, checking with JSON output, and bad input (exit 2, one line,
+//! never a panic).
+#![cfg(not(loom))]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kmodel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run kmodel")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Exit 2, one line on stderr that starts with `error:` and carries a hint; no panic.
+fn assert_bad_input(out: &Output, what: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: exit code; stderr: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{what}: one line, got {err:?}"
+    );
+    assert!(
+        err.starts_with("error: ") && err.contains("hint"),
+        "{what}: {err:?}"
+    );
+    assert!(!err.contains("panicked"), "{what}: {err:?}");
+}
+
+fn a_committed_trace() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("counterexamples/vm_bo_lifecycle");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "trace"))
+        .expect("a committed trace")
+}
+
+#[test]
+fn list_shows_every_scenario_with_its_expected_result() {
+    let out = kmodel(&["list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    for sc in kmodel::registry::all() {
+        let line = s
+            .lines()
+            .find(|l| l.starts_with(&sc.id()))
+            .unwrap_or_else(|| panic!("{} missing", sc.id()));
+        assert!(line.contains(&sc.expected.describe()), "{line}");
+    }
+}
+
+#[test]
+fn check_json_judges_and_saves_where_told() {
+    let out_dir = tmp("check");
+    let out = kmodel(&[
+        "check",
+        "vm_bo_lifecycle",
+        "--explorer=random,pct",
+        "--iterations=500",
+        "--json",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = v.as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        2 * kmodel::registry::select(Some("vm_bo_lifecycle"))
+            .unwrap()
+            .len()
+    );
+    for r in rows {
+        for k in [
+            "model",
+            "scenario",
+            "explorer",
+            "expected",
+            "verdict",
+            "executions",
+            "seconds",
+            "trace",
+        ] {
+            assert!(r.get(k).is_some(), "{k} missing in {r}");
+        }
+        assert_eq!(r["as_expected"], true, "{r}");
+        if r["expected"] != "unreachable" {
+            let path = r["trace"].as_str().expect("a saved trace");
+            assert!(path.starts_with(out_dir.to_str().unwrap()), "{path}");
+        }
+    }
+}
+
+#[test]
+fn unknown_names_are_usage_errors() {
+    assert_bad_input(&kmodel(&["check", "no_such_model"]), "unknown model");
+    assert_bad_input(
+        &kmodel(&["check", "vm_bo_lifecycle/no_such"]),
+        "unknown scenario",
+    );
+    assert_bad_input(&kmodel(&["check", "--explorer", "tla"]), "unknown explorer");
+    assert_eq!(kmodel(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn bad_trace_files_are_refused_in_one_line() {
+    let dir = tmp("bad");
+    let good = std::fs::read_to_string(a_committed_trace()).unwrap();
+    let cases: Vec<(&str, String)> = vec![
+        ("empty", String::new()),
+        (
+            "foreign",
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+                .unwrap(),
+        ),
+        ("truncated", good[..good.len() / 2].to_string()),
+        (
+            "future",
+            good.replacen("kmodel-trace 1", "kmodel-trace 2", 1),
+        ),
+        (
+            "unknown-scenario",
+            good.replace("scenario: prepare_objects", "scenario: gone"),
+        ),
+        (
+            "corrupt-step",
+            good.replacen("\tmain\t0\t", "\tmain\tx\t", 1),
+        ),
+    ];
+    for (name, body) in cases {
+        let p = dir.join(format!("{name}.trace"));
+        std::fs::write(&p, body).unwrap();
+        assert_bad_input(&kmodel(&["replay", p.to_str().unwrap()]), name);
+    }
+    std::fs::write(dir.join("binary.trace"), [0xff, 0xfe, 0, 1]).unwrap();
+    assert_bad_input(
+        &kmodel(&["replay", dir.join("binary.trace").to_str().unwrap()]),
+        "binary",
+    );
+    assert_bad_input(
+        &kmodel(&["replay", dir.join("missing.trace").to_str().unwrap()]),
+        "missing",
+    );
+}
+
+#[test]
+fn replay_prints_cpu_columns_and_reproduces() {
+    let t = a_committed_trace();
+    let out = kmodel(&["replay", t.to_str().unwrap()]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{s}{}", text(&out.stderr));
+    assert!(
+        s.contains("CPU0 (exec)") && s.contains("CPU2 (unmap)"),
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .last()
+            .unwrap()
+            .starts_with("reproduced: LIST_HEAD_UAF"),
+        "{s}"
+    );
+}

@@ -1,0 +1,77 @@
+//! Gate: every committed counterexample replays, step for step, 100 times out of 100.
+//! Traces that shuttle replays are checked by `cargo test`; traces that need loom's weak
+//! memory are checked by the loom suite (`--cfg loom`), which replays loom checkpoints.
+
+use std::path::{Path, PathBuf};
+
+use checker::explore::{replay, ReplayVerdict};
+use checker::trace::{ReplayMode, Trace};
+
+fn committed() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("counterexamples");
+    let mut out = Vec::new();
+    for model in std::fs::read_dir(root).unwrap() {
+        let model = model.unwrap().path();
+        if model.is_dir() {
+            for f in std::fs::read_dir(model).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "trace") {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_committed_trace_replays_100_of_100() {
+    let mode = if cfg!(loom) {
+        ReplayMode::Loom
+    } else {
+        ReplayMode::Shuttle
+    };
+    let traces = committed();
+    assert!(!traces.is_empty(), "no committed counterexamples");
+    let mut checked = 0;
+    for path in traces {
+        let t = Trace::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let s = kmodel::registry::find(&t.model, &t.scenario).unwrap_or_else(|| {
+            panic!(
+                "{}: scenario {}/{} is gone",
+                path.display(),
+                t.model,
+                t.scenario
+            )
+        });
+        assert_eq!(
+            t.violation.invariant,
+            match s.expected {
+                checker::scenario::Expected::Reachable(inv) => inv.name,
+                checker::scenario::Expected::Unreachable =>
+                    "none: this scenario expects no counterexample",
+            },
+            "{}: the committed counterexample is not for the scenario's named invariant",
+            path.display()
+        );
+        if t.replay != mode {
+            continue;
+        }
+        for i in 1..=100 {
+            let r = replay(s, &t).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            match r.verdict {
+                ReplayVerdict::Reproduced(v) => assert_eq!(v, t.violation, "{}", path.display()),
+                other => panic!("{}: replay {i}/100: {other:?}", path.display()),
+            }
+            assert_eq!(
+                r.events,
+                t.events,
+                "{}: replay {i}/100 differs",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    println!("{checked} trace(s) replayed 100/100 with {}", mode.as_str());
+}
