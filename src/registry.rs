@@ -6,7 +6,10 @@ use crate::UsageError;
 
 /// Every scenario of every model, in model order.
 pub fn all() -> Vec<&'static Scenario> {
-    vm_bo_lifecycle::SCENARIOS.iter().collect()
+    litmus::SCENARIOS
+        .iter()
+        .chain(vm_bo_lifecycle::SCENARIOS)
+        .collect()
 }
 
 /// The scenario `model/name`.

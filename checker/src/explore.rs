@@ -150,11 +150,16 @@ impl Outcome {
     /// Whether the verdict is what the scenario expects: no counterexample for an unreachable
     /// bad state; a counterexample of the named invariant for a reachable one.
     pub fn as_expected(&self) -> bool {
-        match (&self.scenario.expected, &self.found) {
+        match (&self.expected(), &self.found) {
             (Expected::Unreachable, None) => true,
             (Expected::Reachable(inv), Some(f)) => f.violation.invariant == inv.name,
             _ => false,
         }
+    }
+
+    /// What this explorer must find ([`Scenario::expected_for`]).
+    pub fn expected(&self) -> Expected {
+        self.scenario.expected_for(self.explorer.kind())
     }
 
     /// One line saying why the verdict is not as expected (None if it is).
@@ -162,9 +167,14 @@ impl Outcome {
         if self.as_expected() {
             return None;
         }
-        Some(match (&self.scenario.expected, &self.found) {
+        let sc = if self.scenario.weak_memory_only && self.explorer.kind() != "loom" {
+            " under sequential consistency (the bad state should need weak memory)"
+        } else {
+            ""
+        };
+        Some(match (&self.expected(), &self.found) {
             (Expected::Unreachable, Some(f)) => {
-                format!("expected no violation, found {}", f.violation)
+                format!("expected no violation{sc}, found {}", f.violation)
             }
             (Expected::Reachable(inv), Some(f)) => {
                 format!(
@@ -414,7 +424,7 @@ pub fn assert_as_expected(
         explorer.describe(),
         o.executions,
         o.seconds,
-        s.expected.describe(),
+        o.expected().describe(),
         if o.also_reached.is_empty() {
             String::new()
         } else {

@@ -26,6 +26,7 @@ pub use sync::{BACKEND, LOOM_VERSION, SHUTTLE_VERSION};
 /// The checker's own sources that decide what a model's execution records: part of every
 /// scenario's fingerprint.
 pub const CHECKER_SOURCES: &[&str] = &[
+    include_str!("kernel/atomic.rs"),
     include_str!("kernel/bug.rs"),
     include_str!("kernel/guarded.rs"),
     include_str!("kernel/kref.rs"),

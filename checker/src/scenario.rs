@@ -64,6 +64,9 @@ pub struct Scenario {
     /// The CPUs the body spawns, in spawn order (CPU0 first), named by what they do.
     pub cpus: &'static [&'static str],
     pub expected: Expected,
+    /// The bad state needs a weak-memory execution (a load that reads a store other than the
+    /// latest): loom can reach it, sequentially consistent explorers (shuttle) must not.
+    pub weak_memory_only: bool,
     pub bounds: Bounds,
     /// The model's source texts (for the fingerprint in traces).
     pub sources: &'static [&'static str],
@@ -75,6 +78,16 @@ impl Scenario {
     /// `model/name`.
     pub fn id(&self) -> String {
         format!("{}/{}", self.model, self.name)
+    }
+
+    /// What `explorer` (by kind) must find: the expected result, except that a bad state
+    /// that needs weak memory is unreachable for the sequentially consistent explorers.
+    pub fn expected_for(&self, explorer: &str) -> Expected {
+        if self.weak_memory_only && explorer != "loom" {
+            Expected::Unreachable
+        } else {
+            self.expected
+        }
     }
 
     /// Fingerprint of the model's and the checker's sources: a trace recorded under another

@@ -77,7 +77,10 @@ impl Record {
             scenario: s.name.into(),
             explorer: o.explorer.kind().into(),
             settings: o.explorer.describe(),
-            expected: s.expected.describe(),
+            expected: match (o.expected(), s.weak_memory_only) {
+                (checker::scenario::Expected::Unreachable, true) => "unreachable under SC".into(),
+                (e, _) => e.describe(),
+            },
             verdict: o.verdict(),
             as_expected: o.as_expected(),
             executions: o.executions,

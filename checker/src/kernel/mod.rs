@@ -6,6 +6,7 @@
 //! and costs no scheduling point, because it is only ever touched under its lock, and the
 //! lock checks say so when it is not.
 
+pub mod atomic;
 pub mod bug;
 pub mod guarded;
 pub mod kref;
@@ -13,6 +14,10 @@ pub mod list;
 pub mod lock;
 pub mod slab;
 
+pub use atomic::{
+    atomic_inc, atomic_inc_return, atomic_read, atomic_set, smp_load_acquire, smp_mb, smp_rmb,
+    smp_store_release, smp_wmb, AtomicT, READ_ONCE, WRITE_ONCE,
+};
 pub use bug::{BUG_ON, WARN_ON};
 pub use guarded::Guarded;
 pub use kref::{kref_get, kref_get_unless_zero, kref_init, kref_put, kref_read, Kref};

@@ -1,0 +1,175 @@
+//! # litmus
+//!
+//! Classic litmus tests of the Linux-kernel memory model (tools/memory-model/litmus-tests,
+//! names and `Result:` as there) written with kmodel's primitives. They calibrate the
+//! checker: the kernel-to-C11 ordering map of `checker::kernel::atomic` must give each test
+//! the result herd7 gives it under the LKMM, and loom must find the weak-memory outcomes that
+//! shuttle (sequentially consistent) cannot. They also give the weak-memory counterexample
+//! that `kmodel replay` replays from loom's checkpoint.
+
+use checker::invariant::Invariant;
+use checker::kernel::{
+    kfree, kzalloc, smp_load_acquire, smp_mb, smp_store_release, AtomicT, READ_ONCE, WRITE_ONCE,
+};
+use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
+
+/// The `exists` clause of the MP tests, negated.
+pub const MP_FLAG_IMPLIES_DATA: Invariant = Invariant::new(
+    "MP_FLAG_IMPLIES_DATA",
+    "a CPU that reads the flag y == 1 also reads the data x == 1 written before it (exists (1:r0=1 /\\ 1:r1=0) never holds)",
+);
+
+/// The `exists` clause of the SB tests, negated.
+pub const SB_NOT_BOTH_ZERO: Invariant = Invariant::new(
+    "SB_NOT_BOTH_ZERO",
+    "of two CPUs that each store to one variable and then load the other, at least one sees the other's store (exists (0:r0=0 /\\ 1:r0=0) never holds)",
+);
+
+/// Every invariant of this crate.
+pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO];
+
+struct Vars {
+    x: AtomicT,
+    y: AtomicT,
+}
+
+fn vars() -> checker::kernel::Obj<Vars> {
+    kzalloc("vars", |_, n| Vars {
+        x: AtomicT::new(n, "x", 0),
+        y: AtomicT::new(n, "y", 0),
+    })
+}
+
+/// MP: P0 writes x then the flag y; P1 reads y then x.
+fn mp(release_acquire: bool) {
+    let v = vars();
+    let p0 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+            if release_acquire {
+                smp_store_release(&v.y, 1); // smp_store_release(y, 1);
+            } else {
+                WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
+            }
+        })
+    };
+    let p1 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            let r0 = if release_acquire {
+                smp_load_acquire(&v.y) // r0 = smp_load_acquire(y);
+            } else {
+                READ_ONCE(&v.y) // r0 = READ_ONCE(*y);
+            };
+            let r1 = READ_ONCE(&v.x); // r1 = READ_ONCE(*x);
+            check(!(r0 == 1 && r1 == 0), &MP_FLAG_IMPLIES_DATA, || {
+                format!("P1 read y={r0} then x={r1}")
+            });
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&v);
+}
+
+/// SB: each CPU stores to its variable, then loads the other's.
+fn sb(full_barrier: bool) {
+    let v = vars();
+    let results = std::sync::Arc::new(std::sync::Mutex::new([None, None]));
+    let cpu = |mine: bool| {
+        let (v, results) = (v.clone(), results.clone());
+        spawn_cpu(move || {
+            let (me, other) = if mine { (&v.x, &v.y) } else { (&v.y, &v.x) };
+            WRITE_ONCE(me, 1); // WRITE_ONCE(*x, 1);
+            if full_barrier {
+                smp_mb(); // smp_mb();
+            }
+            let r0 = READ_ONCE(other); // r0 = READ_ONCE(*y);
+            results.lock().unwrap()[usize::from(!mine)] = Some(r0);
+        })
+    };
+    let (p0, p1) = (cpu(true), cpu(false));
+    join(p0);
+    join(p1);
+    let r = *results.lock().unwrap();
+    check(r != [Some(0), Some(0)], &SB_NOT_BOTH_ZERO, || {
+        format!("P0 read y={:?}, P1 read x={:?}", r[0], r[1])
+    });
+    kfree(&v);
+}
+
+fn mp_onces() {
+    mp(false)
+}
+fn mp_release_acquire() {
+    mp(true)
+}
+fn sb_onces() {
+    sb(false)
+}
+fn sb_mbonceonces() {
+    sb(true)
+}
+
+const SOURCES: &[&str] = &[include_str!("lib.rs")];
+
+/// tools/memory-model/litmus-tests/MP+poonceonces.litmus (`Result: Sometimes`).
+pub const MP_PO_ONCE_ONCES: Scenario = Scenario {
+    model: "litmus",
+    name: "MP+poonceonces",
+    summary: "message passing with WRITE_ONCE/READ_ONCE only: P1 may see the flag without the data",
+    cpus: &["P0", "P1"],
+    expected: Expected::Reachable(MP_FLAG_IMPLIES_DATA),
+    weak_memory_only: true,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: mp_onces,
+};
+
+/// tools/memory-model/litmus-tests/MP+pooncerelease+poacquireonce.litmus (`Result: Never`).
+pub const MP_RELEASE_ACQUIRE: Scenario = Scenario {
+    model: "litmus",
+    name: "MP+pooncerelease+poacquireonce",
+    summary: "message passing with smp_store_release/smp_load_acquire: the flag implies the data",
+    cpus: &["P0", "P1"],
+    expected: Expected::Unreachable,
+    weak_memory_only: false,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: mp_release_acquire,
+};
+
+/// tools/memory-model/litmus-tests/SB+poonceonces.litmus (`Result: Sometimes`).
+pub const SB_PO_ONCE_ONCES: Scenario = Scenario {
+    model: "litmus",
+    name: "SB+poonceonces",
+    summary: "store buffering without barriers: both CPUs may read 0",
+    cpus: &["P0", "P1"],
+    expected: Expected::Reachable(SB_NOT_BOTH_ZERO),
+    weak_memory_only: true,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: sb_onces,
+};
+
+/// tools/memory-model/litmus-tests/SB+fencembonceonces.litmus (`Result: Never`).
+pub const SB_MB: Scenario = Scenario {
+    model: "litmus",
+    name: "SB+fencembonceonces",
+    summary: "store buffering with smp_mb() between store and load: not both 0",
+    cpus: &["P0", "P1"],
+    expected: Expected::Unreachable,
+    weak_memory_only: false,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: sb_mbonceonces,
+};
+
+/// Every scenario of this crate.
+pub const SCENARIOS: &[Scenario] = &[
+    MP_PO_ONCE_ONCES,
+    MP_RELEASE_ACQUIRE,
+    SB_PO_ONCE_ONCES,
+    SB_MB,
+];
