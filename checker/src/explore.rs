@@ -118,6 +118,8 @@ pub struct Outcome {
     pub scenario: &'static Scenario,
     pub explorer: Explorer,
     pub executions: u64,
+    /// Seconds of the exploration (for loom, without the second run that captures the
+    /// failing execution's checkpoint).
     pub seconds: f64,
     /// The exploration covered its whole space (loom to the end, or DFS exhausted).
     pub complete: bool,
@@ -222,8 +224,8 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
         explorer.kind()
     );
     let start = Instant::now();
-    let (stats, failed, checkpoint, complete) = backend_run(s, explorer);
-    let seconds = start.elapsed().as_secs_f64();
+    let (stats, failed, checkpoint, complete, explore_seconds) = backend_run(s, explorer);
+    let seconds = explore_seconds.unwrap_or_else(|| start.elapsed().as_secs_f64());
     let target = failed.as_ref().map(|f| f.violation.invariant.clone());
     let also_reached = stats
         .also
@@ -245,19 +247,22 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
     }
 }
 
+/// Stats, failure, loom checkpoint, whether the space was covered, and the seconds of the
+/// exploration proper when the backend did more (loom's checkpoint capture).
 type BackendResult = (
     rt::explore::Stats,
     Option<rt::explore::Failed>,
     Option<String>,
     bool,
+    Option<f64>,
 );
 
 #[cfg(loom)]
 fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
     match explorer {
         Explorer::Loom { preemption_bound } => {
-            let (stats, failed, cp) = rt::loom::explore(s, preemption_bound);
-            (stats, failed, cp, true)
+            let (stats, failed, cp, secs) = rt::loom::explore(s, preemption_bound);
+            (stats, failed, cp, true, Some(secs))
         }
         _ => unreachable!("checked by run()"),
     }
@@ -268,7 +273,7 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
     match explorer {
         Explorer::Random { iterations, seed } => {
             let (st, f) = rt::shuttle::random(s, iterations, seed);
-            (st, f, None, false)
+            (st, f, None, false, None)
         }
         Explorer::Pct {
             iterations,
@@ -276,12 +281,12 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
             seed,
         } => {
             let (st, f) = rt::shuttle::pct(s, iterations, depth, seed);
-            (st, f, None, false)
+            (st, f, None, false, None)
         }
         Explorer::Dfs { max_iterations } => {
             let (st, f) = rt::shuttle::dfs(s, max_iterations);
             let complete = max_iterations.is_none_or(|m| (st.executions as usize) < m);
-            (st, f, None, complete)
+            (st, f, None, complete, None)
         }
         Explorer::Loom { .. } => unreachable!("checked by run()"),
     }

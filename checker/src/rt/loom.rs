@@ -51,10 +51,13 @@ fn temp_file(tag: &str) -> std::path::PathBuf {
 pub(crate) fn explore(
     s: &'static Scenario,
     preemption_bound: Option<usize>,
-) -> (Stats, Option<Failed>, Option<String>) {
+) -> (Stats, Option<Failed>, Option<String>, f64) {
+    // The seconds returned are those of the exploration proper, without the capture run.
+    let start = std::time::Instant::now();
     let (stats, failed) = run_builder(s, &builder(s, preemption_bound), false);
+    let seconds = start.elapsed().as_secs_f64();
     let Some(failed) = failed else {
-        return (stats, None, None);
+        return (stats, None, None, seconds);
     };
     let n = stats.executions as usize;
     let file = temp_file("capture");
@@ -66,7 +69,7 @@ pub(crate) fn explore(
     let _ = std::fs::remove_file(&file);
     // The checkpoint is kept only if the capture run failed identically.
     let checkpoint = checkpoint.filter(|_| again.is_some_and(|a| a.events == failed.events));
-    (stats, Some(failed), checkpoint)
+    (stats, Some(failed), checkpoint, seconds)
 }
 
 /// Run exactly the execution the checkpoint describes (checkers.md §1.6: interval 1 and
