@@ -53,10 +53,15 @@ fn a_committed_trace() -> PathBuf {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
+    // A trace of the scenario the assertions below describe, that shuttle replays.
     files
         .into_iter()
-        .find(|p| p.extension().is_some_and(|e| e == "trace"))
-        .expect("a committed trace")
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("prepare_objects_unserialized-")
+                && std::fs::read_to_string(p).unwrap().contains("\nreplay: shuttle\n")
+        })
+        .expect("a committed prepare_objects_unserialized trace replayed by shuttle")
 }
 
 #[test]

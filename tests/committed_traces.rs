@@ -45,13 +45,16 @@ fn every_committed_trace_replays_100_of_100() {
                 t.scenario
             )
         });
+        let kind = t.explorer.split_whitespace().next().unwrap_or("");
+        let expected = match s.expected_for(kind) {
+            checker::scenario::Expected::Reachable(inv) => inv.name,
+            checker::scenario::Expected::Unreachable => {
+                "none: this explorer must find no counterexample"
+            }
+        };
         assert_eq!(
             t.violation.invariant,
-            match s.expected {
-                checker::scenario::Expected::Reachable(inv) => inv.name,
-                checker::scenario::Expected::Unreachable =>
-                    "none: this scenario expects no counterexample",
-            },
+            expected,
             "{}: the committed counterexample is not for the scenario's named invariant",
             path.display()
         );

@@ -169,8 +169,8 @@ impl Outcome {
         if self.as_expected() {
             return None;
         }
-        let sc = if self.scenario.weak_memory_only && self.explorer.kind() != "loom" {
-            " under sequential consistency (the bad state should need weak memory)"
+        let sc = if self.scenario.expected_sc.is_some() && self.explorer.kind() != "loom" {
+            " under sequential consistency"
         } else {
             ""
         };
@@ -180,7 +180,7 @@ impl Outcome {
             }
             (Expected::Reachable(inv), Some(f)) => {
                 format!(
-                    "expected a counterexample for {}, but the first one found is {}",
+                    "expected a counterexample for {}{sc}, but the first one found is {}",
                     inv.name, f.violation
                 )
             }
@@ -377,7 +377,10 @@ fn replay_backend(
     trace: &Trace,
 ) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
     match trace.replay {
-        ReplayMode::Shuttle => Ok(rt::shuttle::replay(s, &trace.events)),
+        ReplayMode::Shuttle => {
+            let kind = trace.explorer.split_whitespace().next().unwrap_or("");
+            Ok(rt::shuttle::replay(s, kind, &trace.events))
+        }
         ReplayMode::Loom => Err(ReplayError::NeedsLoom),
     }
 }
@@ -429,7 +432,7 @@ pub fn assert_as_expected(
         explorer.describe(),
         o.executions,
         o.seconds,
-        o.expected().describe(),
+        s.describe_expected_for(explorer.kind()),
         if o.also_reached.is_empty() {
             String::new()
         } else {

@@ -90,6 +90,13 @@ pub const LOCK_MISUSE: Invariant = Invariant::new(
 pub const WARN: Invariant = Invariant::new("WARN", "no WARN_ON() condition is ever true");
 /// A `BUG_ON()` fired. Fatal, as in the kernel.
 pub const BUG: Invariant = Invariant::fatal("BUG", "no BUG_ON() condition is ever true");
+/// loom's causality check: two accesses to one atomic or cell, at least one a write (an
+/// initialisation counts), not ordered by happens-before. Typically an object published
+/// through state no lock or barrier orders. Fatal: loom stops there.
+pub const DATA_RACE: Invariant = Invariant::fatal(
+    "DATA_RACE",
+    "every access to an object is ordered after its initialisation and after conflicting writes (loom's causality check)",
+);
 /// Every thread is blocked (reported by loom or shuttle).
 pub const DEADLOCK: Invariant = Invariant::fatal(
     "DEADLOCK",
@@ -121,6 +128,7 @@ pub const BUILTIN: &[Invariant] = &[
     LOCK_MISUSE,
     WARN,
     BUG,
+    DATA_RACE,
     DEADLOCK,
     MODEL_PANIC,
     LIVELOCK,

@@ -32,6 +32,7 @@ pub const CHECKER_SOURCES: &[&str] = &[
     include_str!("kernel/kref.rs"),
     include_str!("kernel/list.rs"),
     include_str!("kernel/lock.rs"),
+    include_str!("kernel/lockdep.rs"),
     include_str!("kernel/mod.rs"),
     include_str!("kernel/slab.rs"),
     include_str!("scenario.rs"),

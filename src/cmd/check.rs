@@ -81,10 +81,7 @@ impl Record {
             scenario: s.name.into(),
             explorer: o.explorer.kind().into(),
             settings: o.explorer.describe(),
-            expected: match (o.expected(), s.weak_memory_only) {
-                (checker::scenario::Expected::Unreachable, true) => "unreachable under SC".into(),
-                (e, _) => e.describe(),
-            },
+            expected: s.describe_expected_for(o.explorer.kind()),
             verdict: o.verdict(),
             as_expected: o.as_expected(),
             executions: o.executions,

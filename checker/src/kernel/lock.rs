@@ -86,6 +86,7 @@ impl RawLock {
                 ),
             );
         }
+        super::lockdep::lock_acquire(&self.ghost.name);
         let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner()); // the acquisition: a scheduling point
         self.acquired(op, guard)
     }
@@ -94,6 +95,7 @@ impl RawLock {
         self.ghost
             .holder
             .store(rt::current_tid() + 1, Ordering::Relaxed);
+        super::lockdep::lock_acquired(&self.ghost.name, true);
         rt::record(op, &self.ghost.name, "");
         // SAFETY: the guard borrows `*self.mutex`, which the `Arc` stored next to it in the
         // `LockGuard` keeps alive; the guard is dropped first (see `LockGuard::drop`).
@@ -110,6 +112,7 @@ impl RawLock {
         match self.mutex.try_lock() {
             Ok(guard) => Some(self.acquired(op, guard)),
             Err(_) => {
+                super::lockdep::lock_acquired(&self.ghost.name, false);
                 rt::record(op, &self.ghost.name, "contended");
                 None
             }
@@ -140,8 +143,9 @@ impl LockGuard {
         }
         self.ghost.holder.store(0, Ordering::Relaxed);
         self.guard.take(); // the release: shuttle's scheduling point comes before it
-                           // Recorded after the release, so that a replay runs the unlocking CPU through the
-                           // release's scheduling point to the release itself.
+        super::lockdep::lock_release(&self.ghost.name);
+        // Recorded after the release, so that a replay runs the unlocking CPU through the
+        // release's scheduling point to the release itself.
         rt::record(op, &self.ghost.name, "");
     }
 }
@@ -157,6 +161,7 @@ impl Drop for LockGuard {
                 );
             }
             self.guard.take();
+            super::lockdep::lock_release(&self.ghost.name);
         }
     }
 }

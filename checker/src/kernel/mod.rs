@@ -12,6 +12,7 @@ pub mod guarded;
 pub mod kref;
 pub mod list;
 pub mod lock;
+pub mod lockdep;
 pub mod slab;
 
 pub use atomic::{

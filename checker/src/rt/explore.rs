@@ -11,6 +11,8 @@ use crate::trace::{Event, Violation};
 /// What a run of many executions has seen.
 #[derive(Default)]
 pub(crate) struct Stats {
+    /// The invariant this explorer must reach (`Scenario::expected_for` it), if any.
+    pub target: Option<&'static str>,
     pub executions: u64,
     /// Violations that did not stop the run (not fatal, not the target): invariant name ->
     /// number of executions that reached it.
@@ -28,19 +30,27 @@ pub(crate) struct Failed {
     pub events: Vec<Event>,
 }
 
-pub(crate) fn policy(s: &Scenario) -> Policy {
-    Policy {
-        target: match s.expected {
-            Expected::Unreachable => None,
-            Expected::Reachable(inv) => Some(inv.name),
-        },
-    }
+/// A fresh statistics record for exploring `s` with the explorer `kind`.
+pub(crate) fn stats_for(s: &Scenario, kind: &str, keep_last: bool) -> SharedStats {
+    let target = match s.expected_for(kind) {
+        Expected::Unreachable => None,
+        Expected::Reachable(inv) => Some(inv.name),
+    };
+    Arc::new(Mutex::new(Stats {
+        target,
+        keep_last,
+        ..Stats::default()
+    }))
 }
 
 /// Run the scenario's body once, inside the backend's execution.
 pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
-    rt::begin(policy(s));
-    stats.lock().unwrap().executions += 1;
+    let target = {
+        let mut st = stats.lock().unwrap();
+        st.executions += 1;
+        st.target
+    };
+    rt::begin(Policy { target });
     (s.body)();
     leak_check();
     let world = rt::take().expect("world of the execution");

@@ -2,11 +2,12 @@
 //! failing execution's checkpoint, and replay of exactly one execution from a checkpoint.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
 
 use loom::model::Builder;
 
-use super::explore::{execution, failure_after_panic, quietly, Failed, SharedStats, Stats};
+use super::explore::{
+    execution, failure_after_panic, quietly, stats_for, Failed, SharedStats, Stats,
+};
 use crate::scenario::Scenario;
 
 fn builder(s: &Scenario, preemption_bound: Option<usize>) -> Builder {
@@ -27,10 +28,7 @@ fn builder(s: &Scenario, preemption_bound: Option<usize>) -> Builder {
 }
 
 fn run_builder(s: &'static Scenario, b: &Builder, keep_last: bool) -> (Stats, Option<Failed>) {
-    let stats: SharedStats = Arc::new(Mutex::new(Stats {
-        keep_last,
-        ..Stats::default()
-    }));
+    let stats: SharedStats = stats_for(s, "loom", keep_last);
     let st = stats.clone();
     let result = quietly(|| catch_unwind(AssertUnwindSafe(|| b.check(move || execution(s, &st)))));
     let failed = result.err().map(|payload| failure_after_panic(&*payload));

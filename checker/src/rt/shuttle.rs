@@ -9,7 +9,9 @@ use shuttle::scheduler::{
 };
 use shuttle::{Config, FailurePersistence, Runner};
 
-use super::explore::{execution, failure_after_panic, quietly, Failed, SharedStats, Stats};
+use super::explore::{
+    execution, failure_after_panic, quietly, stats_for, Failed, SharedStats, Stats,
+};
 use crate::scenario::Scenario;
 use crate::trace::Event;
 
@@ -29,15 +31,14 @@ fn config() -> Config {
     config
 }
 
+/// Explore `s` with `scheduler`, judging against what the explorer `kind` must find.
 fn run_with(
     s: &'static Scenario,
+    kind: &str,
     scheduler: impl Scheduler + 'static,
     keep_last: bool,
 ) -> (Stats, Option<Failed>) {
-    let stats: SharedStats = Arc::new(Mutex::new(Stats {
-        keep_last,
-        ..Stats::default()
-    }));
+    let stats: SharedStats = stats_for(s, kind, keep_last);
     let st = stats.clone();
     let result = quietly(|| {
         catch_unwind(AssertUnwindSafe(move || {
@@ -54,7 +55,12 @@ pub(crate) fn random(
     iterations: usize,
     seed: u64,
 ) -> (Stats, Option<Failed>) {
-    run_with(s, RandomScheduler::new_from_seed(seed, iterations), false)
+    run_with(
+        s,
+        "random",
+        RandomScheduler::new_from_seed(seed, iterations),
+        false,
+    )
 }
 
 pub(crate) fn pct(
@@ -65,18 +71,24 @@ pub(crate) fn pct(
 ) -> (Stats, Option<Failed>) {
     run_with(
         s,
+        "pct",
         PctScheduler::new_from_seed(seed, depth, iterations),
         false,
     )
 }
 
 pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats, Option<Failed>) {
-    run_with(s, DfsScheduler::new(max_iterations, false), false)
+    run_with(s, "dfs", DfsScheduler::new(max_iterations, false), false)
 }
 
-/// Replay one execution, following `recorded`'s event order.
-pub(crate) fn replay(s: &'static Scenario, recorded: &[Event]) -> (Stats, Option<Failed>) {
-    run_with(s, FollowTrace::new(recorded), true)
+/// Replay one execution, following `recorded`'s event order; `kind` is the explorer that
+/// found it (its expected invariant is where the replay stops).
+pub(crate) fn replay(
+    s: &'static Scenario,
+    kind: &str,
+    recorded: &[Event],
+) -> (Stats, Option<Failed>) {
+    run_with(s, kind, FollowTrace::new(recorded), true)
 }
 
 /// A scheduler that follows a recorded event order: at each scheduling point it runs the CPU

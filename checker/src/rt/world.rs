@@ -76,6 +76,7 @@ pub(crate) struct World {
     /// The violation that ended the execution, with the log up to it.
     pub failure: Option<(Violation, Vec<Event>)>,
     pub threads: usize,
+    pub lockdep: crate::kernel::lockdep::Lockdep,
 }
 
 std::thread_local! {
@@ -127,6 +128,7 @@ pub(crate) fn begin(policy: Policy) {
             policy,
             failure: None,
             threads: 1,
+            lockdep: Default::default(),
         })
     });
     drop(old);
@@ -211,6 +213,13 @@ pub(crate) fn record_foreign_failure(inv: &Invariant, message: String) {
         let mut w = w.borrow_mut();
         if let Some(w) = w.as_mut() {
             if w.failure.is_none() {
+                let blocked = w.lockdep.blocked();
+                let message = if inv.name == crate::invariant::DEADLOCK.name && !blocked.is_empty()
+                {
+                    format!("{blocked} ({message})")
+                } else {
+                    message
+                };
                 let step = w.events.len() + 1;
                 let tid = w.events.last().map(|e| e.tid).unwrap_or(0);
                 w.push_event(tid, "VIOLATION", inv.name, message.clone());
@@ -235,7 +244,9 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "non-string panic payload".to_string());
     let first = msg.lines().next().unwrap_or("").to_string();
-    if msg.contains("deadlock") {
+    if msg.contains("Causality violation") {
+        (&crate::invariant::DATA_RACE, first)
+    } else if msg.contains("deadlock") {
         (&crate::invariant::DEADLOCK, first)
     } else if msg.contains("maximum number of branches")
         || msg.contains("exceeded max_steps")

@@ -1,7 +1,9 @@
 //! Scenarios of the vm_bo lifecycle model. Each states its expected result; the harness
 //! judges it (see `checker::explore`).
 
-use checker::invariant::{Invariant, LIST_HEAD_UAF};
+use checker::invariant::{
+    Invariant, DATA_RACE, LIST_HEAD_UAF, REFCOUNT_ADD_ON_ZERO, USE_AFTER_FREE,
+};
 use checker::kernel::{mutex_lock, mutex_unlock, Obj};
 use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
 
@@ -20,8 +22,14 @@ pub const PREPARE_LOCKED_ALL: Invariant = Invariant::new(
     "when drm_gpuvm_prepare_objects() returns 0, the caller's drm_exec holds the resv of every external object whose vm_bo stayed alive during the call (else the job runs without that BO's fences)",
 );
 
+/// drm_gpuvm.c kernel-doc, "DOC: Locking": one vm_bo per (VM, GEM).
+pub const VM_BO_UNIQUE: Invariant = Invariant::new(
+    "VM_BO_UNIQUE",
+    "a GEM's gpuva list holds at most one vm_bo per VM (find, create and insert are one step under the GEM gpuva lock)",
+);
+
 /// Every invariant this model defines.
-pub const INVARIANTS: &[Invariant] = &[EXTOBJ_LIST_RESTORED, PREPARE_LOCKED_ALL];
+pub const INVARIANTS: &[Invariant] = &[EXTOBJ_LIST_RESTORED, PREPARE_LOCKED_ALL, VM_BO_UNIQUE];
 
 /// The objects of the iterator scenarios: one VM, two external GEMs, a vm_bo of each on the
 /// VM's extobj list. The main thread holds one reference on each (the vm_bo's reference
@@ -136,6 +144,137 @@ fn prepare_objects_serialized() {
     prepare_objects_race(true);
 }
 
+// ---------------------------------------------------------------------------------------
+// A3: the "resv lock dance" (Boris Brezillon, v5 thread, Oct 3 2023; Rust GPUVM v2, 2025)
+// ---------------------------------------------------------------------------------------
+
+/// A driver's put path that locks the GEM's resv through the vm_bo and then drops the vm_bo
+/// inside it. With `gem_ref` it holds its own GEM reference across the dance (the fix).
+fn driver_put_under_resv(vm_bo: &Obj<DrmGpuvmBo>, gem_ref: bool) {
+    let obj = vm_bo.obj.clone(); // struct drm_gem_object *obj = vm_bo->obj;
+    if gem_ref {
+        drm_gem_object_get(&obj); // drm_gem_object_get(obj);
+    }
+    let g = mutex_lock(drm_gem_gpuva_lock(&obj)); // dma_resv_lock(obj->resv, NULL);
+    drm_gpuvm_bo_put(Some(vm_bo)); // drm_gpuvm_bo_put(vm_bo);
+    mutex_unlock(g); // dma_resv_unlock(obj->resv);
+    if gem_ref {
+        drm_gem_object_put(&obj); // drm_gem_object_put(obj);
+    }
+}
+
+/// One VM, one GEM with its handle reference, one vm_bo whose last reference the driver
+/// drops under the GEM's resv while userspace closes the GEM handle.
+fn resv_lock_dance(gem_ref: bool) {
+    let vm = drm_gpuvm_init();
+    let gem = drm_gem_object_init(); // the handle's reference
+    let g = mutex_lock(drm_gem_gpuva_lock(&gem));
+    let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
+    mutex_unlock(g);
+    let put = spawn_cpu(move || driver_put_under_resv(&vm_bo, gem_ref));
+    let close = spawn_cpu(move || drm_gem_object_put(&gem)); // drm_gem_handle_delete() -> drm_gem_object_put()
+    join(put);
+    join(close);
+    drm_gpuvm_put(&vm);
+}
+
+fn resv_lock_dance_broken() {
+    resv_lock_dance(false)
+}
+
+fn resv_lock_dance_fixed() {
+    resv_lock_dance(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// A4: a final put without the GEM gpuva lock races with obtain/find
+// ---------------------------------------------------------------------------------------
+
+/// CPU0 drops the vm_bo's last reference, with or without the GEM gpuva lock; CPU1 binds a
+/// new mapping of the same (VM, GEM): obtain (find) under the lock, then unbind.
+fn put_races_obtain(put_locked: bool) {
+    let vm = drm_gpuvm_init();
+    let gem = drm_gem_object_init();
+    let g = mutex_lock(drm_gem_gpuva_lock(&gem));
+    let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
+    mutex_unlock(g);
+    let (gem0, vm1, gem1) = (gem.clone(), vm.clone(), gem.clone());
+    let unmap = spawn_cpu(move || {
+        if put_locked {
+            final_put(&gem0, &vm_bo);
+        } else {
+            drm_gpuvm_bo_put(Some(&vm_bo)); // drm_gpuvm_bo_put(vm_bo);  /* without dma_resv_lock(obj->resv) */
+        }
+    });
+    let bind = spawn_cpu(move || {
+        let g = mutex_lock(drm_gem_gpuva_lock(&gem1)); // dma_resv_lock(obj->resv, NULL);
+        let vm_bo = drm_gpuvm_bo_obtain(&vm1, &gem1); // vm_bo = drm_gpuvm_bo_obtain(gpuvm, obj);
+        drm_gpuvm_bo_put(Some(&vm_bo)); // (the mapping goes away again) drm_gpuvm_bo_put(vm_bo);
+        mutex_unlock(g); // dma_resv_unlock(obj->resv);
+    });
+    join(unmap);
+    join(bind);
+    drm_gem_object_put(&gem);
+    drm_gpuvm_put(&vm);
+}
+
+fn put_races_obtain_broken() {
+    put_races_obtain(false)
+}
+
+fn put_races_obtain_fixed() {
+    put_races_obtain(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// A9: obtain without the GEM gpuva lock
+// ---------------------------------------------------------------------------------------
+
+/// Two CPUs obtain the vm_bo of one (VM, GEM), with or without the GEM gpuva lock; main
+/// checks uniqueness, then drops what they obtained.
+fn obtain_races_obtain(locked: bool) {
+    let vm = drm_gpuvm_init();
+    let gem = drm_gem_object_init();
+    let got: std::sync::Arc<std::sync::Mutex<Vec<Obj<DrmGpuvmBo>>>> = Default::default();
+    let cpus = [0, 1].map(|_| {
+        let (vm, gem, got) = (vm.clone(), gem.clone(), got.clone());
+        spawn_cpu(move || {
+            let g = locked.then(|| mutex_lock(drm_gem_gpuva_lock(&gem))); // dma_resv_lock(obj->resv, NULL);
+            let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem); // vm_bo = drm_gpuvm_bo_obtain(gpuvm, obj);
+            if let Some(g) = g {
+                mutex_unlock(g); // dma_resv_unlock(obj->resv);
+            }
+            got.lock().unwrap().push(vm_bo);
+        })
+    });
+    for c in cpus {
+        join(c);
+    }
+    let of_vm = gem
+        .ghost()
+        .gpuva_list
+        .ghost_entries::<DrmGpuvmBo>()
+        .iter()
+        .filter(|b| b.ghost().vm.ptr_eq(&vm))
+        .count();
+    check(of_vm <= 1, &VM_BO_UNIQUE, || {
+        format!("{} has {of_vm} vm_bos of {}", gem.name(), vm.name())
+    });
+    for vm_bo in got.lock().unwrap().drain(..) {
+        final_put(&gem, &vm_bo);
+    }
+    drm_gem_object_put(&gem);
+    drm_gpuvm_put(&vm);
+}
+
+fn obtain_races_obtain_broken() {
+    obtain_races_obtain(false)
+}
+
+fn obtain_races_obtain_fixed() {
+    obtain_races_obtain(true)
+}
+
 const SOURCES: &[&str] = &[include_str!("gpuvm.rs"), include_str!("scenarios.rs")];
 
 /// Two `drm_gpuvm_prepare_objects()` without the VM's resv, racing with a final put.
@@ -145,7 +284,7 @@ pub const PREPARE_OBJECTS_UNSERIALIZED: Scenario = Scenario {
     summary: "two drm_gpuvm_prepare_objects() on one VM without its resv (against the kernel-doc) race with the final drm_gpuvm_bo_put() of an extobj vm_bo",
     cpus: &["exec", "exec", "unmap"],
     expected: Expected::Reachable(LIST_HEAD_UAF),
-    weak_memory_only: false,
+    expected_sc: None,
     bounds: Bounds::DEFAULT,
     sources: SOURCES,
     body: prepare_objects_unserialized,
@@ -158,11 +297,102 @@ pub const PREPARE_OBJECTS_SERIALIZED: Scenario = Scenario {
     summary: "two drm_gpuvm_prepare_objects() serialised by the VM's resv (drm_gpuvm_prepare_vm first) race with the final drm_gpuvm_bo_put() of an extobj vm_bo",
     cpus: &["exec", "exec", "unmap"],
     expected: Expected::Unreachable,
-    weak_memory_only: false,
+    expected_sc: None,
     bounds: Bounds::DEFAULT,
     sources: SOURCES,
     body: prepare_objects_serialized,
 };
 
+/// A3: the driver locks `vm_bo->obj->resv` without a GEM reference, drops the vm_bo, unlocks.
+pub const RESV_LOCK_DANCE_BROKEN: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "resv_lock_dance_broken",
+    summary: "a driver locks vm_bo->obj->resv without a GEM reference, drops the last vm_bo reference and unlocks, while the GEM handle is closed",
+    cpus: &["driver put", "handle close"],
+    expected: Expected::Reachable(USE_AFTER_FREE),
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: resv_lock_dance_broken,
+};
+
+/// A3 fixed: the driver holds a GEM reference across the dance (drm_gem_object_get/put).
+pub const RESV_LOCK_DANCE_FIXED: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "resv_lock_dance_fixed",
+    summary: "the same dance holding drm_gem_object_get() across lock, put and unlock",
+    cpus: &["driver put", "handle close"],
+    expected: Expected::Unreachable,
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: resv_lock_dance_fixed,
+};
+
+/// A4: a final drm_gpuvm_bo_put() without the GEM gpuva lock races with obtain/find.
+pub const PUT_RACES_OBTAIN_BROKEN: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "put_races_obtain_broken",
+    summary: "the last drm_gpuvm_bo_put() without the GEM gpuva lock races with drm_gpuvm_bo_obtain() of the same (VM, GEM) under it",
+    cpus: &["unmap", "bind"],
+    expected: Expected::Reachable(REFCOUNT_ADD_ON_ZERO),
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: put_races_obtain_broken,
+};
+
+/// A4 fixed: the final put holds the GEM gpuva lock, as the kernel-doc requires.
+pub const PUT_RACES_OBTAIN_FIXED: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "put_races_obtain_fixed",
+    summary:
+        "the last drm_gpuvm_bo_put() under the GEM gpuva lock races with drm_gpuvm_bo_obtain()",
+    cpus: &["unmap", "bind"],
+    expected: Expected::Unreachable,
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: put_races_obtain_fixed,
+};
+
+/// A9: two drm_gpuvm_bo_obtain() of one (VM, GEM) without the GEM gpuva lock.
+pub const OBTAIN_RACES_OBTAIN_BROKEN: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "obtain_races_obtain_broken",
+    summary: "two drm_gpuvm_bo_obtain() of one (VM, GEM) without the GEM gpuva lock",
+    cpus: &["bind", "bind"],
+    // loom stops at the first symptom: the second CPU reads the first one's vm_bo through a
+    // list it linked without the lock, unordered after its initialisation. shuttle has no
+    // data-race detector and goes on to the duplicate.
+    expected: Expected::Reachable(DATA_RACE),
+    expected_sc: Some(Expected::Reachable(VM_BO_UNIQUE)),
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: obtain_races_obtain_broken,
+};
+
+/// A9 fixed: both obtains under the GEM gpuva lock.
+pub const OBTAIN_RACES_OBTAIN_FIXED: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "obtain_races_obtain_fixed",
+    summary: "two drm_gpuvm_bo_obtain() of one (VM, GEM) under the GEM gpuva lock",
+    cpus: &["bind", "bind"],
+    expected: Expected::Unreachable,
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: obtain_races_obtain_fixed,
+};
+
 /// Every scenario of this model.
-pub const SCENARIOS: &[Scenario] = &[PREPARE_OBJECTS_UNSERIALIZED, PREPARE_OBJECTS_SERIALIZED];
+pub const SCENARIOS: &[Scenario] = &[
+    PREPARE_OBJECTS_UNSERIALIZED,
+    PREPARE_OBJECTS_SERIALIZED,
+    RESV_LOCK_DANCE_BROKEN,
+    RESV_LOCK_DANCE_FIXED,
+    PUT_RACES_OBTAIN_BROKEN,
+    PUT_RACES_OBTAIN_FIXED,
+    OBTAIN_RACES_OBTAIN_BROKEN,
+    OBTAIN_RACES_OBTAIN_FIXED,
+];
