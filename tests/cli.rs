@@ -59,7 +59,9 @@ fn a_committed_trace() -> PathBuf {
         .find(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             name.starts_with("prepare_objects_unserialized-")
-                && std::fs::read_to_string(p).unwrap().contains("\nreplay: shuttle\n")
+                && std::fs::read_to_string(p)
+                    .unwrap()
+                    .contains("\nreplay: shuttle\n")
         })
         .expect("a committed prepare_objects_unserialized trace replayed by shuttle")
 }
