@@ -28,12 +28,30 @@ pub struct DrmGemObject {
     pub gpuva_list: ListHead,
 }
 
+/// How the VM's extobj/evict lists are protected: drm_gpuvm's two modes, which are options
+/// (1) and (2) of Danilo Krummrich's summary in the v5 thread (Oct 3 2023), and option (3),
+/// which was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListLocking {
+    /// The default (v6.8): each list's spinlock, taken per element by the lockless iterator.
+    /// Option (1).
+    Spinlock,
+    /// `DRM_GPUVM_RESV_PROTECTED` (v6.8, opt-in): the VM's resv protects the lists; a final
+    /// put needs it as well as the GEM gpuva lock. Option (2).
+    ResvProtected,
+    /// Option (3), rejected in review: an internal mutex per list, held across an iteration.
+    /// Not in any kernel; modelled to show why it was rejected.
+    InternalMutex,
+}
+
 /// The lists `extobj` and `evict` of `struct drm_gpuvm` (include/drm/drm_gpuvm.h).
 pub struct VmBoList {
     /// `list`: the vm_bos on the list.
     pub list: ListHead,
-    /// `lock`: protects `list` and `local_list`.
+    /// `lock`: protects `list` and `local_list` (default mode).
     pub lock: SpinLock,
+    /// The internal mutex of option (3) (not in the kernel).
+    pub mutex: KMutex,
     /// `local_list`: the local list of the iteration in progress (a pointer to the on-stack
     /// head of `get_next_vm_bo_from_list`'s caller), NULL when none runs.
     pub local_list: Guarded<Option<ListHead>>,
@@ -62,6 +80,8 @@ pub struct DrmGpuvm {
     /// `gpuvm->r_obj->resv`: the VM's shared dma_resv.
     /// MODEL: the resv object `r_obj` is not a separate GEM; its resv is a mutex in the VM.
     pub resv: KMutex,
+    /// `gpuvm->flags & DRM_GPUVM_RESV_PROTECTED`, or option (3).
+    pub locking: ListLocking,
     pub extobj: VmBoList,
     pub evict: VmBoList,
 }
@@ -150,29 +170,67 @@ fn drm_gem_object_free(obj: &Obj<DrmGemObject>) {
 // The VM (drm_gpuvm.c)
 // ---------------------------------------------------------------------------------------
 
-/// `drm_gpuvm_init()` (drm_gpuvm.c:1009, v6.8) of a VM in the default list-locking mode.
-pub fn drm_gpuvm_init() -> Obj<DrmGpuvm> {
+/// `drm_gpuvm_init()` (drm_gpuvm.c:1009, v6.8), with the list-locking mode `locking`.
+pub fn drm_gpuvm_init(locking: ListLocking) -> Obj<DrmGpuvm> {
     let vm = kzalloc("vm", |id, name| {
-        let extobj_lock = SpinLock::new(id, name, "extobj.lock");
-        let evict_lock = SpinLock::new(id, name, "evict.lock");
+        let resv = KMutex::new(id, name, "resv");
+        let list = |field: &str| {
+            let lock = SpinLock::new(id, name, &format!("{field}.lock"));
+            let mutex = KMutex::new(id, name, &format!("{field}.mutex"));
+            let head = format!("{field}.list");
+            let list = match locking {
+                ListLocking::Spinlock => ListHead::new_head(id, name, &head, &lock),
+                ListLocking::ResvProtected => ListHead::new_head(id, name, &head, &resv),
+                ListLocking::InternalMutex => ListHead::new_head(id, name, &head, &mutex),
+            };
+            VmBoList {
+                list,
+                local_list: Guarded::new(format!("{name}.{field}.local_list"), &lock, None),
+                lock,
+                mutex,
+            }
+        };
         DrmGpuvm {
             kref: Kref::new(name),
-            resv: KMutex::new(id, name, "resv"),
-            extobj: VmBoList {
-                list: ListHead::new_head(id, name, "extobj.list", &extobj_lock),
-                local_list: Guarded::new(format!("{name}.extobj.local_list"), &extobj_lock, None),
-                lock: extobj_lock,
-            },
-            evict: VmBoList {
-                list: ListHead::new_head(id, name, "evict.list", &evict_lock),
-                local_list: Guarded::new(format!("{name}.evict.local_list"), &evict_lock, None),
-                lock: evict_lock,
-            },
+            extobj: list("extobj"),
+            evict: list("evict"),
+            resv,
+            locking,
         }
     });
     INIT_LIST_HEAD(&vm.extobj.list); // INIT_LIST_HEAD(&gpuvm->extobj.list);
     INIT_LIST_HEAD(&vm.evict.list); // INIT_LIST_HEAD(&gpuvm->evict.list);
     vm
+}
+
+/// `drm_gpuvm_resv_protected()` (include/drm/drm_gpuvm.h, v6.8).
+pub fn drm_gpuvm_resv_protected(vm: &Obj<DrmGpuvm>) -> bool {
+    vm.locking == ListLocking::ResvProtected
+}
+
+/// `cond_spin_lock(lock, !!lock)` of the list helpers (drm_gpuvm.c:795): the list's lock in
+/// the default mode; none in RESV_PROTECTED mode, where the caller holds the VM's resv
+/// (asserted here, as `drm_gpuvm_bo_extobj_add()` and `drm_gpuvm_bo_destroy()` do); the
+/// internal mutex in option (3).
+fn vm_bo_list_lock(vm: &Obj<DrmGpuvm>, name: ListName) -> Option<LockGuard> {
+    let l = vm.list(name);
+    match vm.locking {
+        ListLocking::Spinlock => Some(spin_lock(&l.lock)), // cond_spin_lock(lock, !!lock);
+        ListLocking::ResvProtected => {
+            lockdep_assert_held(&vm.resv); // drm_gpuvm_resv_assert_held(gpuvm);
+            None
+        }
+        ListLocking::InternalMutex => Some(mutex_lock(&l.mutex)), // mutex_lock(&gpuvm->__list_name.mutex);  (option 3)
+    }
+}
+
+/// The matching `cond_spin_unlock(lock, !!lock)`.
+fn vm_bo_list_unlock(vm: &Obj<DrmGpuvm>, g: Option<LockGuard>) {
+    match (vm.locking, g) {
+        (ListLocking::Spinlock, Some(g)) => spin_unlock(g), // cond_spin_unlock(lock, !!lock);
+        (_, Some(g)) => mutex_unlock(g),                    // mutex_unlock(...);  (option 3)
+        (_, None) => {}
+    }
 }
 
 /// `drm_gpuvm_get()` (include/drm/drm_gpuvm.h, v6.8).
@@ -190,10 +248,15 @@ pub fn drm_gpuvm_put(vm: &Obj<DrmGpuvm>) {
 /// not empty, then `ops->vm_free`.
 fn drm_gpuvm_free(vm: &Obj<DrmGpuvm>) {
     for name in [ListName::Extobj, ListName::Evict] {
-        let l = vm.list(name);
-        let g = spin_lock(&l.lock); // MODEL: fini reads the lists without the lock (no concurrency left)
-        let empty = list_empty(&l.list);
-        spin_unlock(g);
+        // MODEL: fini reads the lists without their lock (no concurrency is left); the model
+        // takes the lock that protects them in this mode, so the lock checks stay quiet.
+        let g = match vm.locking {
+            ListLocking::Spinlock => spin_lock(&vm.list(name).lock),
+            ListLocking::ResvProtected => mutex_lock(&vm.resv),
+            ListLocking::InternalMutex => mutex_lock(&vm.list(name).mutex),
+        };
+        let empty = list_empty(&vm.list(name).list);
+        vm_bo_list_unlock(vm, Some(g));
         WARN_ON(
             !empty,
             &format!("!list_empty(&gpuvm->{}.list)", name.as_str()),
@@ -243,8 +306,11 @@ fn drm_gpuvm_bo_destroy(vm_bo: &Obj<DrmGpuvmBo>) {
     let _f = trace_call("drm_gpuvm_bo_destroy", vm_bo.name());
     let gpuvm = vm_bo.vm.clone(); // struct drm_gpuvm *gpuvm = vm_bo->vm;
     let obj = vm_bo.obj.clone(); // struct drm_gem_object *obj = vm_bo->obj;
-    drm_gpuvm_bo_list_del(vm_bo, ListName::Extobj, false); // drm_gpuvm_bo_list_del(vm_bo, extobj, lock);
-    drm_gpuvm_bo_list_del(vm_bo, ListName::Evict, false); // drm_gpuvm_bo_list_del(vm_bo, evict, lock);
+    if drm_gpuvm_resv_protected(&gpuvm) {
+        lockdep_assert_held(&gpuvm.resv); // if (!lock) drm_gpuvm_resv_assert_held(gpuvm);
+    }
+    drm_gpuvm_bo_list_del(vm_bo, ListName::Extobj); // drm_gpuvm_bo_list_del(vm_bo, extobj, lock);
+    drm_gpuvm_bo_list_del(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del(vm_bo, evict, lock);
     lockdep_assert_held(drm_gem_gpuva_lock(&obj)); // drm_gem_gpuva_assert_lock_held(obj);
     list_del(&vm_bo.entry_gem); // list_del(&vm_bo->list.entry.gem);
     kfree(vm_bo); // kfree(vm_bo);
@@ -290,7 +356,7 @@ pub fn drm_gpuvm_is_extobj(_vm: &Obj<DrmGpuvm>, _obj: &Obj<DrmGemObject>) -> boo
 pub fn drm_gpuvm_bo_extobj_add(vm_bo: &Obj<DrmGpuvmBo>) {
     let _f = trace_call("drm_gpuvm_bo_extobj_add", vm_bo.name());
     if drm_gpuvm_is_extobj(&vm_bo.vm, &vm_bo.obj) {
-        drm_gpuvm_bo_list_add(vm_bo, ListName::Extobj, false); // drm_gpuvm_bo_list_add(vm_bo, extobj, lock);
+        drm_gpuvm_bo_list_add(vm_bo, ListName::Extobj); // drm_gpuvm_bo_list_add(vm_bo, extobj, lock);
     }
 }
 
@@ -299,62 +365,79 @@ pub fn drm_gpuvm_bo_evict(vm_bo: &Obj<DrmGpuvmBo>, evict: bool) {
     let _f = trace_call("drm_gpuvm_bo_evict", vm_bo.name());
     lockdep_assert_held(&vm_bo.obj.resv); // dma_resv_assert_held(obj->resv);
     vm_bo.evicted.write(evict); // vm_bo->evicted = evict;
+    if drm_gpuvm_is_extobj(&vm_bo.vm, &vm_bo.obj) && drm_gpuvm_resv_protected(&vm_bo.vm) {
+        return; // /* Can't add external objects to the evicted list directly if not using internal spinlocks, since in this case the evicted list is protected with the VM's common dma-resv lock. */
+    }
     if evict {
-        drm_gpuvm_bo_list_add(vm_bo, ListName::Evict, false); // drm_gpuvm_bo_list_add(vm_bo, evict, lock);
+        drm_gpuvm_bo_list_add(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_add(vm_bo, evict, lock);
     } else {
         drm_gpuvm_bo_list_del_init(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del_init(vm_bo, evict, lock);
     }
 }
 
-/// `__drm_gpuvm_bo_list_add()` (drm_gpuvm.c:808, v6.8) with `lock` = the list's spinlock.
-/// `resv_protected` is false in the default mode.
-fn drm_gpuvm_bo_list_add(vm_bo: &Obj<DrmGpuvmBo>, name: ListName, resv_protected: bool) {
-    debug_assert!(!resv_protected, "RESV_PROTECTED mode is not modelled yet");
-    let l = vm_bo.vm.list(name);
+/// `__drm_gpuvm_bo_list_add()` (drm_gpuvm.c:808, v6.8): add once (`list_empty(entry)`).
+fn drm_gpuvm_bo_list_add(vm_bo: &Obj<DrmGpuvmBo>, name: ListName) {
+    let vm = vm_bo.vm.clone();
     let entry = vm_bo.entry(name);
-    let g = spin_lock(&l.lock); // cond_spin_lock(lock, !!lock);
+    let g = vm_bo_list_lock(&vm, name); // cond_spin_lock(lock, !!lock);
     if list_empty(entry) {
-        list_add_tail(entry, &l.list); // list_add_tail(entry, list);
+        list_add_tail(entry, &vm.list(name).list); // list_add_tail(entry, list);
     }
-    spin_unlock(g); // cond_spin_unlock(lock, !!lock);
+    vm_bo_list_unlock(&vm, g); // cond_spin_unlock(lock, !!lock);
 }
 
 /// `__drm_gpuvm_bo_list_del()` with `init = false` (`drm_gpuvm_bo_list_del`, drm_gpuvm.c:847).
-fn drm_gpuvm_bo_list_del(vm_bo: &Obj<DrmGpuvmBo>, name: ListName, resv_protected: bool) {
-    debug_assert!(!resv_protected, "RESV_PROTECTED mode is not modelled yet");
-    let l = vm_bo.vm.list(name);
-    let g = spin_lock(&l.lock); // cond_spin_lock(lock, !!lock);
+fn drm_gpuvm_bo_list_del(vm_bo: &Obj<DrmGpuvmBo>, name: ListName) {
+    let vm = vm_bo.vm.clone();
+    let g = vm_bo_list_lock(&vm, name); // cond_spin_lock(lock, !!lock);
     list_del(vm_bo.entry(name)); // list_del(entry);
-    spin_unlock(g); // cond_spin_unlock(lock, !!lock);
+    vm_bo_list_unlock(&vm, g); // cond_spin_unlock(lock, !!lock);
 }
 
 /// `__drm_gpuvm_bo_list_del()` with `init = true` (`drm_gpuvm_bo_list_del_init`).
 fn drm_gpuvm_bo_list_del_init(vm_bo: &Obj<DrmGpuvmBo>, name: ListName) {
-    let l = vm_bo.vm.list(name);
+    let vm = vm_bo.vm.clone();
     let entry = vm_bo.entry(name);
-    let g = spin_lock(&l.lock); // cond_spin_lock(lock, !!lock);
+    let g = vm_bo_list_lock(&vm, name); // cond_spin_lock(lock, !!lock);
     if !list_empty(entry) {
         list_del_init(entry); // list_del_init(entry);
     }
-    spin_unlock(g); // cond_spin_unlock(lock, !!lock);
+    vm_bo_list_unlock(&vm, g); // cond_spin_unlock(lock, !!lock);
 }
 
 // ---------------------------------------------------------------------------------------
 // The lockless list iterator (drm_gpuvm.c:673-790, v6.8)
 // ---------------------------------------------------------------------------------------
 
+/// Revisions of the lockless iterator argued over in review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IteratorRevision {
+    /// v6.8 as merged (v4 onwards): `__vm_bo` initialised to NULL, `local_list` WARN.
+    Upstream,
+    /// v3 of the series (quoted in Boris Brezillon's review, Sep 2023): `__vm_bo` left
+    /// uninitialised, so an empty list returns stack garbage ("fix missing NULL assignment in
+    /// get_next_vm_bo_from_list()" in the v4 changelog).
+    V3,
+}
+
 /// `get_next_vm_bo_from_list(gpuvm, list_name, local_list, prev_vm_bo)` (drm_gpuvm.c:687,
 /// v6.8): put the previous element, then move the first element whose kref can be taken to
-/// the caller's local list and return it.
+/// the caller's local list and return it. `rev` selects the revision.
 pub fn get_next_vm_bo_from_list(
     gpuvm: &Obj<DrmGpuvm>,
     name: ListName,
     local_list: &ListHead,
     prev_vm_bo: Option<&Obj<DrmGpuvmBo>>,
+    rev: IteratorRevision,
 ) -> Option<Obj<DrmGpuvmBo>> {
     let _f = trace_call("get_next_vm_bo_from_list", name.as_str());
     let l = gpuvm.list(name);
-    let mut vm_bo = None; // struct drm_gpuvm_bo *__vm_bo = NULL;
+    let mut vm_bo = match rev {
+        IteratorRevision::Upstream => None, // struct drm_gpuvm_bo *__vm_bo = NULL;
+        // MODEL: v3's uninitialised `__vm_bo` holds what the same stack slot held last: the
+        // previous call's return value (NULL on the first call).
+        IteratorRevision::V3 => prev_vm_bo.cloned(), // struct drm_gpuvm_bo *__vm_bo;
+    };
     drm_gpuvm_bo_put(prev_vm_bo); // drm_gpuvm_bo_put(__prev_vm_bo);
     let g = spin_lock(&l.lock); // spin_lock(&(__gpuvm)->__list_name.lock);
     match l.local_list.read() {
@@ -435,21 +518,72 @@ fn exec_prepare_obj(exec: &mut DrmExec, obj: &Obj<DrmGemObject>) -> i32 {
     drm_exec_lock_obj(exec, obj) // ret = drm_exec_lock_obj(exec, obj);
 }
 
-/// `__drm_gpuvm_prepare_objects()` (drm_gpuvm.c:1146, v6.8), the default list-locking mode
-/// of `drm_gpuvm_prepare_objects()`: lock every external object through the lockless
-/// iterator. The kernel-doc: "not safe against concurrent usage itself".
+/// `drm_gpuvm_prepare_objects()` (drm_gpuvm.c:1223, v6.8): lock every external object,
+/// the way the VM's list-locking mode allows.
 pub fn drm_gpuvm_prepare_objects(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
-    let _f = trace_call("drm_gpuvm_prepare_objects", gpuvm.name());
+    match gpuvm.locking {
+        ListLocking::Spinlock => {
+            __drm_gpuvm_prepare_objects(gpuvm, exec, IteratorRevision::Upstream)
+        } // return __drm_gpuvm_prepare_objects(gpuvm, exec, num_fences);
+        ListLocking::ResvProtected => drm_gpuvm_prepare_objects_locked(gpuvm, exec), // return drm_gpuvm_prepare_objects_locked(gpuvm, exec, num_fences);
+        ListLocking::InternalMutex => drm_gpuvm_prepare_objects_option3(gpuvm, exec),
+    }
+}
+
+/// `drm_gpuvm_prepare_objects_locked()` (drm_gpuvm.c:1167, v6.8): RESV_PROTECTED mode, the
+/// VM's resv held; walk the extobj list directly and queue evicted objects lazily.
+fn drm_gpuvm_prepare_objects_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
+    let _f = trace_call("drm_gpuvm_prepare_objects_locked", gpuvm.name());
+    lockdep_assert_held(&gpuvm.resv); // drm_gpuvm_resv_assert_held(gpuvm);
+    let mut ret = 0;
+    for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.extobj.list) {
+        // list_for_each_entry(vm_bo, &gpuvm->extobj.list, list.entry.extobj) {
+        ret = exec_prepare_obj(exec, &vm_bo.obj); // ret = exec_prepare_obj(exec, vm_bo->obj, num_fences);
+        if ret != 0 {
+            break;
+        }
+        if vm_bo.evicted.read() {
+            drm_gpuvm_bo_list_add(&vm_bo, ListName::Evict); // drm_gpuvm_bo_list_add(vm_bo, evict, false);
+        }
+    }
+    ret
+}
+
+/// Option (3) of the v5 thread (never merged): the extobj list's internal mutex held across
+/// the walk, locking each object's resv inside it. Lock order: list mutex, then resv.
+fn drm_gpuvm_prepare_objects_option3(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
+    let _f = trace_call("drm_gpuvm_prepare_objects (option 3)", gpuvm.name());
+    let g = mutex_lock(&gpuvm.extobj.mutex); // mutex_lock(&gpuvm->extobj.mutex);
+    let mut ret = 0;
+    for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.extobj.list) {
+        ret = exec_prepare_obj(exec, &vm_bo.obj); // ret = exec_prepare_obj(exec, vm_bo->obj, num_fences);
+        if ret != 0 {
+            break;
+        }
+    }
+    mutex_unlock(g); // mutex_unlock(&gpuvm->extobj.mutex);
+    ret
+}
+
+/// `__drm_gpuvm_prepare_objects()` (drm_gpuvm.c:1146, v6.8), the default list-locking mode:
+/// lock every external object through the lockless iterator (of revision `rev`). The
+/// kernel-doc: "not safe against concurrent usage itself".
+pub fn __drm_gpuvm_prepare_objects(
+    gpuvm: &Obj<DrmGpuvm>,
+    exec: &mut DrmExec,
+    rev: IteratorRevision,
+) -> i32 {
+    let _f = trace_call("__drm_gpuvm_prepare_objects", gpuvm.name());
     let extobjs = StackListHead::new("drm_gpuvm_prepare_objects", "extobjs", &gpuvm.extobj.lock); // LIST_HEAD(extobjs);
     let mut ret = 0;
     // for_each_vm_bo_in_list(gpuvm, extobj, &extobjs, vm_bo) {
-    let mut vm_bo = get_next_vm_bo_from_list(gpuvm, ListName::Extobj, &extobjs, None);
+    let mut vm_bo = get_next_vm_bo_from_list(gpuvm, ListName::Extobj, &extobjs, None, rev);
     while let Some(cur) = vm_bo.clone() {
         ret = exec_prepare_obj(exec, &cur.obj); // ret = exec_prepare_obj(exec, vm_bo->obj, num_fences);
         if ret != 0 {
             break;
         }
-        vm_bo = get_next_vm_bo_from_list(gpuvm, ListName::Extobj, &extobjs, Some(&cur));
+        vm_bo = get_next_vm_bo_from_list(gpuvm, ListName::Extobj, &extobjs, Some(&cur), rev);
     }
     drm_gpuvm_bo_put(vm_bo.as_ref()); // drm_gpuvm_bo_put(vm_bo);  /* Drop ref in case we break out of the loop. */
     restore_vm_bo_list(gpuvm, ListName::Extobj); // restore_vm_bo_list(gpuvm, extobj);

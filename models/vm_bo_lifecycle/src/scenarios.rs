@@ -4,6 +4,7 @@
 use checker::invariant::{
     Invariant, DATA_RACE, LIST_HEAD_UAF, REFCOUNT_ADD_ON_ZERO, USE_AFTER_FREE,
 };
+use checker::kernel::lockdep::LOCK_ORDER;
 use checker::kernel::{mutex_lock, mutex_unlock, Obj};
 use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
 
@@ -40,14 +41,18 @@ struct Setup {
     vm_bos: [Obj<DrmGpuvmBo>; 2],
 }
 
-fn setup_two_extobjs() -> Setup {
-    let vm = drm_gpuvm_init();
+fn setup_two_extobjs(locking: ListLocking) -> Setup {
+    let vm = drm_gpuvm_init(locking);
     let gems = [drm_gem_object_init(), drm_gem_object_init()];
     let vm_bos = gems.clone().map(|gem| {
+        let vm_resv = drm_gpuvm_resv_protected(&vm).then(|| mutex_lock(&vm.resv)); // drm_gpuvm_resv_lock(gpuvm) (RESV_PROTECTED)
         let g = mutex_lock(drm_gem_gpuva_lock(&gem)); // dma_resv_lock(obj->resv, NULL);
         let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
         mutex_unlock(g); // dma_resv_unlock(obj->resv);
         drm_gpuvm_bo_extobj_add(&vm_bo);
+        if let Some(g) = vm_resv {
+            mutex_unlock(g); // drm_gpuvm_resv_unlock(gpuvm)
+        }
         vm_bo
     });
     Setup { vm, gems, vm_bos }
@@ -76,11 +81,16 @@ fn exec_path(vm: &Obj<DrmGpuvm>, must_lock: &Obj<DrmGemObject>, lock_vm_resv: bo
 }
 
 /// The unmap path dropping the last reference of a vm_bo, under the GEM gpuva lock as
-/// `drm_gpuvm_bo_put()` requires (`drm_gpuva_unlink()` of the last va).
-fn final_put(gem: &Obj<DrmGemObject>, vm_bo: &Obj<DrmGpuvmBo>) {
+/// `drm_gpuvm_bo_put()` requires (`drm_gpuva_unlink()` of the last va), and, in
+/// RESV_PROTECTED mode, under the VM's resv too (taken first, as drm_exec users do).
+fn final_put(vm: &Obj<DrmGpuvm>, gem: &Obj<DrmGemObject>, vm_bo: &Obj<DrmGpuvmBo>) {
+    let vm_resv = drm_gpuvm_resv_protected(vm).then(|| mutex_lock(&vm.resv)); // drm_gpuvm_resv_lock(gpuvm) (RESV_PROTECTED)
     let g = mutex_lock(drm_gem_gpuva_lock(gem)); // dma_resv_lock(obj->resv, NULL);
     drm_gpuvm_bo_put(Some(vm_bo)); // drm_gpuva_unlink(va) -> drm_gpuvm_bo_put(vm_bo);
     mutex_unlock(g); // dma_resv_unlock(obj->resv);
+    if let Some(g) = vm_resv {
+        mutex_unlock(g); // drm_gpuvm_resv_unlock(gpuvm)
+    }
 }
 
 fn check_extobj_list_restored(s: &Setup) {
@@ -111,7 +121,7 @@ fn check_extobj_list_restored(s: &Setup) {
 fn teardown(s: Setup) {
     for (gem, vm_bo) in s.gems.iter().zip(&s.vm_bos) {
         if !vm_bo.is_freed() {
-            final_put(gem, vm_bo);
+            final_put(&s.vm, gem, vm_bo);
         }
     }
     for gem in &s.gems {
@@ -120,14 +130,18 @@ fn teardown(s: Setup) {
     drm_gpuvm_put(&s.vm);
 }
 
-fn prepare_objects_race(lock_vm_resv: bool) {
-    let s = setup_two_extobjs();
-    let cpus = [0, 1].map(|_| {
-        let (vm, gem_b) = (s.vm.clone(), s.gems[1].clone());
-        spawn_cpu(move || exec_path(&vm, &gem_b, lock_vm_resv))
-    });
-    let (gem_a, vm_bo_a) = (s.gems[0].clone(), s.vm_bos[0].clone());
-    let put = spawn_cpu(move || final_put(&gem_a, &vm_bo_a));
+/// `execs` exec paths run `drm_gpuvm_prepare_objects()` (after locking the VM's resv if
+/// `lock_vm_resv`) while the unmap path drops the last reference of the first vm_bo.
+fn prepare_objects_race(locking: ListLocking, execs: usize, lock_vm_resv: bool) {
+    let s = setup_two_extobjs(locking);
+    let cpus: Vec<_> = (0..execs)
+        .map(|_| {
+            let (vm, gem_b) = (s.vm.clone(), s.gems[1].clone());
+            spawn_cpu(move || exec_path(&vm, &gem_b, lock_vm_resv))
+        })
+        .collect();
+    let (vm, gem_a, vm_bo_a) = (s.vm.clone(), s.gems[0].clone(), s.vm_bos[0].clone());
+    let put = spawn_cpu(move || final_put(&vm, &gem_a, &vm_bo_a));
     for c in cpus {
         join(c);
     }
@@ -137,11 +151,37 @@ fn prepare_objects_race(lock_vm_resv: bool) {
 }
 
 fn prepare_objects_unserialized() {
-    prepare_objects_race(false);
+    prepare_objects_race(ListLocking::Spinlock, 2, false);
 }
 
 fn prepare_objects_serialized() {
-    prepare_objects_race(true);
+    prepare_objects_race(ListLocking::Spinlock, 2, true);
+}
+
+fn prepare_objects_resv_protected() {
+    prepare_objects_race(ListLocking::ResvProtected, 2, true);
+}
+
+fn prepare_objects_internal_mutex() {
+    prepare_objects_race(ListLocking::InternalMutex, 1, false);
+}
+
+/// A1: one exec path walks the extobj list with the v3 iterator.
+fn iterator_v3() {
+    let s = setup_two_extobjs(ListLocking::Spinlock);
+    let (vm, gem_b) = (s.vm.clone(), s.gems[1].clone());
+    let exec = spawn_cpu(move || {
+        let mut exec = DrmExec::default();
+        let ret = __drm_gpuvm_prepare_objects(&vm, &mut exec, IteratorRevision::V3);
+        let locked = exec.objects.iter().any(|(o, _)| o.ptr_eq(&gem_b));
+        check(ret != 0 || locked, &PREPARE_LOCKED_ALL, || {
+            format!("returned 0 without locking {}.resv", gem_b.name())
+        });
+        drm_exec_fini(exec);
+    });
+    join(exec);
+    check_extobj_list_restored(&s);
+    teardown(s);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -166,7 +206,7 @@ fn driver_put_under_resv(vm_bo: &Obj<DrmGpuvmBo>, gem_ref: bool) {
 /// One VM, one GEM with its handle reference, one vm_bo whose last reference the driver
 /// drops under the GEM's resv while userspace closes the GEM handle.
 fn resv_lock_dance(gem_ref: bool) {
-    let vm = drm_gpuvm_init();
+    let vm = drm_gpuvm_init(ListLocking::Spinlock);
     let gem = drm_gem_object_init(); // the handle's reference
     let g = mutex_lock(drm_gem_gpuva_lock(&gem));
     let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
@@ -193,15 +233,15 @@ fn resv_lock_dance_fixed() {
 /// CPU0 drops the vm_bo's last reference, with or without the GEM gpuva lock; CPU1 binds a
 /// new mapping of the same (VM, GEM): obtain (find) under the lock, then unbind.
 fn put_races_obtain(put_locked: bool) {
-    let vm = drm_gpuvm_init();
+    let vm = drm_gpuvm_init(ListLocking::Spinlock);
     let gem = drm_gem_object_init();
     let g = mutex_lock(drm_gem_gpuva_lock(&gem));
     let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
     mutex_unlock(g);
-    let (gem0, vm1, gem1) = (gem.clone(), vm.clone(), gem.clone());
+    let (vm0, gem0, vm1, gem1) = (vm.clone(), gem.clone(), vm.clone(), gem.clone());
     let unmap = spawn_cpu(move || {
         if put_locked {
-            final_put(&gem0, &vm_bo);
+            final_put(&vm0, &gem0, &vm_bo);
         } else {
             drm_gpuvm_bo_put(Some(&vm_bo)); // drm_gpuvm_bo_put(vm_bo);  /* without dma_resv_lock(obj->resv) */
         }
@@ -233,7 +273,7 @@ fn put_races_obtain_fixed() {
 /// Two CPUs obtain the vm_bo of one (VM, GEM), with or without the GEM gpuva lock; main
 /// checks uniqueness, then drops what they obtained.
 fn obtain_races_obtain(locked: bool) {
-    let vm = drm_gpuvm_init();
+    let vm = drm_gpuvm_init(ListLocking::Spinlock);
     let gem = drm_gem_object_init();
     let got: std::sync::Arc<std::sync::Mutex<Vec<Obj<DrmGpuvmBo>>>> = Default::default();
     let cpus = [0, 1].map(|_| {
@@ -261,7 +301,7 @@ fn obtain_races_obtain(locked: bool) {
         format!("{} has {of_vm} vm_bos of {}", gem.name(), vm.name())
     });
     for vm_bo in got.lock().unwrap().drain(..) {
-        final_put(&gem, &vm_bo);
+        final_put(&vm, &gem, &vm_bo);
     }
     drm_gem_object_put(&gem);
     drm_gpuvm_put(&vm);
@@ -385,10 +425,53 @@ pub const OBTAIN_RACES_OBTAIN_FIXED: Scenario = Scenario {
     body: obtain_races_obtain_fixed,
 };
 
+/// Option (2): RESV_PROTECTED mode, exec paths under the VM's resv, the final put under both
+/// resvs.
+pub const PREPARE_OBJECTS_RESV_PROTECTED: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "prepare_objects_resv_protected",
+    summary: "option (2), DRM_GPUVM_RESV_PROTECTED: two drm_gpuvm_prepare_objects() under the VM's resv race with a final put under the VM's and the GEM's resv",
+    cpus: &["exec", "exec", "unmap"],
+    expected: Expected::Unreachable,
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: prepare_objects_resv_protected,
+};
+
+/// Option (3), rejected in review: an internal mutex per list held across the walk.
+pub const PREPARE_OBJECTS_INTERNAL_MUTEX: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "prepare_objects_internal_mutex",
+    summary: "option (3), rejected: prepare_objects holds an internal list mutex while it locks resvs; a final put under a resv takes that mutex in destroy",
+    cpus: &["exec", "unmap"],
+    expected: Expected::Reachable(LOCK_ORDER),
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: prepare_objects_internal_mutex,
+};
+
+/// A1: the v3 iterator returns an uninitialised pointer once the list is empty.
+pub const ITERATOR_V3: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "iterator_v3",
+    summary: "v3 of the series: get_next_vm_bo_from_list() leaves __vm_bo uninitialised, so the walk does not end on an empty list and reuses an element it already dropped",
+    cpus: &["exec"],
+    expected: Expected::Reachable(USE_AFTER_FREE),
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: iterator_v3,
+};
+
 /// Every scenario of this model.
 pub const SCENARIOS: &[Scenario] = &[
     PREPARE_OBJECTS_UNSERIALIZED,
     PREPARE_OBJECTS_SERIALIZED,
+    PREPARE_OBJECTS_RESV_PROTECTED,
+    PREPARE_OBJECTS_INTERNAL_MUTEX,
+    ITERATOR_V3,
     RESV_LOCK_DANCE_BROKEN,
     RESV_LOCK_DANCE_FIXED,
     PUT_RACES_OBTAIN_BROKEN,
