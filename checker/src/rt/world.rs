@@ -143,6 +143,20 @@ pub(crate) fn take() -> Option<World> {
 }
 
 impl World {
+    /// Record a violation of `inv` by `tid`: a `VIOLATION` event and the violation itself.
+    fn add_violation(&mut self, tid: Tid, inv: &Invariant, message: String) -> Violation {
+        let step = self.events.len() + 1;
+        self.push_event(tid, "VIOLATION", inv.name, message.clone());
+        let v = Violation {
+            invariant: inv.name.to_string(),
+            message,
+            tid,
+            step,
+        };
+        self.violations.push(v.clone());
+        v
+    }
+
     pub(crate) fn push_event(
         &mut self,
         tid: Tid,
@@ -186,15 +200,7 @@ pub(crate) fn report(inv: &Invariant, message: String) {
         if !w.reported.insert((inv.name.to_string(), message.clone())) {
             return false;
         }
-        let step = w.events.len() + 1;
-        w.push_event(tid, "VIOLATION", inv.name, message.clone());
-        let v = Violation {
-            invariant: inv.name.to_string(),
-            message,
-            tid,
-            step,
-        };
-        w.violations.push(v.clone());
+        let v = w.add_violation(tid, inv, message);
         let stop = inv.fatal || w.policy.target.is_none() || w.policy.target == Some(inv.name);
         if stop && w.failure.is_none() {
             w.failure = Some((v, w.events.clone()));
@@ -220,16 +226,8 @@ pub(crate) fn record_foreign_failure(inv: &Invariant, message: String) {
                 } else {
                     message
                 };
-                let step = w.events.len() + 1;
                 let tid = w.events.last().map(|e| e.tid).unwrap_or(0);
-                w.push_event(tid, "VIOLATION", inv.name, message.clone());
-                let v = Violation {
-                    invariant: inv.name.to_string(),
-                    message,
-                    tid,
-                    step,
-                };
-                w.violations.push(v.clone());
+                let v = w.add_violation(tid, inv, message);
                 w.failure = Some((v, w.events.clone()));
             }
         }

@@ -203,14 +203,21 @@ fn driver_put_under_resv(vm_bo: &Obj<DrmGpuvmBo>, gem_ref: bool) {
     }
 }
 
+/// One VM (default mode), one GEM holding its handle's reference, and the vm_bo of the two,
+/// obtained under the GEM gpuva lock; the caller holds one reference on each.
+fn setup_one_vm_bo() -> (Obj<DrmGpuvm>, Obj<DrmGemObject>, Obj<DrmGpuvmBo>) {
+    let vm = drm_gpuvm_init(ListLocking::Spinlock);
+    let gem = drm_gem_object_init();
+    let g = mutex_lock(drm_gem_gpuva_lock(&gem)); // dma_resv_lock(obj->resv, NULL);
+    let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
+    mutex_unlock(g); // dma_resv_unlock(obj->resv);
+    (vm, gem, vm_bo)
+}
+
 /// One VM, one GEM with its handle reference, one vm_bo whose last reference the driver
 /// drops under the GEM's resv while userspace closes the GEM handle.
 fn resv_lock_dance(gem_ref: bool) {
-    let vm = drm_gpuvm_init(ListLocking::Spinlock);
-    let gem = drm_gem_object_init(); // the handle's reference
-    let g = mutex_lock(drm_gem_gpuva_lock(&gem));
-    let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
-    mutex_unlock(g);
+    let (vm, gem, vm_bo) = setup_one_vm_bo(); // gem: the handle's reference
     let put = spawn_cpu(move || driver_put_under_resv(&vm_bo, gem_ref));
     let close = spawn_cpu(move || drm_gem_object_put(&gem)); // drm_gem_handle_delete() -> drm_gem_object_put()
     join(put);
@@ -233,11 +240,7 @@ fn resv_lock_dance_fixed() {
 /// CPU0 drops the vm_bo's last reference, with or without the GEM gpuva lock; CPU1 binds a
 /// new mapping of the same (VM, GEM): obtain (find) under the lock, then unbind.
 fn put_races_obtain(put_locked: bool) {
-    let vm = drm_gpuvm_init(ListLocking::Spinlock);
-    let gem = drm_gem_object_init();
-    let g = mutex_lock(drm_gem_gpuva_lock(&gem));
-    let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
-    mutex_unlock(g);
+    let (vm, gem, vm_bo) = setup_one_vm_bo();
     let (vm0, gem0, vm1, gem1) = (vm.clone(), gem.clone(), vm.clone(), gem.clone());
     let unmap = spawn_cpu(move || {
         if put_locked {
