@@ -590,3 +590,77 @@ pub fn __drm_gpuvm_prepare_objects(
     trace_note("return", "", &ret.to_string());
     ret
 }
+
+// ---------------------------------------------------------------------------------------
+// validate (drm_gpuvm.c:1363-1430, v6.8)
+// ---------------------------------------------------------------------------------------
+
+/// The driver's `ops->vm_bo_validate()`. MODEL: the driver's own validation (`ttm_bo_validate`
+/// into a GPU-accessible placement) is not modelled; it then marks the vm_bo validated with
+/// `drm_gpuvm_bo_evict(vm_bo, false)`, as drivers do (nouveau, Xe).
+pub fn vm_bo_validate(vm_bo: &Obj<DrmGpuvmBo>, _exec: &mut DrmExec) -> i32 {
+    let _f = trace_call("ops->vm_bo_validate", vm_bo.name());
+    drm_gpuvm_bo_evict(vm_bo, false); // drm_gpuvm_bo_evict(vm_bo, false);
+    0
+}
+
+/// `drm_gpuvm_validate()` (drm_gpuvm.c:1416, v6.8): validate every evicted vm_bo; the
+/// caller holds every resv (drm_exec).
+pub fn drm_gpuvm_validate(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
+    if drm_gpuvm_resv_protected(gpuvm) {
+        drm_gpuvm_validate_locked(gpuvm, exec) // return drm_gpuvm_validate_locked(gpuvm, exec);
+    } else {
+        __drm_gpuvm_validate(gpuvm, exec) // return __drm_gpuvm_validate(gpuvm, exec);
+    }
+}
+
+/// `__drm_gpuvm_validate()` (drm_gpuvm.c:1363, v6.8): the evict list walked with the
+/// lockless iterator.
+fn __drm_gpuvm_validate(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
+    let _f = trace_call("__drm_gpuvm_validate", gpuvm.name());
+    let evict = StackListHead::new("__drm_gpuvm_validate", "evict", &gpuvm.evict.lock); // LIST_HEAD(evict);
+    let mut ret = 0;
+    // for_each_vm_bo_in_list(gpuvm, evict, &evict, vm_bo) {
+    let mut vm_bo = get_next_vm_bo_from_list(
+        gpuvm,
+        ListName::Evict,
+        &evict,
+        None,
+        IteratorRevision::Upstream,
+    );
+    while let Some(cur) = vm_bo.clone() {
+        ret = vm_bo_validate(&cur, exec); // ret = ops->vm_bo_validate(vm_bo, exec);
+        if ret != 0 {
+            break;
+        }
+        vm_bo = get_next_vm_bo_from_list(
+            gpuvm,
+            ListName::Evict,
+            &evict,
+            Some(&cur),
+            IteratorRevision::Upstream,
+        );
+    }
+    drm_gpuvm_bo_put(vm_bo.as_ref()); // drm_gpuvm_bo_put(vm_bo);  /* Drop ref in case we break out of the loop. */
+    restore_vm_bo_list(gpuvm, ListName::Evict); // restore_vm_bo_list(gpuvm, evict);
+    ret
+}
+
+/// `drm_gpuvm_validate_locked()` (drm_gpuvm.c:1383, v6.8): RESV_PROTECTED mode.
+fn drm_gpuvm_validate_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
+    let _f = trace_call("drm_gpuvm_validate_locked", gpuvm.name());
+    lockdep_assert_held(&gpuvm.resv); // drm_gpuvm_resv_assert_held(gpuvm);
+    let mut ret = 0;
+    for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.evict.list) {
+        // list_for_each_entry_safe(vm_bo, next, &gpuvm->evict.list, list.entry.evict) {
+        ret = vm_bo_validate(&vm_bo, exec); // ret = ops->vm_bo_validate(vm_bo, exec);
+        if ret != 0 {
+            break;
+        }
+        lockdep_assert_held(&vm_bo.obj.resv); // dma_resv_assert_held(vm_bo->obj->resv);
+        if !vm_bo.evicted.read() {
+            drm_gpuvm_bo_list_del_init(&vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del_init(vm_bo, evict, false);
+        }
+    }
+    ret
+}

@@ -29,8 +29,19 @@ pub const VM_BO_UNIQUE: Invariant = Invariant::new(
     "a GEM's gpuva list holds at most one vm_bo per VM (find, create and insert are one step under the GEM gpuva lock)",
 );
 
+/// What `drm_gpuvm_validate()` promises (A2 in kernel-protocols.md).
+pub const VALIDATE_COMPLETE: Invariant = Invariant::new(
+    "VALIDATE_COMPLETE",
+    "when drm_gpuvm_validate() returns 0 and nothing was evicted meanwhile, no live vm_bo (refcount above 0; a dying one is skipped by design) of the VM is still marked evicted",
+);
+
 /// Every invariant this model defines.
-pub const INVARIANTS: &[Invariant] = &[EXTOBJ_LIST_RESTORED, PREPARE_LOCKED_ALL, VM_BO_UNIQUE];
+pub const INVARIANTS: &[Invariant] = &[
+    EXTOBJ_LIST_RESTORED,
+    PREPARE_LOCKED_ALL,
+    VM_BO_UNIQUE,
+    VALIDATE_COMPLETE,
+];
 
 /// The objects of the iterator scenarios: one VM, two external GEMs, a vm_bo of each on the
 /// VM's extobj list. The main thread holds one reference on each (the vm_bo's reference
@@ -182,6 +193,77 @@ fn iterator_v3() {
     join(exec);
     check_extobj_list_restored(&s);
     teardown(s);
+}
+
+// ---------------------------------------------------------------------------------------
+// validate, in both list-locking modes
+// ---------------------------------------------------------------------------------------
+
+/// Both vm_bos of `s` evicted (`drm_gpuvm_bo_evict(vm_bo, true)` under the GEM's resv, and
+/// the VM's in RESV_PROTECTED mode), as TTM's eviction path leaves them.
+fn evict_all(s: &Setup) {
+    for vm_bo in &s.vm_bos {
+        let vm_resv = drm_gpuvm_resv_protected(&s.vm).then(|| mutex_lock(&s.vm.resv));
+        let g = mutex_lock(&vm_bo.obj.resv); // dma_resv_lock(obj->resv, NULL);
+        drm_gpuvm_bo_evict(vm_bo, true); // drm_gpuvm_bo_evict(vm_bo, true);
+        mutex_unlock(g); // dma_resv_unlock(obj->resv);
+        if let Some(g) = vm_resv {
+            mutex_unlock(g);
+        }
+    }
+}
+
+/// The exec path of a driver's submit: lock the VM's resv (`drm_gpuvm_prepare_vm`), every
+/// external object (`drm_gpuvm_prepare_objects`), validate, then `drm_exec_fini`.
+fn exec_validate(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
+    let mut exec = DrmExec::default();
+    let vm_resv = mutex_lock(&vm.resv); // drm_gpuvm_prepare_vm(): drm_exec_prepare_obj(exec, gpuvm->r_obj)
+    let mut ret = drm_gpuvm_prepare_objects(vm, &mut exec); // drm_gpuvm_prepare_objects(gpuvm, exec, num_fences);
+    if ret == 0 {
+        ret = drm_gpuvm_validate(vm, &mut exec); // drm_gpuvm_validate(gpuvm, exec);
+    }
+    let left: Vec<&str> = vm_bos
+        .iter()
+        .filter(|b| b.ghost().kref.ghost_read() > 0 && b.ghost().evicted.ghost_read())
+        .map(|b| b.name())
+        .collect();
+    check(ret != 0 || left.is_empty(), &VALIDATE_COMPLETE, || {
+        format!(
+            "drm_gpuvm_validate({}) returned 0 with {} still evicted",
+            vm.name(),
+            left.join(", ")
+        )
+    });
+    drm_exec_fini(exec);
+    mutex_unlock(vm_resv); // drm_exec_fini(): dma_resv_unlock(gpuvm->r_obj->resv)
+}
+
+/// Two submits validate the VM while the unmap path drops the first vm_bo's last reference.
+fn validate_race(locking: ListLocking) {
+    let s = setup_two_extobjs(locking);
+    evict_all(&s);
+    let cpus: Vec<_> = (0..2)
+        .map(|_| {
+            let (vm, vm_bos) = (s.vm.clone(), s.vm_bos.clone());
+            spawn_cpu(move || exec_validate(&vm, &vm_bos))
+        })
+        .collect();
+    let (vm, gem_a, vm_bo_a) = (s.vm.clone(), s.gems[0].clone(), s.vm_bos[0].clone());
+    let put = spawn_cpu(move || final_put(&vm, &gem_a, &vm_bo_a));
+    for c in cpus {
+        join(c);
+    }
+    join(put);
+    check_extobj_list_restored(&s);
+    teardown(s);
+}
+
+fn validate_default_mode() {
+    validate_race(ListLocking::Spinlock)
+}
+
+fn validate_resv_protected() {
+    validate_race(ListLocking::ResvProtected)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -468,6 +550,33 @@ pub const ITERATOR_V3: Scenario = Scenario {
     body: iterator_v3,
 };
 
+/// Upstream validate in the default mode: submits serialised by the VM's resv.
+pub const VALIDATE_DEFAULT_MODE: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "validate_default_mode",
+    summary: "two submits (prepare_vm, prepare_objects, validate with bo_evict(false)) on a VM with two evicted extobjs race with a final put, default list-locking mode",
+    cpus: &["exec", "exec", "unmap"],
+    expected: Expected::Unreachable,
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: validate_default_mode,
+};
+
+/// Upstream validate in RESV_PROTECTED mode (evicted extobjs join the evict list lazily in
+/// prepare_objects).
+pub const VALIDATE_RESV_PROTECTED: Scenario = Scenario {
+    model: "vm_bo_lifecycle",
+    name: "validate_resv_protected",
+    summary: "the same submits in DRM_GPUVM_RESV_PROTECTED mode: evicted extobjs join the evict list lazily in prepare_objects_locked",
+    cpus: &["exec", "exec", "unmap"],
+    expected: Expected::Unreachable,
+    expected_sc: None,
+    bounds: Bounds::DEFAULT,
+    sources: SOURCES,
+    body: validate_resv_protected,
+};
+
 /// Every scenario of this model.
 pub const SCENARIOS: &[Scenario] = &[
     PREPARE_OBJECTS_UNSERIALIZED,
@@ -475,6 +584,8 @@ pub const SCENARIOS: &[Scenario] = &[
     PREPARE_OBJECTS_RESV_PROTECTED,
     PREPARE_OBJECTS_INTERNAL_MUTEX,
     ITERATOR_V3,
+    VALIDATE_DEFAULT_MODE,
+    VALIDATE_RESV_PROTECTED,
     RESV_LOCK_DANCE_BROKEN,
     RESV_LOCK_DANCE_FIXED,
     PUT_RACES_OBTAIN_BROKEN,
