@@ -77,6 +77,38 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// A scenario with the default bounds and the same expectation for every explorer.
+    pub const fn new(
+        model: &'static str,
+        name: &'static str,
+        summary: &'static str,
+        cpus: &'static [&'static str],
+        expected: Expected,
+        sources: &'static [&'static str],
+        body: fn(),
+    ) -> Scenario {
+        Scenario {
+            model,
+            name,
+            summary,
+            cpus,
+            expected,
+            expected_sc: None,
+            bounds: Bounds::DEFAULT,
+            sources,
+            body,
+        }
+    }
+
+    /// The same, with what the sequentially consistent explorers must find
+    /// ([`Scenario::expected_sc`]).
+    pub const fn expected_sc(self, sc: Expected) -> Scenario {
+        Scenario {
+            expected_sc: Some(sc),
+            ..self
+        }
+    }
+
     /// `model/name`.
     pub fn id(&self) -> String {
         format!("{}/{}", self.model, self.name)

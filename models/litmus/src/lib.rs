@@ -11,7 +11,7 @@ use checker::invariant::Invariant;
 use checker::kernel::{
     kfree, kzalloc, smp_load_acquire, smp_mb, smp_store_release, AtomicT, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
 /// The `exists` clause of the MP tests, negated.
 pub const MP_FLAG_IMPLIES_DATA: Invariant = Invariant::new(
@@ -112,59 +112,56 @@ fn sb_mbonceonces() {
     sb(true)
 }
 
+/// A scenario of this model (default bounds).
+const fn scenario(
+    name: &'static str,
+    summary: &'static str,
+    cpus: &'static [&'static str],
+    expected: Expected,
+    body: fn(),
+) -> Scenario {
+    Scenario::new("litmus", name, summary, cpus, expected, SOURCES, body)
+}
+
 const SOURCES: &[&str] = &[include_str!("lib.rs")];
 
 /// tools/memory-model/litmus-tests/MP+poonceonces.litmus (`Result: Sometimes`).
-pub const MP_PO_ONCE_ONCES: Scenario = Scenario {
-    model: "litmus",
-    name: "MP+poonceonces",
-    summary: "message passing with WRITE_ONCE/READ_ONCE only: P1 may see the flag without the data",
-    cpus: &["P0", "P1"],
-    expected: Expected::Reachable(MP_FLAG_IMPLIES_DATA),
-    expected_sc: Some(Expected::Unreachable),
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: mp_onces,
-};
+pub const MP_PO_ONCE_ONCES: Scenario = scenario(
+    "MP+poonceonces",
+    "message passing with WRITE_ONCE/READ_ONCE only: P1 may see the flag without the data",
+    &["P0", "P1"],
+    Expected::Reachable(MP_FLAG_IMPLIES_DATA),
+    mp_onces,
+)
+.expected_sc(Expected::Unreachable);
 
 /// tools/memory-model/litmus-tests/MP+pooncerelease+poacquireonce.litmus (`Result: Never`).
-pub const MP_RELEASE_ACQUIRE: Scenario = Scenario {
-    model: "litmus",
-    name: "MP+pooncerelease+poacquireonce",
-    summary: "message passing with smp_store_release/smp_load_acquire: the flag implies the data",
-    cpus: &["P0", "P1"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: mp_release_acquire,
-};
+pub const MP_RELEASE_ACQUIRE: Scenario = scenario(
+    "MP+pooncerelease+poacquireonce",
+    "message passing with smp_store_release/smp_load_acquire: the flag implies the data",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    mp_release_acquire,
+);
 
 /// tools/memory-model/litmus-tests/SB+poonceonces.litmus (`Result: Sometimes`).
-pub const SB_PO_ONCE_ONCES: Scenario = Scenario {
-    model: "litmus",
-    name: "SB+poonceonces",
-    summary: "store buffering without barriers: both CPUs may read 0",
-    cpus: &["P0", "P1"],
-    expected: Expected::Reachable(SB_NOT_BOTH_ZERO),
-    expected_sc: Some(Expected::Unreachable),
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: sb_onces,
-};
+pub const SB_PO_ONCE_ONCES: Scenario = scenario(
+    "SB+poonceonces",
+    "store buffering without barriers: both CPUs may read 0",
+    &["P0", "P1"],
+    Expected::Reachable(SB_NOT_BOTH_ZERO),
+    sb_onces,
+)
+.expected_sc(Expected::Unreachable);
 
 /// tools/memory-model/litmus-tests/SB+fencembonceonces.litmus (`Result: Never`).
-pub const SB_MB: Scenario = Scenario {
-    model: "litmus",
-    name: "SB+fencembonceonces",
-    summary: "store buffering with smp_mb() between store and load: not both 0",
-    cpus: &["P0", "P1"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: sb_mbonceonces,
-};
+pub const SB_MB: Scenario = scenario(
+    "SB+fencembonceonces",
+    "store buffering with smp_mb() between store and load: not both 0",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    sb_mbonceonces,
+);
 
 /// Every scenario of this crate.
 pub const SCENARIOS: &[Scenario] = &[

@@ -6,7 +6,7 @@ use checker::invariant::{
 };
 use checker::kernel::lockdep::LOCK_ORDER;
 use checker::kernel::{mutex_lock, mutex_unlock, Obj};
-use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
 use crate::gpuvm::*;
 
@@ -400,182 +400,149 @@ fn obtain_races_obtain_fixed() {
     obtain_races_obtain(true)
 }
 
+/// A scenario of this model (default bounds).
+const fn scenario(
+    name: &'static str,
+    summary: &'static str,
+    cpus: &'static [&'static str],
+    expected: Expected,
+    body: fn(),
+) -> Scenario {
+    Scenario::new(
+        "vm_bo_lifecycle",
+        name,
+        summary,
+        cpus,
+        expected,
+        SOURCES,
+        body,
+    )
+}
+
 const SOURCES: &[&str] = &[include_str!("gpuvm.rs"), include_str!("scenarios.rs")];
 
 /// Two `drm_gpuvm_prepare_objects()` without the VM's resv, racing with a final put.
-pub const PREPARE_OBJECTS_UNSERIALIZED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "prepare_objects_unserialized",
-    summary: "two drm_gpuvm_prepare_objects() on one VM without its resv (against the kernel-doc) race with the final drm_gpuvm_bo_put() of an extobj vm_bo",
-    cpus: &["exec", "exec", "unmap"],
-    expected: Expected::Reachable(LIST_HEAD_UAF),
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: prepare_objects_unserialized,
-};
+pub const PREPARE_OBJECTS_UNSERIALIZED: Scenario = scenario(
+    "prepare_objects_unserialized",
+    "two drm_gpuvm_prepare_objects() on one VM without its resv (against the kernel-doc) race with the final drm_gpuvm_bo_put() of an extobj vm_bo",
+    &["exec", "exec", "unmap"],
+    Expected::Reachable(LIST_HEAD_UAF),
+    prepare_objects_unserialized,
+);
 
 /// The same, serialised by the VM's resv as drivers do.
-pub const PREPARE_OBJECTS_SERIALIZED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "prepare_objects_serialized",
-    summary: "two drm_gpuvm_prepare_objects() serialised by the VM's resv (drm_gpuvm_prepare_vm first) race with the final drm_gpuvm_bo_put() of an extobj vm_bo",
-    cpus: &["exec", "exec", "unmap"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: prepare_objects_serialized,
-};
+pub const PREPARE_OBJECTS_SERIALIZED: Scenario = scenario(
+    "prepare_objects_serialized",
+    "two drm_gpuvm_prepare_objects() serialised by the VM's resv (drm_gpuvm_prepare_vm first) race with the final drm_gpuvm_bo_put() of an extobj vm_bo",
+    &["exec", "exec", "unmap"],
+    Expected::Unreachable,
+    prepare_objects_serialized,
+);
 
 /// A3: the driver locks `vm_bo->obj->resv` without a GEM reference, drops the vm_bo, unlocks.
-pub const RESV_LOCK_DANCE_BROKEN: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "resv_lock_dance_broken",
-    summary: "a driver locks vm_bo->obj->resv without a GEM reference, drops the last vm_bo reference and unlocks, while the GEM handle is closed",
-    cpus: &["driver put", "handle close"],
-    expected: Expected::Reachable(USE_AFTER_FREE),
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: resv_lock_dance_broken,
-};
+pub const RESV_LOCK_DANCE_BROKEN: Scenario = scenario(
+    "resv_lock_dance_broken",
+    "a driver locks vm_bo->obj->resv without a GEM reference, drops the last vm_bo reference and unlocks, while the GEM handle is closed",
+    &["driver put", "handle close"],
+    Expected::Reachable(USE_AFTER_FREE),
+    resv_lock_dance_broken,
+);
 
 /// A3 fixed: the driver holds a GEM reference across the dance (drm_gem_object_get/put).
-pub const RESV_LOCK_DANCE_FIXED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "resv_lock_dance_fixed",
-    summary: "the same dance holding drm_gem_object_get() across lock, put and unlock",
-    cpus: &["driver put", "handle close"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: resv_lock_dance_fixed,
-};
+pub const RESV_LOCK_DANCE_FIXED: Scenario = scenario(
+    "resv_lock_dance_fixed",
+    "the same dance holding drm_gem_object_get() across lock, put and unlock",
+    &["driver put", "handle close"],
+    Expected::Unreachable,
+    resv_lock_dance_fixed,
+);
 
 /// A4: a final drm_gpuvm_bo_put() without the GEM gpuva lock races with obtain/find.
-pub const PUT_RACES_OBTAIN_BROKEN: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "put_races_obtain_broken",
-    summary: "the last drm_gpuvm_bo_put() without the GEM gpuva lock races with drm_gpuvm_bo_obtain() of the same (VM, GEM) under it",
-    cpus: &["unmap", "bind"],
-    expected: Expected::Reachable(REFCOUNT_ADD_ON_ZERO),
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: put_races_obtain_broken,
-};
+pub const PUT_RACES_OBTAIN_BROKEN: Scenario = scenario(
+    "put_races_obtain_broken",
+    "the last drm_gpuvm_bo_put() without the GEM gpuva lock races with drm_gpuvm_bo_obtain() of the same (VM, GEM) under it",
+    &["unmap", "bind"],
+    Expected::Reachable(REFCOUNT_ADD_ON_ZERO),
+    put_races_obtain_broken,
+);
 
 /// A4 fixed: the final put holds the GEM gpuva lock, as the kernel-doc requires.
-pub const PUT_RACES_OBTAIN_FIXED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "put_races_obtain_fixed",
-    summary:
-        "the last drm_gpuvm_bo_put() under the GEM gpuva lock races with drm_gpuvm_bo_obtain()",
-    cpus: &["unmap", "bind"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: put_races_obtain_fixed,
-};
+pub const PUT_RACES_OBTAIN_FIXED: Scenario = scenario(
+    "put_races_obtain_fixed",
+    "the last drm_gpuvm_bo_put() under the GEM gpuva lock races with drm_gpuvm_bo_obtain()",
+    &["unmap", "bind"],
+    Expected::Unreachable,
+    put_races_obtain_fixed,
+);
 
 /// A9: two drm_gpuvm_bo_obtain() of one (VM, GEM) without the GEM gpuva lock.
-pub const OBTAIN_RACES_OBTAIN_BROKEN: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "obtain_races_obtain_broken",
-    summary: "two drm_gpuvm_bo_obtain() of one (VM, GEM) without the GEM gpuva lock",
-    cpus: &["bind", "bind"],
-    // loom stops at the first symptom: the second CPU reads the first one's vm_bo through a
-    // list it linked without the lock, unordered after its initialisation. shuttle has no
-    // data-race detector and goes on to the duplicate.
-    expected: Expected::Reachable(DATA_RACE),
-    expected_sc: Some(Expected::Reachable(VM_BO_UNIQUE)),
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: obtain_races_obtain_broken,
-};
+// loom stops at the first symptom: the second CPU reads the first one's vm_bo through a
+// list it linked without the lock, unordered after its initialisation. shuttle has no
+// data-race detector and goes on to the duplicate.
+pub const OBTAIN_RACES_OBTAIN_BROKEN: Scenario = scenario(
+    "obtain_races_obtain_broken",
+    "two drm_gpuvm_bo_obtain() of one (VM, GEM) without the GEM gpuva lock",
+    &["bind", "bind"],
+    Expected::Reachable(DATA_RACE),
+    obtain_races_obtain_broken,
+)
+.expected_sc(Expected::Reachable(VM_BO_UNIQUE));
 
 /// A9 fixed: both obtains under the GEM gpuva lock.
-pub const OBTAIN_RACES_OBTAIN_FIXED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "obtain_races_obtain_fixed",
-    summary: "two drm_gpuvm_bo_obtain() of one (VM, GEM) under the GEM gpuva lock",
-    cpus: &["bind", "bind"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: obtain_races_obtain_fixed,
-};
+pub const OBTAIN_RACES_OBTAIN_FIXED: Scenario = scenario(
+    "obtain_races_obtain_fixed",
+    "two drm_gpuvm_bo_obtain() of one (VM, GEM) under the GEM gpuva lock",
+    &["bind", "bind"],
+    Expected::Unreachable,
+    obtain_races_obtain_fixed,
+);
 
 /// Option (2): RESV_PROTECTED mode, exec paths under the VM's resv, the final put under both
 /// resvs.
-pub const PREPARE_OBJECTS_RESV_PROTECTED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "prepare_objects_resv_protected",
-    summary: "option (2), DRM_GPUVM_RESV_PROTECTED: two drm_gpuvm_prepare_objects() under the VM's resv race with a final put under the VM's and the GEM's resv",
-    cpus: &["exec", "exec", "unmap"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: prepare_objects_resv_protected,
-};
+pub const PREPARE_OBJECTS_RESV_PROTECTED: Scenario = scenario(
+    "prepare_objects_resv_protected",
+    "option (2), DRM_GPUVM_RESV_PROTECTED: two drm_gpuvm_prepare_objects() under the VM's resv race with a final put under the VM's and the GEM's resv",
+    &["exec", "exec", "unmap"],
+    Expected::Unreachable,
+    prepare_objects_resv_protected,
+);
 
 /// Option (3), rejected in review: an internal mutex per list held across the walk.
-pub const PREPARE_OBJECTS_INTERNAL_MUTEX: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "prepare_objects_internal_mutex",
-    summary: "option (3), rejected: prepare_objects holds an internal list mutex while it locks resvs; a final put under a resv takes that mutex in destroy",
-    cpus: &["exec", "unmap"],
-    expected: Expected::Reachable(LOCK_ORDER),
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: prepare_objects_internal_mutex,
-};
+pub const PREPARE_OBJECTS_INTERNAL_MUTEX: Scenario = scenario(
+    "prepare_objects_internal_mutex",
+    "option (3), rejected: prepare_objects holds an internal list mutex while it locks resvs; a final put under a resv takes that mutex in destroy",
+    &["exec", "unmap"],
+    Expected::Reachable(LOCK_ORDER),
+    prepare_objects_internal_mutex,
+);
 
 /// A1: the v3 iterator returns an uninitialised pointer once the list is empty.
-pub const ITERATOR_V3: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "iterator_v3",
-    summary: "v3 of the series: get_next_vm_bo_from_list() leaves __vm_bo uninitialised, so the walk does not end on an empty list and reuses an element it already dropped",
-    cpus: &["exec"],
-    expected: Expected::Reachable(USE_AFTER_FREE),
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: iterator_v3,
-};
+pub const ITERATOR_V3: Scenario = scenario(
+    "iterator_v3",
+    "v3 of the series: get_next_vm_bo_from_list() leaves __vm_bo uninitialised, so the walk does not end on an empty list and reuses an element it already dropped",
+    &["exec"],
+    Expected::Reachable(USE_AFTER_FREE),
+    iterator_v3,
+);
 
 /// Upstream validate in the default mode: submits serialised by the VM's resv.
-pub const VALIDATE_DEFAULT_MODE: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "validate_default_mode",
-    summary: "two submits (prepare_vm, prepare_objects, validate with bo_evict(false)) on a VM with two evicted extobjs race with a final put, default list-locking mode",
-    cpus: &["exec", "exec", "unmap"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: validate_default_mode,
-};
+pub const VALIDATE_DEFAULT_MODE: Scenario = scenario(
+    "validate_default_mode",
+    "two submits (prepare_vm, prepare_objects, validate with bo_evict(false)) on a VM with two evicted extobjs race with a final put, default list-locking mode",
+    &["exec", "exec", "unmap"],
+    Expected::Unreachable,
+    validate_default_mode,
+);
 
 /// Upstream validate in RESV_PROTECTED mode (evicted extobjs join the evict list lazily in
 /// prepare_objects).
-pub const VALIDATE_RESV_PROTECTED: Scenario = Scenario {
-    model: "vm_bo_lifecycle",
-    name: "validate_resv_protected",
-    summary: "the same submits in DRM_GPUVM_RESV_PROTECTED mode: evicted extobjs join the evict list lazily in prepare_objects_locked",
-    cpus: &["exec", "exec", "unmap"],
-    expected: Expected::Unreachable,
-    expected_sc: None,
-    bounds: Bounds::DEFAULT,
-    sources: SOURCES,
-    body: validate_resv_protected,
-};
+pub const VALIDATE_RESV_PROTECTED: Scenario = scenario(
+    "validate_resv_protected",
+    "the same submits in DRM_GPUVM_RESV_PROTECTED mode: evicted extobjs join the evict list lazily in prepare_objects_locked",
+    &["exec", "exec", "unmap"],
+    Expected::Unreachable,
+    validate_resv_protected,
+);
 
 /// Every scenario of this model.
 pub const SCENARIOS: &[Scenario] = &[
