@@ -79,11 +79,6 @@ impl ListHead {
             .collect()
     }
 
-    /// Ghost: whether this node is linked into a ring with other nodes.
-    pub fn ghost_is_linked(&self) -> bool {
-        rt::with(|w| matches!(w.nodes[self.id].next, Link::Node(n) if n != self.id))
-    }
-
     /// Ghost: the name of every list head on this node's ring (where the entry is).
     pub fn ghost_heads(&self) -> Vec<String> {
         rt::with(|w| {
