@@ -31,6 +31,7 @@ pub const CHECKER_SOURCES: &[&str] = &[
     include_str!("kernel/guarded.rs"),
     include_str!("kernel/kref.rs"),
     include_str!("kernel/list.rs"),
+    include_str!("kernel/llist.rs"),
     include_str!("kernel/lock.rs"),
     include_str!("kernel/lockdep.rs"),
     include_str!("kernel/mod.rs"),

@@ -109,6 +109,11 @@ impl Scenario {
         }
     }
 
+    /// The same, with other bounds (say why at the scenario).
+    pub const fn bounds(self, bounds: Bounds) -> Scenario {
+        Scenario { bounds, ..self }
+    }
+
     /// `model/name`.
     pub fn id(&self) -> String {
         format!("{}/{}", self.model, self.name)

@@ -9,6 +9,7 @@
 //! | `kref_get` = `refcount_inc`          | fully unordered                                  | `fetch_add(Relaxed)`                 |
 //! | `kref_get_unless_zero` = `refcount_inc_not_zero` | fully unordered; control dependency on success orders later stores | CAS loop, `Relaxed`/`Relaxed` |
 //! | `kref_put` = `refcount_dec_and_test` | RELEASE; ACQUIRE on success (`smp_acquire__after_ctrl_dep`) | `fetch_sub(Release)`, then `fence(Acquire)` when it hit 0 |
+//! | `kref_put_mutex` = `refcount_dec_and_mutex_lock` | `refcount_dec_not_one` (RELEASE cmpxchg loop), else the mutex and `refcount_dec_and_test` | CAS loop `Release`/`Relaxed`; then `mutex_lock` and as `kref_put` |
 //!
 //! The control dependency of `refcount_inc_not_zero` cannot be expressed in C11; loom does
 //! not model load buffering either, so nothing is lost against loom (see the model READMEs).
@@ -19,6 +20,7 @@
 //! (`MODEL:` the saturation value is not modelled), so the execution can go on.
 
 use crate::invariant::{REFCOUNT_ADD_ON_ZERO, REFCOUNT_UNDERFLOW};
+use crate::kernel::lock::{mutex_lock, mutex_unlock, KMutex, LockGuard};
 use crate::rt;
 use crate::sync::atomic::{fence, AtomicIsize, Ordering};
 
@@ -125,6 +127,68 @@ pub fn kref_put(kref: &Kref, release: impl FnOnce()) -> bool {
         return true;
     }
     false
+}
+
+/// `kref_put_mutex(kref, release, mutex)` (include/linux/kref.h): drop a reference; only a
+/// drop to 0 takes `mutex` (`refcount_dec_and_mutex_lock`, lib/refcount.c), so that whoever
+/// looks the object up under `mutex` never sees it at 0. At 0, `release` runs with the mutex
+/// held and must unlock it (it gets the guard). Returns true if `release` ran.
+pub fn kref_put_mutex(kref: &Kref, release: impl FnOnce(LockGuard), mutex: &KMutex) -> bool {
+    // refcount_dec_not_one(): decrement unless the count is 1.
+    let mut old = kref.refcount.load(Ordering::Relaxed); // unsigned int new, val = atomic_read(&r->refs);
+    loop {
+        if old == 1 {
+            rt::record("refcount_dec_not_one", &kref.name, "1 -> false");
+            break; // if (val == 1) return false;
+        }
+        if old <= 0 {
+            rt::record("refcount_dec_not_one", &kref.name, &format!("{old}"));
+            rt::report(
+                &REFCOUNT_UNDERFLOW,
+                format!(
+                    "kref_put_mutex({}) from {old}: refcount_t: underflow; use-after-free",
+                    kref.name
+                ),
+            );
+            return false;
+        }
+        // } while (!atomic_try_cmpxchg_release(&r->refs, &val, new));
+        match kref
+            .refcount
+            .compare_exchange(old, old - 1, Ordering::Release, Ordering::Relaxed)
+        {
+            Ok(_) => {
+                kref.set_ghost(old - 1);
+                rt::record(
+                    "refcount_dec_not_one",
+                    &kref.name,
+                    &format!("{old}->{} true", old - 1),
+                );
+                return false; // if (refcount_dec_not_one(r)) return false;
+            }
+            Err(now) => old = now,
+        }
+    }
+    let g = mutex_lock(mutex); // mutex_lock(lock);
+    let old = kref.refcount.fetch_sub(1, Ordering::Release); // refcount_dec_and_test(r)
+    kref.set_ghost(old - 1);
+    rt::record("kref_put", &kref.name, &format!("{old}->{}", old - 1));
+    if old <= 0 {
+        rt::report(
+            &REFCOUNT_UNDERFLOW,
+            format!(
+                "kref_put_mutex({}) from {old}: refcount_t: underflow; use-after-free",
+                kref.name
+            ),
+        );
+    }
+    if old != 1 {
+        mutex_unlock(g); // if (!refcount_dec_and_test(r)) { mutex_unlock(lock); return false; }
+        return false;
+    }
+    fence(Ordering::Acquire); // smp_acquire__after_ctrl_dep();
+    release(g); // release(kref);  (it unlocks the mutex)
+    true
 }
 
 impl Kref {

@@ -130,6 +130,11 @@ pub struct LockGuard {
 
 impl LockGuard {
     fn unlock(mut self, op: &'static str) {
+        // The release writes the lock word inside its container: the access that is a
+        // use-after-free if another CPU freed the container meanwhile (see `slab`).
+        if let Some(id) = self.ghost.owner {
+            super::slab::touch_shadow(id);
+        }
         self.ghost.check_owner_live(op);
         if !self.ghost.held_by_current() {
             rt::report(

@@ -11,6 +11,7 @@ pub mod bug;
 pub mod guarded;
 pub mod kref;
 pub mod list;
+pub mod llist;
 pub mod lock;
 pub mod lockdep;
 pub mod slab;
@@ -21,11 +22,14 @@ pub use atomic::{
 };
 pub use bug::{BUG_ON, WARN_ON};
 pub use guarded::Guarded;
-pub use kref::{kref_get, kref_get_unless_zero, kref_init, kref_put, kref_read, Kref};
+pub use kref::{
+    kref_get, kref_get_unless_zero, kref_init, kref_put, kref_put_mutex, kref_read, Kref,
+};
 pub use list::{
     list_add, list_add_tail, list_del, list_del_init, list_empty, list_first_entry,
     list_for_each_entry, list_move_tail, list_splice, ListHead, StackListHead, INIT_LIST_HEAD,
 };
+pub use llist::{llist_add, llist_del_all, llist_empty, LlistHead, LlistNode};
 pub use lock::{
     lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex,
     LockGuard, SpinLock,

@@ -5,11 +5,20 @@
 //! as [`USE_AFTER_FREE`](crate::invariant::USE_AFTER_FREE); the memory itself stays readable
 //! (it is kept by the execution's world), so the execution can go on after the report, as the
 //! kernel does after a KASAN splat.
+//!
+//! Lifetimes are ghost state, checked without a scheduling point, except for one access that
+//! the explorer must be able to order against the free: the lock word that `spin_unlock` /
+//! `mutex_unlock` write (a lock embedded in an object can be released after the object was
+//! freed by another CPU; nothing else in that CPU's code then depends on the free). `kfree`
+//! therefore sets the object's shadow with a facade store and an unlock reads it
+//! ([`touch_shadow`]): both are scheduling points on one atomic, so loom's DPOR explores
+//! both orders. `MODEL:` SeqCst on both, a ghost channel outside the kernel's orderings.
 
 use std::sync::Arc;
 
 use crate::invariant::{DOUBLE_FREE, USE_AFTER_FREE};
 use crate::rt;
+use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::trace::thread_name;
 
 /// Identity of an allocated object within its execution.
@@ -113,6 +122,7 @@ pub fn kzalloc<T: Send + Sync + 'static>(
             name: name.clone(),
             freed: None,
             handle: Box::new(()),
+            shadow: Arc::new(AtomicBool::new(false)),
         });
         (id, name)
     });
@@ -131,6 +141,8 @@ pub fn kzalloc<T: Send + Sync + 'static>(
 /// `kfree(obj)`.
 pub fn kfree<T>(obj: &Obj<T>) {
     let tid = rt::current_tid();
+    let shadow = rt::with(|w| w.objects[obj.0.id].shadow.clone());
+    shadow.store(true, Ordering::SeqCst); // kasan_slab_free(): poison the object's shadow
     let prev = rt::with(|w| {
         let step = w.events.len() + 1;
         let rec = &mut w.objects[obj.0.id];
@@ -150,6 +162,18 @@ pub fn kfree<T>(obj: &Obj<T>) {
                 thread_name(t)
             ),
         );
+    }
+}
+
+/// Read the shadow of the object `id` (a scheduling point ordered against its `kfree`); the
+/// caller then checks liveness with the ghost state, which is authoritative.
+pub(crate) fn touch_shadow(id: ObjId) {
+    if !rt::active() {
+        return;
+    }
+    let shadow = rt::with(|w| w.objects.get(id).map(|o| o.shadow.clone()));
+    if let Some(shadow) = shadow {
+        shadow.load(Ordering::SeqCst); // the lock word's shadow check (kasan_check_write)
     }
 }
 

@@ -31,6 +31,10 @@ pub(crate) struct ObjRec {
     pub freed: Option<(Tid, usize)>,
     /// The `Obj<T>` handle, type-erased, so that `container_of` works on list nodes.
     pub handle: Box<dyn Any>,
+    /// KASAN's shadow of the object, as a facade atomic that `kfree` sets: an access that the
+    /// explorer must order against the free (a lock word) reads it, so that loom's DPOR sees
+    /// the two as dependent and explores both orders (see `kernel::slab`).
+    pub shadow: std::sync::Arc<crate::sync::atomic::AtomicBool>,
 }
 
 /// A link of a list_head.

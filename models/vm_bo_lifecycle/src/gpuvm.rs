@@ -1,17 +1,20 @@
 //! Model of the drm_gpuvm vm_bo lifecycle: drivers/gpu/drm/drm_gpuvm.c and
-//! include/drm/drm_gpuvm.h as of v6.8 (the merged design of 94bc2249f08e / 50c1a36f594b),
-//! in the default list-locking mode (extobj/evict lists under their spinlocks, walked with
-//! the lockless iterator). Line numbers cite v6.8.
+//! include/drm/drm_gpuvm.h as of v6.8 (the merged design of 94bc2249f08e / 50c1a36f594b) in
+//! both list-locking modes, plus what came later: the `gpuva.lock` mutex of
+//! `DRM_GPUVM_IMMEDIATE_MODE` (v6.18, e7fa80e2932c) and the deferred vm_bo cleanup (zombies,
+//! `bo_defer`, `kref_put_mutex`; Alice Ryhl's series, ~v6.19, read at Darksonn/linux
+//! 4e1df182). Line numbers cite v6.8; functions that v6.8 does not have cite the later tree.
 //!
 //! Every function carries its kernel name. Every scheduling point is on a line of its own,
 //! commented with the kernel statement it stands for; `MODEL:` marks each simplification
 //! (they are listed in this crate's README).
 
 use checker::kernel::{
-    kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, list_add_tail, list_del,
-    list_del_init, list_empty, list_first_entry, list_for_each_entry, list_move_tail, list_splice,
-    lockdep_assert_held, mutex_lock, mutex_unlock, spin_lock, spin_unlock, trace_call, trace_note,
-    Guarded, KMutex, Kref, ListHead, LockGuard, Obj, SpinLock, StackListHead, INIT_LIST_HEAD,
+    kfree, kref_get, kref_get_unless_zero, kref_put, kref_put_mutex, kref_read, kzalloc,
+    list_add_tail, list_del, list_del_init, list_empty, list_first_entry, list_for_each_entry,
+    list_move_tail, list_splice, llist_add, llist_del_all, llist_empty, lockdep_assert_held,
+    mutex_lock, mutex_unlock, spin_lock, spin_unlock, trace_call, trace_note, Guarded, KMutex,
+    Kref, ListHead, LlistHead, LlistNode, LockGuard, Obj, SpinLock, StackListHead, INIT_LIST_HEAD,
     WARN_ON,
 };
 
@@ -23,8 +26,10 @@ pub struct DrmGemObject {
     /// MODEL: the dma_resv ww_mutex is a plain mutex; the ww acquire context and its -EDEADLK
     /// back-off are not modelled (a lock cycle would show as a deadlock).
     pub resv: KMutex,
-    /// `obj->gpuva.list`: every vm_bo of this GEM, protected by the GEM gpuva lock, which
-    /// defaults to `obj->resv`.
+    /// `obj->gpuva.lock` (v6.18): the GEM gpuva lock of immediate-mode VMs.
+    pub gpuva_lock: KMutex,
+    /// `obj->gpuva.list`: every vm_bo of this GEM, protected by the GEM gpuva lock:
+    /// `obj->resv`, or `obj->gpuva.lock` for immediate-mode VMs.
     pub gpuva_list: ListHead,
 }
 
@@ -82,6 +87,11 @@ pub struct DrmGpuvm {
     pub resv: KMutex,
     /// `gpuvm->flags & DRM_GPUVM_RESV_PROTECTED`, or option (3).
     pub locking: ListLocking,
+    /// `gpuvm->flags & DRM_GPUVM_IMMEDIATE_MODE` (v6.18): the VA space is updated from the
+    /// fence-signalling path (`run_job`), so the GEM gpuva lock is `obj->gpuva.lock`.
+    pub immediate_mode: bool,
+    /// `gpuvm->bo_defer`: zombie vm_bos awaiting `drm_gpuvm_bo_deferred_cleanup()`.
+    pub bo_defer: LlistHead,
     pub extobj: VmBoList,
     pub evict: VmBoList,
 }
@@ -112,6 +122,10 @@ pub struct DrmGpuvmBo {
     pub entry_extobj: ListHead,
     /// `vm_bo->list.entry.evict`.
     pub entry_evict: ListHead,
+    /// `vm_bo->list.entry.bo_defer`: link in `gpuvm->bo_defer` once a zombie.
+    pub entry_bo_defer: LlistNode,
+    /// `vm_bo->list.gpuva`: the vas mapped through this vm_bo (GEM gpuva lock).
+    pub list_gpuva: ListHead,
 }
 
 impl DrmGpuvmBo {
@@ -124,24 +138,41 @@ impl DrmGpuvmBo {
     }
 }
 
-/// The GEM object's gpuva lock: `obj->resv` by default (`drm_gem_gpuva_set_lock` not used).
-pub fn drm_gem_gpuva_lock(obj: &Obj<DrmGemObject>) -> &KMutex {
-    &obj.resv
+/// The GEM gpuva lock that `drm_gem_gpuva_assert_lock_held(gpuvm, obj)` (include/drm/drm_gem.h,
+/// v6.18) asserts: `obj->gpuva.lock` for an immediate-mode VM, else `obj->resv`
+/// (`drm_gem_gpuva_set_lock` of v6.8 not used).
+pub fn drm_gem_gpuva_lock<'a>(gpuvm: &Obj<DrmGpuvm>, obj: &'a Obj<DrmGemObject>) -> &'a KMutex {
+    if drm_gpuvm_immediate_mode(gpuvm) {
+        &obj.gpuva_lock
+    } else {
+        &obj.resv
+    }
+}
+
+/// `drm_gpuvm_immediate_mode()` (include/drm/drm_gpuvm.h, v6.18).
+pub fn drm_gpuvm_immediate_mode(gpuvm: &Obj<DrmGpuvm>) -> bool {
+    gpuvm.immediate_mode
 }
 
 // ---------------------------------------------------------------------------------------
 // GEM objects (drivers/gpu/drm/drm_gem.c, include/drm/drm_gem.h)
 // ---------------------------------------------------------------------------------------
 
-/// `drm_gem_object_init()` of a freshly allocated object (drivers/gpu/drm/drm_gem.c, v6.8):
-/// refcount 1, own resv, empty gpuva list (`drm_gem_gpuva_init`).
-pub fn drm_gem_object_init() -> Obj<DrmGemObject> {
+/// `drm_gem_object_init()` of a freshly allocated object (drivers/gpu/drm/drm_gem.c, v6.18):
+/// refcount 1, own resv, `gpuva.lock`, empty gpuva list (`drm_gem_gpuva_init`).
+/// MODEL: a GEM is mapped only in VMs of `gpuvm`'s mode, so its gpuva list declares that
+/// mode's GEM gpuva lock.
+pub fn drm_gem_object_init(gpuvm: &Obj<DrmGpuvm>) -> Obj<DrmGemObject> {
+    let immediate = drm_gpuvm_immediate_mode(gpuvm);
     let obj = kzalloc("gem", |id, name| {
         let resv = KMutex::new(id, name, "resv");
+        let gpuva_lock = KMutex::new(id, name, "gpuva.lock"); // mutex_init(&obj->gpuva.lock);
+        let list_lock = if immediate { &gpuva_lock } else { &resv };
         DrmGemObject {
             refcount: Kref::new(name), // kref_init(&obj->refcount);
-            gpuva_list: ListHead::new_head(id, name, "gpuva.list", &resv),
+            gpuva_list: ListHead::new_head(id, name, "gpuva.list", list_lock),
             resv,
+            gpuva_lock,
         }
     });
     INIT_LIST_HEAD(&obj.gpuva_list); // drm_gem_gpuva_init(obj): INIT_LIST_HEAD(&obj->gpuva.list);
@@ -170,8 +201,9 @@ fn drm_gem_object_free(obj: &Obj<DrmGemObject>) {
 // The VM (drm_gpuvm.c)
 // ---------------------------------------------------------------------------------------
 
-/// `drm_gpuvm_init()` (drm_gpuvm.c:1009, v6.8), with the list-locking mode `locking`.
-pub fn drm_gpuvm_init(locking: ListLocking) -> Obj<DrmGpuvm> {
+/// `drm_gpuvm_init()` (drm_gpuvm.c:1009, v6.8), with the list-locking mode `locking` and
+/// `DRM_GPUVM_IMMEDIATE_MODE` if `immediate` (v6.18).
+pub fn drm_gpuvm_init(locking: ListLocking, immediate: bool) -> Obj<DrmGpuvm> {
     let vm = kzalloc("vm", |id, name| {
         let resv = KMutex::new(id, name, "resv");
         let list = |field: &str| {
@@ -196,6 +228,8 @@ pub fn drm_gpuvm_init(locking: ListLocking) -> Obj<DrmGpuvm> {
             evict: list("evict"),
             resv,
             locking,
+            immediate_mode: immediate,
+            bo_defer: LlistHead::new(name, "bo_defer"), // init_llist_head(&gpuvm->bo_defer);
         }
     });
     INIT_LIST_HEAD(&vm.extobj.list); // INIT_LIST_HEAD(&gpuvm->extobj.list);
@@ -262,6 +296,8 @@ fn drm_gpuvm_free(vm: &Obj<DrmGpuvm>) {
             &format!("!list_empty(&gpuvm->{}.list)", name.as_str()),
         ); // drm_WARN(..., "... list should be empty.")
     }
+    let empty = llist_empty(&vm.bo_defer);
+    WARN_ON(!empty, "!llist_empty(&gpuvm->bo_defer)"); // drm_WARN(gpuvm->drm, !llist_empty(&gpuvm->bo_defer), "VM BO cleanup list should be empty.\n");
     kfree(vm); // gpuvm->ops->vm_free(gpuvm);
 }
 
@@ -280,12 +316,15 @@ pub fn drm_gpuvm_bo_create(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Obj<D
         entry_gem: ListHead::new(id, name, "list.entry.gem"),
         entry_extobj: ListHead::new(id, name, "list.entry.extobj"),
         entry_evict: ListHead::new(id, name, "list.entry.evict"),
+        entry_bo_defer: LlistNode::new(id, name, "list.entry.bo_defer"), // init_llist_node(&vm_bo->list.entry.bo_defer);
+        list_gpuva: ListHead::new_head(id, name, "list.gpuva", drm_gem_gpuva_lock(vm, obj)),
     });
     drm_gpuvm_get(vm); // vm_bo->vm = drm_gpuvm_get(gpuvm);
     drm_gem_object_get(obj); // drm_gem_object_get(obj);
     INIT_LIST_HEAD(&vm_bo.entry_gem); // INIT_LIST_HEAD(&vm_bo->list.entry.gem);
     INIT_LIST_HEAD(&vm_bo.entry_extobj); // INIT_LIST_HEAD(&vm_bo->list.entry.extobj);
     INIT_LIST_HEAD(&vm_bo.entry_evict); // INIT_LIST_HEAD(&vm_bo->list.entry.evict);
+    INIT_LIST_HEAD(&vm_bo.list_gpuva); // INIT_LIST_HEAD(&vm_bo->list.gpuva);
     vm_bo
 }
 
@@ -301,19 +340,27 @@ pub fn drm_gpuvm_bo_put(vm_bo: Option<&Obj<DrmGpuvmBo>>) -> bool {
     kref_put(&vm_bo.kref, || drm_gpuvm_bo_destroy(vm_bo)) // return !!kref_put(&vm_bo->kref, drm_gpuvm_bo_destroy);
 }
 
-/// `drm_gpuvm_bo_destroy()` (drm_gpuvm.c:1499, v6.8), default list-locking mode.
+/// `drm_gpuvm_bo_destroy()` (drm_gpuvm.c:1499, v6.8; split as in the deferred-cleanup
+/// tree): take the vm_bo off every list, then free it.
 fn drm_gpuvm_bo_destroy(vm_bo: &Obj<DrmGpuvmBo>) {
     let _f = trace_call("drm_gpuvm_bo_destroy", vm_bo.name());
     let gpuvm = vm_bo.vm.clone(); // struct drm_gpuvm *gpuvm = vm_bo->vm;
-    let obj = vm_bo.obj.clone(); // struct drm_gem_object *obj = vm_bo->obj;
     if drm_gpuvm_resv_protected(&gpuvm) {
         lockdep_assert_held(&gpuvm.resv); // if (!lock) drm_gpuvm_resv_assert_held(gpuvm);
     }
     drm_gpuvm_bo_list_del(vm_bo, ListName::Extobj); // drm_gpuvm_bo_list_del(vm_bo, extobj, lock);
     drm_gpuvm_bo_list_del(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del(vm_bo, evict, lock);
-    lockdep_assert_held(drm_gem_gpuva_lock(&obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    lockdep_assert_held(drm_gem_gpuva_lock(&gpuvm, &vm_bo.obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, vm_bo->obj);
     list_del(&vm_bo.entry_gem); // list_del(&vm_bo->list.entry.gem);
-    kfree(vm_bo); // kfree(vm_bo);
+    drm_gpuvm_bo_destroy_not_in_lists(vm_bo); // drm_gpuvm_bo_destroy_not_in_lists(vm_bo);
+}
+
+/// `drm_gpuvm_bo_destroy_not_in_lists()` (drm_gpuvm.c, deferred-cleanup tree): free the
+/// vm_bo and drop its VM and GEM references; the last GEM put frees the GEM with its locks.
+fn drm_gpuvm_bo_destroy_not_in_lists(vm_bo: &Obj<DrmGpuvmBo>) {
+    let gpuvm = vm_bo.vm.clone(); // struct drm_gpuvm *gpuvm = vm_bo->vm;
+    let obj = vm_bo.obj.clone(); // struct drm_gem_object *obj = vm_bo->obj;
+    kfree(vm_bo); // kfree(vm_bo);  (no ops->vm_bo_free)
     drm_gpuvm_put(&gpuvm); // drm_gpuvm_put(gpuvm);
     drm_gem_object_put(&obj); // drm_gem_object_put(obj);
 }
@@ -322,7 +369,8 @@ fn drm_gpuvm_bo_destroy(vm_bo: &Obj<DrmGpuvmBo>) {
 /// lock must be held.
 pub fn drm_gpuvm_bo_find(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Option<Obj<DrmGpuvmBo>> {
     let _f = trace_call("drm_gpuvm_bo_find", obj.name());
-    lockdep_assert_held(drm_gem_gpuva_lock(obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    lockdep_assert_held(drm_gem_gpuva_lock(vm, obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, obj);
+    crate::scenarios::check_gpuva_list_live(obj);
     for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&obj.gpuva_list) {
         // drm_gem_for_each_gpuvm_bo(vm_bo, obj)
         if vm_bo.vm.ptr_eq(vm) {
@@ -341,9 +389,49 @@ pub fn drm_gpuvm_bo_obtain(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Obj<D
         return vm_bo; // if (vm_bo) return vm_bo;
     }
     let vm_bo = drm_gpuvm_bo_create(vm, obj); // vm_bo = drm_gpuvm_bo_create(gpuvm, obj);
-    lockdep_assert_held(drm_gem_gpuva_lock(obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    lockdep_assert_held(drm_gem_gpuva_lock(vm, obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, obj);
     list_add_tail(&vm_bo.entry_gem, &obj.gpuva_list); // list_add_tail(&vm_bo->list.entry.gem, &obj->gpuva.list);
     vm_bo
+}
+
+/// `drm_gpuvm_bo_obtain_prealloc()` (drm_gpuvm.c:1642, v6.8): find, or add the caller's
+/// preallocated `__vm_bo`; on a hit `__vm_bo` is put (and destroyed). The caller holds the
+/// GEM gpuva lock.
+pub fn drm_gpuvm_bo_obtain_prealloc_v6_8(pre: &Obj<DrmGpuvmBo>) -> Obj<DrmGpuvmBo> {
+    let _f = trace_call("drm_gpuvm_bo_obtain_prealloc", pre.name());
+    let gpuvm = pre.vm.clone(); // struct drm_gpuvm *gpuvm = __vm_bo->vm;
+    let obj = pre.obj.clone(); // struct drm_gem_object *obj = __vm_bo->obj;
+    if let Some(vm_bo) = drm_gpuvm_bo_find(&gpuvm, &obj) {
+        drm_gpuvm_bo_put(Some(pre)); // drm_gpuvm_bo_put(__vm_bo);
+        return vm_bo;
+    }
+    lockdep_assert_held(drm_gem_gpuva_lock(&gpuvm, &obj)); // drm_gem_gpuva_assert_lock_held(obj);
+    list_add_tail(&pre.entry_gem, &obj.gpuva_list); // list_add_tail(&__vm_bo->list.entry.gem, &obj->gpuva.list);
+    pre.clone()
+}
+
+/// `drm_gpuvm_bo_obtain_prealloc()` as of "drm/gpuvm: take GEM lock inside
+/// drm_gpuvm_bo_obtain_prealloc()" (Nov 2025; deferred-cleanup tree): immediate mode only; it
+/// takes `obj->gpuva.lock` itself, and frees a duplicate `__vm_bo` after unlocking, touching
+/// no list (it was never on one).
+pub fn drm_gpuvm_bo_obtain_prealloc(pre: &Obj<DrmGpuvmBo>) -> Obj<DrmGpuvmBo> {
+    let _f = trace_call("drm_gpuvm_bo_obtain_prealloc", pre.name());
+    let gpuvm = pre.vm.clone(); // struct drm_gpuvm *gpuvm = __vm_bo->vm;
+    let obj = pre.obj.clone(); // struct drm_gem_object *obj = __vm_bo->obj;
+    WARN_ON(
+        !drm_gpuvm_immediate_mode(&gpuvm),
+        "!drm_gpuvm_immediate_mode(gpuvm)",
+    ); // drm_WARN_ON(gpuvm->drm, !drm_gpuvm_immediate_mode(gpuvm));
+    let g = mutex_lock(&obj.gpuva_lock); // mutex_lock(&obj->gpuva.lock);
+    if let Some(vm_bo) = drm_gpuvm_bo_find(&gpuvm, &obj) {
+        mutex_unlock(g); // mutex_unlock(&obj->gpuva.lock);
+        kref_put(&pre.kref, || drm_gpuvm_bo_destroy_not_in_lists(pre)); // kref_put(&__vm_bo->kref, drm_gpuvm_bo_destroy_not_in_lists_kref);
+        return vm_bo;
+    }
+    lockdep_assert_held(drm_gem_gpuva_lock(&gpuvm, &obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, obj);
+    list_add_tail(&pre.entry_gem, &obj.gpuva_list); // list_add_tail(&__vm_bo->list.entry.gem, &obj->gpuva.list);
+    mutex_unlock(g); // mutex_unlock(&obj->gpuva.lock);
+    pre.clone()
 }
 
 /// `drm_gpuvm_is_extobj()` (drm_gpuvm.c, v6.8): the GEM's resv is not the VM's.
@@ -538,6 +626,9 @@ fn drm_gpuvm_prepare_objects_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -
     let mut ret = 0;
     for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.extobj.list) {
         // list_for_each_entry(vm_bo, &gpuvm->extobj.list, list.entry.extobj) {
+        if drm_gpuvm_bo_is_zombie(&vm_bo) {
+            continue; // if (drm_gpuvm_bo_is_zombie(vm_bo)) continue;
+        }
         ret = exec_prepare_obj(exec, &vm_bo.obj); // ret = exec_prepare_obj(exec, vm_bo->obj, num_fences);
         if ret != 0 {
             break;
@@ -646,13 +737,17 @@ fn __drm_gpuvm_validate(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
     ret
 }
 
-/// `drm_gpuvm_validate_locked()` (drm_gpuvm.c:1383, v6.8): RESV_PROTECTED mode.
+/// `drm_gpuvm_validate_locked()` (drm_gpuvm.c:1383, v6.8; with the zombie check of the
+/// deferred-cleanup tree): RESV_PROTECTED mode.
 fn drm_gpuvm_validate_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
     let _f = trace_call("drm_gpuvm_validate_locked", gpuvm.name());
     lockdep_assert_held(&gpuvm.resv); // drm_gpuvm_resv_assert_held(gpuvm);
     let mut ret = 0;
     for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.evict.list) {
         // list_for_each_entry_safe(vm_bo, next, &gpuvm->evict.list, list.entry.evict) {
+        if drm_gpuvm_bo_is_zombie(&vm_bo) {
+            continue; // if (drm_gpuvm_bo_is_zombie(vm_bo)) continue;
+        }
         ret = vm_bo_validate(&vm_bo, exec); // ret = ops->vm_bo_validate(vm_bo, exec);
         if ret != 0 {
             break;
@@ -663,4 +758,206 @@ fn drm_gpuvm_validate_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
         }
     }
     ret
+}
+
+// ---------------------------------------------------------------------------------------
+// Deferred vm_bo cleanup (immediate mode; Alice Ryhl's series, ~v6.19, Darksonn/linux 4e1df182)
+// ---------------------------------------------------------------------------------------
+
+/// `drm_gpuvm_bo_is_zombie()` (drm_gpuvm.c, deferred-cleanup tree): the refcount is 0 and the
+/// vm_bo awaits `drm_gpuvm_bo_deferred_cleanup()`. Meaningful only under the lock of the list
+/// the caller walks.
+pub fn drm_gpuvm_bo_is_zombie(vm_bo: &Obj<DrmGpuvmBo>) -> bool {
+    kref_read(&vm_bo.kref) == 0 // return !kref_read(&vm_bo->kref);
+}
+
+/// `drm_gpuvm_bo_into_zombie()` (deferred-cleanup tree): the release of a deferred put, with
+/// the GEM gpuva lock held: off the VM's lists (unless RESV_PROTECTED, where they need the
+/// VM's resv and the cleanup does it) and off the GEM's list.
+fn drm_gpuvm_bo_into_zombie(vm_bo: &Obj<DrmGpuvmBo>) {
+    let _f = trace_call("drm_gpuvm_bo_into_zombie", vm_bo.name());
+    if !drm_gpuvm_resv_protected(&vm_bo.vm) {
+        drm_gpuvm_bo_list_del(vm_bo, ListName::Extobj); // drm_gpuvm_bo_list_del(vm_bo, extobj, true);
+        drm_gpuvm_bo_list_del(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del(vm_bo, evict, true);
+    }
+    list_del(&vm_bo.entry_gem); // list_del(&vm_bo->list.entry.gem);
+}
+
+/// `drm_gpuvm_bo_defer_zombie_cleanup()` (deferred-cleanup tree): queue the zombie. The GEM
+/// gpuva lock must already be released: from here on a cleanup may free the GEM.
+fn drm_gpuvm_bo_defer_zombie_cleanup(vm_bo: &Obj<DrmGpuvmBo>) {
+    llist_add(&vm_bo.entry_bo_defer, &vm_bo.vm.bo_defer); // llist_add(&vm_bo->list.entry.bo_defer, &vm_bo->vm->bo_defer);
+}
+
+/// Revisions of the deferred put.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeferredPutRevision {
+    /// The merged series (v4 onwards): `kref_put_mutex()`, then unlock, then `llist_add`.
+    Upstream,
+    /// v3 of the series, as the v4 changelog ("Go back to using kref_put_mutex()") implies:
+    /// decrement first with `kref_put()`, take `obj->gpuva.lock` inside the release.
+    V3PutThenLock,
+    /// Queue the zombie before unlocking `obj->gpuva.lock`: what the comment of
+    /// `drm_gpuvm_bo_defer_zombie_cleanup()` forbids.
+    AddBeforeUnlock,
+}
+
+/// `drm_gpuvm_bo_defer_free()` (deferred-cleanup tree): the release of `kref_put_mutex()`,
+/// entered with `obj->gpuva.lock` held (`g`).
+fn drm_gpuvm_bo_defer_free(vm_bo: &Obj<DrmGpuvmBo>, g: LockGuard, rev: DeferredPutRevision) {
+    let _f = trace_call("drm_gpuvm_bo_defer_free", vm_bo.name());
+    drm_gpuvm_bo_into_zombie(vm_bo); // drm_gpuvm_bo_into_zombie(kref);
+    if rev == DeferredPutRevision::AddBeforeUnlock {
+        drm_gpuvm_bo_defer_zombie_cleanup(vm_bo); // drm_gpuvm_bo_defer_zombie_cleanup(vm_bo);  (before the unlock)
+        mutex_unlock(g); // mutex_unlock(&vm_bo->obj->gpuva.lock);
+        return;
+    }
+    mutex_unlock(g); // mutex_unlock(&vm_bo->obj->gpuva.lock);
+    drm_gpuvm_bo_defer_zombie_cleanup(vm_bo); // drm_gpuvm_bo_defer_zombie_cleanup(vm_bo);
+}
+
+/// `drm_gpuvm_bo_put_deferred()` (deferred-cleanup tree): drop a reference from a context
+/// that may not free (the fence-signalling path); a drop to 0 turns the vm_bo into a zombie
+/// under `obj->gpuva.lock`. Returns true if it did. `rev` selects the revision.
+pub fn drm_gpuvm_bo_put_deferred(
+    vm_bo: Option<&Obj<DrmGpuvmBo>>,
+    rev: DeferredPutRevision,
+) -> bool {
+    let Some(vm_bo) = vm_bo else { return false }; // if (!vm_bo) return false;
+    let _f = trace_call("drm_gpuvm_bo_put_deferred", vm_bo.name());
+    WARN_ON(
+        !drm_gpuvm_immediate_mode(&vm_bo.vm),
+        "!drm_gpuvm_immediate_mode(vm_bo->vm)",
+    ); // drm_WARN_ON(vm_bo->vm->drm, !drm_gpuvm_immediate_mode(vm_bo->vm));
+    match rev {
+        DeferredPutRevision::V3PutThenLock => kref_put(&vm_bo.kref, || {
+            let g = mutex_lock(&vm_bo.obj.gpuva_lock); // mutex_lock(&vm_bo->obj->gpuva.lock);  (v3: inside the release)
+            drm_gpuvm_bo_defer_free(vm_bo, g, DeferredPutRevision::Upstream);
+        }), // return !!kref_put(&vm_bo->kref, ...);  (v3)
+        _ => kref_put_mutex(
+            &vm_bo.kref,
+            |g| drm_gpuvm_bo_defer_free(vm_bo, g, rev),
+            &vm_bo.obj.gpuva_lock,
+        ), // return !!kref_put_mutex(&vm_bo->kref, drm_gpuvm_bo_defer_free, &vm_bo->obj->gpuva.lock);
+    }
+}
+
+/// Revisions of the deferred cleanup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CleanupRevision {
+    /// The merged series: in RESV_PROTECTED mode the zombies leave the VM's lists under the
+    /// VM's resv.
+    Upstream,
+    /// Unlinking the zombies without the VM's resv: what the series avoids ("they need to
+    /// remain on the lists until drm_gpuvm_bo_deferred_cleanup() is called", which takes it).
+    NoResv,
+}
+
+/// `drm_gpuvm_bo_deferred_cleanup()` (deferred-cleanup tree): free every queued zombie. In
+/// RESV_PROTECTED mode it takes the VM's resv to unlink them from the VM's lists (the caller
+/// must not hold it). `rev` selects the revision.
+pub fn drm_gpuvm_bo_deferred_cleanup(gpuvm: &Obj<DrmGpuvm>, rev: CleanupRevision) {
+    let _f = trace_call("drm_gpuvm_bo_deferred_cleanup", gpuvm.name());
+    let batch = llist_del_all::<DrmGpuvmBo>(&gpuvm.bo_defer, |v| &v.entry_bo_defer); // bo_defer = llist_del_all(&gpuvm->bo_defer);
+    if batch.is_empty() {
+        return; // if (!bo_defer) return;
+    }
+    if drm_gpuvm_resv_protected(gpuvm) {
+        let g = (rev == CleanupRevision::Upstream).then(|| mutex_lock(&gpuvm.resv)); // dma_resv_lock(drm_gpuvm_resv(gpuvm), NULL);
+        for vm_bo in &batch {
+            // llist_for_each_entry(vm_bo, bo_defer, list.entry.bo_defer) {
+            // MODEL: the kernel passes lock = false, so its list helpers assert nothing;
+            // the model's list heads still check that the VM's resv is held.
+            list_del(vm_bo.entry(ListName::Extobj)); // drm_gpuvm_bo_list_del(vm_bo, extobj, false);
+            list_del(vm_bo.entry(ListName::Evict)); // drm_gpuvm_bo_list_del(vm_bo, evict, false);
+        }
+        if let Some(g) = g {
+            mutex_unlock(g); // dma_resv_unlock(drm_gpuvm_resv(gpuvm));
+        }
+    }
+    for vm_bo in &batch {
+        // while (bo_defer) { vm_bo = llist_entry(...); bo_defer = bo_defer->next;
+        drm_gpuvm_bo_destroy_not_in_lists(vm_bo); // drm_gpuvm_bo_destroy_not_in_lists(vm_bo);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// drm_gpuva: link / unlink (drm_gpuvm.c:1830-1880, v6.8; unlink_defer from the
+// deferred-cleanup tree)
+// ---------------------------------------------------------------------------------------
+
+/// `struct drm_gpuva`, as far as the vm_bo lifecycle uses it (a mapping of a GEM in a VM).
+/// MODEL: the va's range and its place in the VM's interval tree are not modelled;
+/// `va->gem.obj` is not a counted reference (the vm_bo reference the va holds keeps the GEM
+/// alive), as in the kernel.
+pub struct DrmGpuva {
+    /// `va->vm_bo`: a counted reference while linked (GEM gpuva lock).
+    pub vm_bo: Guarded<Option<Obj<DrmGpuvmBo>>>,
+    /// `va->gem.obj`.
+    pub obj: Obj<DrmGemObject>,
+    /// `va->gem.entry`: link in `vm_bo->list.gpuva`.
+    pub gem_entry: ListHead,
+}
+
+/// The driver's allocation of a va for mapping `obj` in `gpuvm` (e.g. `panthor_vma`).
+pub fn drm_gpuva_alloc(gpuvm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Obj<DrmGpuva> {
+    let va = kzalloc("va", |id, name| DrmGpuva {
+        vm_bo: Guarded::new(
+            format!("{name}.vm_bo"),
+            drm_gem_gpuva_lock(gpuvm, obj),
+            None,
+        ),
+        obj: obj.clone(),
+        gem_entry: ListHead::new(id, name, "gem.entry"),
+    });
+    INIT_LIST_HEAD(&va.gem_entry); // INIT_LIST_HEAD(&va->gem.entry);
+    va
+}
+
+/// `drm_gpuva_link()` (drm_gpuvm.c:1830, v6.8): the va takes a vm_bo reference; GEM gpuva
+/// lock held.
+pub fn drm_gpuva_link(va: &Obj<DrmGpuva>, vm_bo: &Obj<DrmGpuvmBo>) {
+    let _f = trace_call("drm_gpuva_link", va.name());
+    let obj = va.obj.clone(); // struct drm_gem_object *obj = va->gem.obj;
+    WARN_ON(!obj.ptr_eq(&vm_bo.obj), "obj != vm_bo->obj"); // drm_WARN_ON(gpuvm->drm, obj != vm_bo->obj);
+    drm_gpuvm_bo_get(vm_bo); // va->vm_bo = drm_gpuvm_bo_get(vm_bo);
+    va.vm_bo.write(Some(vm_bo.clone()));
+    lockdep_assert_held(drm_gem_gpuva_lock(&vm_bo.vm, &obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, obj);
+    list_add_tail(&va.gem_entry, &vm_bo.list_gpuva); // list_add_tail(&va->gem.entry, &vm_bo->list.gpuva);
+}
+
+/// `drm_gpuva_unlink()` (drm_gpuvm.c:1866, v6.8): drop the va's vm_bo reference; GEM gpuva
+/// lock held (and, in RESV_PROTECTED mode, the VM's resv for a final put).
+pub fn drm_gpuva_unlink(va: &Obj<DrmGpuva>) {
+    let _f = trace_call("drm_gpuva_unlink", va.name());
+    let vm_bo = va.vm_bo.read(); // struct drm_gpuvm_bo *vm_bo = va->vm_bo;
+    if let Some(vm_bo) = &vm_bo {
+        lockdep_assert_held(drm_gem_gpuva_lock(&vm_bo.vm, &va.obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, obj);
+    }
+    list_del_init(&va.gem_entry); // list_del_init(&va->gem.entry);
+    va.vm_bo.write(None); // va->vm_bo = NULL;
+    drm_gpuvm_bo_put(vm_bo.as_ref()); // drm_gpuvm_bo_put(vm_bo);
+}
+
+/// `drm_gpuva_unlink_defer()` (deferred-cleanup tree): `drm_gpuva_unlink()` from the
+/// fence-signalling path: takes `obj->gpuva.lock` itself and defers the vm_bo's cleanup.
+pub fn drm_gpuva_unlink_defer(va: &Obj<DrmGpuva>) {
+    let _f = trace_call("drm_gpuva_unlink_defer", va.name());
+    let obj = va.obj.clone(); // struct drm_gem_object *obj = va->gem.obj;
+    let g = mutex_lock(&obj.gpuva_lock); // mutex_lock(&obj->gpuva.lock);
+                                         // MODEL: `va->vm_bo` is read and cleared under the lock; the kernel reads it before
+                                         // locking and clears it after unlocking, which is safe because the caller owns the va,
+                                         // but a Guarded field checks its lock on every access.
+    let vm_bo = va.vm_bo.read().expect("a linked va"); // struct drm_gpuvm_bo *vm_bo = va->vm_bo;
+    WARN_ON(
+        !drm_gpuvm_immediate_mode(&vm_bo.vm),
+        "!drm_gpuvm_immediate_mode(vm_bo->vm)",
+    ); // drm_WARN_ON(vm_bo->vm->drm, !drm_gpuvm_immediate_mode(vm_bo->vm));
+    list_del_init(&va.gem_entry); // list_del_init(&va->gem.entry);
+    let zombie = kref_put(&vm_bo.kref, || drm_gpuvm_bo_into_zombie(&vm_bo)); // should_defer_bo = kref_put(&vm_bo->kref, drm_gpuvm_bo_into_zombie);
+    va.vm_bo.write(None); // va->vm_bo = NULL;  (MODEL: under the lock, see above)
+    mutex_unlock(g); // mutex_unlock(&obj->gpuva.lock);
+    if zombie {
+        drm_gpuvm_bo_defer_zombie_cleanup(&vm_bo); // drm_gpuvm_bo_defer_zombie_cleanup(vm_bo);
+    }
 }

@@ -1,12 +1,10 @@
 //! Scenarios of the vm_bo lifecycle model. Each states its expected result; the harness
 //! judges it (see `checker::explore`).
 
-use checker::invariant::{
-    Invariant, DATA_RACE, LIST_HEAD_UAF, REFCOUNT_ADD_ON_ZERO, USE_AFTER_FREE,
-};
+use checker::invariant::{Invariant, DATA_RACE, LIST_HEAD_UAF, LOCK_NOT_HELD, USE_AFTER_FREE};
 use checker::kernel::lockdep::LOCK_ORDER;
-use checker::kernel::{mutex_lock, mutex_unlock, Obj};
-use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+use checker::kernel::{kfree, mutex_lock, mutex_unlock, trace_note, Obj};
+use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
 
 use crate::gpuvm::*;
 
@@ -35,13 +33,37 @@ pub const VALIDATE_COMPLETE: Invariant = Invariant::new(
     "when drm_gpuvm_validate() returns 0 and nothing was evicted meanwhile, no live vm_bo (refcount above 0; a dying one is skipped by design) of the VM is still marked evicted",
 );
 
+/// drm_gpuvm.c kernel-doc of `drm_gpuvm_bo_put()`: a vm_bo drops to 0 only under the GEM
+/// gpuva lock and leaves the GEM's list before the lock is released. That is what lets
+/// `drm_gpuvm_bo_find()` take a plain `kref_get()`.
+pub const GPUVA_LIST_LIVE: Invariant = Invariant::new(
+    "GPUVA_LIST_LIVE",
+    "every vm_bo that drm_gpuvm_bo_find() sees on a GEM's gpuva list, under the GEM gpuva lock, has a refcount above 0",
+);
+
 /// Every invariant this model defines.
 pub const INVARIANTS: &[Invariant] = &[
     EXTOBJ_LIST_RESTORED,
     PREPARE_LOCKED_ALL,
     VM_BO_UNIQUE,
     VALIDATE_COMPLETE,
+    GPUVA_LIST_LIVE,
 ];
+
+/// [`GPUVA_LIST_LIVE`], checked by `drm_gpuvm_bo_find()` as it starts its walk (ghost: no
+/// scheduling point).
+pub fn check_gpuva_list_live(obj: &Obj<DrmGemObject>) {
+    for vm_bo in obj.ghost().gpuva_list.ghost_entries::<DrmGpuvmBo>() {
+        let n = vm_bo.ghost().kref.ghost_read();
+        check(n > 0, &GPUVA_LIST_LIVE, || {
+            format!(
+                "drm_gpuvm_bo_find() finds {} on {}.gpuva.list with refcount {n}",
+                vm_bo.name(),
+                obj.name()
+            )
+        });
+    }
+}
 
 /// The objects of the iterator scenarios: one VM, two external GEMs, a vm_bo of each on the
 /// VM's extobj list. The main thread holds one reference on each (the vm_bo's reference
@@ -53,11 +75,11 @@ struct Setup {
 }
 
 fn setup_two_extobjs(locking: ListLocking) -> Setup {
-    let vm = drm_gpuvm_init(locking);
-    let gems = [drm_gem_object_init(), drm_gem_object_init()];
+    let vm = drm_gpuvm_init(locking, false);
+    let gems = [drm_gem_object_init(&vm), drm_gem_object_init(&vm)];
     let vm_bos = gems.clone().map(|gem| {
         let vm_resv = drm_gpuvm_resv_protected(&vm).then(|| mutex_lock(&vm.resv)); // drm_gpuvm_resv_lock(gpuvm) (RESV_PROTECTED)
-        let g = mutex_lock(drm_gem_gpuva_lock(&gem)); // dma_resv_lock(obj->resv, NULL);
+        let g = mutex_lock(drm_gem_gpuva_lock(&vm, &gem)); // dma_resv_lock(obj->resv, NULL);
         let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
         mutex_unlock(g); // dma_resv_unlock(obj->resv);
         drm_gpuvm_bo_extobj_add(&vm_bo);
@@ -96,7 +118,7 @@ fn exec_path(vm: &Obj<DrmGpuvm>, must_lock: &Obj<DrmGemObject>, lock_vm_resv: bo
 /// RESV_PROTECTED mode, under the VM's resv too (taken first, as drm_exec users do).
 fn final_put(vm: &Obj<DrmGpuvm>, gem: &Obj<DrmGemObject>, vm_bo: &Obj<DrmGpuvmBo>) {
     let vm_resv = drm_gpuvm_resv_protected(vm).then(|| mutex_lock(&vm.resv)); // drm_gpuvm_resv_lock(gpuvm) (RESV_PROTECTED)
-    let g = mutex_lock(drm_gem_gpuva_lock(gem)); // dma_resv_lock(obj->resv, NULL);
+    let g = mutex_lock(drm_gem_gpuva_lock(vm, gem)); // dma_resv_lock(obj->resv, NULL);
     drm_gpuvm_bo_put(Some(vm_bo)); // drm_gpuva_unlink(va) -> drm_gpuvm_bo_put(vm_bo);
     mutex_unlock(g); // dma_resv_unlock(obj->resv);
     if let Some(g) = vm_resv {
@@ -277,7 +299,7 @@ fn driver_put_under_resv(vm_bo: &Obj<DrmGpuvmBo>, gem_ref: bool) {
     if gem_ref {
         drm_gem_object_get(&obj); // drm_gem_object_get(obj);
     }
-    let g = mutex_lock(drm_gem_gpuva_lock(&obj)); // dma_resv_lock(obj->resv, NULL);
+    let g = mutex_lock(&obj.resv); // dma_resv_lock(obj->resv, NULL);
     drm_gpuvm_bo_put(Some(vm_bo)); // drm_gpuvm_bo_put(vm_bo);
     mutex_unlock(g); // dma_resv_unlock(obj->resv);
     if gem_ref {
@@ -288,9 +310,9 @@ fn driver_put_under_resv(vm_bo: &Obj<DrmGpuvmBo>, gem_ref: bool) {
 /// One VM (default mode), one GEM holding its handle's reference, and the vm_bo of the two,
 /// obtained under the GEM gpuva lock; the caller holds one reference on each.
 fn setup_one_vm_bo() -> (Obj<DrmGpuvm>, Obj<DrmGemObject>, Obj<DrmGpuvmBo>) {
-    let vm = drm_gpuvm_init(ListLocking::Spinlock);
-    let gem = drm_gem_object_init();
-    let g = mutex_lock(drm_gem_gpuva_lock(&gem)); // dma_resv_lock(obj->resv, NULL);
+    let vm = drm_gpuvm_init(ListLocking::Spinlock, false);
+    let gem = drm_gem_object_init(&vm);
+    let g = mutex_lock(drm_gem_gpuva_lock(&vm, &gem)); // dma_resv_lock(obj->resv, NULL);
     let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
     mutex_unlock(g); // dma_resv_unlock(obj->resv);
     (vm, gem, vm_bo)
@@ -332,7 +354,7 @@ fn put_races_obtain(put_locked: bool) {
         }
     });
     let bind = spawn_cpu(move || {
-        let g = mutex_lock(drm_gem_gpuva_lock(&gem1)); // dma_resv_lock(obj->resv, NULL);
+        let g = mutex_lock(drm_gem_gpuva_lock(&vm1, &gem1)); // dma_resv_lock(obj->resv, NULL);
         let vm_bo = drm_gpuvm_bo_obtain(&vm1, &gem1); // vm_bo = drm_gpuvm_bo_obtain(gpuvm, obj);
         drm_gpuvm_bo_put(Some(&vm_bo)); // (the mapping goes away again) drm_gpuvm_bo_put(vm_bo);
         mutex_unlock(g); // dma_resv_unlock(obj->resv);
@@ -358,13 +380,13 @@ fn put_races_obtain_fixed() {
 /// Two CPUs obtain the vm_bo of one (VM, GEM), with or without the GEM gpuva lock; main
 /// checks uniqueness, then drops what they obtained.
 fn obtain_races_obtain(locked: bool) {
-    let vm = drm_gpuvm_init(ListLocking::Spinlock);
-    let gem = drm_gem_object_init();
+    let vm = drm_gpuvm_init(ListLocking::Spinlock, false);
+    let gem = drm_gem_object_init(&vm);
     let got: std::sync::Arc<std::sync::Mutex<Vec<Obj<DrmGpuvmBo>>>> = Default::default();
     let cpus = [0, 1].map(|_| {
         let (vm, gem, got) = (vm.clone(), gem.clone(), got.clone());
         spawn_cpu(move || {
-            let g = locked.then(|| mutex_lock(drm_gem_gpuva_lock(&gem))); // dma_resv_lock(obj->resv, NULL);
+            let g = locked.then(|| mutex_lock(drm_gem_gpuva_lock(&vm, &gem))); // dma_resv_lock(obj->resv, NULL);
             let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem); // vm_bo = drm_gpuvm_bo_obtain(gpuvm, obj);
             if let Some(g) = g {
                 mutex_unlock(g); // dma_resv_unlock(obj->resv);
@@ -375,16 +397,7 @@ fn obtain_races_obtain(locked: bool) {
     for c in cpus {
         join(c);
     }
-    let of_vm = gem
-        .ghost()
-        .gpuva_list
-        .ghost_entries::<DrmGpuvmBo>()
-        .iter()
-        .filter(|b| b.ghost().vm.ptr_eq(&vm))
-        .count();
-    check(of_vm <= 1, &VM_BO_UNIQUE, || {
-        format!("{} has {of_vm} vm_bos of {}", gem.name(), vm.name())
-    });
+    check_vm_bo_unique(&vm, &gem);
     for vm_bo in got.lock().unwrap().drain(..) {
         final_put(&vm, &gem, &vm_bo);
     }
@@ -398,6 +411,274 @@ fn obtain_races_obtain_broken() {
 
 fn obtain_races_obtain_fixed() {
     obtain_races_obtain(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// Immediate mode and deferred cleanup (v6.18 gpuva.lock; the ~v6.19 deferred-cleanup series)
+// ---------------------------------------------------------------------------------------
+
+/// An immediate-mode VM, one GEM (the caller holds its handle's reference) and its vm_bo,
+/// obtained the immediate-mode way (`drm_gpuvm_bo_create` outside the lock, then
+/// `drm_gpuvm_bo_obtain_prealloc`), added to the extobj list, with one va linked to it. The
+/// vm_bo's only reference is the va's.
+struct Immediate {
+    vm: Obj<DrmGpuvm>,
+    gem: Obj<DrmGemObject>,
+    vm_bo: Obj<DrmGpuvmBo>,
+    va: Obj<DrmGpuva>,
+}
+
+fn setup_immediate(locking: ListLocking) -> Immediate {
+    let vm = drm_gpuvm_init(locking, true);
+    let gem = drm_gem_object_init(&vm);
+    let (vm_bo, va) = vm_bind_map(&vm, &gem);
+    Immediate { vm, gem, vm_bo, va }
+}
+
+/// The VM_BIND map path of an immediate-mode driver (panthor's shape): preallocate the vm_bo
+/// and the va outside any lock, obtain, add to the extobj list, link the va under
+/// `obj->gpuva.lock`, then drop the op context's vm_bo reference with a deferred put.
+fn vm_bind_map(vm: &Obj<DrmGpuvm>, gem: &Obj<DrmGemObject>) -> (Obj<DrmGpuvmBo>, Obj<DrmGpuva>) {
+    let pre = drm_gpuvm_bo_create(vm, gem); // preallocated_vm_bo = drm_gpuvm_bo_create(&vm->base, bo);
+    let va = drm_gpuva_alloc(vm, gem); // vma = kzalloc(sizeof(*vma), GFP_KERNEL);
+    let vm_bo = drm_gpuvm_bo_obtain_prealloc(&pre); // op_ctx->map.vm_bo = drm_gpuvm_bo_obtain_prealloc(preallocated_vm_bo);
+    let vm_resv = drm_gpuvm_resv_protected(vm).then(|| mutex_lock(&vm.resv)); // drm_gpuvm_resv_lock(gpuvm) (RESV_PROTECTED)
+    drm_gpuvm_bo_extobj_add(&vm_bo); // drm_gpuvm_bo_extobj_add(op_ctx->map.vm_bo);
+    if let Some(g) = vm_resv {
+        mutex_unlock(g); // drm_gpuvm_resv_unlock(gpuvm)
+    }
+    let g = mutex_lock(&gem.gpuva_lock); // mutex_lock(&bo->base.base.gpuva.lock);
+    drm_gpuva_link(&va, &vm_bo); // drm_gpuva_link(&vma->base, vm_bo);
+    mutex_unlock(g); // mutex_unlock(&bo->base.base.gpuva.lock);
+    drm_gpuvm_bo_put_deferred(Some(&vm_bo), DeferredPutRevision::Upstream); // drm_gpuvm_bo_put_deferred(op_ctx->map.vm_bo);
+    (vm_bo, va)
+}
+
+/// Unmap `va` from the fence-signalling path (`drm_gpuva_unlink_defer`) and free it.
+fn run_job_unmap(va: &Obj<DrmGpuva>) {
+    drm_gpuva_unlink_defer(va); // drm_gpuva_unlink_defer(&vma->base);
+    kfree(va); // kfree(vma);
+}
+
+/// End of an immediate-mode scenario: clean up the zombies, drop the VM.
+fn teardown_immediate(vm: &Obj<DrmGpuvm>) {
+    drm_gpuvm_bo_deferred_cleanup(vm, CleanupRevision::Upstream); // drm_gpuvm_bo_deferred_cleanup(&vm->base);
+    drm_gpuvm_put(vm);
+}
+
+/// CPU0 (`run_job`) drops the vm_bo's last reference with a deferred put of revision `rev`,
+/// while CPU1 (VM_BIND) obtains the vm_bo of the same (VM, GEM) and drops it again.
+fn deferred_put_races_obtain(rev: DeferredPutRevision) {
+    let s = setup_immediate(ListLocking::Spinlock);
+    // The op context of an earlier VM_BIND still holds a reference: the va's is moved there.
+    drm_gpuvm_bo_get(&s.vm_bo);
+    run_job_unmap(&s.va);
+    let vm_bo = s.vm_bo.clone();
+    let put = spawn_cpu(move || {
+        drm_gpuvm_bo_put_deferred(Some(&vm_bo), rev); // drm_gpuvm_bo_put_deferred(op_ctx->map.vm_bo);
+    });
+    let (vm, gem) = (s.vm.clone(), s.gem.clone());
+    let bind = spawn_cpu(move || {
+        let pre = drm_gpuvm_bo_create(&vm, &gem); // preallocated_vm_bo = drm_gpuvm_bo_create(&vm->base, bo);
+        let vm_bo = drm_gpuvm_bo_obtain_prealloc(&pre); // drm_gpuvm_bo_obtain_prealloc(preallocated_vm_bo);
+        drm_gpuvm_bo_put_deferred(Some(&vm_bo), DeferredPutRevision::Upstream); // (the bind fails later) drm_gpuvm_bo_put_deferred(vm_bo);
+    });
+    join(put);
+    join(bind);
+    drm_gem_object_put(&s.gem);
+    teardown_immediate(&s.vm);
+}
+
+fn deferred_put_races_obtain_v3() {
+    deferred_put_races_obtain(DeferredPutRevision::V3PutThenLock)
+}
+
+fn deferred_put_races_obtain_fixed() {
+    deferred_put_races_obtain(DeferredPutRevision::Upstream)
+}
+
+/// CPU0 (`run_job`) drops the vm_bo's last reference with a deferred put of revision `rev`
+/// while CPU1 (a cleanup worker) runs the deferred cleanup; the GEM handle is already closed,
+/// so the vm_bo holds the GEM's last reference.
+fn deferred_put_races_cleanup(rev: DeferredPutRevision) {
+    let s = setup_immediate(ListLocking::Spinlock);
+    drm_gpuvm_bo_get(&s.vm_bo); // the op context's reference (see above)
+    run_job_unmap(&s.va);
+    drm_gem_object_put(&s.gem); // drm_gem_handle_delete() -> drm_gem_object_put()
+    let vm_bo = s.vm_bo.clone();
+    let put = spawn_cpu(move || {
+        drm_gpuvm_bo_put_deferred(Some(&vm_bo), rev); // drm_gpuvm_bo_put_deferred(op_ctx->map.vm_bo);
+    });
+    let vm = s.vm.clone();
+    let cleanup = spawn_cpu(move || drm_gpuvm_bo_deferred_cleanup(&vm, CleanupRevision::Upstream)); // drm_gpuvm_bo_deferred_cleanup(&vm->base);
+    join(put);
+    join(cleanup);
+    teardown_immediate(&s.vm);
+}
+
+fn deferred_put_races_cleanup_broken() {
+    deferred_put_races_cleanup(DeferredPutRevision::AddBeforeUnlock)
+}
+
+fn deferred_put_races_cleanup_fixed() {
+    deferred_put_races_cleanup(DeferredPutRevision::Upstream)
+}
+
+/// RESV_PROTECTED + immediate mode: `run_job` (CPU0) unmaps the last va of an evicted
+/// extobj vm_bo, which becomes a zombie and stays on the VM's lists, then a worker's
+/// deferred cleanup of revision `rev` frees it, while a submit (CPU1) prepares and validates
+/// under the VM's resv, walking those lists.
+fn zombie_cleanup(rev: CleanupRevision) {
+    let s = setup_immediate(ListLocking::ResvProtected);
+    {
+        // TTM evicts the BO; the next submit's prepare_objects queues it on the evict list.
+        let g = mutex_lock(&s.gem.resv); // dma_resv_lock(obj->resv, NULL);
+        drm_gpuvm_bo_evict(&s.vm_bo, true); // drm_gpuvm_bo_evict(vm_bo, true);
+        mutex_unlock(g); // dma_resv_unlock(obj->resv);
+        submit(&s.vm);
+    }
+    let (va, vm) = (s.va.clone(), s.vm.clone());
+    let unmap = spawn_cpu(move || {
+        run_job_unmap(&va);
+        drm_gpuvm_bo_deferred_cleanup(&vm, rev); // (vm_bo_free_work) drm_gpuvm_bo_deferred_cleanup(&vm->base);
+    });
+    let vm = s.vm.clone();
+    let exec = spawn_cpu(move || submit(&vm));
+    join(unmap);
+    join(exec);
+    drm_gem_object_put(&s.gem);
+    teardown_immediate(&s.vm);
+}
+
+/// A submit of a RESV_PROTECTED VM: lock the VM's resv, prepare the objects, validate, unlock.
+fn submit(vm: &Obj<DrmGpuvm>) {
+    let mut exec = DrmExec::default();
+    let vm_resv = mutex_lock(&vm.resv); // drm_gpuvm_prepare_vm(): drm_exec_prepare_obj(exec, gpuvm->r_obj)
+    let mut ret = drm_gpuvm_prepare_objects(vm, &mut exec); // drm_gpuvm_prepare_objects(gpuvm, exec, num_fences);
+    if ret == 0 {
+        ret = drm_gpuvm_validate(vm, &mut exec); // drm_gpuvm_validate(gpuvm, exec);
+    }
+    trace_note("return", "", &ret.to_string());
+    drm_exec_fini(exec);
+    mutex_unlock(vm_resv); // drm_exec_fini(): dma_resv_unlock(gpuvm->r_obj->resv)
+}
+
+fn zombie_cleanup_unlocked() {
+    zombie_cleanup(CleanupRevision::NoResv)
+}
+
+fn zombie_cleanup_fixed() {
+    zombie_cleanup(CleanupRevision::Upstream)
+}
+
+/// Which `drm_gpuvm_bo_obtain_prealloc()`.
+#[derive(Clone, Copy)]
+enum Prealloc {
+    /// v6.8: the caller holds the GEM's resv (the GEM gpuva lock of a non-immediate VM).
+    V6_8,
+    /// Nov 2025: immediate mode, the function takes `obj->gpuva.lock` itself.
+    Immediate,
+}
+
+/// Two VM_BIND paths map the same GEM in one VM with a preallocated vm_bo each; main checks
+/// that they share one vm_bo, then unmaps both.
+fn obtain_prealloc_races(kind: Prealloc) {
+    let immediate = matches!(kind, Prealloc::Immediate);
+    let vm = drm_gpuvm_init(ListLocking::Spinlock, immediate);
+    let gem = drm_gem_object_init(&vm);
+    let vas: std::sync::Arc<std::sync::Mutex<Vec<Obj<DrmGpuva>>>> = Default::default();
+    let cpus = [0, 1].map(|_| {
+        let (vm, gem, vas) = (vm.clone(), gem.clone(), vas.clone());
+        spawn_cpu(move || {
+            let pre = drm_gpuvm_bo_create(&vm, &gem); // preallocated_vm_bo = drm_gpuvm_bo_create(gpuvm, obj);
+            let va = drm_gpuva_alloc(&vm, &gem); // va = kzalloc(...);
+            match kind {
+                Prealloc::V6_8 => {
+                    let g = mutex_lock(&gem.resv); // dma_resv_lock(obj->resv, NULL);
+                    let vm_bo = drm_gpuvm_bo_obtain_prealloc_v6_8(&pre); // vm_bo = drm_gpuvm_bo_obtain_prealloc(preallocated_vm_bo);
+                    drm_gpuva_link(&va, &vm_bo); // drm_gpuva_link(va, vm_bo);
+                    drm_gpuvm_bo_put(Some(&vm_bo)); // drm_gpuvm_bo_put(vm_bo);  (the va holds its own)
+                    mutex_unlock(g); // dma_resv_unlock(obj->resv);
+                }
+                Prealloc::Immediate => {
+                    let vm_bo = drm_gpuvm_bo_obtain_prealloc(&pre); // vm_bo = drm_gpuvm_bo_obtain_prealloc(preallocated_vm_bo);
+                    let g = mutex_lock(&gem.gpuva_lock); // mutex_lock(&obj->gpuva.lock);
+                    drm_gpuva_link(&va, &vm_bo); // drm_gpuva_link(va, vm_bo);
+                    mutex_unlock(g); // mutex_unlock(&obj->gpuva.lock);
+                    drm_gpuvm_bo_put_deferred(Some(&vm_bo), DeferredPutRevision::Upstream);
+                    // drm_gpuvm_bo_put_deferred(vm_bo);
+                }
+            }
+            vas.lock().unwrap().push(va);
+        })
+    });
+    for c in cpus {
+        join(c);
+    }
+    check_vm_bo_unique(&vm, &gem);
+    for va in vas.lock().unwrap().drain(..) {
+        match kind {
+            Prealloc::V6_8 => {
+                let g = mutex_lock(&gem.resv); // dma_resv_lock(obj->resv, NULL);
+                drm_gpuva_unlink(&va); // drm_gpuva_unlink(va);
+                mutex_unlock(g); // dma_resv_unlock(obj->resv);
+                kfree(&va);
+            }
+            Prealloc::Immediate => run_job_unmap(&va),
+        }
+    }
+    drm_gem_object_put(&gem);
+    teardown_immediate(&vm);
+}
+
+fn obtain_prealloc_races_v6_8() {
+    obtain_prealloc_races(Prealloc::V6_8)
+}
+
+fn obtain_prealloc_races_immediate() {
+    obtain_prealloc_races(Prealloc::Immediate)
+}
+
+/// The three driver paths of an immediate-mode VM at once: VM_BIND maps the GEM again
+/// (CPU0), `run_job` unmaps the existing va (CPU1), and userspace closes the GEM handle while
+/// a worker runs the deferred cleanup (CPU2).
+fn vm_bind_races_unmap_and_close() {
+    let s = setup_immediate(ListLocking::Spinlock);
+    drm_gem_object_get(&s.gem); // the VM_BIND ioctl's drm_gem_object_lookup()
+    let mapped: std::sync::Arc<std::sync::Mutex<Option<Obj<DrmGpuva>>>> = Default::default();
+    let (vm, gem, out) = (s.vm.clone(), s.gem.clone(), mapped.clone());
+    let bind = spawn_cpu(move || {
+        let (_vm_bo, va) = vm_bind_map(&vm, &gem);
+        drm_gem_object_put(&gem); // drm_gem_object_put(obj);  (end of the ioctl)
+        *out.lock().unwrap() = Some(va);
+    });
+    let va = s.va.clone();
+    let unmap = spawn_cpu(move || run_job_unmap(&va));
+    let (vm, gem) = (s.vm.clone(), s.gem.clone());
+    let close = spawn_cpu(move || {
+        drm_gem_object_put(&gem); // drm_gem_handle_delete() -> drm_gem_object_put()
+        drm_gpuvm_bo_deferred_cleanup(&vm, CleanupRevision::Upstream); // drm_gpuvm_bo_deferred_cleanup(&vm->base);
+    });
+    join(bind);
+    join(unmap);
+    join(close);
+    let va2 = mapped.lock().unwrap().take().expect("VM_BIND mapped");
+    run_job_unmap(&va2);
+    teardown_immediate(&s.vm);
+}
+
+/// [`VM_BO_UNIQUE`] of `vm` in `gem`'s gpuva list (ghost).
+fn check_vm_bo_unique(vm: &Obj<DrmGpuvm>, gem: &Obj<DrmGemObject>) {
+    let of_vm = gem
+        .ghost()
+        .gpuva_list
+        .ghost_entries::<DrmGpuvmBo>()
+        .iter()
+        .filter(|b| b.ghost().vm.ptr_eq(vm))
+        .count();
+    check(of_vm <= 1, &VM_BO_UNIQUE, || {
+        format!("{} has {of_vm} vm_bos of {}", gem.name(), vm.name())
+    });
 }
 
 /// A scenario of this model (default bounds).
@@ -462,7 +743,7 @@ pub const PUT_RACES_OBTAIN_BROKEN: Scenario = scenario(
     "put_races_obtain_broken",
     "the last drm_gpuvm_bo_put() without the GEM gpuva lock races with drm_gpuvm_bo_obtain() of the same (VM, GEM) under it",
     &["unmap", "bind"],
-    Expected::Reachable(REFCOUNT_ADD_ON_ZERO),
+    Expected::Reachable(GPUVA_LIST_LIVE),
     put_races_obtain_broken,
 );
 
@@ -544,6 +825,98 @@ pub const VALIDATE_RESV_PROTECTED: Scenario = scenario(
     validate_resv_protected,
 );
 
+/// v3 of the deferred-cleanup series: decrement, then lock inside the release.
+pub const DEFERRED_PUT_RACES_OBTAIN_V3: Scenario = scenario(
+    "deferred_put_races_obtain_v3",
+    "immediate mode: a deferred put of v3 of the series (kref_put, then obj->gpuva.lock inside the release) races with drm_gpuvm_bo_obtain_prealloc() of the same (VM, GEM)",
+    &["run_job", "VM_BIND"],
+    Expected::Reachable(GPUVA_LIST_LIVE),
+    deferred_put_races_obtain_v3,
+);
+
+/// Upstream deferred put (kref_put_mutex) against obtain_prealloc.
+pub const DEFERRED_PUT_RACES_OBTAIN_FIXED: Scenario = scenario(
+    "deferred_put_races_obtain_fixed",
+    "immediate mode: drm_gpuvm_bo_put_deferred() (kref_put_mutex on obj->gpuva.lock) races with drm_gpuvm_bo_obtain_prealloc() of the same (VM, GEM)",
+    &["run_job", "VM_BIND"],
+    Expected::Unreachable,
+    deferred_put_races_obtain_fixed,
+);
+
+/// The zombie queued on bo_defer before obj->gpuva.lock is released.
+pub const DEFERRED_PUT_RACES_CLEANUP_BROKEN: Scenario = scenario(
+    "deferred_put_races_cleanup_broken",
+    "immediate mode, GEM handle closed: a deferred put that llist_adds the zombie before unlocking obj->gpuva.lock races with drm_gpuvm_bo_deferred_cleanup()",
+    &["run_job", "cleanup"],
+    Expected::Reachable(USE_AFTER_FREE),
+    deferred_put_races_cleanup_broken,
+)
+// The window is two steps of CPU0 wide: shuttle's random scheduler needed 1 400 to 14 000
+// runs to hit it over four seeds, so it gets 100 000 (PCT finds it in tens).
+.bounds(Bounds {
+    shuttle_iterations: 100_000,
+    ..Bounds::DEFAULT
+});
+
+/// Upstream: unlock first, then queue.
+pub const DEFERRED_PUT_RACES_CLEANUP_FIXED: Scenario = scenario(
+    "deferred_put_races_cleanup_fixed",
+    "immediate mode, GEM handle closed: drm_gpuvm_bo_put_deferred() (unlock, then llist_add) races with drm_gpuvm_bo_deferred_cleanup()",
+    &["run_job", "cleanup"],
+    Expected::Unreachable,
+    deferred_put_races_cleanup_fixed,
+);
+
+/// Zombies unlinked from the VM's lists without the VM's resv, then freed.
+pub const ZOMBIE_CLEANUP_UNLOCKED: Scenario = scenario(
+    "zombie_cleanup_unlocked",
+    "RESV_PROTECTED + immediate mode: drm_gpuva_unlink_defer() leaves a zombie on the extobj/evict lists; a deferred cleanup that unlinks it without the VM's resv frees it under a submit walking those lists",
+    &["run_job+cleanup", "submit"],
+    Expected::Reachable(LOCK_NOT_HELD),
+    zombie_cleanup_unlocked,
+)
+// loom stops at the root cause, which every execution shows: the lists are touched without
+// the VM's resv that protects them. The lists are ghost state, so loom's DPOR does not tell
+// apart the interleavings in which the walker then touches the freed zombie; shuttle's
+// schedulers, which do not prune, go on to the use-after-free.
+.expected_sc(Expected::Reachable(USE_AFTER_FREE));
+
+/// Upstream: the cleanup unlinks zombies under the VM's resv; the walkers skip them.
+pub const ZOMBIE_CLEANUP_FIXED: Scenario = scenario(
+    "zombie_cleanup_fixed",
+    "RESV_PROTECTED + immediate mode, upstream: the cleanup unlinks zombies under the VM's resv, and the submit's walkers skip them (drm_gpuvm_bo_is_zombie)",
+    &["run_job+cleanup", "submit"],
+    Expected::Unreachable,
+    zombie_cleanup_fixed,
+);
+
+/// v6.8 obtain_prealloc: the caller holds the GEM's resv.
+pub const OBTAIN_PREALLOC_RACES_V6_8: Scenario = scenario(
+    "obtain_prealloc_races_v6_8",
+    "two VM_BINDs map one GEM in one VM with preallocated vm_bos: v6.8 drm_gpuvm_bo_obtain_prealloc() and drm_gpuva_link() under the GEM's resv",
+    &["VM_BIND", "VM_BIND"],
+    Expected::Unreachable,
+    obtain_prealloc_races_v6_8,
+);
+
+/// Nov 2025 obtain_prealloc: immediate mode, takes obj->gpuva.lock itself.
+pub const OBTAIN_PREALLOC_RACES_IMMEDIATE: Scenario = scenario(
+    "obtain_prealloc_races_immediate",
+    "the same in immediate mode: drm_gpuvm_bo_obtain_prealloc() takes obj->gpuva.lock itself and frees the duplicate after unlocking",
+    &["VM_BIND", "VM_BIND"],
+    Expected::Unreachable,
+    obtain_prealloc_races_immediate,
+);
+
+/// Upstream immediate mode with deferred cleanup: all three driver paths.
+pub const VM_BIND_RACES_UNMAP_AND_CLOSE: Scenario = scenario(
+    "vm_bind_races_unmap_and_close",
+    "immediate mode, upstream: VM_BIND maps a GEM again (obtain_prealloc, extobj_add, link, deferred put) while run_job unmaps its existing va (unlink_defer) and the GEM handle is closed before a deferred cleanup",
+    &["VM_BIND", "run_job", "close+cleanup"],
+    Expected::Unreachable,
+    vm_bind_races_unmap_and_close,
+);
+
 /// Every scenario of this model.
 pub const SCENARIOS: &[Scenario] = &[
     PREPARE_OBJECTS_UNSERIALIZED,
@@ -559,4 +932,13 @@ pub const SCENARIOS: &[Scenario] = &[
     PUT_RACES_OBTAIN_FIXED,
     OBTAIN_RACES_OBTAIN_BROKEN,
     OBTAIN_RACES_OBTAIN_FIXED,
+    OBTAIN_PREALLOC_RACES_V6_8,
+    OBTAIN_PREALLOC_RACES_IMMEDIATE,
+    DEFERRED_PUT_RACES_OBTAIN_V3,
+    DEFERRED_PUT_RACES_OBTAIN_FIXED,
+    DEFERRED_PUT_RACES_CLEANUP_BROKEN,
+    DEFERRED_PUT_RACES_CLEANUP_FIXED,
+    ZOMBIE_CLEANUP_UNLOCKED,
+    ZOMBIE_CLEANUP_FIXED,
+    VM_BIND_RACES_UNMAP_AND_CLOSE,
 ];
