@@ -391,3 +391,89 @@ fn lockdep_allows_nesting_one_class() {
     });
     assert_eq!(v, "no violation");
 }
+
+/// A model object with a kref, a mutex and an llist node (a vm_bo with its GEM lock, say).
+struct Deferred {
+    kref: Kref,
+    lock: KMutex,
+    node: LlistNode,
+}
+
+fn new_deferred() -> Obj<Deferred> {
+    kzalloc("dobj", |id, name| Deferred {
+        kref: Kref::new(name),
+        lock: KMutex::new(id, name, "lock"),
+        node: LlistNode::new(id, name, "node"),
+    })
+}
+
+proptest! {
+    /// `kref_put_mutex` counts like `kref_put`; only the drop to 0 runs the release, with
+    /// the mutex held, and the mutex is free again afterwards either way.
+    #[test]
+    fn kref_put_mutex_counts_and_locks_only_at_zero(gets in 0usize..5) {
+        let r = execute_once(move || {
+            let d = new_deferred();
+            for _ in 0..gets { kref_get(&d.kref); }
+            for left in (0..=gets).rev() {
+                let hit = kref_put_mutex(&d.kref, |g| {
+                    lockdep_assert_held(&d.lock);
+                    mutex_unlock(g);
+                }, &d.lock);
+                assert_eq!(hit, left == 0);
+                assert_eq!(kref_read(&d.kref), left);
+                let g = mutex_trylock(&d.lock).expect("the mutex is free after kref_put_mutex");
+                mutex_unlock(g);
+            }
+            kfree(&d);
+        });
+        prop_assert!(r.is_ok(), "{:?}", r.err().map(|e| e.0));
+    }
+
+    /// `llist_del_all` returns every added node once, newest first, and empties the list.
+    #[test]
+    fn llist_is_a_lifo_of_every_add(n in 0usize..6) {
+        let r = execute_once(move || {
+            let head = LlistHead::new("test", "head");
+            let items: Vec<_> = (0..n).map(|_| new_deferred()).collect();
+            for (i, it) in items.iter().enumerate() {
+                assert_eq!(llist_add(&it.node, &head), i == 0);
+            }
+            assert_eq!(llist_empty(&head), n == 0);
+            let got = llist_del_all::<Deferred>(&head, |d| &d.node);
+            let want: Vec<_> = items.iter().rev().map(|o| o.id()).collect();
+            assert_eq!(got.iter().map(|o| o.id()).collect::<Vec<_>>(), want);
+            assert!(llist_empty(&head));
+            assert!(llist_del_all::<Deferred>(&head, |d| &d.node).is_empty());
+            for it in &items { kfree(it); }
+        });
+        prop_assert!(r.is_ok(), "{:?}", r.err().map(|e| e.0));
+    }
+}
+
+#[test]
+fn kref_put_mutex_below_zero_is_underflow() {
+    let v = violation_of(|| {
+        let d = new_deferred();
+        kref_put_mutex(&d.kref, mutex_unlock, &d.lock);
+        kref_put_mutex(&d.kref, mutex_unlock, &d.lock);
+    });
+    assert!(
+        v.starts_with("REFCOUNT_UNDERFLOW: kref_put_mutex(dobj#1) from 0"),
+        "{v}"
+    );
+}
+
+#[test]
+fn llist_add_of_a_freed_node_is_a_use_after_free() {
+    let v = violation_of(|| {
+        let head = LlistHead::new("test", "head");
+        let d = new_deferred();
+        kfree(&d);
+        llist_add(&d.node, &head);
+    });
+    assert!(
+        v.starts_with("USE_AFTER_FREE: dobj#1 accessed after kfree(dobj#1)"),
+        "{v}"
+    );
+}

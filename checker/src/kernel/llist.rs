@@ -18,7 +18,9 @@
 //! `MODEL:` the kernel's full barriers are mapped to `AcqRel`, which is all the lists' users
 //! rely on (publication of the node and of what was written before it).
 //!
-//! A node lives inside a model object: adding a node of a freed object is a use-after-free.
+//! A node lives inside a model object: reaching it through a freed object is a
+//! use-after-free (the object's dereference reports it; `llist_del_all` checks each node it
+//! follows).
 
 use crate::rt::{self, ObjId};
 use crate::sync::atomic::{AtomicUsize, Ordering};
@@ -63,7 +65,6 @@ impl LlistNode {
 
 /// `llist_add(new, head)`: push `new`; true if the list was empty.
 pub fn llist_add(new: &LlistNode, head: &LlistHead) -> bool {
-    check_live(new.owner, &new.name);
     let me = new.owner + 1;
     let mut first = head.first.load(Ordering::Relaxed); // struct llist_node *first = READ_ONCE(head->first);
     loop {

@@ -70,17 +70,22 @@ pub fn check_gpuva_list_live(obj: &Obj<DrmGemObject>) {
 /// stands for a mapped va).
 struct Setup {
     vm: Obj<DrmGpuvm>,
-    gems: [Obj<DrmGemObject>; 2],
-    vm_bos: [Obj<DrmGpuvmBo>; 2],
+    gems: Vec<Obj<DrmGemObject>>,
+    vm_bos: Vec<Obj<DrmGpuvmBo>>,
 }
 
 fn setup_two_extobjs(locking: ListLocking) -> Setup {
+    setup_extobjs(locking, 2)
+}
+
+/// The same with `n` external GEMs.
+fn setup_extobjs(locking: ListLocking, n: usize) -> Setup {
     let vm = drm_gpuvm_init(locking, false);
-    let gems = [drm_gem_object_init(&vm), drm_gem_object_init(&vm)];
-    let vm_bos = gems.clone().map(|gem| {
+    let gems: Vec<_> = (0..n).map(|_| drm_gem_object_init(&vm)).collect();
+    let vm_bos = gems.iter().map(|gem| {
         let vm_resv = drm_gpuvm_resv_protected(&vm).then(|| mutex_lock(&vm.resv)); // drm_gpuvm_resv_lock(gpuvm) (RESV_PROTECTED)
-        let g = mutex_lock(drm_gem_gpuva_lock(&vm, &gem)); // dma_resv_lock(obj->resv, NULL);
-        let vm_bo = drm_gpuvm_bo_obtain(&vm, &gem);
+        let g = mutex_lock(drm_gem_gpuva_lock(&vm, gem)); // dma_resv_lock(obj->resv, NULL);
+        let vm_bo = drm_gpuvm_bo_obtain(&vm, gem);
         mutex_unlock(g); // dma_resv_unlock(obj->resv);
         drm_gpuvm_bo_extobj_add(&vm_bo);
         if let Some(g) = vm_resv {
@@ -88,6 +93,7 @@ fn setup_two_extobjs(locking: ListLocking) -> Setup {
         }
         vm_bo
     });
+    let vm_bos = vm_bos.collect();
     Setup { vm, gems, vm_bos }
 }
 
@@ -166,10 +172,15 @@ fn teardown(s: Setup) {
 /// `execs` exec paths run `drm_gpuvm_prepare_objects()` (after locking the VM's resv if
 /// `lock_vm_resv`) while the unmap path drops the last reference of the first vm_bo.
 fn prepare_objects_race(locking: ListLocking, execs: usize, lock_vm_resv: bool) {
-    let s = setup_two_extobjs(locking);
+    prepare_objects_race_n(locking, execs, lock_vm_resv, 2)
+}
+
+/// The same with `gems` external objects (at least 2); the exec paths check the last one.
+fn prepare_objects_race_n(locking: ListLocking, execs: usize, lock_vm_resv: bool, gems: usize) {
+    let s = setup_extobjs(locking, gems);
     let cpus: Vec<_> = (0..execs)
         .map(|_| {
-            let (vm, gem_b) = (s.vm.clone(), s.gems[1].clone());
+            let (vm, gem_b) = (s.vm.clone(), s.gems[gems - 1].clone());
             spawn_cpu(move || exec_path(&vm, &gem_b, lock_vm_resv))
         })
         .collect();
@@ -679,6 +690,34 @@ fn check_vm_bo_unique(vm: &Obj<DrmGpuvm>, gem: &Obj<DrmGemObject>) {
     check(of_vm <= 1, &VM_BO_UNIQUE, || {
         format!("{} has {of_vm} vm_bos of {}", gem.name(), vm.name())
     });
+}
+
+// ---------------------------------------------------------------------------------------
+// Scaling configurations for the loom benchmark (benches/loom_scale.rs); not in SCENARIOS
+// ---------------------------------------------------------------------------------------
+
+fn prepare_objects_scale_body<const EXECS: usize, const GEMS: usize>() {
+    prepare_objects_race_n(ListLocking::Spinlock, EXECS, true, GEMS)
+}
+
+/// `prepare_objects_serialized` with `EXECS` exec paths (under the VM's resv) plus the unmap
+/// path, and `GEMS` external objects: the upstream default mode, expected verified.
+pub fn prepare_objects_scale<const EXECS: usize, const GEMS: usize>() -> Scenario {
+    let name: &'static str =
+        Box::leak(format!("prepare_objects_scale_{EXECS}x{GEMS}").into_boxed_str());
+    let cpus: &'static [&'static str] = Box::leak(
+        std::iter::repeat_n("exec", EXECS)
+            .chain(["unmap"])
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    scenario(
+        name,
+        "prepare_objects_serialized scaled: EXECS exec paths under the VM's resv and one final put, GEMS extobjs",
+        cpus,
+        Expected::Unreachable,
+        prepare_objects_scale_body::<EXECS, GEMS>,
+    )
 }
 
 /// A scenario of this model (default bounds).
