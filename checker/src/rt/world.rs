@@ -247,7 +247,7 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
         .unwrap_or_else(|| "non-string panic payload".to_string());
     let first = msg.lines().next().unwrap_or("").to_string();
     if msg.contains("Causality violation") {
-        (&crate::invariant::DATA_RACE, first)
+        (&crate::invariant::DATA_RACE, data_race_message(&first))
     } else if msg.contains("deadlock") {
         (&crate::invariant::DEADLOCK, first)
     } else if msg.contains("maximum number of branches")
@@ -258,6 +258,27 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
     } else {
         (&MODEL_PANIC, first)
     }
+}
+
+/// loom's causality report in kernel terms, with the last step recorded before it (loom
+/// stops the racing CPU at the access itself, which records nothing).
+fn data_race_message(loom_msg: &str) -> String {
+    let last = WORLD.with(|w| {
+        let w = w.try_borrow().ok()?;
+        let w = w.as_ref()?;
+        let e = w.events.last()?;
+        Some(format!(
+            ", after step {} ({}: {}({}))",
+            w.events.len(),
+            crate::trace::thread_name(e.tid),
+            e.op.trim_end_matches("()"),
+            e.obj
+        ))
+    });
+    format!(
+        "a CPU accessed memory that another CPU wrote, unordered with that write (no lock held by both, no release/acquire pair){}; loom: {loom_msg}",
+        last.unwrap_or_default()
+    )
 }
 
 /// Events recorded so far in this execution, per thread (empty outside an execution).
