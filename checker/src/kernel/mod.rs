@@ -14,6 +14,7 @@ pub mod list;
 pub mod lock;
 pub mod lockdep;
 pub mod slab;
+pub mod wait;
 
 pub use atomic::{
     atomic_inc, atomic_inc_return, atomic_read, atomic_set, smp_load_acquire, smp_mb, smp_rmb,
@@ -31,6 +32,7 @@ pub use lock::{
     LockGuard, SpinLock,
 };
 pub use slab::{kfree, kzalloc, Obj, ObjId};
+pub use wait::{wait_event, wake_up_all, WaitQueueHead};
 
 use crate::rt;
 
