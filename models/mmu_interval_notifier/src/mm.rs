@@ -17,7 +17,7 @@ use crate::invariants::{self, Ghost};
 use crate::mmu_notifier::{
     __mmu_notifier_release, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
     mmu_notifier_invalidate_range_start_nonblock, MmuNotifierRange, MmuNotifierSubscriptions,
-    MmuNotifyEvent, ReleaseRevision,
+    MmuNotifyEvent, ReadBeginRevision, ReleaseRevision,
 };
 
 /// Pages of the model address space (page `p` is the VA range `[p, p + 1)`).
@@ -56,8 +56,9 @@ pub struct MmStruct {
     pub ghost: Ghost,
 }
 
-/// A new process address space: every page mapped, `mm_users` and `mm_count` at 1.
-pub fn mm_alloc() -> Obj<MmStruct> {
+/// A new process address space: every page mapped, `mm_users` and `mm_count` at 1, with the
+/// `mmu_interval_read_begin()` of `read_begin`.
+pub fn mm_alloc(read_begin: ReadBeginRevision) -> Obj<MmStruct> {
     let mm = kzalloc("mm", |id, name| {
         let mmap_lock = KMutex::new(id, name, "mmap_lock");
         MmStruct {
@@ -68,7 +69,7 @@ pub fn mm_alloc() -> Obj<MmStruct> {
             }),
             pte: std::array::from_fn(|p| AtomicT::new(name, &format!("pte[{p}]"), initial_pfn(p))),
             mmap_lock,
-            notifier_subscriptions: MmuNotifierSubscriptions::new(id, name),
+            notifier_subscriptions: MmuNotifierSubscriptions::new(id, name, read_begin),
             ghost: Ghost::default(),
         }
     });
@@ -192,12 +193,15 @@ pub enum ReaperRevision {
 /// `__oom_reap_task_mm()` (mm/oom_kill.c, v6.8) for the one-page VMA of `page`, under the
 /// `mmap_read_trylock()` of `oom_reap_task_mm()`: a non-blockable invalidation, skipped when
 /// a callback would have to sleep. False if it was skipped.
-/// MODEL: the trylock of mmap_lock is a lock; `MMF_UNSTABLE` is implied: a fault on a
-/// reaped page fails (`check_stable_address_space()` → VM_FAULT_SIGBUS), which is what
-/// `hmm_range_fault()` returns here for `pte_none`.
+/// MODEL: the reaper holds `mmap_read_lock` (its caller's `mmap_read_trylock()`), which
+/// does not exclude the driver's `mmap_read_lock` around `hmm_range_fault()`. The model's
+/// mmap_lock is a mutex, so the reaper does not take it here: the two readers run
+/// concurrently, as in the kernel (no writer runs in the reaper's scenarios).
+/// `MMF_UNSTABLE` is implied: a fault on a reaped page fails (`check_stable_address_space()`
+/// → VM_FAULT_SIGBUS), which is what `hmm_range_fault()` returns here for `pte_none`.
 pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) -> bool {
     let _f = trace_call("__oom_reap_task_mm", &format!("{} page {page}", mm.name()));
-    let g = mmap_lock(mm); // mmap_read_trylock(mm)  (oom_reap_task_mm)
+    // mmap_read_trylock(mm) in oom_reap_task_mm(): a reader (see MODEL above)
     let range = MmuNotifierRange::new(
         mm,
         page,
@@ -220,7 +224,6 @@ pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) 
         tlb_finish_mmu(mm, &[initial_pfn(page)]); // tlb_finish_mmu(&tlb);
         true
     };
-    mmap_unlock(g); // mmap_read_unlock(mm);
     ret
 }
 

@@ -174,11 +174,29 @@ pub struct MmuNotifierSubscriptions {
     pub wq: WaitQueueHead,
     /// Ghost: invalidations walking the tree without the lock now, by range.
     pub ghost_walkers: std::sync::Mutex<Vec<String>>,
+    /// Which `mmu_interval_read_begin()` this kernel has (not a field of the kernel's).
+    pub read_begin: ReadBeginRevision,
+}
+
+/// Which `mmu_interval_read_begin()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadBeginRevision {
+    /// v6.8: `wait_event(subscriptions->wq, READ_ONCE(subscriptions->invalidate_seq) != seq)`.
+    Upstream,
+    /// A proposal of this model, in no kernel: the wait condition reads the sequence under
+    /// `subscriptions->lock`, as `mmu_interval_notifier_remove()` already does
+    /// (`mmu_interval_seq_released()`), so that a reader that sees the invalidation's end is
+    /// ordered after everything the invalidation did before it (the lock's release/acquire).
+    LockedWaitCondition,
 }
 
 impl MmuNotifierSubscriptions {
     /// The subscriptions of the mm `owner` (allocated with it).
-    pub fn new(owner: ObjId, owner_name: &str) -> MmuNotifierSubscriptions {
+    pub fn new(
+        owner: ObjId,
+        owner_name: &str,
+        read_begin: ReadBeginRevision,
+    ) -> MmuNotifierSubscriptions {
         let name = format!("{owner_name}.notifier_subscriptions");
         let lock = SpinLock::new(owner, owner_name, "notifier_subscriptions.lock");
         MmuNotifierSubscriptions {
@@ -198,6 +216,7 @@ impl MmuNotifierSubscriptions {
             wq: WaitQueueHead::new(&name, "wq"),
             lock,
             ghost_walkers: std::sync::Mutex::new(Vec::new()),
+            read_begin,
         }
     }
 }
@@ -579,7 +598,14 @@ pub fn mmu_interval_read_begin(isub: &Obj<MmuIntervalNotifier>) -> isize {
     let is_invalidating = seq == subs_seq; // is_invalidating = seq == subscriptions->invalidate_seq;
     spin_unlock(g); // spin_unlock(&subscriptions->lock);
     if is_invalidating {
-        wait_event(&subs.wq, || READ_ONCE(&subs.invalidate_seq) != seq); // wait_event(subscriptions->wq, READ_ONCE(subscriptions->invalidate_seq) != seq);
+        match subs.read_begin {
+            ReadBeginRevision::Upstream => {
+                wait_event(&subs.wq, || READ_ONCE(&subs.invalidate_seq) != seq) // wait_event(subscriptions->wq, READ_ONCE(subscriptions->invalidate_seq) != seq);
+            }
+            ReadBeginRevision::LockedWaitCondition => {
+                wait_event(&subs.wq, || mmu_interval_seq_released(subs, seq)) // (proposal) wait_event(subscriptions->wq, mmu_interval_seq_released(subscriptions, seq));
+            }
+        }
     }
     seq
 }

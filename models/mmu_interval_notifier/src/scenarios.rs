@@ -15,7 +15,8 @@ use crate::invariants::{
 };
 use crate::mm::{__oom_reap_task_mm, mm_alloc, mmput, munmap, MmStruct, ReaperRevision};
 use crate::mmu_notifier::{
-    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, MmuIntervalNotifier, ReleaseRevision,
+    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, MmuIntervalNotifier,
+    ReadBeginRevision, ReleaseRevision,
 };
 
 /// A driver's mirror of pages `[start, last]` and its notifier (not inserted yet).
@@ -36,9 +37,14 @@ fn free_mirror(m: &Mirror) {
     kfree(&m.svm);
 }
 
-/// The mm and the inserted mirror `svm#1`/`isub#1` of page 0.
+/// The mm (upstream `mmu_interval_read_begin()`) and the inserted mirror `svm#1`/`isub#1` of
+/// page 0.
 fn setup(rev: DriverRevision) -> (Obj<MmStruct>, Mirror) {
-    let mm = mm_alloc();
+    setup_with(rev, ReadBeginRevision::Upstream)
+}
+
+fn setup_with(rev: DriverRevision, read_begin: ReadBeginRevision) -> (Obj<MmStruct>, Mirror) {
+    let mm = mm_alloc(read_begin);
     let a = mirror(&mm, rev, 0, 0);
     mmu_interval_notifier_insert(&a.isub);
     (mm, a)
@@ -133,8 +139,8 @@ fn insert_vs_munmap_partial_exclusion() {
 
 /// CPU0, the OOM reaper, invalidates page 0 without blocking while CPU1, the driver, faults
 /// it in: the callback's trylock can fail, and the reaper skips the page.
-fn nonblock_vs_fault(rev: ReaperRevision) {
-    let (mm, a) = setup(DriverRevision::Upstream);
+fn nonblock_vs_fault(rev: ReaperRevision, read_begin: ReadBeginRevision) {
+    let (mm, a) = setup_with(DriverRevision::Upstream, read_begin);
     let m = mm.clone();
     let cpu = spawn_cpu(move || {
         __oom_reap_task_mm(&m, 0, rev);
@@ -149,11 +155,21 @@ fn nonblock_vs_fault(rev: ReaperRevision) {
 }
 
 fn nonblock_vs_fault_upstream() {
-    nonblock_vs_fault(ReaperRevision::Upstream)
+    nonblock_vs_fault(ReaperRevision::Upstream, ReadBeginRevision::Upstream)
+}
+
+fn nonblock_vs_fault_locked_wait() {
+    nonblock_vs_fault(
+        ReaperRevision::Upstream,
+        ReadBeginRevision::LockedWaitCondition,
+    )
 }
 
 fn nonblock_vs_fault_end_after_eagain() {
-    nonblock_vs_fault(ReaperRevision::EndAfterEagain)
+    nonblock_vs_fault(
+        ReaperRevision::EndAfterEagain,
+        ReadBeginRevision::LockedWaitCondition,
+    )
 }
 
 /// CPU0, the exiting task, drops the last `mm_users` reference (`exit_mmap()`: release,
@@ -286,14 +302,22 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     scenario(
         "nonblock_vs_fault",
-        "upstream: the OOM reaper's non-blockable invalidation of page 0 races with the driver's fault path; a failed trylock makes it skip the page (-EAGAIN, no end)",
+        "upstream: the OOM reaper's non-blockable invalidation of page 0 races with the driver's fault path (both mmap_lock readers); read_begin's lockless wait condition sees the end without ordering the PTE read after it (weak memory)",
+        &["oom_reaper", "driver"],
+        Expected::Reachable(NO_STALE_DEVICE_PTE),
+        nonblock_vs_fault_upstream,
+    )
+    .expected_sc(Expected::Unreachable),
+    scenario(
+        "nonblock_vs_fault_locked_wait",
+        "the same with a proposed read_begin whose wait condition reads invalidate_seq under subscriptions->lock (mmu_interval_seq_released(), as remove does); a failed trylock makes the reaper skip the page (-EAGAIN, no end)",
         &["oom_reaper", "driver"],
         Expected::Unreachable,
-        nonblock_vs_fault_upstream,
+        nonblock_vs_fault_locked_wait,
     ),
     scenario(
         "nonblock_end_after_eagain",
-        "a non-blocking caller that calls invalidate_range_end() after -EAGAIN",
+        "a non-blocking caller that calls invalidate_range_end() after -EAGAIN (with the locked-wait read_begin)",
         &["oom_reaper", "driver"],
         Expected::Reachable(START_END_PAIRED),
         nonblock_vs_fault_end_after_eagain,
