@@ -209,7 +209,7 @@ pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) 
         MmuNotifyEvent::Unmap,
         "__oom_reap_task_mm",
     );
-    let ret = if mmu_notifier_invalidate_range_start_nonblock(mm, &range) != 0 {
+    if mmu_notifier_invalidate_range_start_nonblock(mm, &range) != 0 {
         // if (mmu_notifier_invalidate_range_start_nonblock(&range)) {
         if rev == ReaperRevision::EndAfterEagain {
             mmu_notifier_invalidate_range_end(mm, &range); // (the mistake) mmu_notifier_invalidate_range_end(&range);
@@ -223,8 +223,7 @@ pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) 
         invariants::invalidation_ended(mm, &range);
         tlb_finish_mmu(mm, &[initial_pfn(page)]); // tlb_finish_mmu(&tlb);
         true
-    };
-    ret
+    }
 }
 
 /// A driver's mirror of this mm, for the ghost checks of device PTEs.
