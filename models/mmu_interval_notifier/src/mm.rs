@@ -38,10 +38,12 @@ pub struct MmStruct {
     /// MODEL: as for `mm_users`.
     pub mm_count: Kref,
     /// `mm->mmap_lock`.
-    /// MODEL: the rw_semaphore is a mutex: readers exclude each other (each scenario has at
-    /// most one reader at a time), and `mmap_write_downgrade()` is not modelled (munmap keeps
-    /// the lock exclusive through the zap; a fault that would run after the downgrade finds
-    /// no VMA and fails with -EFAULT, as it does here once munmap unlocks).
+    /// MODEL: the rw_semaphore is a mutex, so readers would exclude each other: the one
+    /// path that reads it concurrently with the driver's fault path (the OOM reaper) does not
+    /// take it (see `__oom_reap_task_mm`); exit_mmap's reader never overlaps a fault (the
+    /// fault holds `mm_users`). `mmap_write_downgrade()` is not modelled: munmap keeps the
+    /// lock exclusive through the zap; a fault that would run after the downgrade finds no
+    /// VMA and fails with -EFAULT, as it does here once munmap unlocks.
     pub mmap_lock: KMutex,
     /// One single-page VMA per page: present or detached. Under `mmap_lock`.
     pub vma: [Guarded<bool>; NR_PAGES],

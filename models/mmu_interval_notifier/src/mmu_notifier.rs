@@ -589,6 +589,7 @@ pub fn mmu_interval_notifier_remove(isub: &Obj<MmuIntervalNotifier>) {
 
 /// `mmu_interval_read_begin()` (mm/mmu_notifier.c:190, v6.8): the sequence to pass to
 /// `mmu_interval_read_retry()`; sleeps while an invalidation of this notifier is running.
+/// MODEL: the lockdep map annotation is not modelled (see `mmu_interval_notifier_remove`).
 pub fn mmu_interval_read_begin(isub: &Obj<MmuIntervalNotifier>) -> isize {
     let subs = &isub.mm.notifier_subscriptions;
     let _f = trace_call("mmu_interval_read_begin", isub.name());
