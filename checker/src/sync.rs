@@ -7,13 +7,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::{atomic, Mutex, MutexGuard},
+    sync::{atomic, Condvar, Mutex, MutexGuard},
     thread, thread_local,
 };
 
 #[cfg(not(loom))]
 pub(crate) use shuttle::{
-    sync::{atomic, Mutex, MutexGuard},
+    sync::{atomic, Condvar, Mutex, MutexGuard},
     thread, thread_local,
 };
 

@@ -15,6 +15,7 @@ pub mod llist;
 pub mod lock;
 pub mod lockdep;
 pub mod slab;
+pub mod wait;
 
 pub use atomic::{
     atomic_inc, atomic_inc_return, atomic_read, atomic_set, smp_load_acquire, smp_mb, smp_rmb,
@@ -35,6 +36,7 @@ pub use lock::{
     LockGuard, SpinLock,
 };
 pub use slab::{kfree, kzalloc, Obj, ObjId};
+pub use wait::{wait_event, wake_up_all, WaitQueueHead};
 
 use crate::rt;
 

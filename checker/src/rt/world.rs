@@ -81,6 +81,8 @@ pub(crate) struct World {
     pub failure: Option<(Violation, Vec<Event>)>,
     pub threads: usize,
     pub lockdep: crate::kernel::lockdep::Lockdep,
+    /// Per thread: the wait queue it sleeps on in `wait_event()`, if it does.
+    sleeping: Vec<Option<String>>,
 }
 
 std::thread_local! {
@@ -133,6 +135,7 @@ pub(crate) fn begin(policy: Policy) {
             failure: None,
             threads: 1,
             lockdep: Default::default(),
+            sleeping: Vec::new(),
         })
     });
     drop(old);
@@ -147,6 +150,30 @@ pub(crate) fn take() -> Option<World> {
 }
 
 impl World {
+    /// `tid` goes to sleep on the wait queue `wq` (`None`: it woke up).
+    pub(crate) fn set_sleeping(&mut self, tid: Tid, wq: Option<String>) {
+        if self.sleeping.len() <= tid {
+            self.sleeping.resize(tid + 1, None);
+        }
+        self.sleeping[tid] = wq;
+    }
+
+    /// Who sleeps in `wait_event()` on which wait queue, holding what: the sleeping CPUs of
+    /// a deadlock (the lock waiters are [`Lockdep::blocked`](crate::kernel::lockdep)'s).
+    fn sleepers(&self) -> String {
+        let mut out = Vec::new();
+        for (tid, wq) in self.sleeping.iter().enumerate() {
+            if let Some(wq) = wq {
+                out.push(format!(
+                    "{} sleeps in wait_event({wq}) holding [{}]",
+                    crate::trace::thread_name(tid),
+                    self.lockdep.held_by(tid).join(", ")
+                ));
+            }
+        }
+        out.join("; ")
+    }
+
     /// Record a violation of `inv` by `tid`: a `VIOLATION` event and the violation itself.
     fn add_violation(&mut self, tid: Tid, inv: &Invariant, message: String) -> Violation {
         let step = self.events.len() + 1;
@@ -223,7 +250,11 @@ pub(crate) fn record_foreign_failure(inv: &Invariant, message: String) {
         let mut w = w.borrow_mut();
         if let Some(w) = w.as_mut() {
             if w.failure.is_none() {
-                let blocked = w.lockdep.blocked();
+                let blocked = [w.lockdep.blocked(), w.sleepers()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 let message = if inv.name == crate::invariant::DEADLOCK.name && !blocked.is_empty()
                 {
                     format!("{blocked} ({message})")

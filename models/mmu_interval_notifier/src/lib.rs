@@ -1,0 +1,18 @@
+//! # mmu_interval_notifier
+//!
+//! A model of mmu interval notifiers as of v6.8: the core of mm/mmu_notifier.c and
+//! include/linux/mmu_notifier.h (the `invalidate_seq` collision-retry protocol, concurrent
+//! invalidations, deferred insert/remove, the non-blockable path, release at exit), the CPU
+//! side that changes page-table entries between `invalidate_range_start` and `_end`
+//! (munmap, exit_mmap), and the driver side of Documentation/mm/hmm.rst (user_lock, device
+//! page table, invalidate callback, fault path with `hmm_range_fault()`). See the crate
+//! README for the kernel → model map and every `MODEL:` simplification.
+
+pub mod driver;
+pub mod invariants;
+pub mod mm;
+pub mod mmu_notifier;
+pub mod scenarios;
+
+pub use invariants::INVARIANTS;
+pub use scenarios::SCENARIOS;

@@ -1,0 +1,234 @@
+//! The CPU side: `struct mm_struct` as far as the notifiers see it (its two counts, its
+//! mmap_lock, one single-page VMA and one PTE per page, its notifier subscriptions), and
+//! the two paths that change its page-table entries between `invalidate_range_start` and
+//! `_end`: `munmap()` (mm/mmap.c, mm/memory.c) and `exit_mmap()` (mm/mmap.c), v6.8.
+//!
+//! Every scheduling point is on a line of its own, commented with the kernel statement it
+//! stands for; `MODEL:` marks each simplification (listed in the crate README).
+
+use checker::kernel::{
+    kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_unlock, trace_call,
+    AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, WRITE_ONCE,
+};
+
+use crate::driver::DriverSvm;
+use crate::invariants::{self, Ghost};
+
+use crate::mmu_notifier::{
+    __mmu_notifier_release, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
+    mmu_notifier_invalidate_range_start_nonblock, MmuNotifierRange, MmuNotifierSubscriptions,
+    MmuNotifyEvent, ReadBeginRevision, ReleaseRevision,
+};
+
+/// Pages of the model address space (page `p` is the VA range `[p, p + 1)`).
+pub const NR_PAGES: usize = 2;
+
+/// The pfn page `p` maps when the scenario starts (pfn 0 is `pte_none`).
+pub fn initial_pfn(page: usize) -> isize {
+    page as isize + 1
+}
+
+/// `struct mm_struct`, as far as mmu notifiers and their users see it.
+pub struct MmStruct {
+    /// `mm->mm_users`: the users of the address space (`mmget`/`mmput`).
+    /// MODEL: an `atomic_t` in the kernel; a kref (refcount_t orderings) here. The kernel's
+    /// `atomic_dec_and_test()` is fully ordered, refcount_t's is release/acquire: weaker.
+    pub mm_users: Kref,
+    /// `mm->mm_count`: references to the `struct mm_struct` itself (`mmgrab`/`mmdrop`).
+    /// MODEL: as for `mm_users`.
+    pub mm_count: Kref,
+    /// `mm->mmap_lock`.
+    /// MODEL: the rw_semaphore is a mutex, so readers would exclude each other: the one
+    /// path that reads it concurrently with the driver's fault path (the OOM reaper) does not
+    /// take it (see `__oom_reap_task_mm`); exit_mmap's reader never overlaps a fault (the
+    /// fault holds `mm_users`). `mmap_write_downgrade()` is not modelled: munmap keeps the
+    /// lock exclusive through the zap; a fault that would run after the downgrade finds no
+    /// VMA and fails with -EFAULT, as it does here once munmap unlocks.
+    pub mmap_lock: KMutex,
+    /// One single-page VMA per page: present or detached. Under `mmap_lock`.
+    pub vma: [Guarded<bool>; NR_PAGES],
+    /// The CPU page-table entry of each page: a pfn, or 0 for `pte_none`. Read locklessly
+    /// by `hmm_range_fault()` (`ptep_get()` = READ_ONCE), written by munmap's zap.
+    pub pte: [AtomicT; NR_PAGES],
+    /// `mm->notifier_subscriptions`.
+    /// MODEL: allocated with the mm (with `has_itree` set), as after the first
+    /// `mmu_interval_notifier_insert()`'s `mmu_notifier_register(NULL, mm)`; freed with it.
+    pub notifier_subscriptions: MmuNotifierSubscriptions,
+    /// Ghost state of the invariants (no scheduling point).
+    pub ghost: Ghost,
+}
+
+/// A new process address space: every page mapped, `mm_users` and `mm_count` at 1, with the
+/// `mmu_interval_read_begin()` of `read_begin`.
+pub fn mm_alloc(read_begin: ReadBeginRevision) -> Obj<MmStruct> {
+    let mm = kzalloc("mm", |id, name| {
+        let mmap_lock = KMutex::new(id, name, "mmap_lock");
+        MmStruct {
+            mm_users: Kref::new(&format!("{name}.mm_users")),
+            mm_count: Kref::new(&format!("{name}.mm_count")),
+            vma: std::array::from_fn(|p| {
+                Guarded::new(format!("{name}.vma[{p}]"), &mmap_lock, true)
+            }),
+            pte: std::array::from_fn(|p| AtomicT::new(name, &format!("pte[{p}]"), initial_pfn(p))),
+            mmap_lock,
+            notifier_subscriptions: MmuNotifierSubscriptions::new(id, name, read_begin),
+            ghost: Ghost::default(),
+        }
+    });
+    crate::mmu_notifier::mmu_notifier_subscriptions_init(&mm);
+    mm
+}
+
+/// `mmgrab()` (include/linux/sched/mm.h, v6.8).
+pub fn mmgrab(mm: &Obj<MmStruct>) {
+    kref_get(&mm.mm_count); // atomic_inc(&mm->mm_count);
+}
+
+/// `mmdrop()` (include/linux/sched/mm.h, v6.8): the last one frees the mm with its
+/// notifier subscriptions (`__mmdrop()` → `mmu_notifier_subscriptions_destroy()`).
+pub fn mmdrop(mm: &Obj<MmStruct>) {
+    let _f = trace_call("mmdrop", mm.name());
+    kref_put(&mm.mm_count, || __mmdrop(mm)); // if (unlikely(atomic_dec_and_test(&mm->mm_count))) __mmdrop(mm);
+}
+
+/// `__mmdrop()` (kernel/fork.c, v6.8).
+fn __mmdrop(mm: &Obj<MmStruct>) {
+    invariants::check_subscriptions_destroyed(mm);
+    kfree(mm); // mmu_notifier_subscriptions_destroy(mm); ... free_mm(mm);
+}
+
+/// `mmget_not_zero()` (include/linux/sched/mm.h, v6.8).
+pub fn mmget_not_zero(mm: &Obj<MmStruct>) -> bool {
+    kref_get_unless_zero(&mm.mm_users) // return atomic_inc_not_zero(&mm->mm_users);
+}
+
+/// `mmput()` (kernel/fork.c, v6.8): the last user tears the address space down.
+pub fn mmput(mm: &Obj<MmStruct>, release: ReleaseRevision) {
+    let _f = trace_call("mmput", mm.name());
+    kref_put(&mm.mm_users, || __mmput(mm, release)); // if (atomic_dec_and_test(&mm->mm_users)) __mmput(mm);
+}
+
+/// `__mmput()` (kernel/fork.c, v6.8).
+fn __mmput(mm: &Obj<MmStruct>, release: ReleaseRevision) {
+    exit_mmap(mm, release); // exit_mmap(mm);
+    mmdrop(mm); // mmdrop(mm);
+}
+
+/// `mmap_write_lock()` / `mmap_read_lock()` (include/linux/mmap_lock.h, v6.8).
+pub fn mmap_lock(mm: &Obj<MmStruct>) -> LockGuard {
+    mutex_lock(&mm.mmap_lock)
+}
+
+/// `mmap_write_unlock()` / `mmap_read_unlock()`.
+pub fn mmap_unlock(g: LockGuard) {
+    mutex_unlock(g)
+}
+
+/// `munmap()` of one page: `__vm_munmap()` → `do_vmi_align_munmap()` (mm/mmap.c, v6.8):
+/// detach the VMA, then `unmap_region()` → `unmap_vmas()` (mm/memory.c), which zaps the PTE
+/// between `mmu_notifier_invalidate_range_start()` and `_end()`, then `tlb_finish_mmu()`,
+/// which frees the page.
+pub fn munmap(mm: &Obj<MmStruct>, page: usize) {
+    let _f = trace_call("munmap", &format!("{} page {page}", mm.name()));
+    let g = mmap_lock(mm); // mmap_write_lock_killable(mm);
+    mm.vma[page].write(false); // vma_iter_clear_gfp(): the VMA leaves the mm's tree
+    let range = MmuNotifierRange::new(mm, page, page + 1, MmuNotifyEvent::Unmap, "munmap");
+    mmu_notifier_invalidate_range_start(mm, &range); // mmu_notifier_invalidate_range_start(&range);
+    WRITE_ONCE(&mm.pte[page], 0); // ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);  (zap_pte_range)
+    invariants::page_unmapped(mm, range.ghost_event, initial_pfn(page));
+    mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
+    invariants::invalidation_ended(mm, &range);
+    tlb_finish_mmu(mm, &[initial_pfn(page)]);
+    mmap_unlock(g); // mmap_read_unlock(mm);  (after mmap_write_downgrade(), not modelled)
+}
+
+/// `tlb_finish_mmu()` (mm/mmu_gather.c, v6.8): the gathered pages go back to the page
+/// allocator. From here on, no device may map them.
+/// MODEL: the page's refcount is not modelled: the page is freed here (nothing else holds
+/// it: hmm_range_fault() takes no page reference).
+fn tlb_finish_mmu(mm: &Obj<MmStruct>, pfns: &[isize]) {
+    for &pfn in pfns {
+        invariants::page_freed(mm, pfn); // free_pages_and_swap_cache(): the page is free
+    }
+}
+
+/// `exit_mmap()` (mm/mmap.c, v6.8), reached from the last `mmput()`:
+/// `mmu_notifier_release()`, then `unmap_vmas()` over the whole address space (its own
+/// `invalidate_range_start`/`_end`), then the pages are freed.
+/// MODEL: one `unmap_vmas()` range covers every page; page tables and VMAs are not freed.
+pub fn exit_mmap(mm: &Obj<MmStruct>, release: ReleaseRevision) {
+    let _f = trace_call("exit_mmap", mm.name());
+    let ev = invariants::invalidation_begin(mm, "exit_mmap: mmu_notifier_release");
+    __mmu_notifier_release(mm, ev, release); // mmu_notifier_release(mm);
+    invariants::event_ended(mm, ev);
+    let g = mmap_lock(mm); // mmap_read_lock(mm);
+    let range = MmuNotifierRange::new(mm, 0, NR_PAGES, MmuNotifyEvent::Unmap, "exit_mmap");
+    mmu_notifier_invalidate_range_start(mm, &range); // unmap_vmas(): mmu_notifier_invalidate_range_start(&range);
+    let mut freed = Vec::new();
+    for page in 0..NR_PAGES {
+        if mm.vma[page].read() {
+            WRITE_ONCE(&mm.pte[page], 0); // zap_pte_range(): ptep_get_and_clear_full()
+            invariants::page_unmapped(mm, range.ghost_event, initial_pfn(page));
+            freed.push(initial_pfn(page));
+        }
+    }
+    mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
+    invariants::invalidation_ended(mm, &range);
+    tlb_finish_mmu(mm, &freed); // tlb_finish_mmu(&tlb);
+    for page in 0..NR_PAGES {
+        mm.vma[page].write(false); // remove_vma()
+    }
+    mmap_unlock(g); // mmap_write_unlock(mm);
+}
+
+/// Which caller of `mmu_notifier_invalidate_range_start_nonblock()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReaperRevision {
+    /// v6.8: after -EAGAIN, no `_end()`.
+    Upstream,
+    /// A caller that calls `_end()` after -EAGAIN too (forbidden by the comment in
+    /// `mn_itree_invalidate()`: "the non-blocking caller is not allowed to call
+    /// invalidate_range_end()").
+    EndAfterEagain,
+}
+
+/// `__oom_reap_task_mm()` (mm/oom_kill.c, v6.8) for the one-page VMA of `page`, under the
+/// `mmap_read_trylock()` of `oom_reap_task_mm()`: a non-blockable invalidation, skipped when
+/// a callback would have to sleep. False if it was skipped.
+/// MODEL: the reaper holds `mmap_read_lock` (its caller's `mmap_read_trylock()`), which
+/// does not exclude the driver's `mmap_read_lock` around `hmm_range_fault()`. The model's
+/// mmap_lock is a mutex, so the reaper does not take it here: the two readers run
+/// concurrently, as in the kernel (no writer runs in the reaper's scenarios).
+/// `MMF_UNSTABLE` is implied: a fault on a reaped page fails (`check_stable_address_space()`
+/// → VM_FAULT_SIGBUS), which is what `hmm_range_fault()` returns here for `pte_none`.
+pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) -> bool {
+    let _f = trace_call("__oom_reap_task_mm", &format!("{} page {page}", mm.name()));
+    // mmap_read_trylock(mm) in oom_reap_task_mm(): a reader (see MODEL above)
+    let range = MmuNotifierRange::new(
+        mm,
+        page,
+        page + 1,
+        MmuNotifyEvent::Unmap,
+        "__oom_reap_task_mm",
+    );
+    if mmu_notifier_invalidate_range_start_nonblock(mm, &range) != 0 {
+        // if (mmu_notifier_invalidate_range_start_nonblock(&range)) {
+        if rev == ReaperRevision::EndAfterEagain {
+            mmu_notifier_invalidate_range_end(mm, &range); // (the mistake) mmu_notifier_invalidate_range_end(&range);
+        }
+        invariants::event_ended(mm, range.ghost_event);
+        false // tlb_finish_mmu(&tlb); ret = false; continue;
+    } else {
+        WRITE_ONCE(&mm.pte[page], 0); // unmap_page_range(): ptep_get_and_clear_full()
+        invariants::page_unmapped(mm, range.ghost_event, initial_pfn(page));
+        mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
+        invariants::invalidation_ended(mm, &range);
+        tlb_finish_mmu(mm, &[initial_pfn(page)]); // tlb_finish_mmu(&tlb);
+        true
+    }
+}
+
+/// A driver's mirror of this mm, for the ghost checks of device PTEs.
+pub fn register_mirror(mm: &Obj<MmStruct>, svm: &Obj<DriverSvm>) {
+    mm.ghost.lock().mirrors.push(svm.clone());
+}
