@@ -27,13 +27,18 @@ pub use sync::{BACKEND, LOOM_VERSION, SHUTTLE_VERSION};
 /// scenario's fingerprint.
 pub const CHECKER_SOURCES: &[&str] = &[
     include_str!("kernel/atomic.rs"),
+    include_str!("kernel/bitops.rs"),
     include_str!("kernel/bug.rs"),
     include_str!("kernel/guarded.rs"),
+    include_str!("kernel/kmem_cache.rs"),
     include_str!("kernel/kref.rs"),
     include_str!("kernel/list.rs"),
     include_str!("kernel/lock.rs"),
     include_str!("kernel/lockdep.rs"),
     include_str!("kernel/mod.rs"),
+    include_str!("kernel/processor.rs"),
+    include_str!("kernel/rcu.rs"),
+    include_str!("kernel/seqcount.rs"),
     include_str!("kernel/slab.rs"),
     include_str!("scenario.rs"),
 ];

@@ -77,6 +77,8 @@ pub(crate) struct World {
     pub failure: Option<(Violation, Vec<Event>)>,
     pub threads: usize,
     pub lockdep: crate::kernel::lockdep::Lockdep,
+    /// RCU readers and pending callbacks (checker/src/kernel/rcu.rs).
+    pub rcu: crate::kernel::rcu::RcuWorld,
 }
 
 std::thread_local! {
@@ -129,6 +131,7 @@ pub(crate) fn begin(policy: Policy) {
             failure: None,
             threads: 1,
             lockdep: Default::default(),
+            rcu: Default::default(),
         })
     });
     drop(old);
