@@ -43,7 +43,7 @@ struct Inner<T> {
     name: String,
     kind: &'static str,
     typesafe_by_rcu: bool,
-    ctor: fn(&str) -> T,
+    ctor: Box<dyn Fn(&str) -> T + Send + Sync>,
     slots: StdMutex<Vec<Arc<Slot<T>>>>,
     /// Free slots, most recently freed last (LIFO).
     free: StdMutex<Vec<usize>>,
@@ -61,21 +61,34 @@ impl<T> Clone for KmemCache<T> {
 impl<T: Send + Sync + 'static> KmemCache<T> {
     /// `kmem_cache_create(name, sizeof(T), 0, 0, NULL)`: objects are named `kind#n`; `ctor`
     /// builds the memory of a new slot (given the slot's name). Also stands for `kmalloc()`.
-    pub fn new(name: &str, kind: &'static str, ctor: fn(&str) -> T) -> KmemCache<T> {
+    pub fn new(
+        name: &str,
+        kind: &'static str,
+        ctor: impl Fn(&str) -> T + Send + Sync + 'static,
+    ) -> KmemCache<T> {
         Self::create(name, kind, false, ctor)
     }
 
     /// `kmem_cache_create(name, sizeof(T), 0, SLAB_TYPESAFE_BY_RCU, NULL)`.
-    pub fn new_typesafe_by_rcu(name: &str, kind: &'static str, ctor: fn(&str) -> T) -> Self {
+    pub fn new_typesafe_by_rcu(
+        name: &str,
+        kind: &'static str,
+        ctor: impl Fn(&str) -> T + Send + Sync + 'static,
+    ) -> Self {
         Self::create(name, kind, true, ctor)
     }
 
-    fn create(name: &str, kind: &'static str, typesafe: bool, ctor: fn(&str) -> T) -> Self {
+    fn create(
+        name: &str,
+        kind: &'static str,
+        typesafe: bool,
+        ctor: impl Fn(&str) -> T + Send + Sync + 'static,
+    ) -> Self {
         KmemCache(Arc::new(Inner {
             name: name.to_string(),
             kind,
             typesafe_by_rcu: typesafe,
-            ctor,
+            ctor: Box::new(ctor),
             slots: StdMutex::new(Vec::new()),
             free: StdMutex::new(Vec::new()),
         }))

@@ -88,3 +88,13 @@ impl Drop for Call {
 pub fn trace_note(op: &str, obj: &str, result: &str) {
     rt::record(op, obj, result);
 }
+
+/// Ghost clock: the number of events recorded so far in this execution (its current step).
+/// Models use it to stamp their ghost histories for linearizability checks; it is not a
+/// scheduling point.
+pub fn ghost_now() -> usize {
+    if !rt::active() {
+        return 0;
+    }
+    rt::with(|w| w.events.len())
+}
