@@ -9,6 +9,7 @@ pub fn all() -> Vec<&'static Scenario> {
     litmus::SCENARIOS
         .iter()
         .chain(vm_bo_lifecycle::SCENARIOS)
+        .chain(dma_fence_rcu::SCENARIOS)
         .chain(mmu_interval_notifier::SCENARIOS)
         .collect()
 }

@@ -7,13 +7,18 @@
 //! lock checks say so when it is not.
 
 pub mod atomic;
+pub mod bitops;
 pub mod bug;
 pub mod guarded;
+pub mod kmem_cache;
 pub mod kref;
 pub mod list;
 pub mod llist;
 pub mod lock;
 pub mod lockdep;
+pub mod processor;
+pub mod rcu;
+pub mod seqcount;
 pub mod slab;
 pub mod wait;
 
@@ -21,8 +26,10 @@ pub use atomic::{
     atomic_inc, atomic_inc_return, atomic_read, atomic_set, smp_load_acquire, smp_mb, smp_rmb,
     smp_store_release, smp_wmb, AtomicT, READ_ONCE, WRITE_ONCE,
 };
+pub use bitops::{bitword_set, clear_bit, set_bit, test_and_set_bit, test_bit, BitWord};
 pub use bug::{BUG_ON, WARN_ON};
 pub use guarded::Guarded;
+pub use kmem_cache::{kmem_cache_alloc, kmem_cache_free, KmemCache, SlabPtr};
 pub use kref::{
     kref_get, kref_get_unless_zero, kref_init, kref_put, kref_put_mutex, kref_read, Kref,
 };
@@ -34,6 +41,15 @@ pub use llist::{llist_add, llist_del_all, llist_empty, LlistHead, LlistNode};
 pub use lock::{
     lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex,
     LockGuard, SpinLock,
+};
+pub use processor::cpu_relax;
+pub use rcu::{
+    call_rcu, kfree_rcu, rcu_access_pointer, rcu_assign_pointer, rcu_dereference,
+    rcu_dereference_check, rcu_dereference_protected, rcu_read_lock, rcu_read_lock_held,
+    rcu_read_unlock, rcu_replace_pointer, synchronize_rcu, RcuPointer, RCU_INIT_POINTER,
+};
+pub use seqcount::{
+    read_seqcount_begin, read_seqcount_retry, write_seqcount_begin, write_seqcount_end, SeqcountT,
 };
 pub use slab::{kfree, kzalloc, Obj, ObjId};
 pub use wait::{wait_event, wake_up_all, WaitQueueHead};
@@ -77,4 +93,14 @@ impl Drop for Call {
 /// observation the trace should show). Not a scheduling point.
 pub fn trace_note(op: &str, obj: &str, result: &str) {
     rt::record(op, obj, result);
+}
+
+/// Ghost clock: the number of events recorded so far in this execution (its current step).
+/// Models use it to stamp their ghost histories for linearizability checks; it is not a
+/// scheduling point.
+pub fn ghost_now() -> usize {
+    if !rt::active() {
+        return 0;
+    }
+    rt::with(|w| w.events.len())
 }

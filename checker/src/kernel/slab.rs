@@ -105,7 +105,23 @@ pub fn kzalloc<T: Send + Sync + 'static>(
     kind: &'static str,
     init: impl FnOnce(ObjId, &str) -> T,
 ) -> Obj<T> {
-    let (id, name) = rt::with(|w| {
+    let (id, name) = new_object(kind);
+    let data = init(id, &name);
+    let obj = Obj(Arc::new(Inner {
+        id,
+        name: name.clone(),
+        data,
+    }));
+    let handle = obj.clone();
+    rt::with(|w| w.objects[id].handle = Box::new(handle));
+    rt::record("kzalloc", &name, "ok");
+    obj
+}
+
+/// Register a new object of `kind` in the execution's world: its id and its name (`kind#n`,
+/// numbered per kind). Every allocator (kzalloc, kmem_cache) goes through here.
+pub(crate) fn new_object(kind: &'static str) -> (ObjId, String) {
+    rt::with(|w| {
         let n = match w.kind_counts.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, c)) => {
                 *c += 1;
@@ -125,17 +141,7 @@ pub fn kzalloc<T: Send + Sync + 'static>(
             shadow: Arc::new(AtomicBool::new(false)),
         });
         (id, name)
-    });
-    let data = init(id, &name);
-    let obj = Obj(Arc::new(Inner {
-        id,
-        name: name.clone(),
-        data,
-    }));
-    let handle = obj.clone();
-    rt::with(|w| w.objects[id].handle = Box::new(handle));
-    rt::record("kzalloc", &name, "ok");
-    obj
+    })
 }
 
 /// `kfree(obj)`.

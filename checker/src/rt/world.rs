@@ -83,6 +83,8 @@ pub(crate) struct World {
     pub lockdep: crate::kernel::lockdep::Lockdep,
     /// Per thread: the wait queue it sleeps on in `wait_event()`, if it does.
     sleeping: Vec<Option<String>>,
+    /// RCU readers and pending callbacks (checker/src/kernel/rcu.rs).
+    pub rcu: crate::kernel::rcu::RcuWorld,
 }
 
 std::thread_local! {
@@ -136,6 +138,7 @@ pub(crate) fn begin(policy: Policy) {
             threads: 1,
             lockdep: Default::default(),
             sleeping: Vec::new(),
+            rcu: Default::default(),
         })
     });
     drop(old);

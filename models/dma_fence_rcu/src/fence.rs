@@ -1,0 +1,382 @@
+//! Model of `struct dma_fence`: drivers/dma-buf/dma-fence.c and include/linux/dma-fence.h
+//! as of **v6.8**. Line numbers cite v6.8.
+//!
+//! Fences live in a [`KmemCache`]: either a `SLAB_TYPESAFE_BY_RCU` cache whose
+//! `ops->release` frees at once (as i915 requests do: `i915_fence_release()` →
+//! `kmem_cache_free(slab_requests)`), or a plain cache whose release is the default
+//! `dma_fence_free()` → `kfree_rcu()`. Every function carries its kernel name; every
+//! scheduling point is on a line of its own, commented with the kernel statement it stands
+//! for; `MODEL:` marks each simplification (listed in this crate's README).
+
+use std::sync::{Arc, Mutex as StdMutex};
+
+use checker::invariant::Invariant;
+use checker::kernel::{
+    bitword_set, cpu_relax, ghost_now, kfree_rcu, kmem_cache_free, kref_get, kref_get_unless_zero,
+    kref_init, kref_put, lockdep_assert_held, rcu_access_pointer, rcu_dereference, set_bit,
+    spin_lock, spin_unlock, test_and_set_bit, test_bit, trace_call, trace_note, AtomicT, BitWord,
+    Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock, WARN_ON, WRITE_ONCE,
+};
+use checker::scenario::check;
+
+/// `DMA_FENCE_FLAG_SIGNALED_BIT`.
+pub const DMA_FENCE_FLAG_SIGNALED_BIT: usize = 0;
+/// `DMA_FENCE_FLAG_TIMESTAMP_BIT`.
+pub const DMA_FENCE_FLAG_TIMESTAMP_BIT: usize = 1;
+/// `DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT`.
+pub const DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT: usize = 2;
+
+/// `-ENOENT`.
+pub const ENOENT: i32 = 2;
+/// `-EINVAL`.
+pub const EINVAL: i32 = 22;
+/// `-EDEADLK`.
+pub const EDEADLK: isize = 35;
+
+/// A fence signals once.
+pub const FENCE_SIGNALS_ONCE: Invariant = Invariant::new(
+    "FENCE_SIGNALS_ONCE",
+    "a fence (one object, not one piece of memory) goes from unsignaled to signaled at most once",
+);
+/// The cb_list / timestamp union.
+pub const CB_LIST_AFTER_SIGNAL: Invariant = Invariant::new(
+    "CB_LIST_AFTER_SIGNAL",
+    "nothing touches fence->cb_list once the fence has signaled: the union then holds the timestamp",
+);
+/// `dma_fence_add_callback()` / `dma_fence_remove_callback()` contract.
+pub const CALLBACK_ONCE: Invariant = Invariant::new(
+    "CALLBACK_ONCE",
+    "a callback that dma_fence_add_callback() accepted (returned 0) runs exactly once, unless dma_fence_remove_callback() removed it first (returned true), in which case it never runs",
+);
+
+/// The driver's fence lock (`fence->lock` points to it): one per timeline.
+pub struct Timeline {
+    /// The spinlock the timeline's fences share.
+    pub lock: SpinLock,
+}
+
+/// What `dma_fence_release()` does last: `ops->release`, or the default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FenceRelease {
+    /// `ops->release` frees the memory at once into a `SLAB_TYPESAFE_BY_RCU` cache
+    /// (`i915_fence_release()`).
+    SlabTypesafeByRcu,
+    /// No `ops->release`: `dma_fence_free()`, i.e. `kfree_rcu(fence, rcu)`.
+    KfreeRcu,
+}
+
+/// The union `{ cb_list; timestamp; rcu }` of `struct dma_fence` (ghost state under
+/// `fence->lock`).
+#[derive(Clone)]
+pub enum CbUnion {
+    /// `cb_list`: the callbacks, in order.
+    CbList(Vec<Arc<DmaFenceCb>>),
+    /// `timestamp`, written by `dma_fence_signal_timestamp_locked()`.
+    Timestamp,
+}
+
+/// `struct dma_fence` (include/linux/dma-fence.h, v6.8), as memory in a cache.
+pub struct DmaFence {
+    /// `fence->lock`. MODEL: a ghost pointer to the timeline, written by `dma_fence_init()`.
+    pub lock: StdMutex<Option<Obj<Timeline>>>,
+    /// `fence->ops` reduced to its `release`. MODEL: ghost, written by `dma_fence_init()`;
+    /// no fence here has `->signaled` or `->enable_signaling`.
+    pub ops: StdMutex<FenceRelease>,
+    /// The union: `cb_list` until signalled, then `timestamp`.
+    pub cb: StdMutex<CbUnion>,
+    /// `fence->seqno`.
+    pub seqno: AtomicT,
+    /// `fence->flags`.
+    pub flags: BitWord,
+    /// `fence->refcount`.
+    pub refcount: Kref,
+    /// `fence->error`.
+    pub error: AtomicT,
+    /// Ghost: (object, step) of every signalling of an object in this memory.
+    pub signals: StdMutex<Vec<(ObjId, usize)>>,
+}
+
+impl DmaFence {
+    /// The memory of one fence slot (the cache's constructor): zeroed.
+    pub fn memory(name: &str) -> DmaFence {
+        DmaFence {
+            lock: StdMutex::new(None),
+            ops: StdMutex::new(FenceRelease::KfreeRcu),
+            cb: StdMutex::new(CbUnion::CbList(Vec::new())),
+            seqno: AtomicT::new(name, "seqno", 0),
+            flags: BitWord::new(name, "flags", 0),
+            refcount: Kref::new(&format!("{name}.refcount")),
+            error: AtomicT::new(name, "error", 0),
+            signals: StdMutex::new(Vec::new()),
+        }
+    }
+
+    fn timeline(&self) -> Obj<Timeline> {
+        self.lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .expect("dma_fence_init() sets fence->lock")
+    }
+
+    /// Ghost: the step at which `obj` signaled in this memory, if it did.
+    pub fn ghost_signaled_at(&self, obj: ObjId) -> Option<usize> {
+        self.signals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(o, _)| *o == obj)
+            .map(|(_, s)| *s)
+    }
+}
+
+/// A fence pointer: memory in a fence cache.
+pub type FencePtr = SlabPtr<DmaFence>;
+
+/// `struct dma_fence_cb` with its `func`: a callback the scenario registers. The node is
+/// ghost state under the fence lock; `func` counts its runs.
+pub struct DmaFenceCb {
+    /// Name in traces.
+    pub name: String,
+    /// `cb->node` is linked (on some fence's cb_list).
+    pub linked: StdMutex<bool>,
+    /// Ghost: how many times `func` ran.
+    pub runs: StdMutex<usize>,
+}
+
+impl DmaFenceCb {
+    /// A callback named `name`, not on any list.
+    pub fn new(name: &str) -> Arc<DmaFenceCb> {
+        Arc::new(DmaFenceCb {
+            name: name.to_string(),
+            linked: StdMutex::new(false),
+            runs: StdMutex::new(0),
+        })
+    }
+}
+
+/// The callback's `func`: it counts its run (what a driver's callback does is not
+/// modelled).
+fn dma_fence_cb_func(f: &FencePtr, cb: &DmaFenceCb) {
+    let n = {
+        let mut r = cb.runs.lock().unwrap_or_else(|e| e.into_inner());
+        *r += 1;
+        *r
+    };
+    trace_note(
+        "cb->func",
+        &cb.name,
+        &format!("run {n} for {}", f.occupant_name()),
+    );
+    check(n == 1, &CALLBACK_ONCE, || {
+        format!("{} ran {n} times (fence {})", cb.name, f.describe())
+    });
+}
+
+/// `dma_fence_init()` (dma-fence.c:1008, v6.8): initialise freshly allocated memory as an
+/// unsignaled fence with one reference, on `timeline`'s lock.
+pub fn dma_fence_init(f: &FencePtr, ops: FenceRelease, timeline: &Obj<Timeline>, seqno: isize) {
+    let _c = trace_call("dma_fence_init", &f.describe());
+    kref_init(&f.refcount); // kref_init(&fence->refcount);
+    *f.ops.lock().unwrap_or_else(|e| e.into_inner()) = ops; // fence->ops = ops;
+    *f.cb.lock().unwrap_or_else(|e| e.into_inner()) = CbUnion::CbList(Vec::new()); // INIT_LIST_HEAD(&fence->cb_list);
+    *f.lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(timeline.clone()); // fence->lock = lock;
+    WRITE_ONCE(&f.seqno, seqno); // fence->seqno = seqno;
+    bitword_set(&f.flags, 0); // fence->flags = 0UL;
+    WRITE_ONCE(&f.error, 0); // fence->error = 0;
+}
+
+/// `dma_fence_get()` (dma-fence.h:306, v6.8).
+pub fn dma_fence_get(f: &FencePtr) {
+    kref_get(&f.refcount); // kref_get(&fence->refcount);
+}
+
+/// `dma_fence_get_rcu()` (dma-fence.h:320, v6.8): a reference unless the count is 0.
+/// Returns the same pointer: the reference is on whatever occupies the memory now.
+pub fn dma_fence_get_rcu(f: &FencePtr) -> Option<FencePtr> {
+    let _c = trace_call("dma_fence_get_rcu", &f.describe());
+    if kref_get_unless_zero(&f.refcount) {
+        // if (kref_get_unless_zero(&fence->refcount))
+        Some(f.clone()) // return fence;
+    } else {
+        None // return NULL;
+    }
+}
+
+/// `dma_fence_get_rcu_safe()` (dma-fence.h:345, v6.8): a reference to the fence `*fencep`
+/// points to, re-checking the pointer after the reference is taken. Call under
+/// `rcu_read_lock()`. The pointer returned is the one the re-check read.
+pub fn dma_fence_get_rcu_safe(fencep: &RcuPointer<DmaFence>) -> Option<FencePtr> {
+    let _c = trace_call("dma_fence_get_rcu_safe", fencep.name());
+    loop {
+        let fence = rcu_dereference(fencep)?; // fence = rcu_dereference(*fencep); if (!fence) return NULL;
+        if dma_fence_get_rcu(&fence).is_none() {
+            cpu_relax(); // MODEL: the retry makes progress (see checker::kernel::processor)
+            continue; // if (!dma_fence_get_rcu(fence)) continue;
+        }
+        let now = rcu_access_pointer(fencep); // fence == rcu_access_pointer(*fencep)
+        if let Some(now) = now.filter(|n| n.ptr_eq(&fence)) {
+            return Some(now); // return rcu_pointer_handoff(fence);
+        }
+        dma_fence_put(&fence); // dma_fence_put(fence);
+        cpu_relax(); // MODEL: the retry makes progress (see checker::kernel::processor)
+    }
+}
+
+/// `dma_fence_put()` (dma-fence.h:294, v6.8).
+pub fn dma_fence_put(f: &FencePtr) {
+    let _c = trace_call("dma_fence_put", &f.describe());
+    kref_put(&f.refcount, || dma_fence_release(f)); // kref_put(&fence->refcount, dma_fence_release);
+}
+
+/// `dma_fence_release()` (dma-fence.c:531, v6.8): WARN if callbacks are pending on an
+/// unsignaled fence (and signal it with -EDEADLK), then `ops->release` or
+/// `dma_fence_free()`.
+pub fn dma_fence_release(f: &FencePtr) {
+    let _c = trace_call("dma_fence_release", &f.describe());
+    let pending = matches!(&*f.cb.lock().unwrap_or_else(|e| e.into_inner()), CbUnion::CbList(l) if !l.is_empty()); // !list_empty(&fence->cb_list)
+    if WARN_ON(
+        pending && !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags),
+        "fence released with pending signals",
+    ) {
+        let tl = f.timeline();
+        let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
+        WRITE_ONCE(&f.error, -EDEADLK); // fence->error = -EDEADLK;
+        dma_fence_signal_locked(f, &g);
+        spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
+    }
+    let ops = *f.ops.lock().unwrap_or_else(|e| e.into_inner());
+    match ops {
+        FenceRelease::SlabTypesafeByRcu => kmem_cache_free(f), // fence->ops->release(fence): kmem_cache_free()
+        FenceRelease::KfreeRcu => dma_fence_free(f),           // dma_fence_free(fence);
+    }
+}
+
+/// `dma_fence_free()` (dma-fence.c:573, v6.8).
+pub fn dma_fence_free(f: &FencePtr) {
+    kfree_rcu(f); // kfree_rcu(fence, rcu);
+}
+
+/// `dma_fence_signal()` (dma-fence.c:461, v6.8). Returns 0, or -EINVAL if already signaled.
+/// MODEL: the lockdep signalling annotations (`dma_fence_begin/end_signalling`) are not
+/// modelled.
+pub fn dma_fence_signal(f: &FencePtr) -> i32 {
+    let _c = trace_call("dma_fence_signal", &f.describe());
+    let tl = f.timeline();
+    let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
+    let ret = dma_fence_signal_locked(f, &g); // ret = dma_fence_signal_timestamp_locked(fence, ktime_get());
+    spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
+    ret
+}
+
+/// `dma_fence_signal_locked()` → `dma_fence_signal_timestamp_locked()` (dma-fence.c:367,
+/// v6.8), with `fence->lock` held (`_held` is the caller's guard).
+pub fn dma_fence_signal_locked(f: &FencePtr, _held: &LockGuard) -> i32 {
+    let tl = f.timeline();
+    lockdep_assert_held(&tl.lock); // lockdep_assert_held(fence->lock);
+    if test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) {
+        // if (unlikely(test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)))
+        return -EINVAL;
+    }
+    let obj = f.occupant().expect("allocated");
+    let before = f.ghost_signaled_at(obj);
+    check(before.is_none(), &FENCE_SIGNALS_ONCE, || {
+        format!(
+            "{} signaled again (first at step {})",
+            f.occupant_name(),
+            before.unwrap_or(0)
+        )
+    });
+    f.signals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((obj, ghost_now()));
+    let cb_list = std::mem::replace(
+        &mut *f.cb.lock().unwrap_or_else(|e| e.into_inner()),
+        CbUnion::Timestamp,
+    ); // list_replace(&fence->cb_list, &cb_list); fence->timestamp = timestamp;
+    set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &f.flags); // set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags);
+    let CbUnion::CbList(cbs) = cb_list else {
+        check(false, &CB_LIST_AFTER_SIGNAL, || {
+            format!("{} signaled with a timestamp in its cb_list", f.describe())
+        });
+        return 0;
+    };
+    for cb in cbs {
+        *cb.linked.lock().unwrap_or_else(|e| e.into_inner()) = false; // INIT_LIST_HEAD(&cur->node);
+        dma_fence_cb_func(f, &cb); // cur->func(fence, cur);
+    }
+    0
+}
+
+/// `__dma_fence_enable_signaling()` (dma-fence.c:579, v6.8). MODEL: no
+/// `ops->enable_signaling`.
+fn __dma_fence_enable_signaling(f: &FencePtr) -> bool {
+    let _was_set = test_and_set_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &f.flags); // was_set = test_and_set_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &fence->flags);
+    !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) return false; ... return true;
+}
+
+fn cb_list_touch(f: &FencePtr, what: &str) -> bool {
+    let ok = matches!(
+        &*f.cb.lock().unwrap_or_else(|e| e.into_inner()),
+        CbUnion::CbList(_)
+    );
+    check(ok, &CB_LIST_AFTER_SIGNAL, || {
+        format!(
+            "{what} on {}'s cb_list after it signaled (the union holds the timestamp)",
+            f.describe()
+        )
+    });
+    ok
+}
+
+/// `dma_fence_add_callback()` (dma-fence.c:643, v6.8). Returns 0 or -ENOENT.
+pub fn dma_fence_add_callback(f: &FencePtr, cb: &Arc<DmaFenceCb>) -> i32 {
+    let _c = trace_call("dma_fence_add_callback", &f.describe());
+    if test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) {
+        // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+        *cb.linked.lock().unwrap_or_else(|e| e.into_inner()) = false; // INIT_LIST_HEAD(&cb->node);
+        return -ENOENT;
+    }
+    let tl = f.timeline();
+    let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
+    let ret = if __dma_fence_enable_signaling(f) {
+        if cb_list_touch(f, "list_add_tail") {
+            if let CbUnion::CbList(l) = &mut *f.cb.lock().unwrap_or_else(|e| e.into_inner()) {
+                l.push(cb.clone()); // list_add_tail(&cb->node, &fence->cb_list);
+            }
+            *cb.linked.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        }
+        0
+    } else {
+        *cb.linked.lock().unwrap_or_else(|e| e.into_inner()) = false; // INIT_LIST_HEAD(&cb->node);
+        -ENOENT
+    };
+    spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
+    trace_note("dma_fence_add_callback", &cb.name, &ret.to_string());
+    ret
+}
+
+/// `dma_fence_remove_callback()` (dma-fence.c:717, v6.8): true if `cb` was still pending
+/// (it will never run).
+pub fn dma_fence_remove_callback(f: &FencePtr, cb: &Arc<DmaFenceCb>) -> bool {
+    let _c = trace_call("dma_fence_remove_callback", &f.describe());
+    let tl = f.timeline();
+    let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
+    let ret = *cb.linked.lock().unwrap_or_else(|e| e.into_inner()); // ret = !list_empty(&cb->node);
+    if ret && cb_list_touch(f, "list_del_init") {
+        if let CbUnion::CbList(l) = &mut *f.cb.lock().unwrap_or_else(|e| e.into_inner()) {
+            l.retain(|c| !Arc::ptr_eq(c, cb)); // list_del_init(&cb->node);
+        }
+        *cb.linked.lock().unwrap_or_else(|e| e.into_inner()) = false;
+    }
+    spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
+    trace_note("dma_fence_remove_callback", &cb.name, &ret.to_string());
+    ret
+}
+
+/// `dma_fence_is_signaled()` (dma-fence.h:450, v6.8). MODEL: no `ops->signaled`, so only
+/// the flag is tested.
+pub fn dma_fence_is_signaled(f: &FencePtr) -> bool {
+    test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) return true;
+}

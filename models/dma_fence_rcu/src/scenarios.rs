@@ -1,0 +1,389 @@
+//! Scenarios of the dma_fence_rcu model. Each states its expected result; the harness judges
+//! it (see `checker::explore`). The readers are the patterns of the June 2021 dri-devel
+//! thread; the writer replaces the exclusive fence of a dma_resv while the old fence signals,
+//! is released and (with `SLAB_TYPESAFE_BY_RCU`) its memory becomes a new fence at once.
+
+use std::sync::Arc;
+
+use checker::invariant::Invariant;
+use checker::kernel::{
+    ghost_now, kfree, kmem_cache_alloc, kzalloc, mutex_lock, mutex_unlock, rcu_dereference,
+    rcu_read_lock, rcu_read_unlock, KmemCache, Obj, SpinLock,
+};
+use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+
+use crate::fence::*;
+use crate::resv_v510::*;
+
+/// Item 6 of the issue: a fence a reader returns is the one it read, with a reference on it.
+pub const FENCE_GET_IDENTITY: Invariant = Invariant::new(
+    "FENCE_GET_IDENTITY",
+    "a fence an RCU reader returns is the fence that the pointer store it read had installed (so it was installed at that instant of the call), and the reader's reference is on that very fence, not on a recycled fence in the same memory",
+);
+
+/// Every invariant this model defines.
+pub const INVARIANTS: &[Invariant] = &[
+    FENCE_GET_IDENTITY,
+    IDLE_LINEARIZABLE,
+    FENCE_SIGNALS_ONCE,
+    CB_LIST_AFTER_SIGNAL,
+    CALLBACK_ONCE,
+];
+
+/// The objects of a scenario: a fence cache, one timeline (its lock), one dma_resv.
+#[derive(Clone)]
+struct Setup {
+    cache: KmemCache<DmaFence>,
+    release: FenceRelease,
+    tl: Obj<Timeline>,
+    resv: Obj<DmaResv>,
+}
+
+fn setup(typesafe: bool) -> Setup {
+    let (cache, release) = if typesafe {
+        (
+            KmemCache::new_typesafe_by_rcu("fence_cache", "fence", DmaFence::memory),
+            FenceRelease::SlabTypesafeByRcu,
+        )
+    } else {
+        (
+            KmemCache::new("fence_cache", "fence", DmaFence::memory),
+            FenceRelease::KfreeRcu,
+        )
+    };
+    let tl = kzalloc("timeline", |id, n| Timeline {
+        lock: SpinLock::new(id, n, "lock"),
+    });
+    let resv = dma_resv_init(&cache);
+    Setup {
+        cache,
+        release,
+        tl,
+        resv,
+    }
+}
+
+/// A driver's new fence: allocated from the cache and initialised, one reference (the
+/// caller's).
+fn new_fence(s: &Setup, seqno: isize) -> FencePtr {
+    let f = kmem_cache_alloc(&s.cache); // fence = kmem_cache_alloc(cache, GFP_KERNEL);
+    dma_fence_init(&f, s.release, &s.tl, seqno);
+    f
+}
+
+fn add_excl(s: &Setup, f: Option<&FencePtr>) {
+    let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
+    dma_resv_add_excl_fence(&s.resv, f);
+    mutex_unlock(g); // dma_resv_unlock(obj);
+}
+
+fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
+    add_excl(s, None);
+    for f in producer_refs {
+        dma_fence_put(f);
+    }
+    kfree(&s.resv);
+    kfree(&s.tl);
+}
+
+fn check_get_identity(f: &FencePtr, how: &str) {
+    check(f.installed() == f.occupant(), &FENCE_GET_IDENTITY, || {
+        format!(
+            "{how} returned {} as {} (the fence its pointer read installed in resv#1.fence_excl), but its reference is on {}, a new fence in the same memory",
+            f.mem_name(),
+            f.installed_name(),
+            f.occupant_name()
+        )
+    });
+}
+
+/// The reader patterns of item 5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reader {
+    /// `rcu_read_lock(); f = rcu_dereference(excl); f = dma_fence_get_rcu(f);
+    /// rcu_read_unlock();` with no re-check of the pointer.
+    GetRcu,
+    /// `rcu_read_lock(); f = dma_fence_get_rcu_safe(&excl); rcu_read_unlock();`.
+    GetRcuSafe,
+    /// The four-line snippet: `idle = !fence || test_bit(SIGNALED, &fence->flags)`.
+    Snippet,
+    /// Pre-v5.19 `dma_resv_test_signaled_rcu(obj, false)` (seqcount + reference).
+    TestSignaledRcu,
+}
+
+fn read(resv: &Obj<DmaResv>, r: Reader) {
+    match r {
+        Reader::GetRcu => {
+            rcu_read_lock(); // rcu_read_lock();
+            let f = rcu_dereference(&resv.fence_excl); // fence = rcu_dereference(obj->fence_excl);
+            let got = f.and_then(|f| dma_fence_get_rcu(&f)); // fence = dma_fence_get_rcu(fence);
+            rcu_read_unlock(); // rcu_read_unlock();
+            if let Some(f) = got {
+                check_get_identity(&f, "rcu_dereference() + dma_fence_get_rcu()");
+                dma_fence_put(&f); // dma_fence_put(fence);
+            }
+        }
+        Reader::GetRcuSafe => {
+            rcu_read_lock(); // rcu_read_lock();
+            let got = dma_fence_get_rcu_safe(&resv.fence_excl); // fence = dma_fence_get_rcu_safe(&obj->fence_excl);
+            rcu_read_unlock(); // rcu_read_unlock();
+            if let Some(f) = got {
+                check_get_identity(&f, "dma_fence_get_rcu_safe()");
+                dma_fence_put(&f); // dma_fence_put(fence);
+            }
+        }
+        Reader::Snippet => {
+            let start = ghost_now();
+            let idle = snippet_excl_idle(resv);
+            check_idle_linearizable(resv, idle, start, ghost_now());
+        }
+        Reader::TestSignaledRcu => {
+            let start = ghost_now();
+            let idle = dma_resv_test_signaled_rcu(resv);
+            check_idle_linearizable(resv, idle, start, ghost_now());
+        }
+    }
+}
+
+/// Item 5's race: a reader of `resv.fence_excl` against a writer that installs a new
+/// exclusive fence C over A; then A's producer signals A and drops the last reference (with
+/// `SLAB_TYPESAFE_BY_RCU` A's memory is free at once) and a new fence B is allocated (into
+/// A's memory if the cache recycles) and signaled.
+fn recycle_race(typesafe: bool, reader: Reader) {
+    let s = setup(typesafe);
+    let a = new_fence(&s, 1);
+    let c = new_fence(&s, 2);
+    add_excl(&s, Some(&a));
+    let r = {
+        let resv = s.resv.clone();
+        spawn_cpu(move || read(&resv, reader))
+    };
+    let w = {
+        let (s, c) = (s.clone(), c.clone());
+        spawn_cpu(move || {
+            add_excl(&s, Some(&c)); // a new job's fence replaces A
+            dma_fence_signal(&a); // A's job completes
+            dma_fence_put(&a); // its producer drops the last reference
+            let b = new_fence(&s, 3); // the next request, maybe in A's memory
+            dma_fence_signal(&b); // completes at once
+            dma_fence_put(&b);
+        })
+    };
+    join(r);
+    join(w);
+    teardown(&s, &[c]);
+}
+
+fn get_rcu_recycled() {
+    recycle_race(true, Reader::GetRcu)
+}
+fn get_rcu_kfree_rcu() {
+    recycle_race(false, Reader::GetRcu)
+}
+fn get_rcu_safe_recycled() {
+    recycle_race(true, Reader::GetRcuSafe)
+}
+fn snippet_recycled() {
+    recycle_race(true, Reader::Snippet)
+}
+fn snippet_kfree_rcu() {
+    recycle_race(false, Reader::Snippet)
+}
+fn seqcount_test_signaled_recycled() {
+    recycle_race(true, Reader::TestSignaledRcu)
+}
+
+/// Item 5's weak-memory variant: the exclusive fence A (unsignaled) is replaced by a new
+/// fence B whose memory, recycled from a fence X that had signaled, still holds X's SIGNALED
+/// bit until `dma_fence_init()` clears it. The snippet reads the new pointer. The writer is
+/// spawned first: with the reader spawned first, loom 0.7.2 explored only 3 executions and
+/// never let the reader read the new pointer (see the README).
+fn publish(how: Publication) {
+    let s = setup(true);
+    let a = new_fence(&s, 1);
+    let x = new_fence(&s, 2);
+    dma_fence_signal(&x);
+    dma_fence_put(&x); // X's memory is free, its SIGNALED bit still set
+    add_excl(&s, Some(&a));
+    let w = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            let b = new_fence(&s, 3); // in X's memory
+            driver_publish_excl(&s.resv, &b, how);
+            dma_fence_put(&b); // the producer's reference
+        })
+    };
+    let r = {
+        let resv = s.resv.clone();
+        spawn_cpu(move || read(&resv, Reader::Snippet))
+    };
+    join(w);
+    join(r);
+    teardown(&s, &[a]);
+}
+
+fn publish_rcu_init_pointer() {
+    publish(Publication::RcuInitPointer)
+}
+fn publish_rcu_assign_pointer() {
+    publish(Publication::RcuAssignPointer)
+}
+
+/// `dma_fence_add_callback()` then `dma_fence_remove_callback()` on one CPU, against
+/// `dma_fence_signal()` on another: the callback runs exactly once or not at all.
+fn callback_vs_signal() {
+    let s = setup(false);
+    let f = new_fence(&s, 1);
+    let cb = DmaFenceCb::new("cb#1");
+    let outcome = Arc::new(std::sync::Mutex::new((0, false)));
+    let waiter = {
+        let (f, cb, outcome) = (f.clone(), cb.clone(), outcome.clone());
+        spawn_cpu(move || {
+            let added = dma_fence_add_callback(&f, &cb);
+            let removed = added == 0 && dma_fence_remove_callback(&f, &cb);
+            *outcome.lock().unwrap() = (added, removed);
+        })
+    };
+    let signaler = {
+        let f = f.clone();
+        spawn_cpu(move || {
+            dma_fence_signal(&f);
+        })
+    };
+    join(waiter);
+    join(signaler);
+    let (added, removed) = *outcome.lock().unwrap();
+    let runs = *cb.runs.lock().unwrap();
+    let want = usize::from(added == 0 && !removed);
+    check(runs == want, &CALLBACK_ONCE, || {
+        format!("add_callback returned {added}, remove_callback returned {removed}, and the callback ran {runs} times")
+    });
+    dma_fence_put(&f);
+    kfree(&s.resv);
+    kfree(&s.tl);
+}
+
+/// A scenario of this model (default bounds).
+const fn scenario(
+    name: &'static str,
+    summary: &'static str,
+    cpus: &'static [&'static str],
+    expected: Expected,
+    body: fn(),
+) -> Scenario {
+    Scenario::new(
+        "dma_fence_rcu",
+        name,
+        summary,
+        cpus,
+        expected,
+        SOURCES,
+        body,
+    )
+}
+
+const SOURCES: &[&str] = &[
+    include_str!("fence.rs"),
+    include_str!("resv_v510.rs"),
+    include_str!("scenarios.rs"),
+];
+
+/// B1/B7: plain `dma_fence_get_rcu()` on a recycled fence.
+pub const GET_RCU_RECYCLED: Scenario = scenario(
+    "get_rcu_recycled",
+    "rcu_dereference + dma_fence_get_rcu, no pointer re-check, SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused",
+    &["reader", "writer"],
+    Expected::Reachable(FENCE_GET_IDENTITY),
+    get_rcu_recycled,
+);
+
+/// The same reader with kfree_rcu fences.
+pub const GET_RCU_KFREE_RCU: Scenario = scenario(
+    "get_rcu_kfree_rcu",
+    "rcu_dereference + dma_fence_get_rcu, no pointer re-check, fences freed with kfree_rcu (dma_fence_free)",
+    &["reader", "writer"],
+    Expected::Unreachable,
+    get_rcu_kfree_rcu,
+);
+
+/// Upstream `dma_fence_get_rcu_safe()` on recycled fences. Safe under SC. Under weak memory
+/// its re-check is not ordered after the reference: v6.8's `kref_get_unless_zero()` is
+/// `refcount_inc_not_zero()`, a relaxed cmpxchg (include/linux/refcount.h, v6.8), not the
+/// full barrier its comment assumes, so the re-read of `*fencep` may return the old pointer
+/// while the reference was taken on the recycled fence's fresh count.
+pub const GET_RCU_SAFE_RECYCLED: Scenario = scenario(
+    "get_rcu_safe_recycled",
+    "dma_fence_get_rcu_safe (v6.8) on SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused",
+    &["reader", "writer"],
+    Expected::Reachable(FENCE_GET_IDENTITY),
+    get_rcu_safe_recycled,
+)
+.expected_sc(Expected::Unreachable);
+
+/// B4: the four-line snippet with recycled fences.
+pub const SNIPPET_RECYCLED: Scenario = scenario(
+    "snippet_recycled",
+    "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — SLAB_TYPESAFE_BY_RCU fences",
+    &["reader", "writer"],
+    Expected::Reachable(IDLE_LINEARIZABLE),
+    snippet_recycled,
+);
+
+/// B4 with kfree_rcu fences.
+pub const SNIPPET_KFREE_RCU: Scenario = scenario(
+    "snippet_kfree_rcu",
+    "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — fences freed with kfree_rcu",
+    &["reader", "writer"],
+    Expected::Reachable(IDLE_LINEARIZABLE),
+    snippet_kfree_rcu,
+);
+
+/// Pre-v5.19 `dma_resv_test_signaled_rcu()` (seqcount, reference, retry) on recycled fences.
+pub const SEQCOUNT_TEST_SIGNALED_RECYCLED: Scenario = scenario(
+    "seqcount_test_signaled_recycled",
+    "v5.10 dma_resv_test_signaled_rcu (read_seqcount_begin, dma_fence_get_rcu, read_seqcount_retry) on SLAB_TYPESAFE_BY_RCU fences",
+    &["reader", "writer"],
+    Expected::Unreachable,
+    seqcount_test_signaled_recycled,
+);
+
+/// Publication without release: a weak-memory race only loom can show.
+pub const PUBLISH_RCU_INIT_POINTER: Scenario = scenario(
+    "publish_rcu_init_pointer",
+    "a driver publishes a new exclusive fence (recycled memory, just dma_fence_init'ed) with RCU_INIT_POINTER, no release; the snippet reads it",
+    &["writer", "reader"],
+    Expected::Reachable(IDLE_LINEARIZABLE),
+    publish_rcu_init_pointer,
+)
+.expected_sc(Expected::Unreachable);
+
+/// The same with `rcu_assign_pointer()`.
+pub const PUBLISH_RCU_ASSIGN_POINTER: Scenario = scenario(
+    "publish_rcu_assign_pointer",
+    "the same publication with rcu_assign_pointer (release)",
+    &["writer", "reader"],
+    Expected::Unreachable,
+    publish_rcu_assign_pointer,
+);
+
+/// add/remove callback against signal.
+pub const CALLBACK_VS_SIGNAL: Scenario = scenario(
+    "callback_vs_signal",
+    "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal",
+    &["waiter", "signaler"],
+    Expected::Unreachable,
+    callback_vs_signal,
+);
+
+/// Every scenario of this model.
+pub const SCENARIOS: &[Scenario] = &[
+    GET_RCU_RECYCLED,
+    GET_RCU_KFREE_RCU,
+    GET_RCU_SAFE_RECYCLED,
+    SNIPPET_RECYCLED,
+    SNIPPET_KFREE_RCU,
+    SEQCOUNT_TEST_SIGNALED_RECYCLED,
+    PUBLISH_RCU_INIT_POINTER,
+    PUBLISH_RCU_ASSIGN_POINTER,
+    CALLBACK_VS_SIGNAL,
+];
