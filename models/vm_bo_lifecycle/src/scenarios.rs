@@ -295,6 +295,39 @@ fn validate_default_mode() {
     validate_race(ListLocking::Spinlock)
 }
 
+/// TTM's eviction path (CPU1: the GEM's resv, `drm_gpuvm_bo_evict(vm_bo, true)`) races with a
+/// submit (CPU0) on a VM whose first extobj is already evicted. VALIDATE_COMPLETE is checked
+/// while the submit still holds every resv, so an eviction can only land before the submit
+/// locked that GEM (and is then validated) or after it unlocked.
+fn validate_races_evict(locking: ListLocking) {
+    let s = setup_two_extobjs(locking);
+    evict_all(&Setup {
+        vm: s.vm.clone(),
+        gems: vec![s.gems[0].clone()],
+        vm_bos: vec![s.vm_bos[0].clone()],
+    });
+    let (vm, vm_bos) = (s.vm.clone(), s.vm_bos.clone());
+    let submit = spawn_cpu(move || exec_validate(&vm, &vm_bos));
+    let vm_bo_b = s.vm_bos[1].clone();
+    let evict = spawn_cpu(move || {
+        let g = mutex_lock(&vm_bo_b.obj.resv); // dma_resv_lock(bo->base.resv, NULL);  (ttm_bo_evict)
+        drm_gpuvm_bo_evict(&vm_bo_b, true); // drm_gpuvm_bo_evict(vm_bo, true);  (the driver's move_notify)
+        mutex_unlock(g); // dma_resv_unlock(bo->base.resv);
+    });
+    join(submit);
+    join(evict);
+    check_extobj_list_restored(&s);
+    teardown(s);
+}
+
+fn validate_races_evict_default_mode() {
+    validate_races_evict(ListLocking::Spinlock)
+}
+
+fn validate_races_evict_resv_protected() {
+    validate_races_evict(ListLocking::ResvProtected)
+}
+
 fn validate_resv_protected() {
     validate_race(ListLocking::ResvProtected)
 }
@@ -864,6 +897,24 @@ pub const VALIDATE_RESV_PROTECTED: Scenario = scenario(
     validate_resv_protected,
 );
 
+/// The eviction path against a submit, default mode.
+pub const VALIDATE_RACES_EVICT_DEFAULT_MODE: Scenario = scenario(
+    "validate_races_evict_default_mode",
+    "TTM's eviction path (drm_gpuvm_bo_evict(true) under the GEM's resv) races with a submit (prepare_vm, prepare_objects, validate), default list-locking mode",
+    &["exec", "evict"],
+    Expected::Unreachable,
+    validate_races_evict_default_mode,
+);
+
+/// The same in RESV_PROTECTED mode (the evicted extobj joins the evict list lazily).
+pub const VALIDATE_RACES_EVICT_RESV_PROTECTED: Scenario = scenario(
+    "validate_races_evict_resv_protected",
+    "the same in DRM_GPUVM_RESV_PROTECTED mode, where drm_gpuvm_bo_evict() only marks an extobj and prepare_objects_locked queues it",
+    &["exec", "evict"],
+    Expected::Unreachable,
+    validate_races_evict_resv_protected,
+);
+
 /// v3 of the deferred-cleanup series: decrement, then lock inside the release.
 pub const DEFERRED_PUT_RACES_OBTAIN_V3: Scenario = scenario(
     "deferred_put_races_obtain_v3",
@@ -965,6 +1016,8 @@ pub const SCENARIOS: &[Scenario] = &[
     ITERATOR_V3,
     VALIDATE_DEFAULT_MODE,
     VALIDATE_RESV_PROTECTED,
+    VALIDATE_RACES_EVICT_DEFAULT_MODE,
+    VALIDATE_RACES_EVICT_RESV_PROTECTED,
     RESV_LOCK_DANCE_BROKEN,
     RESV_LOCK_DANCE_FIXED,
     PUT_RACES_OBTAIN_BROKEN,
