@@ -86,7 +86,9 @@ fn check_json_judges_and_saves_where_told() {
     let out = kmodel(&[
         "check",
         "vm_bo_lifecycle",
-        "--explorer=random,pct",
+        // PCT finds every vm_bo race within 500 runs; shuttle's random scheduler needs more
+        // for the narrow ones (deferred_put_races_cleanup_broken has 100 000 of its own).
+        "--explorer=pct",
         "--iterations=500",
         "--json",
         "--out",
@@ -97,7 +99,7 @@ fn check_json_judges_and_saves_where_told() {
     let rows = v.as_array().unwrap();
     assert_eq!(
         rows.len(),
-        2 * kmodel::registry::select(Some("vm_bo_lifecycle"))
+        kmodel::registry::select(Some("vm_bo_lifecycle"))
             .unwrap()
             .len()
     );
