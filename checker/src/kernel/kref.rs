@@ -108,25 +108,39 @@ pub fn kref_get_unless_zero(kref: &Kref) -> bool {
 
 /// `kref_put(kref, release)`: decrement; at 0 call `release` and return true.
 pub fn kref_put(kref: &Kref, release: impl FnOnce()) -> bool {
-    let old = kref.refcount.fetch_sub(1, Ordering::Release); // refcount_dec_and_test(): atomic_fetch_sub_release()
-    kref.set_ghost(old - 1);
-    rt::record("kref_put", &kref.name, &format!("{old}->{}", old - 1));
-    if old <= 0 {
-        rt::report(
-            &REFCOUNT_UNDERFLOW,
-            format!(
-                "kref_put({}) from {old}: refcount_t: underflow; use-after-free",
-                kref.name
-            ),
-        );
-        return false;
-    }
-    if old == 1 {
-        fence(Ordering::Acquire); // smp_acquire__after_ctrl_dep();
+    if refcount_dec_and_test(kref, "kref_put") {
         release(); // release(kref);
         return true;
     }
     false
+}
+
+/// `refcount_dec_and_test(&kref->refcount)`: decrement with RELEASE; true (after an ACQUIRE)
+/// when the count hit 0. `func` names the kref function in an underflow report.
+fn refcount_dec_and_test(kref: &Kref, func: &str) -> bool {
+    let old = kref.refcount.fetch_sub(1, Ordering::Release); // atomic_fetch_sub_release(1, &r->refs)
+    kref.set_ghost(old - 1);
+    rt::record("kref_put", &kref.name, &format!("{old}->{}", old - 1));
+    if old <= 0 {
+        report_underflow(kref, func, old);
+        return false;
+    }
+    if old == 1 {
+        fence(Ordering::Acquire); // smp_acquire__after_ctrl_dep();
+        return true;
+    }
+    false
+}
+
+/// refcount_t's "underflow; use-after-free", found by `func` at the count `old`.
+fn report_underflow(kref: &Kref, func: &str, old: isize) {
+    rt::report(
+        &REFCOUNT_UNDERFLOW,
+        format!(
+            "{func}({}) from {old}: refcount_t: underflow; use-after-free",
+            kref.name
+        ),
+    );
 }
 
 /// `kref_put_mutex(kref, release, mutex)` (include/linux/kref.h): drop a reference; only a
@@ -143,13 +157,7 @@ pub fn kref_put_mutex(kref: &Kref, release: impl FnOnce(LockGuard), mutex: &KMut
         }
         if old <= 0 {
             rt::record("refcount_dec_not_one", &kref.name, &format!("{old}"));
-            rt::report(
-                &REFCOUNT_UNDERFLOW,
-                format!(
-                    "kref_put_mutex({}) from {old}: refcount_t: underflow; use-after-free",
-                    kref.name
-                ),
-            );
+            report_underflow(kref, "kref_put_mutex", old);
             return false;
         }
         // } while (!atomic_try_cmpxchg_release(&r->refs, &val, new));
@@ -170,23 +178,10 @@ pub fn kref_put_mutex(kref: &Kref, release: impl FnOnce(LockGuard), mutex: &KMut
         }
     }
     let g = mutex_lock(mutex); // mutex_lock(lock);
-    let old = kref.refcount.fetch_sub(1, Ordering::Release); // refcount_dec_and_test(r)
-    kref.set_ghost(old - 1);
-    rt::record("kref_put", &kref.name, &format!("{old}->{}", old - 1));
-    if old <= 0 {
-        rt::report(
-            &REFCOUNT_UNDERFLOW,
-            format!(
-                "kref_put_mutex({}) from {old}: refcount_t: underflow; use-after-free",
-                kref.name
-            ),
-        );
-    }
-    if old != 1 {
+    if !refcount_dec_and_test(kref, "kref_put_mutex") {
         mutex_unlock(g); // if (!refcount_dec_and_test(r)) { mutex_unlock(lock); return false; }
         return false;
     }
-    fence(Ordering::Acquire); // smp_acquire__after_ctrl_dep();
     release(g); // release(kref);  (it unlocks the mutex)
     true
 }

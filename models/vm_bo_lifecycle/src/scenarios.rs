@@ -232,11 +232,11 @@ fn iterator_v3() {
 // validate, in both list-locking modes
 // ---------------------------------------------------------------------------------------
 
-/// Both vm_bos of `s` evicted (`drm_gpuvm_bo_evict(vm_bo, true)` under the GEM's resv, and
+/// `vm_bos` of `vm` evicted (`drm_gpuvm_bo_evict(vm_bo, true)` under the GEM's resv, and
 /// the VM's in RESV_PROTECTED mode), as TTM's eviction path leaves them.
-fn evict_all(s: &Setup) {
-    for vm_bo in &s.vm_bos {
-        let vm_resv = drm_gpuvm_resv_protected(&s.vm).then(|| mutex_lock(&s.vm.resv));
+fn evict(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
+    for vm_bo in vm_bos {
+        let vm_resv = drm_gpuvm_resv_protected(vm).then(|| mutex_lock(&vm.resv));
         let g = mutex_lock(&vm_bo.obj.resv); // dma_resv_lock(obj->resv, NULL);
         drm_gpuvm_bo_evict(vm_bo, true); // drm_gpuvm_bo_evict(vm_bo, true);
         mutex_unlock(g); // dma_resv_unlock(obj->resv);
@@ -274,7 +274,7 @@ fn exec_validate(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
 /// Two submits validate the VM while the unmap path drops the first vm_bo's last reference.
 fn validate_race(locking: ListLocking) {
     let s = setup_two_extobjs(locking);
-    evict_all(&s);
+    evict(&s.vm, &s.vm_bos);
     let cpus: Vec<_> = (0..2)
         .map(|_| {
             let (vm, vm_bos) = (s.vm.clone(), s.vm_bos.clone());
@@ -301,11 +301,7 @@ fn validate_default_mode() {
 /// locked that GEM (and is then validated) or after it unlocked.
 fn validate_races_evict(locking: ListLocking) {
     let s = setup_two_extobjs(locking);
-    evict_all(&Setup {
-        vm: s.vm.clone(),
-        gems: vec![s.gems[0].clone()],
-        vm_bos: vec![s.vm_bos[0].clone()],
-    });
+    evict(&s.vm, &s.vm_bos[..1]);
     let (vm, vm_bos) = (s.vm.clone(), s.vm_bos.clone());
     let submit = spawn_cpu(move || exec_validate(&vm, &vm_bos));
     let vm_bo_b = s.vm_bos[1].clone();
