@@ -25,8 +25,14 @@ pub const SB_NOT_BOTH_ZERO: Invariant = Invariant::new(
     "of two CPUs that each store to one variable and then load the other, at least one sees the other's store (exists (0:r0=0 /\\ 1:r0=0) never holds)",
 );
 
+/// The `exists` clause of the explorer calibration test, negated.
+pub const R_SEES_ONLY_INITIAL: Invariant = Invariant::new(
+    "R_SEES_ONLY_INITIAL",
+    "P0 never reads the store P1 makes after its own read (exists (0:r0=1) never holds; it does hold, so an explorer that finds no violation missed an interleaving)",
+);
+
 /// Every invariant of this crate.
-pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO];
+pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO, R_SEES_ONLY_INITIAL];
 
 struct Vars {
     x: AtomicT,
@@ -99,6 +105,34 @@ fn sb(full_barrier: bool) {
     kfree(&v);
 }
 
+/// The explorer calibration test (not from tools/memory-model): P0 reads x; P1 reads x and
+/// then writes it. Under every memory model P0 may read P1's write. Upstream loom 0.7.2
+/// never lets it (tokio-rs/loom#166, #392): its DPOR kept only the last access to x, P1's
+/// own read, so P1's write was never found to race with P0's read. kmodel's vendored loom
+/// (vendor/loom/KMODEL-PATCH.md) races a store with every load since the last store.
+fn r_then_rw() {
+    let v = vars();
+    let p0 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            check(r0 == 0, &R_SEES_ONLY_INITIAL, || {
+                format!("P0 read x={r0}, written by P1 after P1's own read")
+            });
+        })
+    };
+    let p1 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            let _r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&v);
+}
+
 fn mp_onces() {
     mp(false)
 }
@@ -163,10 +197,20 @@ pub const SB_MB: Scenario = scenario(
     sb_mbonceonces,
 );
 
+/// The explorer calibration test: fails (verified) under upstream loom 0.7.2.
+pub const R_THEN_RW: Scenario = scenario(
+    "R+poonceonce-then-W",
+    "explorer calibration (loom#166, #392): P1 reads x then writes it; P0's read of x may see that write",
+    &["P0", "P1"],
+    Expected::Reachable(R_SEES_ONLY_INITIAL),
+    r_then_rw,
+);
+
 /// Every scenario of this crate.
 pub const SCENARIOS: &[Scenario] = &[
     MP_PO_ONCE_ONCES,
     MP_RELEASE_ACQUIRE,
     SB_PO_ONCE_ONCES,
     SB_MB,
+    R_THEN_RW,
 ];
