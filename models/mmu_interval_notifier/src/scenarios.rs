@@ -12,11 +12,16 @@ use crate::driver::{
 };
 use crate::invariants::{
     check_no_stale_at_end, check_quiescent, INVALIDATE_ONCE, NO_STALE_DEVICE_PTE, START_END_PAIRED,
+    USERPTR_JOB_ACCESS,
 };
 use crate::mm::{__oom_reap_task_mm, mm_alloc, mmput, munmap, MmStruct, ReaperRevision};
 use crate::mmu_notifier::{
-    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, MmuIntervalNotifier,
-    ReadBeginRevision, ReleaseRevision,
+    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, mmu_interval_notifier_remove,
+    MmuIntervalNotifier, ReadBeginRevision, ReleaseRevision,
+};
+use crate::userptr::{
+    gpu_job_run, gpu_vm_create, gpu_vm_exec, userptr_vma_create, userptr_vma_pin_pages,
+    UserptrRevision,
 };
 
 /// A driver's mirror of pages `[start, last]` and its notifier (not inserted yet).
@@ -200,12 +205,61 @@ fn exit_vs_fault_v1_double_release() {
     exit_vs_fault(ReleaseRevision::V1DoubleRelease)
 }
 
+/// CPU0 runs a GPU exec on a VM whose one userptr gpu_vma maps page 0 (bound, its pages
+/// obtained, when the scenario starts), then the job it submitted (the job writes the page,
+/// then signals its fence), while CPU1 munmaps page 0.
+fn userptr_exec_vs_munmap(rev: UserptrRevision) {
+    let mm = mm_alloc(ReadBeginRevision::Upstream);
+    let vm = gpu_vm_create(rev);
+    let uvma = userptr_vma_create(&mm, &vm, 0);
+    mmu_interval_notifier_insert(&uvma.userptr_interval);
+    userptr_vma_pin_pages(&uvma);
+    let (m, u) = (mm.clone(), uvma.clone());
+    let exec = spawn_cpu(move || {
+        if let Ok(job) = gpu_vm_exec(&u) {
+            gpu_job_run(&m, &job);
+        }
+    });
+    let m = mm.clone();
+    let cpu = spawn_cpu(move || munmap(&m, 0));
+    join(exec);
+    join(cpu);
+    check_quiescent(&mm, &[&uvma.userptr_interval]);
+    // Unbind: the gpu_vma's notifier goes, then the process exits.
+    mmu_interval_notifier_remove(&uvma.userptr_interval);
+    mmput(&mm, ReleaseRevision::Upstream);
+    for f in vm.resv.ghost_fences() {
+        kfree(&f);
+    }
+    kfree(&uvma.userptr_interval);
+    kfree(&uvma);
+    kfree(&vm);
+}
+
+fn userptr_exec_vs_munmap_upstream() {
+    userptr_exec_vs_munmap(UserptrRevision::Upstream)
+}
+
+fn userptr_exec_vs_munmap_publish_after_unlock() {
+    userptr_exec_vs_munmap(UserptrRevision::PublishAfterUnlock)
+}
+
+fn userptr_exec_vs_munmap_skip_read_retry() {
+    userptr_exec_vs_munmap(UserptrRevision::SkipReadRetry)
+}
+
+fn userptr_exec_vs_munmap_no_fence_wait() {
+    userptr_exec_vs_munmap(UserptrRevision::NoFenceWait)
+}
+
 const SOURCES: &[&str] = &[
+    include_str!("dma_resv.rs"),
     include_str!("driver.rs"),
     include_str!("invariants.rs"),
     include_str!("mm.rs"),
     include_str!("mmu_notifier.rs"),
     include_str!("scenarios.rs"),
+    include_str!("userptr.rs"),
 ];
 
 /// A scenario of this model. loom explores every scenario to completion (no preemption
@@ -335,5 +389,33 @@ pub const SCENARIOS: &[Scenario] = &[
         &["exit", "driver"],
         Expected::Reachable(INVALIDATE_ONCE),
         exit_vs_fault_v1_double_release,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap",
+        "upstream (drm-vm-bind-locking.rst): a GPU exec on a userptr gpu_vma of page 0 (read_begin, lock the resv, down_read(notifier_lock) + read_retry, submit, publish the fence, up_read) and its job race with munmap of page 0 (callback: down_write, set_seq, up_write, wait for the VM's fences)",
+        &["exec", "munmap"],
+        Expected::Unreachable,
+        userptr_exec_vs_munmap_upstream,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap_publish_after_unlock",
+        "an exec that adds the job's fence to the VM's resv after up_read(notifier_lock): the callback's wait can miss the job",
+        &["exec", "munmap"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_munmap_publish_after_unlock,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap_skip_read_retry",
+        "an exec that submits without mmu_interval_read_retry() under the notifier lock: a job built with pages the CPU already invalidated",
+        &["exec", "munmap"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_munmap_skip_read_retry,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap_no_fence_wait",
+        "an invalidate callback that returns without dma_resv_wait_timeout() on the VM's resv: the job still runs on the unmapped page",
+        &["exec", "munmap"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_munmap_no_fence_wait,
     ),
 ];
