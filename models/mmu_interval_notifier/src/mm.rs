@@ -8,7 +8,7 @@
 
 use checker::kernel::{
     kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_unlock, trace_call,
-    AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, WRITE_ONCE,
+    AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, READ_ONCE, WRITE_ONCE,
 };
 
 use crate::driver::DriverSvm;
@@ -206,6 +206,39 @@ pub fn exit_mmap(mm: &Obj<MmStruct>, release: ReleaseRevision) {
         mm.vma[page].write(false); // remove_vma()
     }
     mmap_unlock(g); // mmap_write_unlock(mm);
+}
+
+/// The pfn a migration of the scenarios moves a page to.
+pub const MIGRATE_DST_PFN: isize = 3;
+
+/// Migration of the one-page VMA of `page` to the free page `dst` (a driver's
+/// `migrate_vma_setup()` / copy / `migrate_vma_pages()` / `migrate_vma_finalize()`,
+/// mm/migrate_device.c, v6.8): between `invalidate_range_start(MMU_NOTIFY_MIGRATE)` and
+/// `_end()` the CPU PTE stops mapping the source page, the data is copied, and the PTE maps
+/// the destination; then the source page is freed. The PTE is replaced, not cleared: the
+/// VMA stays.
+/// MODEL: the migration entry is folded away: `migrate_vma_collect()` replaces the PTE with
+/// a migration entry inside the start/end bracket, and `migrate_vma_finalize()` installs the
+/// new PTE after the end (a fault on the migration entry waits for it and retries, -EBUSY);
+/// here the PTE goes from the source to the destination inside the bracket, which shows a
+/// reader the new page earlier, never the old one later. The caller's `mmap_read_lock()` is
+/// not taken, for the reason given at `__oom_reap_task_mm` (two readers overlap, and the
+/// model's mmap_lock is a mutex).
+pub fn migrate_vma(mm: &Obj<MmStruct>, page: usize, dst: isize) {
+    let _f = trace_call(
+        "migrate_vma",
+        &format!("{} page {page} -> pfn {dst}", mm.name()),
+    );
+    let range = MmuNotifierRange::new(mm, page, page + 1, MmuNotifyEvent::Migrate, "migrate_vma");
+    mmu_notifier_invalidate_range_start(mm, &range); // migrate_vma_collect(): mmu_notifier_invalidate_range_start(&range);
+    let src = invariants::cpu_pfn(mm, page);
+    let data = READ_ONCE(&mm.page_mem[src as usize - 1]); // the driver's copy (copy_highpage() / a DMA copy): read the source
+    WRITE_ONCE(&mm.page_mem[dst as usize - 1], data); // ... and write the destination
+    WRITE_ONCE(&mm.pte[page], dst); // remove_migration_pte(): set_pte_at(vma->vm_mm, pvmw.address, pvmw.pte, pte);
+    invariants::cpu_pte_changed(mm, range.ghost_event, page, dst);
+    mmu_notifier_invalidate_range_end(mm, &range); // migrate_vma_collect(): mmu_notifier_invalidate_range_end(&range);
+    invariants::invalidation_ended(mm, &range);
+    free_page(mm, src); // migrate_vma_finalize(): folio_put(src);  (the last reference)
 }
 
 /// Which caller of `mmu_notifier_invalidate_range_start_nonblock()`.
