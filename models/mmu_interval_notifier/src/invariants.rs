@@ -17,7 +17,7 @@ use crate::mmu_notifier::{MmuIntervalNotifier, MmuNotifierRange, MmuNotifierSubs
 /// unmapped" (C.3 in kernel-protocols.md: no lost invalidation, no stale device mapping).
 pub const NO_STALE_DEVICE_PTE: Invariant = Invariant::new(
     "NO_STALE_DEVICE_PTE",
-    "once mmu_notifier_invalidate_range_end() has returned for a range, no device page-table entry maps a page the CPU unmapped in that range, and none is programmed to it later",
+    "once mmu_notifier_invalidate_range_end() has returned for a range, no device page-table entry maps a page the CPU unmapped (or replaced, migrating it) in that range, and none is programmed to it later",
 );
 
 /// Item 5: "every invalidate callback is called once per invalidation".
