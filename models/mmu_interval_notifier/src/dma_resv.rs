@@ -41,6 +41,9 @@ use checker::kernel::{
     WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
 
+/// `-EINVAL`.
+pub const EINVAL: isize = -22;
+
 /// `DMA_FENCE_FLAG_SIGNALED_BIT`.
 pub const DMA_FENCE_FLAG_SIGNALED_BIT: usize = 0;
 
@@ -77,7 +80,7 @@ pub fn dma_fence_signal(fence: &Obj<DmaFence>) -> isize {
     let _f = trace_call("dma_fence_signal", fence.name());
     if test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence.flags) {
         // if (unlikely(test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)))
-        return -22; // return -EINVAL;
+        return EINVAL; // return -EINVAL;
     }
     fence.ghost_signaled.store(true, Ordering::Relaxed);
     wake_up_all(&fence.wq); // list_for_each_entry_safe(cur, tmp, &cb_list, node) cur->func(fence, cur);

@@ -40,11 +40,8 @@ use crate::invariants::{self, GhostJob};
 use crate::mm::{mmap_lock, mmap_unlock, MmStruct};
 use crate::mmu_notifier::{
     mmu_interval_notifier_alloc, mmu_interval_read_begin, mmu_interval_read_retry,
-    mmu_interval_set_seq, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange,
+    mmu_interval_set_seq, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange, EAGAIN,
 };
-
-/// `-EAGAIN`.
-pub const EAGAIN: isize = -11;
 
 /// Which userptr locking: the document's, or a mistake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
