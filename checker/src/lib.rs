@@ -1,7 +1,8 @@
 //! # checker: kmodel's core
 //!
-//! - [`kernel`]: kernel primitives under their kernel names (kref, spinlock, mutex, list_head,
-//!   kzalloc/kfree, WARN_ON/BUG_ON, lock-guarded fields, wait queues), recorded and checked.
+//! - [`kernel`]: kernel primitives under their kernel names (kref, spinlock, mutex,
+//!   rw_semaphore, list_head, kzalloc/kfree, WARN_ON/BUG_ON, lock-guarded fields, wait
+//!   queues), recorded and checked.
 //! - [`scenario`]: what a model declares: scenarios with their expected results.
 //! - [`explore`]: running a scenario under loom (exhaustive DPOR, weak memory; `--cfg loom`
 //!   builds) or shuttle (random, PCT, DFS), judging the verdict, and replaying a trace.
@@ -39,6 +40,7 @@ pub const CHECKER_SOURCES: &[&str] = &[
     include_str!("kernel/mod.rs"),
     include_str!("kernel/processor.rs"),
     include_str!("kernel/rcu.rs"),
+    include_str!("kernel/rwsem.rs"),
     include_str!("kernel/seqcount.rs"),
     include_str!("kernel/slab.rs"),
     include_str!("kernel/wait.rs"),

@@ -7,13 +7,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::{atomic, Condvar, Mutex, MutexGuard},
+    sync::{atomic, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard},
     thread, thread_local,
 };
 
 #[cfg(not(loom))]
 pub(crate) use shuttle::{
-    sync::{atomic, Condvar, Mutex, MutexGuard},
+    sync::{atomic, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard},
     thread, thread_local,
 };
 

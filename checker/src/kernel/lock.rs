@@ -11,7 +11,7 @@
 //! explorer may switch CPUs inside a spinlock section; that only adds interleavings that are
 //! equivalent to the ones real CPUs running in parallel produce).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::invariant::{DEADLOCK, LOCK_MISUSE, LOCK_NOT_HELD, USE_AFTER_FREE};
@@ -19,21 +19,45 @@ use crate::rt::{self, ObjId};
 use crate::sync::{Mutex, MutexGuard};
 use crate::trace::thread_name;
 
-/// Ghost state of a lock: its name, its container, and which CPU holds it.
+/// Ghost state of a lock: its name, its container, and which CPU holds it (for an
+/// `rw_semaphore`, also which CPUs hold it for read: see `rwsem.rs`).
 pub struct LockGhost {
     pub(crate) name: String,
-    owner: Option<ObjId>,
-    /// tid + 1 of the holder, 0 when free.
-    holder: AtomicUsize,
+    pub(crate) owner: Option<ObjId>,
+    /// tid + 1 of the holder (an rwsem's writer), 0 when free.
+    pub(crate) holder: AtomicUsize,
+    /// An rwsem's readers: bit `tid` set while that CPU holds it for read. Always 0 for a
+    /// spinlock or mutex.
+    pub(crate) readers: AtomicU64,
 }
 
 impl LockGhost {
-    /// Whether the running CPU holds this lock.
+    /// The ghost of the lock `name` inside the object `owner`, free.
+    pub(crate) fn new(owner: Option<ObjId>, name: String) -> LockGhost {
+        LockGhost {
+            name,
+            owner,
+            holder: AtomicUsize::new(0),
+            readers: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether the running CPU holds this lock (an rwsem: in either mode).
     pub(crate) fn held_by_current(&self) -> bool {
+        self.held_for_write_by_current() || self.held_for_read_by_current()
+    }
+
+    /// Whether the running CPU holds this lock exclusively (an rwsem: for write).
+    pub(crate) fn held_for_write_by_current(&self) -> bool {
         self.holder.load(Ordering::Relaxed) == rt::current_tid() + 1
     }
 
-    fn check_owner_live(&self, op: &str) {
+    /// Whether the running CPU holds this rwsem for read.
+    pub(crate) fn held_for_read_by_current(&self) -> bool {
+        self.readers.load(Ordering::Relaxed) & reader_bit(rt::current_tid()) != 0
+    }
+
+    pub(crate) fn check_owner_live(&self, op: &str) {
         let Some(id) = self.owner else { return };
         if !rt::active() {
             return;
@@ -57,6 +81,11 @@ impl LockGhost {
     }
 }
 
+/// The bit of `tid` in [`LockGhost::readers`].
+pub(crate) fn reader_bit(tid: rt::Tid) -> u64 {
+    1u64 << (tid % 64)
+}
+
 struct RawLock {
     mutex: Arc<Mutex<()>>,
     ghost: Arc<LockGhost>,
@@ -66,11 +95,7 @@ impl RawLock {
     fn new(owner: Option<ObjId>, name: String) -> RawLock {
         RawLock {
             mutex: Arc::new(Mutex::new(())),
-            ghost: Arc::new(LockGhost {
-                name,
-                owner,
-                holder: AtomicUsize::new(0),
-            }),
+            ghost: Arc::new(LockGhost::new(owner, name)),
         }
     }
 

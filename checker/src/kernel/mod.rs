@@ -18,6 +18,7 @@ pub mod lock;
 pub mod lockdep;
 pub mod processor;
 pub mod rcu;
+pub mod rwsem;
 pub mod seqcount;
 pub mod slab;
 pub mod wait;
@@ -47,6 +48,10 @@ pub use rcu::{
     call_rcu, kfree_rcu, rcu_access_pointer, rcu_assign_pointer, rcu_dereference,
     rcu_dereference_check, rcu_dereference_protected, rcu_read_lock, rcu_read_lock_held,
     rcu_read_unlock, rcu_replace_pointer, synchronize_rcu, RcuPointer, RCU_INIT_POINTER,
+};
+pub use rwsem::{
+    down_read, down_write, lockdep_assert_held_read, lockdep_assert_held_write, up_read, up_write,
+    RwSemaphore, RwsemReadGuard, RwsemWriteGuard,
 };
 pub use seqcount::{
     read_seqcount_begin, read_seqcount_retry, write_seqcount_begin, write_seqcount_end, SeqcountT,

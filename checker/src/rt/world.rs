@@ -225,6 +225,11 @@ pub(crate) struct ViolationPanic;
 /// the scenario's target, or if the scenario expects no violation at all; otherwise it is
 /// recorded and the execution goes on (as the kernel goes on after a WARN or a KASAN report).
 /// A violation of the same invariant with the same message is reported once per execution.
+///
+/// Once a violation has stopped the execution, a later non-fatal one is only recorded: the
+/// CPU that stopped it may still be unwinding (its lock releases are scheduling points under
+/// shuttle), and a second CPU panicking meanwhile would be a panic shuttle cannot attribute
+/// to a task, which loses the execution's failure.
 pub(crate) fn report(inv: &Invariant, message: String) {
     if !active() {
         return;
@@ -234,12 +239,13 @@ pub(crate) fn report(inv: &Invariant, message: String) {
         if !w.reported.insert((inv.name.to_string(), message.clone())) {
             return false;
         }
+        let already_stopped = w.failure.is_some();
         let v = w.add_violation(tid, inv, message);
         let stop = inv.fatal || w.policy.target.is_none() || w.policy.target == Some(inv.name);
         if stop && w.failure.is_none() {
             w.failure = Some((v, w.events.clone()));
         }
-        stop
+        stop && (inv.fatal || !already_stopped)
     });
     if stop {
         std::panic::panic_any(ViolationPanic);

@@ -8,6 +8,7 @@ use checker::invariant::Invariant;
 use checker::kernel::{spin_lock, spin_unlock, Obj, READ_ONCE};
 use checker::scenario::check;
 
+use crate::dma_resv::DmaFence;
 use crate::driver::DriverSvm;
 use crate::mm::{MmStruct, NR_PAGES};
 use crate::mmu_notifier::{MmuIntervalNotifier, MmuNotifierRange, MmuNotifierSubscriptions};
@@ -16,7 +17,7 @@ use crate::mmu_notifier::{MmuIntervalNotifier, MmuNotifierRange, MmuNotifierSubs
 /// unmapped" (C.3 in kernel-protocols.md: no lost invalidation, no stale device mapping).
 pub const NO_STALE_DEVICE_PTE: Invariant = Invariant::new(
     "NO_STALE_DEVICE_PTE",
-    "once mmu_notifier_invalidate_range_end() has returned for a range, no device page-table entry maps a page the CPU unmapped in that range, and none is programmed to it later",
+    "once mmu_notifier_invalidate_range_end() has returned for a range, no device page-table entry maps a page the CPU unmapped (or replaced, migrating it) in that range, and none is programmed to it later",
 );
 
 /// Item 5: "every invalidate callback is called once per invalidation".
@@ -51,15 +52,52 @@ pub const ITREE_STABLE: Invariant = Invariant::new(
     "the interval tree changes only under subscriptions->lock while invalidate_seq is even, never while an invalidation walks it without the lock",
 );
 
+/// Item 5, second half: "once invalidate_range_end returns, ... no job can still access
+/// [a page the CPU has unmapped]", in the form Documentation/gpu/drm-vm-bind-locking.rst
+/// (v6.8) gives the userptr invalidate callback: "When this invalidation notifier returns,
+/// the GPU can no longer be accessing the old pages of the userptr gpu_vma".
+pub const USERPTR_JOB_ACCESS: Invariant = Invariant::new(
+    "USERPTR_JOB_ACCESS",
+    "once a userptr gpu_vma's invalidate callback has returned for a range, no GPU job accesses the pages the CPU mapped there: every job built with them has signalled its fence, none is submitted with them later, and none touches them after the CPU freed them",
+);
+
 /// Every invariant of this crate.
 pub const INVARIANTS: &[Invariant] = &[
     NO_STALE_DEVICE_PTE,
+    USERPTR_JOB_ACCESS,
     INVALIDATE_ONCE,
     START_END_PAIRED,
     DEFERRED_APPLIED_ONCE,
     REMOVE_COMPLETE,
     ITREE_STABLE,
 ];
+
+/// A GPU job a userptr exec submitted: its fence and the pages it was built with.
+#[derive(Clone)]
+pub struct GhostJob {
+    pub fence: Obj<DmaFence>,
+    /// (page, pfn) pairs.
+    pub pages: Vec<(usize, isize)>,
+}
+
+impl GhostJob {
+    fn signaled(&self) -> bool {
+        self.fence.ghost().ghost_signaled.load(Ordering::Relaxed)
+    }
+
+    fn describe(&self) -> String {
+        let pages: Vec<String> = self
+            .pages
+            .iter()
+            .map(|(p, pfn)| format!("page {p} = pfn {pfn}"))
+            .collect();
+        format!(
+            "the job of {} (built with {})",
+            self.fence.name(),
+            pages.join(", ")
+        )
+    }
+}
 
 /// One mm-level invalidation.
 struct Event {
@@ -81,6 +119,12 @@ pub struct GhostState {
     events: Vec<Event>,
     /// pfns unmapped by an invalidation whose end has returned (then freed).
     gone: Vec<(isize, String)>,
+    /// The pfn each CPU PTE maps (0: none), updated where the CPU writes the PTE.
+    cpu_pfn: [isize; NR_PAGES],
+    /// GPU jobs submitted by a userptr exec (see `userptr.rs`).
+    jobs: Vec<GhostJob>,
+    /// pfns whose userptr invalidate callback has returned: no GPU job may access them.
+    revoked: Vec<(isize, String)>,
 }
 
 /// The ghost state of an mm.
@@ -199,9 +243,25 @@ pub fn invalidation_aborted(mm: &Obj<MmStruct>, range: &MmuNotifierRange) {
     mm.ghost().ghost.lock().events[range.ghost_event].aborted = true;
 }
 
-/// The CPU cleared the PTE of `pfn` inside the invalidation `ev`.
-pub fn page_unmapped(mm: &Obj<MmStruct>, ev: usize, pfn: isize) {
-    mm.ghost().ghost.lock().events[ev].unmapped.push(pfn);
+/// The pfns the CPU page table maps when the scenario starts.
+pub fn cpu_ptes_init(mm: &Obj<MmStruct>, pfns: [isize; NR_PAGES]) {
+    mm.ghost().ghost.lock().cpu_pfn = pfns;
+}
+
+/// The CPU set the PTE of `page` to `new` (0: cleared) inside the invalidation `ev`: the
+/// page it mapped before counts as unmapped by `ev`. Returns that pfn (0 if none).
+pub fn cpu_pte_changed(mm: &Obj<MmStruct>, ev: usize, page: usize, new: isize) -> isize {
+    let mut g = mm.ghost().ghost.lock();
+    let old = std::mem::replace(&mut g.cpu_pfn[page], new);
+    if old != 0 {
+        g.events[ev].unmapped.push(old);
+    }
+    old
+}
+
+/// The pfn the CPU page table maps at `page` now (0: none), as ghost state.
+pub fn cpu_pfn(mm: &Obj<MmStruct>, page: usize) -> isize {
+    mm.ghost().ghost.lock().cpu_pfn[page]
 }
 
 /// The mm-level invalidation `ev` is over (its end returned): each overlapped notifier's
@@ -265,6 +325,100 @@ pub fn invalidation_ended(mm: &Obj<MmStruct>, range: &MmuNotifierRange) {
 /// `pfn` went back to the page allocator.
 pub fn page_freed(mm: &Obj<MmStruct>, pfn: isize) {
     check_no_device_pte(mm, pfn, "when the CPU freed it");
+    let jobs = mm.ghost().ghost.lock().jobs.clone();
+    for job in jobs {
+        if job.pages.iter().any(|&(_, p)| p == pfn) {
+            check(job.signaled(), &USERPTR_JOB_ACCESS, || {
+                format!(
+                    "pfn {pfn} freed while {} has not signalled: the GPU may still access it",
+                    job.describe()
+                )
+            });
+        }
+    }
+}
+
+/// A userptr exec submitted `job` (under the notifier lock held for read, or not).
+pub fn job_submitted(mm: &Obj<MmStruct>, job: &GhostJob) {
+    let revoked = mm.ghost().ghost.lock().revoked.clone();
+    mm.ghost().ghost.lock().jobs.push(job.clone());
+    for &(_, pfn) in &job.pages {
+        if let Some((_, what)) = revoked.iter().find(|(p, _)| *p == pfn) {
+            check(false, &USERPTR_JOB_ACCESS, || {
+                format!(
+                    "{} submitted after {what} returned: it will access pfn {pfn}",
+                    job.describe()
+                )
+            });
+        }
+    }
+}
+
+/// A GPU job wrote the page `pfn` (its DMA access, while its fence is not signalled).
+pub fn job_accessed(mm: &Obj<MmStruct>, job: &GhostJob, pfn: isize) {
+    let (revoked, freed) = {
+        let g = mm.ghost().ghost.lock();
+        (
+            g.revoked
+                .iter()
+                .find(|(p, _)| *p == pfn)
+                .map(|(_, w)| w.clone()),
+            g.gone.iter().any(|(p, _)| *p == pfn),
+        )
+    };
+    if let Some(what) = revoked {
+        check(false, &USERPTR_JOB_ACCESS, || {
+            format!(
+                "{} writes pfn {pfn} after {what} returned{}",
+                job.describe(),
+                if freed {
+                    " and the CPU unmapped and freed it"
+                } else {
+                    ""
+                }
+            )
+        });
+    }
+}
+
+/// A userptr gpu_vma's invalidate callback for `range` returns: the pages the CPU maps in
+/// it are revoked, and every job built with them must have signalled.
+pub fn userptr_invalidate_returns(
+    mm: &Obj<MmStruct>,
+    isub: &Obj<MmuIntervalNotifier>,
+    range: &MmuNotifierRange,
+) {
+    let first = range.start.max(isub.ghost().start);
+    let last = (range.end - 1).min(isub.ghost().last);
+    let (what, jobs) = {
+        let mut g = mm.ghost().ghost.lock();
+        let what = format!(
+            "{}'s invalidate callback for {} [{}, {})",
+            isub.name(),
+            g.events[range.ghost_event].what,
+            range.start,
+            range.end
+        );
+        for page in first..=last {
+            let pfn = g.cpu_pfn[page];
+            if pfn != 0 {
+                g.revoked.push((pfn, what.clone()));
+            }
+        }
+        (what, g.jobs.clone())
+    };
+    for page in first..=last {
+        for job in &jobs {
+            if let Some(&(_, pfn)) = job.pages.iter().find(|(p, _)| *p == page) {
+                check(job.signaled(), &USERPTR_JOB_ACCESS, || {
+                    format!(
+                        "{what} returns while {} has not signalled: it can still access pfn {pfn}",
+                        job.describe()
+                    )
+                });
+            }
+        }
+    }
 }
 
 fn check_no_device_pte(mm: &Obj<MmStruct>, pfn: isize, when: &str) {

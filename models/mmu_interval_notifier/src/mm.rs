@@ -8,7 +8,7 @@
 
 use checker::kernel::{
     kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_unlock, trace_call,
-    AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, WRITE_ONCE,
+    AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, READ_ONCE, WRITE_ONCE,
 };
 
 use crate::driver::DriverSvm;
@@ -27,6 +27,13 @@ pub const NR_PAGES: usize = 2;
 pub fn initial_pfn(page: usize) -> isize {
     page as isize + 1
 }
+
+/// Physical pages the scenarios use: pfns 1 and 2 (mapped when a scenario starts) and 3
+/// (a migration's destination page).
+pub const NR_PFNS: usize = 3;
+
+/// What the page allocator writes into a page it takes back (its next user's data).
+pub const PAGE_POISON: isize = -1;
 
 /// `struct mm_struct`, as far as mmu notifiers and their users see it.
 pub struct MmStruct {
@@ -50,6 +57,11 @@ pub struct MmStruct {
     /// The CPU page-table entry of each page: a pfn, or 0 for `pte_none`. Read locklessly
     /// by `hmm_range_fault()` (`ptep_get()` = READ_ONCE), written by munmap's zap.
     pub pte: [AtomicT; NR_PAGES],
+    /// One word of each physical page's memory, by pfn (`page_mem[pfn - 1]`): a GPU job's
+    /// DMA writes it, and the page allocator writes it when it hands a freed page out again.
+    /// MODEL: physical memory is three one-word pages that live in the mm object; the data
+    /// itself is not checked, only who writes a page after it was freed (`free_page`).
+    pub page_mem: [AtomicT; NR_PFNS],
     /// `mm->notifier_subscriptions`.
     /// MODEL: allocated with the mm (with `has_itree` set), as after the first
     /// `mmu_interval_notifier_insert()`'s `mmu_notifier_register(NULL, mm)`; freed with it.
@@ -70,12 +82,14 @@ pub fn mm_alloc(read_begin: ReadBeginRevision) -> Obj<MmStruct> {
                 Guarded::new(format!("{name}.vma[{p}]"), &mmap_lock, true)
             }),
             pte: std::array::from_fn(|p| AtomicT::new(name, &format!("pte[{p}]"), initial_pfn(p))),
+            page_mem: std::array::from_fn(|i| AtomicT::new("page", &format!("pfn{}", i + 1), 0)),
             mmap_lock,
             notifier_subscriptions: MmuNotifierSubscriptions::new(id, name, read_begin),
             ghost: Ghost::default(),
         }
     });
     crate::mmu_notifier::mmu_notifier_subscriptions_init(&mm);
+    invariants::cpu_ptes_init(&mm, std::array::from_fn(initial_pfn));
     mm
 }
 
@@ -135,21 +149,35 @@ pub fn munmap(mm: &Obj<MmStruct>, page: usize) {
     let range = MmuNotifierRange::new(mm, page, page + 1, MmuNotifyEvent::Unmap, "munmap");
     mmu_notifier_invalidate_range_start(mm, &range); // mmu_notifier_invalidate_range_start(&range);
     WRITE_ONCE(&mm.pte[page], 0); // ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);  (zap_pte_range)
-    invariants::page_unmapped(mm, range.ghost_event, initial_pfn(page));
+    let pfn = invariants::cpu_pte_changed(mm, range.ghost_event, page, 0);
     mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
     invariants::invalidation_ended(mm, &range);
-    tlb_finish_mmu(mm, &[initial_pfn(page)]);
+    tlb_finish_mmu(mm, &[pfn]);
     mmap_unlock(g); // mmap_read_unlock(mm);  (after mmap_write_downgrade(), not modelled)
 }
 
 /// `tlb_finish_mmu()` (mm/mmu_gather.c, v6.8): the gathered pages go back to the page
 /// allocator. From here on, no device may map them.
 /// MODEL: the page's refcount is not modelled: the page is freed here (nothing else holds
-/// it: hmm_range_fault() takes no page reference).
+/// it: hmm_range_fault() takes no page reference, and a GPU userptr drops the references it
+/// took once its pages are mapped).
 fn tlb_finish_mmu(mm: &Obj<MmStruct>, pfns: &[isize]) {
     for &pfn in pfns {
-        invariants::page_freed(mm, pfn); // free_pages_and_swap_cache(): the page is free
+        free_page(mm, pfn); // free_pages_and_swap_cache(): the page is free
     }
+}
+
+/// The last reference to the page `pfn` is dropped (`folio_put()` → `free_unref_page()`,
+/// mm/page_alloc.c, v6.8): the page allocator may hand it out at once, and its next user
+/// writes it. From here on no device may map it and no GPU job may access it.
+/// MODEL: the reuse is one write of the page's memory (a scheduling point), so that the
+/// explorer orders it against a GPU job's DMA write to the same page.
+pub fn free_page(mm: &Obj<MmStruct>, pfn: isize) {
+    if pfn <= 0 {
+        return;
+    }
+    WRITE_ONCE(&mm.page_mem[pfn as usize - 1], PAGE_POISON); // (the page's next user writes it)
+    invariants::page_freed(mm, pfn);
 }
 
 /// `exit_mmap()` (mm/mmap.c, v6.8), reached from the last `mmput()`:
@@ -168,8 +196,7 @@ pub fn exit_mmap(mm: &Obj<MmStruct>, release: ReleaseRevision) {
     for page in 0..NR_PAGES {
         if mm.vma[page].read() {
             WRITE_ONCE(&mm.pte[page], 0); // zap_pte_range(): ptep_get_and_clear_full()
-            invariants::page_unmapped(mm, range.ghost_event, initial_pfn(page));
-            freed.push(initial_pfn(page));
+            freed.push(invariants::cpu_pte_changed(mm, range.ghost_event, page, 0));
         }
     }
     mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
@@ -179,6 +206,39 @@ pub fn exit_mmap(mm: &Obj<MmStruct>, release: ReleaseRevision) {
         mm.vma[page].write(false); // remove_vma()
     }
     mmap_unlock(g); // mmap_write_unlock(mm);
+}
+
+/// The pfn a migration of the scenarios moves a page to.
+pub const MIGRATE_DST_PFN: isize = 3;
+
+/// Migration of the one-page VMA of `page` to the free page `dst` (a driver's
+/// `migrate_vma_setup()` / copy / `migrate_vma_pages()` / `migrate_vma_finalize()`,
+/// mm/migrate_device.c, v6.8): between `invalidate_range_start(MMU_NOTIFY_MIGRATE)` and
+/// `_end()` the CPU PTE stops mapping the source page, the data is copied, and the PTE maps
+/// the destination; then the source page is freed. The PTE is replaced, not cleared: the
+/// VMA stays.
+/// MODEL: the migration entry is folded away: `migrate_vma_collect()` replaces the PTE with
+/// a migration entry inside the start/end bracket, and `migrate_vma_finalize()` installs the
+/// new PTE after the end (a fault on the migration entry waits for it and retries, -EBUSY);
+/// here the PTE goes from the source to the destination inside the bracket, which shows a
+/// reader the new page earlier, never the old one later. The caller's `mmap_read_lock()` is
+/// not taken, for the reason given at `__oom_reap_task_mm` (two readers overlap, and the
+/// model's mmap_lock is a mutex).
+pub fn migrate_vma(mm: &Obj<MmStruct>, page: usize, dst: isize) {
+    let _f = trace_call(
+        "migrate_vma",
+        &format!("{} page {page} -> pfn {dst}", mm.name()),
+    );
+    let range = MmuNotifierRange::new(mm, page, page + 1, MmuNotifyEvent::Migrate, "migrate_vma");
+    mmu_notifier_invalidate_range_start(mm, &range); // migrate_vma_collect(): mmu_notifier_invalidate_range_start(&range);
+    let src = invariants::cpu_pfn(mm, page);
+    let data = READ_ONCE(&mm.page_mem[src as usize - 1]); // the driver's copy (copy_highpage() / a DMA copy): read the source
+    WRITE_ONCE(&mm.page_mem[dst as usize - 1], data); // ... and write the destination
+    WRITE_ONCE(&mm.pte[page], dst); // remove_migration_pte(): set_pte_at(vma->vm_mm, pvmw.address, pvmw.pte, pte);
+    invariants::cpu_pte_changed(mm, range.ghost_event, page, dst);
+    mmu_notifier_invalidate_range_end(mm, &range); // migrate_vma_collect(): mmu_notifier_invalidate_range_end(&range);
+    invariants::invalidation_ended(mm, &range);
+    free_page(mm, src); // migrate_vma_finalize(): folio_put(src);  (the last reference)
 }
 
 /// Which caller of `mmu_notifier_invalidate_range_start_nonblock()`.
@@ -220,10 +280,10 @@ pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) 
         false // tlb_finish_mmu(&tlb); ret = false; continue;
     } else {
         WRITE_ONCE(&mm.pte[page], 0); // unmap_page_range(): ptep_get_and_clear_full()
-        invariants::page_unmapped(mm, range.ghost_event, initial_pfn(page));
+        let pfn = invariants::cpu_pte_changed(mm, range.ghost_event, page, 0);
         mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
         invariants::invalidation_ended(mm, &range);
-        tlb_finish_mmu(mm, &[initial_pfn(page)]); // tlb_finish_mmu(&tlb);
+        tlb_finish_mmu(mm, &[pfn]); // tlb_finish_mmu(&tlb);
         true
     }
 }

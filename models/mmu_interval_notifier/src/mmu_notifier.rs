@@ -46,6 +46,8 @@ pub enum MmuNotifyEvent {
     Unmap,
     /// `MMU_NOTIFY_RELEASE`.
     Release,
+    /// `MMU_NOTIFY_MIGRATE`.
+    Migrate,
 }
 
 /// `struct mmu_notifier_range` (include/linux/mmu_notifier.h, v6.8).

@@ -12,11 +12,19 @@ use crate::driver::{
 };
 use crate::invariants::{
     check_no_stale_at_end, check_quiescent, INVALIDATE_ONCE, NO_STALE_DEVICE_PTE, START_END_PAIRED,
+    USERPTR_JOB_ACCESS,
 };
-use crate::mm::{__oom_reap_task_mm, mm_alloc, mmput, munmap, MmStruct, ReaperRevision};
+use crate::mm::{
+    __oom_reap_task_mm, migrate_vma, mm_alloc, mmput, munmap, MmStruct, ReaperRevision,
+    MIGRATE_DST_PFN,
+};
 use crate::mmu_notifier::{
-    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, MmuIntervalNotifier,
-    ReadBeginRevision, ReleaseRevision,
+    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, mmu_interval_notifier_remove,
+    MmuIntervalNotifier, ReadBeginRevision, ReleaseRevision,
+};
+use crate::userptr::{
+    gpu_job_run, gpu_vm_create, gpu_vm_exec, userptr_vma_create, userptr_vma_pin_pages,
+    UserptrRevision,
 };
 
 /// A driver's mirror of pages `[start, last]` and its notifier (not inserted yet).
@@ -89,6 +97,30 @@ fn fault_vs_munmap_skip_read_retry() {
 
 fn fault_vs_munmap_no_set_seq() {
     fault_vs_munmap(DriverRevision::NoSetSeq)
+}
+
+/// CPU1 migrates page 0 (pfn 1) to pfn 3 while CPU0, the driver, faults page 0 into its
+/// device page table and then tears its mirror down.
+fn fault_vs_migrate(read_begin: ReadBeginRevision) {
+    let (mm, a) = setup_with(DriverRevision::Upstream, read_begin);
+    let (svm, isub) = (a.svm.clone(), a.isub.clone());
+    let drv = spawn_cpu(move || {
+        driver_populate_range(&svm, &isub, 0, ReleaseRevision::Upstream);
+        driver_range_fini(&svm, &isub);
+    });
+    let m = mm.clone();
+    let cpu = spawn_cpu(move || migrate_vma(&m, 0, MIGRATE_DST_PFN));
+    join(drv);
+    join(cpu);
+    teardown(mm, &[], &[&a]);
+}
+
+fn fault_vs_migrate_upstream() {
+    fault_vs_migrate(ReadBeginRevision::Upstream)
+}
+
+fn fault_vs_migrate_locked_wait() {
+    fault_vs_migrate(ReadBeginRevision::LockedWaitCondition)
 }
 
 /// CPU0 munmaps `unmap_page` while CPU1, a second driver mirror of `page`, inserts its
@@ -200,12 +232,92 @@ fn exit_vs_fault_v1_double_release() {
     exit_vs_fault(ReleaseRevision::V1DoubleRelease)
 }
 
+/// What CPU1 does to page 0 while CPU0 runs a userptr exec.
+#[derive(Clone, Copy)]
+enum CpuSide {
+    Munmap,
+    Migrate,
+}
+
+/// CPU0 runs a GPU exec on a VM whose one userptr gpu_vma maps page 0 (bound, its pages
+/// obtained, when the scenario starts), then the job it submitted (the job writes the page,
+/// then signals its fence), while CPU1 munmaps page 0.
+fn userptr_exec_vs_munmap(rev: UserptrRevision) {
+    userptr_exec_vs(rev, CpuSide::Munmap, ReadBeginRevision::Upstream)
+}
+
+/// [`userptr_exec_vs_munmap`] with CPU1 doing `cpu` to page 0.
+fn userptr_exec_vs(rev: UserptrRevision, cpu: CpuSide, read_begin: ReadBeginRevision) {
+    let mm = mm_alloc(read_begin);
+    let vm = gpu_vm_create(rev);
+    let uvma = userptr_vma_create(&mm, &vm, 0);
+    mmu_interval_notifier_insert(&uvma.userptr_interval);
+    userptr_vma_pin_pages(&uvma);
+    let (m, u) = (mm.clone(), uvma.clone());
+    let exec = spawn_cpu(move || {
+        if let Ok(job) = gpu_vm_exec(&u) {
+            gpu_job_run(&m, &job);
+        }
+    });
+    let m = mm.clone();
+    let cpu = spawn_cpu(move || match cpu {
+        CpuSide::Munmap => munmap(&m, 0),
+        CpuSide::Migrate => migrate_vma(&m, 0, MIGRATE_DST_PFN),
+    });
+    join(exec);
+    join(cpu);
+    check_quiescent(&mm, &[&uvma.userptr_interval]);
+    // Unbind: the gpu_vma's notifier goes, then the process exits.
+    mmu_interval_notifier_remove(&uvma.userptr_interval);
+    mmput(&mm, ReleaseRevision::Upstream);
+    for f in vm.resv.ghost_fences() {
+        kfree(&f);
+    }
+    kfree(&uvma.userptr_interval);
+    kfree(&uvma);
+    kfree(&vm);
+}
+
+fn userptr_exec_vs_migrate_upstream() {
+    userptr_exec_vs(
+        UserptrRevision::Upstream,
+        CpuSide::Migrate,
+        ReadBeginRevision::Upstream,
+    )
+}
+
+fn userptr_exec_vs_migrate_locked_wait() {
+    userptr_exec_vs(
+        UserptrRevision::Upstream,
+        CpuSide::Migrate,
+        ReadBeginRevision::LockedWaitCondition,
+    )
+}
+
+fn userptr_exec_vs_munmap_upstream() {
+    userptr_exec_vs_munmap(UserptrRevision::Upstream)
+}
+
+fn userptr_exec_vs_munmap_publish_after_unlock() {
+    userptr_exec_vs_munmap(UserptrRevision::PublishAfterUnlock)
+}
+
+fn userptr_exec_vs_munmap_skip_read_retry() {
+    userptr_exec_vs_munmap(UserptrRevision::SkipReadRetry)
+}
+
+fn userptr_exec_vs_munmap_no_fence_wait() {
+    userptr_exec_vs_munmap(UserptrRevision::NoFenceWait)
+}
+
 const SOURCES: &[&str] = &[
+    include_str!("dma_resv.rs"),
     include_str!("driver.rs"),
     include_str!("invariants.rs"),
     include_str!("mm.rs"),
     include_str!("mmu_notifier.rs"),
     include_str!("scenarios.rs"),
+    include_str!("userptr.rs"),
 ];
 
 /// A scenario of this model. loom explores every scenario to completion (no preemption
@@ -280,6 +392,21 @@ pub const SCENARIOS: &[Scenario] = &[
         fault_vs_munmap_no_set_seq,
     )),
     scenario(
+        "fault_vs_migrate",
+        "upstream: migration of page 0 to a new page (invalidate_range_start(MMU_NOTIFY_MIGRATE), PTE replaced, end, old page freed) races with the driver's fault path and its teardown; as in nonblock_vs_fault, read_begin's lockless wait condition sees the end without ordering the PTE read after it (weak memory)",
+        &["driver", "migrate"],
+        Expected::Reachable(NO_STALE_DEVICE_PTE),
+        fault_vs_migrate_upstream,
+    )
+    .expected_sc(Expected::Unreachable),
+    scenario(
+        "fault_vs_migrate_locked_wait",
+        "the same with the proposed read_begin whose wait condition reads invalidate_seq under subscriptions->lock",
+        &["driver", "migrate"],
+        Expected::Unreachable,
+        fault_vs_migrate_locked_wait,
+    ),
+    scenario(
         "insert_vs_munmap_full_exclusion",
         "upstream: a second notifier of page 0 is inserted, faulted and removed while munmap invalidates page 0 (idle, or deferred in a full exclusion)",
         &["munmap", "driver"],
@@ -335,5 +462,48 @@ pub const SCENARIOS: &[Scenario] = &[
         &["exit", "driver"],
         Expected::Reachable(INVALIDATE_ONCE),
         exit_vs_fault_v1_double_release,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap",
+        "upstream (drm-vm-bind-locking.rst): a GPU exec on a userptr gpu_vma of page 0 (read_begin, lock the resv, down_read(notifier_lock) + read_retry, submit, publish the fence, up_read) and its job race with munmap of page 0 (callback: down_write, set_seq, up_write, wait for the VM's fences)",
+        &["exec", "munmap"],
+        Expected::Unreachable,
+        userptr_exec_vs_munmap_upstream,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap_publish_after_unlock",
+        "an exec that adds the job's fence to the VM's resv after up_read(notifier_lock): the callback's wait can miss the job",
+        &["exec", "munmap"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_munmap_publish_after_unlock,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap_skip_read_retry",
+        "an exec that submits without mmu_interval_read_retry() under the notifier lock: a job built with pages the CPU already invalidated",
+        &["exec", "munmap"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_munmap_skip_read_retry,
+    ),
+    scenario(
+        "userptr_exec_vs_munmap_no_fence_wait",
+        "an invalidate callback that returns without dma_resv_wait_timeout() on the VM's resv: the job still runs on the unmapped page",
+        &["exec", "munmap"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_munmap_no_fence_wait,
+    ),
+    scenario(
+        "userptr_exec_vs_migrate",
+        "upstream: the same exec and job against a migration of page 0 (MMU_NOTIFY_MIGRATE; the page is copied, the PTE replaced, the old page freed); the exec's retry goes through read_begin's lockless wait condition, which sees the end without ordering the PTE read after it (weak memory)",
+        &["exec", "migrate"],
+        Expected::Reachable(USERPTR_JOB_ACCESS),
+        userptr_exec_vs_migrate_upstream,
+    )
+    .expected_sc(Expected::Unreachable),
+    scenario(
+        "userptr_exec_vs_migrate_locked_wait",
+        "the same with the proposed read_begin whose wait condition reads invalidate_seq under subscriptions->lock",
+        &["exec", "migrate"],
+        Expected::Unreachable,
+        userptr_exec_vs_migrate_locked_wait,
     ),
 ];
