@@ -9,6 +9,7 @@
 //! `rcu_read_lock()`.
 
 pub mod fence;
+pub mod resv;
 pub mod resv_v510;
 pub mod scenarios;
 

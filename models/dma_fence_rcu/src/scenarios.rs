@@ -53,6 +53,7 @@ fn setup(typesafe: bool) -> Setup {
     };
     let tl = kzalloc("timeline", |id, n| Timeline {
         lock: SpinLock::new(id, n, "lock"),
+        context: 1,
     });
     let resv = dma_resv_init(&cache);
     Setup {
