@@ -10,6 +10,7 @@
 
 pub mod fence;
 pub mod resv;
+pub mod resv_scenarios;
 pub mod resv_v510;
 pub mod scenarios;
 

@@ -265,7 +265,7 @@ fn callback_vs_signal() {
 }
 
 /// A scenario of this model (default bounds).
-const fn scenario(
+pub(crate) const fn scenario(
     name: &'static str,
     summary: &'static str,
     cpus: &'static [&'static str],
@@ -285,6 +285,8 @@ const fn scenario(
 
 const SOURCES: &[&str] = &[
     include_str!("fence.rs"),
+    include_str!("resv.rs"),
+    include_str!("resv_scenarios.rs"),
     include_str!("resv_v510.rs"),
     include_str!("scenarios.rs"),
 ];
@@ -387,4 +389,12 @@ pub const SCENARIOS: &[Scenario] = &[
     PUBLISH_RCU_INIT_POINTER,
     PUBLISH_RCU_ASSIGN_POINTER,
     CALLBACK_VS_SIGNAL,
+    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_RECYCLED,
+    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_KFREE_RCU,
+    crate::resv_scenarios::ITER_TEST_SIGNALED_SLOT_REUSE_KFREE_RCU,
+    crate::resv_scenarios::ITER_GET_FENCES_LIST_REPLACED_KFREE_RCU,
+    crate::resv_scenarios::ITER_GET_FENCES_LIST_REPLACED_RECYCLED,
+    crate::resv_scenarios::RESERVE_FENCES_KFREE_OLD_LIST,
+    crate::resv_scenarios::ADD_FENCE_SLOT_REUSE_PUBLISH,
+    crate::resv_scenarios::ADD_FENCE_APPEND_PUBLISH,
 ];
