@@ -353,6 +353,19 @@ pub fn dma_resv_add_fence(obj: &Obj<DmaResv>, fence: &FencePtr, usage: DmaResvUs
     smp_mb(); // smp_store_mb(...): smp_mb();
 }
 
+/// How the unlocked walk takes its reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// v6.8: `dma_fence_get_rcu()` on the entry, never re-read.
+    Upstream,
+    /// Not a kernel version: the "single extra check" the commit that dropped the seqcount
+    /// mentions (8f94eda39952: "a dma_fence would be reused during the RCU grace period, but
+    /// even that could be handled with a single extra check"): once the reference is taken,
+    /// re-read the entry and restart if it no longer points to this fence, as
+    /// `dma_fence_get_rcu_safe()` does.
+    RecheckEntry,
+}
+
 /// `struct dma_resv_iter` (dma-resv.h:193, v6.8).
 pub struct DmaResvIter {
     /// `obj`: the resv.
@@ -371,6 +384,8 @@ pub struct DmaResvIter {
     pub num_fences: usize,
     /// `is_restarted`: this is the first fence after a restart.
     pub is_restarted: bool,
+    /// Which walk (not a kernel field: the variant).
+    pub walk: Walk,
 }
 
 /// `dma_resv_iter_begin()` (dma-resv.h:230, v6.8).
@@ -384,6 +399,7 @@ pub fn dma_resv_iter_begin(obj: &Obj<DmaResv>, usage: DmaResvUsage) -> DmaResvIt
         fences: None,
         num_fences: 0,
         is_restarted: false,
+        walk: Walk::Upstream,
     }
 }
 
@@ -451,6 +467,16 @@ fn dma_resv_iter_walk_unlocked(cursor: &mut DmaResvIter) {
             cpu_relax(); // MODEL: the retry makes progress (see checker::kernel::processor)
             continue; // continue;
         };
+        if cursor.walk == Walk::RecheckEntry {
+            let (again, _) = dma_resv_list_entry(&list, cursor.index - 1, false); // the variant: re-read the entry
+            if !again.is_some_and(|a| a.ptr_eq(&f)) {
+                dma_fence_put(&f); // the entry changed: drop the reference and restart
+                cursor.fence = None;
+                dma_resv_iter_restart_unlocked(cursor);
+                cpu_relax(); // MODEL: the retry makes progress (see checker::kernel::processor)
+                continue;
+            }
+        }
         if !dma_fence_is_signaled(&f) && cursor.usage >= cursor.fence_usage {
             break; // if (!dma_fence_is_signaled(cursor->fence) && cursor->usage >= cursor->fence_usage) break;
         }
@@ -516,9 +542,19 @@ pub fn dma_resv_test_signaled(obj: &Obj<DmaResv>, usage: DmaResvUsage) -> bool {
 /// `dma_resv_get_fences()` (dma-resv.c:561, v6.8): references to the unsignaled fences of
 /// `usage` or a lower one. MODEL: the `krealloc_array()`ed array is a `Vec` (no -ENOMEM).
 pub fn dma_resv_get_fences(obj: &Obj<DmaResv>, usage: DmaResvUsage) -> Vec<FencePtr> {
+    dma_resv_get_fences_walk(obj, usage, Walk::Upstream)
+}
+
+/// [`dma_resv_get_fences`] over the unlocked iterator with the walk `walk`.
+pub fn dma_resv_get_fences_walk(
+    obj: &Obj<DmaResv>,
+    usage: DmaResvUsage,
+    walk: Walk,
+) -> Vec<FencePtr> {
     let _c = trace_call("dma_resv_get_fences", obj.name());
     let mut fences: Vec<FencePtr> = Vec::new(); // *num_fences = 0; *fences = NULL;
     let mut cursor = dma_resv_iter_begin(obj, usage); // dma_resv_iter_begin(&cursor, obj, usage);
+    cursor.walk = walk;
     let mut fence = dma_resv_iter_first_unlocked(&mut cursor); // dma_resv_for_each_fence_unlocked(&cursor, fence) {
     while let Some(f) = fence {
         if cursor.is_restarted {

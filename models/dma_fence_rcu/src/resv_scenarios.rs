@@ -91,6 +91,8 @@ fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
 enum Reader {
     /// `dma_resv_get_fences(obj, DMA_RESV_USAGE_BOOKKEEP, …)`, then put each fence.
     GetFences,
+    /// The same over the walk variant that re-checks the entry ([`Walk::RecheckEntry`]).
+    GetFencesRecheck,
     /// `dma_resv_test_signaled(obj, DMA_RESV_USAGE_BOOKKEEP)`.
     TestSignaled,
 }
@@ -98,8 +100,13 @@ enum Reader {
 fn read(resv: &Obj<DmaResv>, r: Reader) {
     let start = ghost_now();
     match r {
-        Reader::GetFences => {
-            let got = dma_resv_get_fences(resv, DmaResvUsage::Bookkeep);
+        Reader::GetFences | Reader::GetFencesRecheck => {
+            let walk = if r == Reader::GetFences {
+                Walk::Upstream
+            } else {
+                Walk::RecheckEntry
+            };
+            let got = dma_resv_get_fences_walk(resv, DmaResvUsage::Bookkeep, walk);
             check_get_fences(resv, &got, start, ghost_now());
             for f in got {
                 dma_fence_put(&f); // dma_fence_put(fences[i]);
@@ -145,6 +152,9 @@ fn slot_reuse(typesafe: bool, reader: Reader) {
 
 fn iter_get_fences_slot_reuse_recycled() {
     slot_reuse(true, Reader::GetFences)
+}
+fn iter_get_fences_slot_reuse_recheck_recycled() {
+    slot_reuse(true, Reader::GetFencesRecheck)
 }
 fn iter_get_fences_slot_reuse_kfree_rcu() {
     slot_reuse(false, Reader::GetFences)
@@ -268,6 +278,18 @@ pub const ITER_GET_FENCES_SLOT_REUSE_RECYCLED: Scenario = scenario(
     shuttle_iterations: 100_000,
     ..Bounds::DEFAULT
 });
+
+/// The extra check of the entry after the reference: right under SC; under weak memory the
+/// re-read is not ordered after the relaxed `refcount_inc_not_zero()`, as in
+/// `get_rcu_safe_recycled`.
+pub const ITER_GET_FENCES_SLOT_REUSE_RECHECK_RECYCLED: Scenario = scenario(
+    "iter_get_fences_slot_reuse_recheck_recycled",
+    "variant: the unlocked walk re-reads the entry after dma_fence_get_rcu and restarts if it changed; same race as iter_get_fences_slot_reuse_recycled",
+    &["reader", "writer"],
+    Expected::Reachable(FENCE_GET_IDENTITY),
+    iter_get_fences_slot_reuse_recheck_recycled,
+)
+.expected_sc(Expected::Unreachable);
 
 /// The same with kfree_rcu fences.
 pub const ITER_GET_FENCES_SLOT_REUSE_KFREE_RCU: Scenario = scenario(
