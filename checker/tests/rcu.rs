@@ -185,6 +185,25 @@ fn call_rcu_without_readers_runs_at_once() {
 }
 
 #[test]
+fn call_rcu_inside_the_callers_own_read_section_waits_for_it() {
+    let v = violation_of(|| {
+        let (_c, h, t) = setup(false);
+        rcu_read_lock();
+        RCU_INIT_POINTER(&h.p, None);
+        kfree_rcu(&t);
+        assert!(
+            !t.is_free(),
+            "the caller is a reader that could still see it"
+        );
+        let _ = READ_ONCE(&t.val); // still inside the caller's read section: fine
+        rcu_read_unlock();
+        assert!(t.is_free(), "freed when the caller left its read section");
+        kfree(&h);
+    });
+    assert_eq!(v, "no violation");
+}
+
+#[test]
 fn seqcount_sequential() {
     let v = violation_of(|| {
         let s = SeqcountT::new("obj", "seq");

@@ -218,17 +218,16 @@ pub fn synchronize_rcu() {
     rt::record("synchronize_rcu", "", "");
 }
 
-/// `call_rcu(head, func)`: run `func` once every CPU that is inside a read-side section now
-/// has left it. `what` names the object for the trace.
+/// `call_rcu(head, func)`: run `func` once every CPU that is inside a read-side section now,
+/// the caller included, has left it. `what` names the object for the trace.
 pub fn call_rcu(what: &str, func: impl FnOnce() + 'static) {
     fence(Ordering::SeqCst); // MODEL: the grace period's barriers (see the module doc)
-    let me = rt::current_tid();
     let waiting: Vec<Tid> = rt::with(|w| {
         w.rcu
             .cpus
             .iter()
             .enumerate()
-            .filter(|(t, c)| *t != me && c.nesting > 0)
+            .filter(|(_, c)| c.nesting > 0)
             .map(|(t, _)| t)
             .collect()
     });

@@ -15,7 +15,7 @@ use checker::kernel::{
     bitword_set, cpu_relax, ghost_now, kfree_rcu, kmem_cache_free, kref_get, kref_get_unless_zero,
     kref_init, kref_put, lockdep_assert_held, rcu_access_pointer, rcu_dereference, set_bit,
     spin_lock, spin_unlock, test_and_set_bit, test_bit, trace_call, trace_note, AtomicT, BitWord,
-    Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock, WARN_ON, WRITE_ONCE,
+    Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 use checker::scenario::check;
 
@@ -49,10 +49,13 @@ pub const CALLBACK_ONCE: Invariant = Invariant::new(
     "a callback that dma_fence_add_callback() accepted (returned 0) runs exactly once, unless dma_fence_remove_callback() removed it first (returned true), in which case it never runs",
 );
 
-/// The driver's fence lock (`fence->lock` points to it): one per timeline.
+/// A driver's timeline: the lock its fences share (`fence->lock` points to it) and its
+/// fence context (`dma_fence_context_alloc()`).
 pub struct Timeline {
     /// The spinlock the timeline's fences share.
     pub lock: SpinLock,
+    /// The context number its fences get (`fence->context`).
+    pub context: u64,
 }
 
 /// What `dma_fence_release()` does last: `ops->release`, or the default.
@@ -84,6 +87,9 @@ pub struct DmaFence {
     pub ops: StdMutex<FenceRelease>,
     /// The union: `cb_list` until signalled, then `timestamp`.
     pub cb: StdMutex<CbUnion>,
+    /// `fence->context`. MODEL: ghost, written by `dma_fence_init()` (immutable while a
+    /// reference is held, and only compared by CPUs that hold one).
+    pub context: StdMutex<u64>,
     /// `fence->seqno`.
     pub seqno: AtomicT,
     /// `fence->flags`.
@@ -102,6 +108,7 @@ impl DmaFence {
         DmaFence {
             lock: StdMutex::new(None),
             ops: StdMutex::new(FenceRelease::KfreeRcu),
+            context: StdMutex::new(0),
             cb: StdMutex::new(CbUnion::CbList(Vec::new())),
             seqno: AtomicT::new(name, "seqno", 0),
             flags: BitWord::new(name, "flags", 0),
@@ -127,6 +134,11 @@ impl DmaFence {
             .iter()
             .find(|(o, _)| *o == obj)
             .map(|(_, s)| *s)
+    }
+
+    /// Ghost: `fence->context` (see the field).
+    pub fn context(&self) -> u64 {
+        *self.context.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -174,13 +186,14 @@ fn dma_fence_cb_func(f: &FencePtr, cb: &DmaFenceCb) {
 }
 
 /// `dma_fence_init()` (dma-fence.c:1008, v6.8): initialise freshly allocated memory as an
-/// unsignaled fence with one reference, on `timeline`'s lock.
+/// unsignaled fence with one reference, on `timeline`'s lock and context.
 pub fn dma_fence_init(f: &FencePtr, ops: FenceRelease, timeline: &Obj<Timeline>, seqno: isize) {
     let _c = trace_call("dma_fence_init", &f.describe());
     kref_init(&f.refcount); // kref_init(&fence->refcount);
     *f.ops.lock().unwrap_or_else(|e| e.into_inner()) = ops; // fence->ops = ops;
     *f.cb.lock().unwrap_or_else(|e| e.into_inner()) = CbUnion::CbList(Vec::new()); // INIT_LIST_HEAD(&fence->cb_list);
     *f.lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(timeline.clone()); // fence->lock = lock;
+    *f.context.lock().unwrap_or_else(|e| e.into_inner()) = timeline.context; // fence->context = context;
     WRITE_ONCE(&f.seqno, seqno); // fence->seqno = seqno;
     bitword_set(&f.flags, 0); // fence->flags = 0UL;
     WRITE_ONCE(&f.error, 0); // fence->error = 0;
@@ -373,6 +386,25 @@ pub fn dma_fence_remove_callback(f: &FencePtr, cb: &Arc<DmaFenceCb>) -> bool {
     spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
     trace_note("dma_fence_remove_callback", &cb.name, &ret.to_string());
     ret
+}
+
+/// `dma_fence_is_later()` (dma-fence.h:493, v6.8): whether `f1` is later than `f2` on the
+/// same context. MODEL: 64-bit seqno compare (`ops->use_64bit_seqno`); seqnos here are small.
+pub fn dma_fence_is_later(f1: &FencePtr, f2: &FencePtr) -> bool {
+    if WARN_ON(
+        f1.context() != f2.context(),
+        "dma_fence_is_later() on fences of different contexts",
+    ) {
+        return false; // if (WARN_ON(f1->context != f2->context)) return false;
+    }
+    let s1 = READ_ONCE(&f1.seqno); // f1->seqno
+    let s2 = READ_ONCE(&f2.seqno); // f2->seqno
+    s1 > s2 // return __dma_fence_is_later(f1->seqno, f2->seqno, f1->ops);
+}
+
+/// `dma_fence_is_later_or_same()` (dma-fence.h:511, v6.8).
+pub fn dma_fence_is_later_or_same(f1: &FencePtr, f2: &FencePtr) -> bool {
+    f1.ptr_eq(f2) || dma_fence_is_later(f1, f2) // return f1 == f2 || dma_fence_is_later(f1, f2);
 }
 
 /// `dma_fence_is_signaled()` (dma-fence.h:450, v6.8). MODEL: no `ops->signaled`, so only

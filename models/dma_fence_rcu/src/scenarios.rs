@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use checker::invariant::Invariant;
+use checker::invariant::OOPS;
 use checker::kernel::{
     ghost_now, kfree, kmem_cache_alloc, kzalloc, mutex_lock, mutex_unlock, rcu_dereference,
     rcu_read_lock, rcu_read_unlock, KmemCache, Obj, SpinLock,
@@ -53,6 +54,7 @@ fn setup(typesafe: bool) -> Setup {
     };
     let tl = kzalloc("timeline", |id, n| Timeline {
         lock: SpinLock::new(id, n, "lock"),
+        context: 1,
     });
     let resv = dma_resv_init(&cache);
     Setup {
@@ -139,7 +141,7 @@ fn read(resv: &Obj<DmaResv>, r: Reader) {
         }
         Reader::TestSignaledRcu => {
             let start = ghost_now();
-            let idle = dma_resv_test_signaled_rcu(resv);
+            let idle = dma_resv_test_signaled_rcu(resv, false);
             check_idle_linearizable(resv, idle, start, ghost_now());
         }
     }
@@ -263,8 +265,140 @@ fn callback_vs_signal() {
     kfree(&s.tl);
 }
 
+fn add_shared(s: &Setup, f: &FencePtr) {
+    let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
+    dma_resv_reserve_shared(&s.resv, 1); // dma_resv_reserve_shared(obj, 1);
+    dma_resv_add_shared_fence(&s.resv, f); // dma_resv_add_shared_fence(obj, fence);
+    mutex_unlock(g); // dma_resv_unlock(obj);
+}
+
+fn teardown_shared(s: &Setup, producer_refs: &[FencePtr]) {
+    dma_resv_fini(&s.resv);
+    for f in producer_refs {
+        dma_fence_put(f);
+    }
+    kfree(&s.resv);
+    kfree(&s.tl);
+}
+
+/// A v5.10 resv whose shared list (two slots) holds A: a fence of context 1 (`seqno`).
+fn shared_setup(typesafe: bool) -> (Setup, FencePtr) {
+    let s = setup(typesafe);
+    let a = new_fence(&s, 1);
+    let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
+    dma_resv_reserve_shared(&s.resv, 2); // dma_resv_reserve_shared(obj, 2);
+    mutex_unlock(g); // dma_resv_unlock(obj);
+    add_shared(&s, &a);
+    (s, a)
+}
+
+/// v5.10 shared list, in-place slot reuse with recycling: the writer adds C (context 1) as a
+/// shared fence, which replaces A in place under the seqcount; A signals, is released, and
+/// its memory becomes the next fence B (still running at the end). The reader takes
+/// `dma_resv_get_fences_rcu()`.
+fn seqcount_get_fences_shared_recycled() {
+    let (s, a) = shared_setup(true);
+    let c = new_fence(&s, 2);
+    let next = Arc::new(std::sync::Mutex::new(None));
+    let r = {
+        let resv = s.resv.clone();
+        spawn_cpu(move || {
+            let start = ghost_now();
+            let (excl, shared) = dma_resv_get_fences_rcu(&resv);
+            check_get_fences_rcu(
+                &resv,
+                excl.as_ref(),
+                &shared,
+                start,
+                ghost_now(),
+                &FENCE_GET_IDENTITY,
+            );
+            for f in excl.iter().chain(&shared) {
+                dma_fence_put(f); // dma_fence_put(shared[i]);
+            }
+        })
+    };
+    let w = {
+        let (s, c, next) = (s.clone(), c.clone(), next.clone());
+        spawn_cpu(move || {
+            add_shared(&s, &c); // C replaces A in place
+            dma_fence_signal(&a); // A's job completes
+            dma_fence_put(&a); // its producer drops the last reference
+            let b = new_fence(&s, 3); // the next request, in A's memory
+            *next.lock().unwrap() = Some(b); // still running when the scenario ends
+        })
+    };
+    join(r);
+    join(w);
+    let b = next.lock().unwrap().take().expect("the writer allocated B");
+    teardown_shared(&s, &[c, b]);
+}
+
+/// v5.10 shared list, append: the writer adds C, a fence of a second timeline (context 2), so
+/// it is appended, not put in A's slot; then A signals. The reader runs
+/// `dma_resv_test_signaled_rcu(obj, true)`: once A is signaled it goes on to entry 1. The
+/// writer is spawned first.
+fn seqcount_test_signaled_shared_append() {
+    let (s, a) = shared_setup(false);
+    let tl2 = kzalloc("timeline", |id, n| Timeline {
+        lock: SpinLock::new(id, n, "lock"),
+        context: 2,
+    });
+    let c = kmem_cache_alloc(&s.cache); // fence = kmem_cache_alloc(cache, GFP_KERNEL);
+    dma_fence_init(&c, s.release, &tl2, 1);
+    let w = {
+        let (s, a, c) = (s.clone(), a.clone(), c.clone());
+        spawn_cpu(move || {
+            add_shared(&s, &c); // C appended: shared[1] = C; smp_store_mb(shared_count, 2)
+            dma_fence_signal(&a); // A's job completes
+        })
+    };
+    let r = {
+        let resv = s.resv.clone();
+        spawn_cpu(move || {
+            let start = ghost_now();
+            let idle = dma_resv_test_signaled_rcu(&resv, true);
+            check_test_signaled_all(&resv, idle, start, ghost_now());
+        })
+    };
+    join(w);
+    join(r);
+    teardown_shared(&s, &[a, c]);
+    kfree(&tl2);
+}
+
+/// v5.10 shared list, in-place publication: the writer allocates C (context 1) in the memory
+/// of a fence X that had signaled, and adds it as a shared fence: it replaces A in place
+/// after `write_seqcount_begin()`'s `smp_wmb()`. The reader runs
+/// `dma_resv_test_signaled_rcu(obj, true)`. The writer is spawned first.
+fn seqcount_test_signaled_shared_publish() {
+    let (s, a) = shared_setup(true);
+    let x = new_fence(&s, 9);
+    dma_fence_signal(&x);
+    dma_fence_put(&x); // X's memory is free, its SIGNALED bit still set
+    let w = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            let c = new_fence(&s, 2); // in X's memory
+            add_shared(&s, &c); // C replaces A in place
+            dma_fence_put(&c); // the producer's reference
+        })
+    };
+    let r = {
+        let resv = s.resv.clone();
+        spawn_cpu(move || {
+            let start = ghost_now();
+            let idle = dma_resv_test_signaled_rcu(&resv, true);
+            check_test_signaled_all(&resv, idle, start, ghost_now());
+        })
+    };
+    join(w);
+    join(r);
+    teardown_shared(&s, &[a]);
+}
+
 /// A scenario of this model (default bounds).
-const fn scenario(
+pub(crate) const fn scenario(
     name: &'static str,
     summary: &'static str,
     cpus: &'static [&'static str],
@@ -284,6 +418,8 @@ const fn scenario(
 
 const SOURCES: &[&str] = &[
     include_str!("fence.rs"),
+    include_str!("resv.rs"),
+    include_str!("resv_scenarios.rs"),
     include_str!("resv_v510.rs"),
     include_str!("scenarios.rs"),
 ];
@@ -375,6 +511,35 @@ pub const CALLBACK_VS_SIGNAL: Scenario = scenario(
     callback_vs_signal,
 );
 
+/// v5.10 shared list: in-place reuse plus recycling, caught by the seqcount.
+pub const SEQCOUNT_GET_FENCES_SHARED_RECYCLED: Scenario = scenario(
+    "seqcount_get_fences_shared_recycled",
+    "v5.10 dma_resv_get_fences_rcu against dma_resv_add_shared_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B",
+    &["reader", "writer"],
+    Expected::Unreachable,
+    seqcount_get_fences_shared_recycled,
+);
+
+/// v5.10 shared list: the append has the same unordered entry / count stores as v6.8, and
+/// the reader dereferences the entry before its seqcount retry (weak memory only).
+pub const SEQCOUNT_TEST_SIGNALED_SHARED_APPEND: Scenario = scenario(
+    "seqcount_test_signaled_shared_append",
+    "v5.10 dma_resv_add_shared_fence appends C (shared[1] = C; smp_store_mb(shared_count, 2)), then A signals, while dma_resv_test_signaled_rcu(obj, true) walks the list",
+    &["writer", "reader"],
+    Expected::Reachable(OOPS),
+    seqcount_test_signaled_shared_append,
+)
+.expected_sc(Expected::Unreachable);
+
+/// v5.10 shared list: in-place publication after the seqcount's smp_wmb.
+pub const SEQCOUNT_TEST_SIGNALED_SHARED_PUBLISH: Scenario = scenario(
+    "seqcount_test_signaled_shared_publish",
+    "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot",
+    &["writer", "reader"],
+    Expected::Unreachable,
+    seqcount_test_signaled_shared_publish,
+);
+
 /// Every scenario of this model.
 pub const SCENARIOS: &[Scenario] = &[
     GET_RCU_RECYCLED,
@@ -386,4 +551,16 @@ pub const SCENARIOS: &[Scenario] = &[
     PUBLISH_RCU_INIT_POINTER,
     PUBLISH_RCU_ASSIGN_POINTER,
     CALLBACK_VS_SIGNAL,
+    SEQCOUNT_GET_FENCES_SHARED_RECYCLED,
+    SEQCOUNT_TEST_SIGNALED_SHARED_APPEND,
+    SEQCOUNT_TEST_SIGNALED_SHARED_PUBLISH,
+    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_RECYCLED,
+    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_RECHECK_RECYCLED,
+    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_KFREE_RCU,
+    crate::resv_scenarios::ITER_TEST_SIGNALED_SLOT_REUSE_KFREE_RCU,
+    crate::resv_scenarios::ITER_GET_FENCES_LIST_REPLACED_KFREE_RCU,
+    crate::resv_scenarios::ITER_GET_FENCES_LIST_REPLACED_RECYCLED,
+    crate::resv_scenarios::RESERVE_FENCES_KFREE_OLD_LIST,
+    crate::resv_scenarios::ADD_FENCE_SLOT_REUSE_PUBLISH,
+    crate::resv_scenarios::ADD_FENCE_APPEND_PUBLISH,
 ];
