@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use checker::invariant::{OOPS, USE_AFTER_FREE};
 use checker::kernel::{
-    ghost_now, kfree, kmem_cache_alloc, kzalloc, mutex_lock, mutex_unlock, KmemCache, Obj, SpinLock,
+    ghost_now, kfree, kmem_cache_alloc, mutex_lock, mutex_unlock, KmemCache, Obj,
 };
 use checker::scenario::{join, spawn_cpu, Bounds, Expected, Scenario};
 
 use crate::fence::*;
 use crate::resv::*;
 use crate::resv_v510::IDLE_LINEARIZABLE;
-use crate::scenarios::{scenario, FENCE_GET_IDENTITY};
+use crate::scenarios::{fence_memory, scenario, timeline, FENCE_GET_IDENTITY};
 
 /// The objects of a scenario: a fence cache, two timelines (contexts 1 and 2), one resv.
 #[derive(Clone)]
@@ -27,23 +27,8 @@ struct Setup {
 }
 
 fn setup(typesafe: bool) -> Setup {
-    let (cache, release) = if typesafe {
-        (
-            KmemCache::new_typesafe_by_rcu("fence_cache", "fence", DmaFence::memory),
-            FenceRelease::SlabTypesafeByRcu,
-        )
-    } else {
-        (
-            KmemCache::new("fence_cache", "fence", DmaFence::memory),
-            FenceRelease::KfreeRcu,
-        )
-    };
-    let tl = [1, 2].map(|context| {
-        kzalloc("timeline", move |id, n| Timeline {
-            lock: SpinLock::new(id, n, "lock"),
-            context,
-        })
-    });
+    let (cache, release) = fence_memory(typesafe);
+    let tl = [1, 2].map(timeline);
     let resv = dma_resv_init(&cache);
     Setup {
         cache,

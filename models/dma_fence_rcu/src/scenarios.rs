@@ -40,8 +40,10 @@ struct Setup {
     resv: Obj<DmaResv>,
 }
 
-fn setup(typesafe: bool) -> Setup {
-    let (cache, release) = if typesafe {
+/// The fences' memory: a `SLAB_TYPESAFE_BY_RCU` cache (recycled at once) or a plain cache
+/// whose fences are freed with `kfree_rcu`, and the matching release.
+pub(crate) fn fence_memory(typesafe: bool) -> (KmemCache<DmaFence>, FenceRelease) {
+    if typesafe {
         (
             KmemCache::new_typesafe_by_rcu("fence_cache", "fence", DmaFence::memory),
             FenceRelease::SlabTypesafeByRcu,
@@ -51,11 +53,20 @@ fn setup(typesafe: bool) -> Setup {
             KmemCache::new("fence_cache", "fence", DmaFence::memory),
             FenceRelease::KfreeRcu,
         )
-    };
-    let tl = kzalloc("timeline", |id, n| Timeline {
+    }
+}
+
+/// A fence timeline of fence context `context`: its lock.
+pub(crate) fn timeline(context: u64) -> Obj<Timeline> {
+    kzalloc("timeline", move |id, n| Timeline {
         lock: SpinLock::new(id, n, "lock"),
-        context: 1,
-    });
+        context,
+    })
+}
+
+fn setup(typesafe: bool) -> Setup {
+    let (cache, release) = fence_memory(typesafe);
+    let tl = timeline(1);
     let resv = dma_resv_init(&cache);
     Setup {
         cache,

@@ -212,13 +212,19 @@ impl Store {
     /// store to an atomic), instead of only the last one.
     pub(super) fn dependent_accesses(&self, operation: Operation) -> Vec<&Access> {
         match &self.entries[operation.obj.index] {
-            Entry::Arc(entry) => entry.last_dependent_access(operation.action.into()).into_iter().collect(),
+            Entry::Arc(entry) => entry
+                .last_dependent_access(operation.action.into())
+                .into_iter()
+                .collect(),
             Entry::Atomic(entry) => entry.dependent_accesses(operation.action.into()),
             Entry::Mutex(entry) => entry.last_dependent_access().into_iter().collect(),
             Entry::Condvar(entry) => entry.last_dependent_access().into_iter().collect(),
             Entry::Notify(entry) => entry.last_dependent_access().into_iter().collect(),
             Entry::RwLock(entry) => entry.last_dependent_access().into_iter().collect(),
-            Entry::Channel(entry) => entry.last_dependent_access(operation.action.into()).into_iter().collect(),
+            Entry::Channel(entry) => entry
+                .last_dependent_access(operation.action.into())
+                .into_iter()
+                .collect(),
             obj => panic!(
                 "object is not branchable {:?}; ref = {:?}",
                 obj, operation.obj
