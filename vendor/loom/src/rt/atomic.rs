@@ -829,16 +829,12 @@ impl State {
         one.iter_mut().chain(two.iter_mut())
     }
 
-    /// Returns the dependent accesses (kmodel patch: every load since the last
-    /// store for a store or rmw, not only the last access)
-    pub(super) fn dependent_accesses(&self, action: Action) -> Vec<&Access> {
+    /// Returns the dependent accesses (kmodel patch: the last store, then, for a
+    /// store or rmw, every load since it; not only the last access)
+    pub(super) fn dependent_accesses(&self, action: Action) -> (Option<&Access>, &[Access]) {
         match action {
-            Action::Load => self.last_non_load_access.iter().collect(),
-            _ => self
-                .last_non_load_access
-                .iter()
-                .chain(self.last_loads.iter())
-                .collect(),
+            Action::Load => (self.last_non_load_access.as_ref(), &[]),
+            _ => (self.last_non_load_access.as_ref(), &self.last_loads),
         }
     }
 

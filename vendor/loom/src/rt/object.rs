@@ -210,26 +210,24 @@ impl<T> Store<T> {
 impl Store {
     /// kmodel patch: every access the operation depends on (several loads for a
     /// store to an atomic), instead of only the last one.
-    pub(super) fn dependent_accesses(&self, operation: Operation) -> Vec<&Access> {
-        match &self.entries[operation.obj.index] {
-            Entry::Arc(entry) => entry
-                .last_dependent_access(operation.action.into())
-                .into_iter()
-                .collect(),
+    pub(super) fn dependent_accesses(
+        &self,
+        operation: Operation,
+    ) -> impl Iterator<Item = &Access> + '_ {
+        let (last, loads): (Option<&Access>, &[Access]) = match &self.entries[operation.obj.index] {
+            Entry::Arc(entry) => (entry.last_dependent_access(operation.action.into()), &[]),
             Entry::Atomic(entry) => entry.dependent_accesses(operation.action.into()),
-            Entry::Mutex(entry) => entry.last_dependent_access().into_iter().collect(),
-            Entry::Condvar(entry) => entry.last_dependent_access().into_iter().collect(),
-            Entry::Notify(entry) => entry.last_dependent_access().into_iter().collect(),
-            Entry::RwLock(entry) => entry.last_dependent_access().into_iter().collect(),
-            Entry::Channel(entry) => entry
-                .last_dependent_access(operation.action.into())
-                .into_iter()
-                .collect(),
+            Entry::Mutex(entry) => (entry.last_dependent_access(), &[]),
+            Entry::Condvar(entry) => (entry.last_dependent_access(), &[]),
+            Entry::Notify(entry) => (entry.last_dependent_access(), &[]),
+            Entry::RwLock(entry) => (entry.last_dependent_access(), &[]),
+            Entry::Channel(entry) => (entry.last_dependent_access(operation.action.into()), &[]),
             obj => panic!(
                 "object is not branchable {:?}; ref = {:?}",
                 obj, operation.obj
             ),
-        }
+        };
+        last.into_iter().chain(loads)
     }
 
     pub(super) fn set_last_access(
