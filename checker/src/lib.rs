@@ -6,6 +6,8 @@
 //! - [`scenario`]: what a model declares: scenarios with their expected results.
 //! - [`explore`]: running a scenario under loom (exhaustive DPOR, weak memory; `--cfg loom`
 //!   builds) or shuttle (random, PCT, DFS), judging the verdict, and replaying a trace.
+//! - [`dpor`]: kmodel's own DPOR explorer (source sets, sleep sets) and the dependency
+//!   relation over recorded events that every explorer's distinct-trace count uses.
 //! - [`trace`]: counterexample traces, their file format, and CPU-column rendering.
 //! - [`invariant`]: named invariants, including the ones the primitives check.
 //!
@@ -13,6 +15,7 @@
 //! See docs/architecture.md for how a scenario flows from definition to verdict to trace to
 //! replay.
 
+pub mod dpor;
 pub mod explore;
 pub mod invariant;
 pub mod kernel;

@@ -12,4 +12,6 @@ pub(crate) mod explore;
 #[cfg(loom)]
 pub(crate) mod loom;
 #[cfg(not(loom))]
+pub(crate) mod dpor;
+#[cfg(not(loom))]
 pub(crate) mod shuttle;

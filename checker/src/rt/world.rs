@@ -341,3 +341,26 @@ pub(crate) fn event_counts() -> Vec<usize> {
         counts
     })
 }
+
+/// Call `f` on every event recorded from index `from` on in the execution in progress;
+/// returns the number of events recorded so far (`from` outside an execution or while it is
+/// torn down). For the dpor scheduler, which reads what a thread recorded between two
+/// scheduling points.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn events_since(from: usize, mut f: impl FnMut(&Event)) -> usize {
+    if QUIET.with(|q| q.get()) {
+        return from;
+    }
+    WORLD.with(|w| {
+        let Ok(w) = w.try_borrow() else {
+            return from;
+        };
+        let Some(w) = w.as_ref() else {
+            return from;
+        };
+        for e in w.events.iter().skip(from) {
+            f(e);
+        }
+        w.events.len().max(from)
+    })
+}
