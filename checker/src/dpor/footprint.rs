@@ -148,7 +148,7 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
         });
         return;
     }
-    let kind = if READS.contains(&op) || op.starts_with("list_for_each") || op.starts_with("rcu_dereference") {
+    let kind = if is_read_op(op) {
         Kind::Read
     } else if ACQUIRES.contains(&op) {
         Kind::Acquire
@@ -171,6 +171,24 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
         loc: root_loc(&e.obj),
         kind: Kind::Read,
     });
+}
+
+/// The accesses of a ghost access that records no event (see `rt::touch`): the name, read
+/// or written, and a read of its root.
+pub fn touch_accesses(name: &str, write: bool, mut out: impl FnMut(Access)) {
+    out(Access {
+        loc: loc(name),
+        kind: if write { Kind::Write } else { Kind::Read },
+    });
+    out(Access {
+        loc: root_loc(name),
+        kind: Kind::Read,
+    });
+}
+
+/// Whether the list or other operation `op` only reads.
+pub fn is_read_op(op: &str) -> bool {
+    READS.contains(&op) || op.starts_with("list_for_each") || op.starts_with("rcu_dereference")
 }
 
 /// A cheap multiplicative hash combiner (FxHash's step).

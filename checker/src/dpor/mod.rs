@@ -73,6 +73,7 @@ impl Node {
 
 #[derive(Clone, Debug)]
 struct Step {
+    debug: String,
     tid: Tid,
     fp: Footprint,
     /// Threads whose join completed in this step.
@@ -86,6 +87,8 @@ pub struct Observed {
     pub accesses: Vec<Access>,
     /// Threads joined by one of the events.
     pub joins: Vec<Tid>,
+    /// The events, for `KMODEL_DEBUG_DPOR`.
+    pub debug: String,
 }
 
 /// The explorer's state across executions.
@@ -109,6 +112,8 @@ pub struct Dpor {
     cur_fp: Footprint,
     cur_events: usize,
     cur_joins: Vec<Tid>,
+    cur_debug: String,
+    debug: bool,
     /// Executions stopped because every runnable thread was asleep (sleep-set blocked) or
     /// the chosen backtrack entry turned out to block.
     pub blocked: u64,
@@ -122,7 +127,10 @@ pub struct Dpor {
 
 impl Dpor {
     pub fn new() -> Dpor {
-        Dpor::default()
+        Dpor {
+            debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some(),
+            ..Dpor::default()
+        }
     }
 
     /// Start the next execution; false when the exploration is complete.
@@ -202,6 +210,7 @@ impl Dpor {
                 self.cur_fp.push(a);
             }
             self.cur_joins.extend(obs.joins);
+            self.cur_debug.push_str(&obs.debug);
             let r_runnable = runnable.contains(&r);
             if self.cur_events == 0 && r_runnable && !yielding {
                 return Some(r); // an invisible segment: the step goes on
@@ -238,9 +247,15 @@ impl Dpor {
     fn close_step(&mut self, r: Tid, yielding: bool, runnable: &[Tid]) {
         let fp = std::mem::take(&mut self.cur_fp);
         let joins = std::mem::take(&mut self.cur_joins);
+        let debug = std::mem::take(&mut self.cur_debug);
         if self.pos < self.replay_until {
             // Replaying: the child node exists.
-            self.steps.push(Step { tid: r, fp, joins });
+            self.steps.push(Step {
+                debug,
+                tid: r,
+                fp,
+                joins,
+            });
         } else {
             let node = &mut self.nodes[self.pos];
             let mut sleep: Vec<(Tid, Footprint)> = Vec::new();
@@ -252,7 +267,12 @@ impl Dpor {
             if !node.done_has(r) {
                 node.done.push((r, fp.clone()));
             }
-            self.steps.push(Step { tid: r, fp, joins });
+            self.steps.push(Step {
+                debug,
+                tid: r,
+                fp,
+                joins,
+            });
             let mut child = Node {
                 sleep,
                 runnable: runnable.to_vec(),
@@ -328,6 +348,36 @@ impl Dpor {
         let mut last_of: Vec<Option<usize>> = vec![None; threads];
         let mut count: Vec<u32> = vec![0; threads];
         let mut races: Vec<(usize, usize)> = Vec::new();
+        // Per step, the locks its thread holds when it starts, with the step that took each:
+        // a race of an acquisition with a step inside another thread's critical section of
+        // the same lock is reversed where that section began (the acquisition cannot run
+        // inside it).
+        let mut held_before: Vec<Vec<(u64, usize)>> = Vec::with_capacity(n);
+        {
+            let mut held: Vec<Vec<(u64, usize)>> = vec![Vec::new(); threads];
+            for (k, s) in self.steps.iter().enumerate() {
+                held_before.push(held[s.tid].clone());
+                if let Footprint::Accesses(v) = &s.fp {
+                    for a in v {
+                        match a.kind {
+                            Kind::Acquire => held[s.tid].push((a.loc, k)),
+                            Kind::Release => held[s.tid].retain(|(l, _)| *l != a.loc),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let acquires = |s: &Step| -> Vec<u64> {
+            match &s.fp {
+                Footprint::Accesses(v) => v
+                    .iter()
+                    .filter(|a| a.kind == Kind::Acquire)
+                    .map(|a| a.loc)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
         let join = |a: &mut Vec<u32>, b: &[u32]| {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = (*x).max(*y);
@@ -348,6 +398,7 @@ impl Dpor {
                 }
             }
             let mut deferred = vec![0u32; threads];
+            let acq = acquires(&self.steps[j]);
             for i in (0..j).rev() {
                 let ti = self.steps[i].tid;
                 if ti == t {
@@ -361,7 +412,13 @@ impl Dpor {
                     fi.dependent_where(fj, |a, b| !(a == Kind::Release && b == Kind::Acquire));
                 if racing {
                     if r[ti] < idx[i] + 1 {
-                        races.push((i, j));
+                        let at = held_before[i]
+                            .iter()
+                            .find(|(l, _)| acq.contains(l))
+                            .map_or(i, |&(_, a)| a);
+                        if !races.contains(&(at, j)) {
+                            races.push((at, j));
+                        }
                     }
                     join(&mut r, &clocks[i]);
                 } else {
@@ -376,6 +433,19 @@ impl Dpor {
             last_of[t] = Some(j);
         }
         let hb = |a: usize, b: usize| clocks[b][self.steps[a].tid] > idx[a];
+        if self.debug {
+            use std::io::Write;
+            let mut out = String::new();
+            out.push_str(&format!("--- execution {}\n", self.executions));
+            for (k, s) in self.steps.iter().enumerate() {
+                out.push_str(&format!("{k:3} t{} {:?} {}\n", s.tid, clocks[k], s.debug));
+            }
+            out.push_str(&format!("races {races:?}\n"));
+            let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                let _ = f.write_all(out.as_bytes());
+            }
+        }
         for (i, j) in races {
             // v = notdep(i, E) restricted to the steps before j, then j.
             let mut initials: Vec<Tid> = Vec::new();

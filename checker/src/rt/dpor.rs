@@ -14,6 +14,7 @@ pub(crate) struct DporScheduler {
     /// Events of the execution in progress already handed to the explorer.
     cursor: usize,
     first: bool,
+    debug: bool,
 }
 
 impl DporScheduler {
@@ -22,6 +23,7 @@ impl DporScheduler {
             core,
             cursor: 0,
             first: true,
+            debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some(),
         }
     }
 }
@@ -35,6 +37,7 @@ impl Scheduler for DporScheduler {
     fn new_execution(&mut self) -> Option<Schedule> {
         self.cursor = 0;
         self.first = true;
+        super::gather_touches(true);
         if self.core.lock().unwrap().next_execution() {
             Some(Schedule::new(0))
         } else {
@@ -50,12 +53,17 @@ impl Scheduler for DporScheduler {
     ) -> Option<TaskId> {
         let ids: Vec<usize> = runnable.iter().map(|t| usize::from(t.id())).collect();
         let mut obs = Observed::default();
+        let debug = self.debug;
         if self.first {
             // The world of this execution does not exist yet (the main thread creates it).
             self.first = false;
         } else {
+            obs.accesses = super::take_touches();
             self.cursor = super::events_since(self.cursor, |e| {
                 obs.events += 1;
+                if debug {
+                    obs.debug.push_str(&format!("{}({}) ", e.op, e.obj));
+                }
                 accesses(e, |a| obs.accesses.push(a));
                 if e.op == "join" {
                     obs.joins.extend(joined_tid(&e.obj));

@@ -96,6 +96,7 @@ pub(crate) fn dpor(
         super::dpor::DporScheduler::new(core.clone()),
         false,
     );
+    super::gather_touches(false);
     let complete = !core.lock().unwrap().capped;
     (stats, failed, complete)
 }

@@ -364,3 +364,38 @@ pub(crate) fn events_since(from: usize, mut f: impl FnMut(&Event)) -> usize {
         w.events.len().max(from)
     })
 }
+
+std::thread_local! {
+    /// Ghost accesses that record no event, gathered for the dpor explorer while it runs
+    /// (None otherwise: nothing is gathered and `touch` costs one thread-local read).
+    static TOUCHES: RefCell<Option<Vec<crate::dpor::Access>>> = const { RefCell::new(None) };
+}
+
+/// A ghost access to `name` that records no event (an object's liveness check, a
+/// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
+pub(crate) fn touch(name: &str, write: bool) {
+    TOUCHES.with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            if let Some(t) = t.as_mut() {
+                crate::dpor::footprint::touch_accesses(name, write, |a| t.push(a));
+            }
+        }
+    });
+}
+
+/// Start (`true`) or stop gathering [`touch`]es on this OS thread.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn gather_touches(on: bool) {
+    TOUCHES.with(|t| *t.borrow_mut() = on.then(Vec::new));
+}
+
+/// The touches gathered since the last call.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn take_touches() -> Vec<crate::dpor::Access> {
+    TOUCHES.with(|t| {
+        t.try_borrow_mut()
+            .ok()
+            .and_then(|mut t| t.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    })
+}
