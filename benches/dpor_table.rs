@@ -37,7 +37,10 @@ fn main() {
     ));
     out.push_str("| scenario | dpor executions | dpor distinct | dpor s | dpor verdict | dfs executions | dfs distinct | dfs s | dfs verdict | loom executions |\n|---|---:|---:|---:|---|---:|---:|---:|---|---:|\n");
     for s in kmodel::registry::all() {
-        if filter.as_ref().is_some_and(|f| !s.id().contains(f.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !s.id().contains(f.as_str()))
+        {
             continue;
         }
         let p = run(

@@ -128,7 +128,11 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
         return;
     }
     // RCU's global state (readers, grace periods, callbacks): one location, written by all.
-    if op.starts_with("rcu_read_") || op == "synchronize_rcu" || op == "call_rcu" || op == "rcu callback" {
+    if op.starts_with("rcu_read_")
+        || op == "synchronize_rcu"
+        || op == "call_rcu"
+        || op == "rcu callback"
+    {
         out(Access {
             loc: loc("rcu"),
             kind: Kind::Write,

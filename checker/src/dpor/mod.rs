@@ -442,7 +442,11 @@ impl Dpor {
             }
             out.push_str(&format!("races {races:?}\n"));
             let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
-            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
                 let _ = f.write_all(out.as_bytes());
             }
         }

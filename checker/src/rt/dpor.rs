@@ -30,7 +30,10 @@ impl DporScheduler {
 
 /// `CPUn` (a join's object) as a thread index.
 fn joined_tid(obj: &str) -> Option<usize> {
-    obj.strip_prefix("CPU")?.parse::<usize>().ok().map(|n| n + 1)
+    obj.strip_prefix("CPU")?
+        .parse::<usize>()
+        .ok()
+        .map(|n| n + 1)
 }
 
 impl Scheduler for DporScheduler {

@@ -8,10 +8,10 @@
 mod world;
 pub(crate) use world::*;
 
+#[cfg(not(loom))]
+pub(crate) mod dpor;
 pub(crate) mod explore;
 #[cfg(loom)]
 pub(crate) mod loom;
-#[cfg(not(loom))]
-pub(crate) mod dpor;
 #[cfg(not(loom))]
 pub(crate) mod shuttle;
