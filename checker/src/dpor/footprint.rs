@@ -190,6 +190,15 @@ pub fn touch_accesses(name: &str, write: bool, mut out: impl FnMut(Access)) {
     });
 }
 
+/// The access of a liveness check of the object `name` (KASAN's shadow): a read of its root,
+/// which only `kfree`/`kzalloc` write.
+pub fn live_access(name: &str) -> Access {
+    Access {
+        loc: root_loc(name),
+        kind: Kind::Read,
+    }
+}
+
 /// Whether the list or other operation `op` only reads.
 pub fn is_read_op(op: &str) -> bool {
     READS.contains(&op) || op.starts_with("list_for_each") || op.starts_with("rcu_dereference")

@@ -383,6 +383,17 @@ pub(crate) fn touch(name: &str, write: bool) {
     });
 }
 
+/// A liveness check of the object `name` that records no event (see [`touch`]).
+pub(crate) fn touch_live(name: &str) {
+    TOUCHES.with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            if let Some(t) = t.as_mut() {
+                t.push(crate::dpor::footprint::live_access(name));
+            }
+        }
+    });
+}
+
 /// Start (`true`) or stop gathering [`touch`]es on this OS thread.
 #[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn gather_touches(on: bool) {
