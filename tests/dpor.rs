@@ -169,3 +169,30 @@ fn dpor_reaches_what_dfs_reaches() {
     assert!(compared > 0);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// A dpor counterexample is a trace like the others: shuttle's replay follows it step for
+/// step to the same violation.
+#[test]
+fn dpor_counterexamples_replay() {
+    use checker::explore::{replay, ReplayVerdict};
+    let mut replayed = 0;
+    for s in kmodel::registry::all() {
+        if matches!(s.expected_for("dpor"), Expected::Unreachable) {
+            continue;
+        }
+        let o = dpor(s);
+        let t = o
+            .trace()
+            .unwrap_or_else(|| panic!("{}: no counterexample", s.id()));
+        let r = replay(s, &t).expect("replay runs");
+        assert!(
+            matches!(r.verdict, ReplayVerdict::Reproduced(ref v) if v.invariant == t.violation.invariant),
+            "{}: {:?}",
+            s.id(),
+            r.verdict
+        );
+        replayed += 1;
+    }
+    println!("{replayed} dpor counterexamples replayed");
+    assert!(replayed > 0);
+}

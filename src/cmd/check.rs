@@ -454,10 +454,10 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             .map(|n| n.get())
             .unwrap_or(1)
     ));
-    t.push_str("| scenario | explorer | expected | verdict | executions | seconds |\n|---|---|---|---|---:|---:|\n");
+    t.push_str("| scenario | explorer | expected | verdict | executions | distinct traces | seconds |\n|---|---|---|---|---:|---:|---:|\n");
     for r in records {
         t.push_str(&format!(
-            "| `{}` | {} | {} | {}{} | {} | {:.2} |\n",
+            "| `{}` | {} | {} | {}{} | {} | {} | {:.2} |\n",
             r.scenario,
             r.settings,
             r.expected,
@@ -468,6 +468,7 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
                 " **(not as expected)**"
             },
             r.executions,
+            r.distinct_traces,
             r.seconds
         ));
     }
