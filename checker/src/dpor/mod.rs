@@ -89,6 +89,8 @@ pub struct Observed {
     pub joins: Vec<Tid>,
     /// The events, for `KMODEL_DEBUG_DPOR`.
     pub debug: String,
+    /// What the last running thread now waits for, if it blocked (a wait queue or a lock).
+    pub waiting_on: Option<String>,
 }
 
 /// The explorer's state across executions.
@@ -206,10 +208,10 @@ impl Dpor {
         if let Some(r) = self.running {
             self.segments += 1;
             self.cur_events += obs.events;
-            for a in obs.accesses {
+            for a in obs.accesses.iter().copied() {
                 self.cur_fp.push(a);
             }
-            self.cur_joins.extend(obs.joins);
+            self.cur_joins.extend(obs.joins.iter().copied());
             self.cur_debug.push_str(&obs.debug);
             let r_runnable = runnable.contains(&r);
             if self.cur_events == 0 && r_runnable && !yielding {
@@ -223,7 +225,16 @@ impl Dpor {
                 }
             } else {
                 if self.cur_events == 0 {
-                    self.cur_fp = Footprint::Global;
+                    // A step that went to sleep on a wait queue (or a lock) after invisible
+                    // segments touched that queue's internals; anything else is unknown.
+                    self.cur_fp = match obs.waiting_on.as_deref().filter(|_| !r_runnable) {
+                        Some(name) => {
+                            let mut fp = Footprint::Empty;
+                            footprint::touch_accesses(name, true, |a| fp.push(a));
+                            fp
+                        }
+                        None => Footprint::Global,
+                    };
                 }
                 self.close_step(r, yielding, runnable);
             }

@@ -51,7 +51,7 @@ impl Scheduler for DporScheduler {
     fn next_task(
         &mut self,
         runnable: &[&Task],
-        _current: Option<TaskId>,
+        current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
         let ids: Vec<usize> = runnable.iter().map(|t| usize::from(t.id())).collect();
@@ -72,6 +72,11 @@ impl Scheduler for DporScheduler {
                     obs.joins.extend(joined_tid(&e.obj));
                 }
             });
+        }
+        if let Some(c) = current {
+            if !ids.contains(&usize::from(c)) {
+                obs.waiting_on = super::waiting_on(usize::from(c));
+            }
         }
         self.core
             .lock()

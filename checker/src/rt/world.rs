@@ -394,6 +394,20 @@ pub(crate) fn touch_live(name: &str) {
     });
 }
 
+/// The wait queue `tid` sleeps on, or the lock it waits for, in the execution in progress.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn waiting_on(tid: Tid) -> Option<String> {
+    WORLD.with(|w| {
+        let w = w.try_borrow().ok()?;
+        let w = w.as_ref()?;
+        w.sleeping
+            .get(tid)
+            .cloned()
+            .flatten()
+            .or_else(|| w.lockdep.waiting.get(tid).cloned().flatten())
+    })
+}
+
 /// Start (`true`) or stop gathering [`touch`]es on this OS thread.
 #[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn gather_touches(on: bool) {
