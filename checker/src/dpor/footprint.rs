@@ -275,3 +275,67 @@ pub fn trace_hash(events: &[Event]) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(tid: usize, op: &str, obj: &str, result: &str) -> Event {
+        Event {
+            tid,
+            depth: 0,
+            op: op.into(),
+            obj: obj.into(),
+            result: result.into(),
+        }
+    }
+
+    #[test]
+    fn trace_hash_is_one_per_mazurkiewicz_trace() {
+        let a = ev(1, "WRITE_ONCE", "v#1.x", "1");
+        let b = ev(2, "WRITE_ONCE", "v#1.y", "1");
+        let ra = ev(1, "READ_ONCE", "v#1.z", "0");
+        let rb = ev(2, "READ_ONCE", "v#1.z", "0");
+        let w = ev(2, "WRITE_ONCE", "v#1.z", "1");
+        // Independent events commute: one trace.
+        assert_eq!(
+            trace_hash(&[a.clone(), b.clone()]),
+            trace_hash(&[b.clone(), a.clone()])
+        );
+        // Two reads of one location commute.
+        assert_eq!(
+            trace_hash(&[ra.clone(), rb.clone()]),
+            trace_hash(&[rb.clone(), ra.clone()])
+        );
+        // A read and a write of one location do not.
+        assert_ne!(
+            trace_hash(&[ra.clone(), w.clone()]),
+            trace_hash(&[w.clone(), ra.clone()])
+        );
+        // kfree is ordered against every access to the object's fields.
+        let free = ev(2, "kfree", "v#1", "");
+        assert_ne!(
+            trace_hash(&[a.clone(), free.clone()]),
+            trace_hash(&[free, a])
+        );
+    }
+
+    #[test]
+    fn dependency_of_locks_and_reads() {
+        let fp = |e: &Event| {
+            let mut f = Footprint::Empty;
+            accesses(e, |a| f.push(a));
+            f
+        };
+        let lock = fp(&ev(1, "spin_lock", "vm#1.lock", ""));
+        let unlock = fp(&ev(2, "spin_unlock", "vm#1.lock", ""));
+        let failed = fp(&ev(2, "mutex_trylock", "vm#1.lock", "contended"));
+        let r1 = fp(&ev(1, "kref_read", "vm#1", "1"));
+        let r2 = fp(&ev(2, "READ_ONCE", "vm#1", "1"));
+        assert!(lock.dependent(&unlock));
+        assert!(lock.dependent(&failed));
+        assert!(!r1.dependent(&r2));
+        assert!(!fp(&ev(1, "drm_gpuvm_bo_put()", "vm_bo#1", "")).dependent(&Footprint::Global));
+        assert!(r1.dependent(&fp(&ev(2, "kfree", "vm#1", ""))));
+    }
+}
