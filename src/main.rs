@@ -30,17 +30,74 @@ enum Command {
     Replay(cmd::replay::Args),
 }
 
+/// clap's error as kmodel's one line: `error: … (hint: …)`. clap's own hint (its "tip")
+/// is kept; otherwise the hint names the `--help` that lists the usage.
+fn one_line(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    let rendered = e.render().to_string();
+    let mut what = Vec::new();
+    let mut tip = None;
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage:") {
+            usage = Some(u.trim().to_string());
+        } else if let Some(t) = line.strip_prefix("tip:") {
+            tip.get_or_insert_with(|| t.trim().to_string());
+        } else if line.starts_with("For more information") || usage.is_some() {
+            // clap's pointer to --help, or the help text after the usage
+        } else {
+            what.push(
+                line.strip_prefix("error:")
+                    .unwrap_or(line)
+                    .trim()
+                    .to_string(),
+            );
+        }
+    }
+    // `kmodel replay [OPTIONS] <FILE>` → `kmodel replay`
+    let command = usage
+        .as_deref()
+        .map(|u| {
+            u.split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "kmodel".into());
+    let mut msg = what.join(" ");
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+    ) || msg.is_empty()
+    {
+        msg = format!("`{command}` needs a command: list, check or replay");
+    }
+    let hint = match tip {
+        Some(t) => format!("{t}; `{command} --help` shows the usage"),
+        None => format!("`{command} --help` shows the usage"),
+    };
+    format!("error: {} (hint: {hint})", msg.trim_end_matches(['.', ':']))
+}
+
 fn main() {
+    // Die quietly, like any Unix filter, when the reader of stdout goes away (`kmodel replay
+    // … | head`), instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(exit::OK);
+        }
+        Err(e) => {
+            eprintln!("{}", one_line(&e));
+            std::process::exit(exit::USAGE);
         }
     };
     let result = match cli.command {
@@ -51,7 +108,9 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line, whatever the error carries.
+            let msg = format!("{e:#}").replace(['\n', '\r'], " ");
+            eprintln!("error: {msg}");
             std::process::exit(exit::USAGE);
         }
     }

@@ -139,9 +139,17 @@ impl Scenario {
 
     /// Fingerprint of the model's and the checker's sources: a trace recorded under another
     /// fingerprint may no longer replay.
+    ///
+    /// Only the code counts: comments and layout are stripped first
+    /// ([`crate::trace::code_of`]), so a comment-only edit keeps the fingerprint.
     pub fn fingerprint(&self) -> String {
-        let mut parts: Vec<&str> = crate::CHECKER_SOURCES.to_vec();
-        parts.extend_from_slice(self.sources);
+        use crate::trace::code_of;
+        static CHECKER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let checker =
+            CHECKER.get_or_init(|| crate::CHECKER_SOURCES.iter().map(|s| code_of(s)).collect());
+        let model: Vec<String> = self.sources.iter().map(|s| code_of(s)).collect();
+        let mut parts: Vec<&str> = checker.iter().map(String::as_str).collect();
+        parts.extend(model.iter().map(String::as_str));
         parts.push(self.name);
         format!("{:016x}", crate::trace::fnv1a(&parts))
     }
