@@ -27,7 +27,10 @@
 //!
 //! Every header key is required except `loom-checkpoint`; unknown keys are refused (a newer
 //! format must bump the version). The step count in the header and the `--- end` line catch
-//! truncated files. Fields never contain tabs or newlines (the writer replaces them).
+//! truncated files (the count is checked against the steps read, never used to reserve
+//! memory). The violation is the last step, by `violation-tid`, with `message` as its result.
+//! Fields never contain tabs or newlines (the writer replaces them, and the reader reads a
+//! lone carriage return as the space the writer makes of it).
 
 use super::{thread_name, Event, ReplayMode, Trace, Violation};
 
