@@ -687,3 +687,40 @@ fn settling_a_loom_trace_prints_no_panic_line() {
     assert!(text(&out.stdout).contains("counterexample written to"));
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A fingerprint mismatch is said first, in one line on stderr, in every mode: the replay
+/// still runs and judges.
+#[test]
+fn fingerprint_mismatch_is_one_line_in_every_mode() {
+    let dir = tmp("fingerprint");
+    let t = checker::trace::Trace::read(&committed_trace("shuttle")).unwrap();
+    let s = kmodel::registry::find(&t.model, &t.scenario).unwrap();
+    let mut current = t.clone();
+    current.fingerprint = s.fingerprint();
+    let mut stale = t.clone();
+    stale.fingerprint = "0123456789abcdef".into();
+    let (cur, old) = (dir.join("current.trace"), dir.join("stale.trace"));
+    std::fs::write(&cur, current.to_text()).unwrap();
+    std::fs::write(&old, stale.to_text()).unwrap();
+    for quiet in [false, true] {
+        let run = |p: &Path| {
+            let mut args = vec![OsStr::new("replay")];
+            if quiet {
+                args.push(OsStr::new("--quiet"));
+            }
+            args.push(p.as_os_str());
+            kmodel(&args)
+        };
+        let out = run(&cur);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "", "quiet={quiet}");
+        let out = run(&old);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "quiet={quiet}: {err}");
+        assert!(
+            err.starts_with("warning: the model changed") && err.contains("0123456789abcdef"),
+            "{err}"
+        );
+    }
+}
