@@ -63,15 +63,39 @@ fn one_line(e: &clap::Error) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         })
-        .filter(|c| !c.is_empty())
+        .filter(|c| c.contains(' '))
+        .or_else(|| {
+            // clap shows no usage for a bad value: the subcommand is the first argument that
+            // names one.
+            let names: Vec<String> = <Cli as clap::CommandFactory>::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            std::env::args()
+                .skip(1)
+                .find(|a| names.contains(a))
+                .map(|a| format!("kmodel {a}"))
+        })
         .unwrap_or_else(|| "kmodel".into());
+    // `--iterations -1`: clap reads `-1` as a flag and suggests `-- -1`, which is wrong here.
+    if what.iter().any(|w| {
+        w.strip_prefix("unexpected argument '-")
+            .and_then(|r| r.split('\'').next())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    }) {
+        tip = Some("counts and seeds are not negative".into());
+    }
     let mut msg = what.join(" ");
     if matches!(
         e.kind(),
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
     ) || msg.is_empty()
     {
-        msg = format!("`{command}` needs a command: list, check or replay");
+        let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        msg = format!("`{command}` needs a command: {}", commands.join(", "));
     }
     let hint = match tip {
         Some(t) => format!("{t}; `{command} --help` shows the usage"),
