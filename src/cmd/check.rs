@@ -71,6 +71,24 @@ pub struct Record {
     pub trace_text: Option<String>,
     /// Why the verdict is not the expected one.
     pub mismatch: Option<String>,
+    /// The scenario's witnesses that some execution reached, by name.
+    #[serde(default)]
+    pub witnesses_reached: Vec<String>,
+    /// The scenario's witnesses that no execution reached, by name.
+    #[serde(default)]
+    pub witnesses_missed: Vec<String>,
+}
+
+impl Record {
+    /// `reached/declared`, or `-` for a scenario without witnesses.
+    fn witnesses(&self) -> String {
+        let n = self.witnesses_reached.len() + self.witnesses_missed.len();
+        if n == 0 {
+            "-".into()
+        } else {
+            format!("{}/{n}", self.witnesses_reached.len())
+        }
+    }
 }
 
 impl Record {
@@ -94,6 +112,17 @@ impl Record {
             replay: None,
             trace_text: None,
             mismatch: o.mismatch(),
+            witnesses_reached: o
+                .witnesses
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(w, _)| w.name.to_string())
+                .collect(),
+            witnesses_missed: o
+                .witnesses_missed()
+                .iter()
+                .map(|w| w.name.to_string())
+                .collect(),
         }
     }
 }
@@ -290,12 +319,13 @@ fn explore_all(
                 let o = checker::explore::run(s, *e);
                 if progress {
                     println!(
-                        "  {} [{}]: {} ({} executions, {:.1}s)",
+                        "  {} [{}]: {} ({} executions, {:.1}s, witnesses {})",
                         s.id(),
                         e.kind(),
                         o.verdict(),
                         o.executions,
-                        o.seconds
+                        o.seconds,
+                        o.witnesses_summary()
                     );
                 }
                 done.lock().unwrap().push(o);
@@ -306,7 +336,7 @@ fn explore_all(
 }
 
 fn print_report(records: &[Record]) {
-    let rows: Vec<[String; 6]> = records
+    let rows: Vec<[String; 7]> = records
         .iter()
         .map(|r| {
             [
@@ -322,6 +352,7 @@ fn print_report(records: &[Record]) {
                         "  << NOT AS EXPECTED"
                     }
                 ),
+                r.witnesses(),
                 r.executions.to_string(),
                 format!("{:.2}", r.seconds),
             ]
@@ -332,6 +363,7 @@ fn print_report(records: &[Record]) {
         "EXPLORER",
         "EXPECTED",
         "VERDICT",
+        "WITNESSES",
         "EXECUTIONS",
         "SECONDS",
     ]
@@ -348,7 +380,7 @@ fn print_report(records: &[Record]) {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if i >= 4 {
+                if i >= 5 {
                     format!("{c:>w$}", w = width[i])
                 } else {
                     format!("{c:w$}", w = width[i])
@@ -448,10 +480,10 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             .map(|n| n.get())
             .unwrap_or(1)
     ));
-    t.push_str("| scenario | explorer | expected | verdict | executions | seconds |\n|---|---|---|---|---:|---:|\n");
+    t.push_str("| scenario | explorer | expected | verdict | witnesses | executions | seconds |\n|---|---|---|---|---|---:|---:|\n");
     for r in records {
         t.push_str(&format!(
-            "| `{}` | {} | {} | {}{} | {} | {:.2} |\n",
+            "| `{}` | {} | {} | {}{} | {} | {} | {:.2} |\n",
             r.scenario,
             r.settings,
             r.expected,
@@ -461,6 +493,7 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             } else {
                 " **(not as expected)**"
             },
+            r.witnesses(),
             r.executions,
             r.seconds
         ));
