@@ -25,9 +25,9 @@ pub mod exit {
 pub fn replay_exit_code(
     trace: &checker::trace::Trace,
     s: &checker::scenario::Scenario,
-    verdict: &checker::explore::ReplayVerdict,
+    verdict: &checker::replay::ReplayVerdict,
 ) -> i32 {
-    use checker::explore::ReplayVerdict;
+    use checker::replay::ReplayVerdict;
     match verdict {
         ReplayVerdict::Reproduced(_) => exit::FOUND,
         ReplayVerdict::Passes {

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use checker::explore::replay;
+use checker::replay::replay;
 use checker::trace::{ReplayMode, Trace};
 use kmodel::exit;
 
@@ -185,7 +185,7 @@ fn no_departed_replay_exits_0() {
 /// trace's violation is replaced by one recorded on a step the model does not take.
 #[test]
 fn passes_now_only_after_following_every_step_before_the_violation() {
-    use checker::explore::ReplayVerdict;
+    use checker::replay::ReplayVerdict;
     let path = committed()
         .into_iter()
         .find(|p| {

@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
-use checker::explore::{replay, run, Explorer, ReplayVerdict};
+use checker::explore::{run, Explorer};
 use checker::invariant::Invariant;
 use checker::kernel::*;
+use checker::replay::{replay, ReplayVerdict};
 use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
 const SAW_WRITE: Invariant = Invariant::new(
