@@ -3,6 +3,7 @@
 //! into `target/loom` and delegates loom explorations and loom replays to that binary
 //! (docs/architecture.md, "One binary, two backends").
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -14,30 +15,40 @@ fn root() -> PathBuf {
 }
 
 /// Build (or find up to date) the `--cfg loom` build of kmodel and return its path.
+///
+/// Test hook: `KMODEL_TEST_LOOM_BIN=PATH` skips the build and runs PATH instead (the CLI
+/// tests check what the delegation passes and that the child dies with its parent).
 pub fn loom_binary() -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("KMODEL_TEST_LOOM_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
     let target = root().join("target").join("loom");
     eprintln!("kmodel: building the loom explorer (RUSTFLAGS=\"--cfg loom\" cargo build --release, into target/loom)");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "--bin", "kmodel"])
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--release", "--quiet", "--bin", "kmodel"])
         .current_dir(root())
         .env("RUSTFLAGS", "--cfg loom")
         .env("CARGO_TARGET_DIR", &target)
-        .stdin(Stdio::null())
-        .status()
-        .context("cannot run cargo to build the loom explorer (hint: kmodel's loom runs need cargo on PATH)")?;
+        .stdin(Stdio::null());
+    die_with_parent(&mut cmd);
+    let status = cmd.status().context(
+        "cannot run cargo to build the loom explorer (hint: kmodel's loom runs need cargo on PATH)",
+    )?;
     if !status.success() {
         bail!("the loom build of kmodel failed (hint: run `RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo build --release` to see why)");
     }
     Ok(target.join("release").join("kmodel"))
 }
 
-/// Run the loom build with `args`; returns (exit code, stdout, stderr).
-pub fn run(args: &[String]) -> anyhow::Result<(i32, String, String)> {
+/// Run the loom build with `args`; returns (exit code, stdout, stderr). The child dies with
+/// this process (see [`die_with_parent`]).
+pub fn run(args: &[OsString]) -> anyhow::Result<(i32, String, String)> {
     let bin = loom_binary()?;
-    let out = Command::new(&bin)
-        .args(args)
-        .stdin(Stdio::null())
+    let mut cmd = Command::new(&bin);
+    cmd.args(args).stdin(Stdio::null());
+    die_with_parent(&mut cmd);
+    let out = cmd
         .output()
         .with_context(|| format!("cannot run {}", bin.display()))?;
     Ok((
@@ -45,4 +56,30 @@ pub fn run(args: &[String]) -> anyhow::Result<(i32, String, String)> {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
+}
+
+/// Make the child die when this process dies, however it dies (`kill -9` included): Linux's
+/// parent-death signal, set in the child between fork and exec. A kill of `kmodel check`
+/// then takes its loom explorer with it instead of leaving it running.
+fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: only async-signal-safe calls (prctl, getppid) run between fork and exec.
+        let parent = unsafe { libc::getpid() };
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died before the prctl: then nobody would signal us.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }

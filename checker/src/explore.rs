@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use crate::invariant::Witness;
 use crate::rt;
 use crate::scenario::{Expected, Scenario};
 use crate::trace::{Event, ReplayMode, Trace, Violation};
@@ -144,13 +145,46 @@ pub struct Outcome {
     /// Non-fatal violations of other invariants that did not stop the exploration, with the
     /// number of executions that reached each.
     pub also_reached: Vec<(String, u64)>,
+    /// Every witness the scenario declares, in its order, with the number of executions that
+    /// reached it (0: never reached).
+    pub witnesses: Vec<(&'static Witness, u64)>,
 }
 
 impl Outcome {
-    /// The honest verdict: *verified* only for a completed exhaustive exploration.
+    /// The declared witnesses no execution reached.
+    pub fn witnesses_missed(&self) -> Vec<&'static Witness> {
+        self.witnesses
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(w, _)| *w)
+            .collect()
+    }
+
+    /// `reached/declared` witnesses (`-` if the scenario declares none).
+    pub fn witnesses_summary(&self) -> String {
+        if self.witnesses.is_empty() {
+            return "-".into();
+        }
+        format!(
+            "{}/{}",
+            self.witnesses.iter().filter(|(_, n)| *n > 0).count(),
+            self.witnesses.len()
+        )
+    }
+
+    /// The exploration was exhaustive (up to its stated bound) and complete.
+    fn exhaustive(&self) -> bool {
+        self.complete && matches!(self.explorer, Explorer::Loom { .. } | Explorer::Dfs { .. })
+    }
+
+    /// The honest verdict: *verified* only for a completed exhaustive exploration that
+    /// reached every declared witness; `VACUOUS` when it missed one.
     pub fn verdict(&self) -> String {
         if let Some(f) = &self.found {
             return format!("counterexample: {}", f.violation.invariant);
+        }
+        if let (true, Some(w)) = (self.exhaustive(), self.witnesses_missed().first()) {
+            return format!("VACUOUS: witness {} never reached", w.name);
         }
         match self.explorer {
             Explorer::Loom {
@@ -169,8 +203,11 @@ impl Outcome {
 
     /// Whether the verdict is what the scenario expects: no counterexample for an unreachable
     /// bad state; a counterexample of the named invariant for a reachable one.
+    /// An exploration without a counterexample that missed a declared witness is never as
+    /// expected: its verdict is about a state that never occurred.
     pub fn as_expected(&self) -> bool {
         match (&self.expected(), &self.found) {
+            (_, None) if !self.witnesses_missed().is_empty() => false,
             (Expected::Unreachable, None) => true,
             (Expected::Reachable(inv), Some(f)) => f.violation.invariant == inv.name,
             _ => false,
@@ -192,6 +229,27 @@ impl Outcome {
         } else {
             ""
         };
+        let missed = self.witnesses_missed();
+        if self.found.is_none() && !missed.is_empty() {
+            let names: Vec<String> = missed
+                .iter()
+                .map(|w| format!("{} ({})", w.name, w.statement))
+                .collect();
+            return Some(if self.exhaustive() {
+                format!(
+                    "VACUOUS: witness {} never reached in any of the {} executions: the state the verdict is about never occurred",
+                    names.join(", "),
+                    self.executions
+                )
+            } else {
+                format!(
+                    "witness {} never reached in {} runs ({}): the sampled runs never built the state the verdict is about",
+                    names.join(", "),
+                    self.executions,
+                    self.explorer.describe()
+                )
+            });
+        }
         Some(match (&self.expected(), &self.found) {
             (Expected::Unreachable, Some(f)) => {
                 format!("expected no violation{sc}, found {}", f.violation)
@@ -245,6 +303,17 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
     let (stats, failed, checkpoint, complete, explore_seconds) = backend_run(s, explorer);
     let seconds = explore_seconds.unwrap_or_else(|| start.elapsed().as_secs_f64());
     let target = failed.as_ref().map(|f| f.violation.invariant.clone());
+    let mut witnessed = stats.witnessed;
+    if let Some(f) = &failed {
+        for w in &f.witnessed {
+            *witnessed.entry(w).or_default() += 1;
+        }
+    }
+    let witnesses = s
+        .witnesses
+        .iter()
+        .map(|w| (w, witnessed.get(w.name).copied().unwrap_or(0)))
+        .collect();
     let also_reached = stats
         .also
         .into_iter()
@@ -263,6 +332,7 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
             loom_checkpoint: checkpoint,
         }),
         also_reached,
+        witnesses,
     }
 }
 
@@ -324,12 +394,13 @@ pub fn assert_as_expected(
 ) -> Outcome {
     let o = run(s, explorer);
     println!(
-        "{}: {} [{}] {} executions, {:.2}s; expected {}{}",
+        "{}: {} [{}] {} executions, {:.2}s, witnesses {}; expected {}{}",
         s.id(),
         o.verdict(),
         explorer.describe(),
         o.executions,
         o.seconds,
+        o.witnesses_summary(),
         s.describe_expected_for(explorer.kind()),
         if o.also_reached.is_empty() {
             String::new()

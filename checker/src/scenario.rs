@@ -11,7 +11,7 @@
 //! [`scenario!`](crate::scenario!) macro: the name is the body function's, the model is the
 //! crate's, the fingerprint sources are the crate's `SOURCES`.
 
-use crate::invariant::Invariant;
+use crate::invariant::{Invariant, Witness};
 use crate::rt;
 
 /// What the scenario expects of a full exploration.
@@ -74,6 +74,10 @@ pub struct Scenario {
     /// an earlier symptom that shuttle, which has no data-race detector, cannot see.
     pub expected_sc: Option<Expected>,
     pub bounds: Bounds,
+    /// The states that must occur in at least one execution for the verdict to mean anything
+    /// ([`Witness`]): an exploration that reaches no counterexample and misses one of them is
+    /// not as expected (VACUOUS when it was exhaustive).
+    pub witnesses: &'static [Witness],
     /// The model's source texts (for the fingerprint in traces).
     pub sources: &'static [&'static str],
     /// One execution.
@@ -99,6 +103,7 @@ impl Scenario {
             expected,
             expected_sc: None,
             bounds: Bounds::DEFAULT,
+            witnesses: &[],
             sources,
             body,
         }
@@ -111,6 +116,11 @@ impl Scenario {
             expected_sc: Some(sc),
             ..self
         }
+    }
+
+    /// The same, with the witnesses its verdict needs ([`Scenario::witnesses`]).
+    pub const fn witnesses(self, witnesses: &'static [Witness]) -> Scenario {
+        Scenario { witnesses, ..self }
     }
 
     /// The same under another name (for names that are not Rust identifiers, such as the
@@ -149,9 +159,17 @@ impl Scenario {
 
     /// Fingerprint of the model's and the checker's sources: a trace recorded under another
     /// fingerprint may no longer replay.
+    ///
+    /// Only the code counts: comments and layout are stripped first
+    /// ([`crate::trace::code_of`]), so a comment-only edit keeps the fingerprint.
     pub fn fingerprint(&self) -> String {
-        let mut parts: Vec<&str> = crate::CHECKER_SOURCES.to_vec();
-        parts.extend_from_slice(self.sources);
+        use crate::trace::code_of;
+        static CHECKER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let checker =
+            CHECKER.get_or_init(|| crate::CHECKER_SOURCES.iter().map(|s| code_of(s)).collect());
+        let model: Vec<String> = self.sources.iter().map(|s| code_of(s)).collect();
+        let mut parts: Vec<&str> = checker.iter().map(String::as_str).collect();
+        parts.extend(model.iter().map(String::as_str));
         parts.push(self.name);
         format!("{:016x}", crate::trace::fnv1a(&parts))
     }
@@ -186,6 +204,18 @@ pub fn join(cpu: Cpu) {
     rt::record("join", &crate::trace::thread_name(cpu.0), "");
 }
 
+/// The state `w` occurs now, in this execution (ghost: no scheduling point, no event).
+pub fn witness(w: &Witness) {
+    rt::witness(w);
+}
+
+/// [`witness`] if `cond` holds.
+pub fn witness_if(cond: bool, w: &Witness) {
+    if cond {
+        rt::witness(w);
+    }
+}
+
 /// Check a final invariant of the scenario: a violation of `inv` with `message` unless `cond`.
 pub fn check(cond: bool, inv: &Invariant, message: impl FnOnce() -> String) {
     if !cond {
@@ -207,7 +237,8 @@ pub fn check(cond: bool, inv: &Invariant, message: impl FnOnce() -> String) {
 /// and a one-line summary. The model is the crate's package name (`CARGO_PKG_NAME`: a model
 /// crate is named after its model) and the fingerprint covers the crate's `SOURCES` (a
 /// `pub const SOURCES: &[&str]` in its root listing every source file with `include_str!`).
-/// The [`Scenario`] builders chain on it: `.expected_sc(…)`, `.bounds(…)`, `.named(…)`.
+/// The [`Scenario`] builders chain on it: `.witnesses(&[…])`, `.expected_sc(…)`, `.bounds(…)`,
+/// `.named(…)`.
 // `crate::SOURCES` is meant: the calling model crate's sources, not checker's.
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]

@@ -74,6 +74,24 @@ pub struct Record {
     pub trace_text: Option<String>,
     /// Why the verdict is not the expected one.
     pub mismatch: Option<String>,
+    /// The scenario's witnesses that some execution reached, by name.
+    #[serde(default)]
+    pub witnesses_reached: Vec<String>,
+    /// The scenario's witnesses that no execution reached, by name.
+    #[serde(default)]
+    pub witnesses_missed: Vec<String>,
+}
+
+impl Record {
+    /// `reached/declared`, or `-` for a scenario without witnesses.
+    fn witnesses(&self) -> String {
+        let n = self.witnesses_reached.len() + self.witnesses_missed.len();
+        if n == 0 {
+            "-".into()
+        } else {
+            format!("{}/{n}", self.witnesses_reached.len())
+        }
+    }
 }
 
 impl Record {
@@ -98,6 +116,17 @@ impl Record {
             replay: None,
             trace_text: None,
             mismatch: o.mismatch(),
+            witnesses_reached: o
+                .witnesses
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(w, _)| w.name.to_string())
+                .collect(),
+            witnesses_missed: o
+                .witnesses_missed()
+                .iter()
+                .map(|w| w.name.to_string())
+                .collect(),
         }
     }
 }
@@ -126,9 +155,39 @@ fn explorer_kinds(requested: &[String]) -> Result<Vec<&'static str>, UsageError>
     Ok(kinds)
 }
 
+/// Refuse what would only fail after the exploration: zero counts, an `--out` that is a
+/// file, a `--write-table` file without its table block.
+fn validate(args: &Args) -> Result<(), UsageError> {
+    if args.iterations == Some(0) {
+        return Err(UsageError(
+            "--iterations 0 runs nothing and would judge nothing (hint: pass at least 1, or leave it out for each scenario's own bound)".into(),
+        ));
+    }
+    if args.jobs == Some(0) {
+        return Err(UsageError(
+            "--jobs 0 would run no exploration (hint: pass at least 1, or leave it out for one per core)".into(),
+        ));
+    }
+    if !args.no_save {
+        if let Ok(meta) = std::fs::metadata(&args.out) {
+            if !meta.is_dir() {
+                return Err(UsageError(format!(
+                    "--out {} is not a directory (hint: --out names the directory counterexamples are saved under)",
+                    args.out.display()
+                )));
+            }
+        }
+    }
+    if let Some(file) = &args.write_table {
+        read_table_file(file)?;
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let kinds = explorer_kinds(&args.explorer)?;
     let scenarios = registry::select(args.selection.as_deref())?;
+    validate(&args)?;
     let local: Vec<&str> = kinds
         .iter()
         .copied()
@@ -146,14 +205,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let mut work: Vec<(&'static Scenario, Explorer)> = Vec::new();
     for s in &scenarios {
         for k in &local {
@@ -165,16 +221,17 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 
     // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
     let worker = (!delegated.is_empty()).then(|| {
-        let mut wargs = vec![
-            "check".to_string(),
+        let mut wargs: Vec<std::ffi::OsString> = vec![
+            "check".into(),
             "--explorer=loom".into(),
             "--json".into(),
             "--no-save".into(),
+            format!("--jobs={}", jobs.div_ceil(2).max(1)).into(),
         ];
         if let Some(sel) = &args.selection {
-            wargs.push(sel.clone());
+            wargs.push("--".into());
+            wargs.push(sel.into());
         }
-        wargs.push(format!("--jobs={}", jobs.div_ceil(2).max(1)));
         crate::loom_build::loom_binary()
             .map(|_| std::thread::spawn(move || crate::loom_build::run(&wargs)))
     });
@@ -221,7 +278,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
 
-    // Settle how each trace replays, then save it.
+    // Settle how each trace replays (shuttle's banner for the failing replays is silenced:
+    // the verdicts say it all), then save it. A failed save stops the saving, not the report:
+    // the verdicts and the paths already saved are printed, then the error.
+    let mut save_error = None;
+    let quiet = gag::Gag::stderr().ok();
     for (r, t) in records.iter_mut() {
         let Some(t) = t else { continue };
         #[cfg(not(loom))]
@@ -231,11 +292,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         r.replay = Some(t.replay.as_str().to_string());
         if args.no_save {
             r.trace_text = Some(t.to_text());
-        } else {
-            let path = t.save_in(&args.out.join(&t.model))?;
-            r.trace = Some(path.display().to_string());
+        } else if save_error.is_none() {
+            match t.save_in(&args.out.join(&t.model)) {
+                Ok(path) => r.trace = Some(path.display().to_string()),
+                Err(e) => save_error = Some(e),
+            }
         }
     }
+    drop(quiet);
     records.sort_by(|a, b| {
         (
             a.0.model.as_str(),
@@ -248,14 +312,27 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 order(&b.0.explorer),
             ))
     });
+    let unsaved = records
+        .iter()
+        .filter(|(r, t)| t.is_some() && r.trace.is_none() && r.trace_text.is_none())
+        .count();
     let records: Vec<Record> = records.into_iter().map(|(r, _)| r).collect();
-    if let Some(file) = &args.write_table {
-        write_table(file, &records, &args)?;
-    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&records)?);
     } else {
         print_report(&records);
+    }
+    if let Some(e) = save_error {
+        // `… (hint: …)` with what was not saved added inside the hint.
+        let e = e.to_string();
+        let e = e.strip_suffix(')').unwrap_or(&e);
+        return Err(UsageError(format!(
+            "{e}; {unsaved} counterexample(s) not saved, the verdicts and saved paths above are complete)"
+        ))
+        .into());
+    }
+    if let Some(file) = &args.write_table {
+        write_table(file, &records, &args)?;
     }
     Ok(if records.iter().all(|r| r.as_expected) {
         kmodel::exit::OK
@@ -294,12 +371,13 @@ fn explore_all(
                 let o = checker::explore::run(s, *e);
                 if progress {
                     println!(
-                        "  {} [{}]: {} ({} executions, {:.1}s)",
+                        "  {} [{}]: {} ({} executions, {:.1}s, witnesses {})",
                         s.id(),
                         e.kind(),
                         o.verdict(),
                         o.executions,
-                        o.seconds
+                        o.seconds,
+                        o.witnesses_summary()
                     );
                 }
                 done.lock().unwrap().push(o);
@@ -310,7 +388,7 @@ fn explore_all(
 }
 
 fn print_report(records: &[Record]) {
-    let rows: Vec<[String; 7]> = records
+    let rows: Vec<[String; 8]> = records
         .iter()
         .map(|r| {
             [
@@ -326,6 +404,7 @@ fn print_report(records: &[Record]) {
                         "  << NOT AS EXPECTED"
                     }
                 ),
+                r.witnesses(),
                 r.executions.to_string(),
                 r.distinct_traces.to_string(),
                 format!("{:.2}", r.seconds),
@@ -337,6 +416,7 @@ fn print_report(records: &[Record]) {
         "EXPLORER",
         "EXPECTED",
         "VERDICT",
+        "WITNESSES",
         "EXECUTIONS",
         "DISTINCT",
         "SECONDS",
@@ -354,7 +434,7 @@ fn print_report(records: &[Record]) {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if i >= 4 {
+                if i >= 5 {
                     format!("{c:>w$}", w = width[i])
                 } else {
                     format!("{c:w$}", w = width[i])
@@ -425,8 +505,9 @@ fn print_report(records: &[Record]) {
 const TABLE_BEGIN: &str = "<!-- kmodel-table:begin -->";
 const TABLE_END: &str = "<!-- kmodel-table:end -->";
 
-/// Replace the table block of `file` with the verdicts, as Markdown.
-fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyhow::Result<()> {
+/// The text of a `--write-table` file and where its table block begins and ends: exactly one
+/// begin marker, then exactly one end marker.
+fn read_table_file(file: &std::path::Path) -> Result<(String, usize, usize), UsageError> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         UsageError(format!(
             "cannot read {}: {e} (hint: --write-table takes an existing README)",
@@ -437,9 +518,57 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
         return Err(UsageError(format!(
             "{} has no `{TABLE_BEGIN}` ... `{TABLE_END}` block (hint: add the two lines where the table goes)",
             file.display()
-        ))
-        .into());
+        )));
     };
+    if e < b {
+        return Err(UsageError(format!(
+            "{}: `{TABLE_END}` comes before `{TABLE_BEGIN}` (hint: put the begin line first; nothing was written)",
+            file.display()
+        )));
+    }
+    if text.matches(TABLE_BEGIN).count() > 1 || text.matches(TABLE_END).count() > 1 {
+        return Err(UsageError(format!(
+            "{} has more than one `{TABLE_BEGIN}` or `{TABLE_END}` line (hint: keep one block; nothing was written)",
+            file.display()
+        )));
+    }
+    Ok((text, b, e))
+}
+
+/// Write `text` to `file` atomically: a temporary file beside it, fsynced, renamed over it.
+fn write_atomically(file: &std::path::Path, text: &str) -> Result<(), UsageError> {
+    use std::io::Write;
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        UsageError(format!(
+            "cannot write {}: {e} (hint: the file is unchanged; check that its directory is writable and the disk not full)",
+            file.display()
+        ))
+    })
+}
+
+/// Replace the table block of `file` with the verdicts, as Markdown.
+fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyhow::Result<()> {
+    let (text, b, e) = read_table_file(file)?;
     let mut t = String::new();
     t.push_str(TABLE_BEGIN);
     t.push_str(&format!(
@@ -454,10 +583,10 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             .map(|n| n.get())
             .unwrap_or(1)
     ));
-    t.push_str("| scenario | explorer | expected | verdict | executions | distinct traces | seconds |\n|---|---|---|---|---:|---:|---:|\n");
+    t.push_str("| scenario | explorer | expected | verdict | witnesses | executions | distinct traces | seconds |\n|---|---|---|---|---|---:|---:|---:|\n");
     for r in records {
         t.push_str(&format!(
-            "| `{}` | {} | {} | {}{} | {} | {} | {:.2} |\n",
+            "| `{}` | {} | {} | {}{} | {} | {} | {} | {:.2} |\n",
             r.scenario,
             r.settings,
             r.expected,
@@ -467,12 +596,13 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             } else {
                 " **(not as expected)**"
             },
+            r.witnesses(),
             r.executions,
             r.distinct_traces,
             r.seconds
         ));
     }
     let out = format!("{}{}{}", &text[..b], t, &text[e..]);
-    std::fs::write(file, out)?;
+    write_atomically(file, &out)?;
     Ok(())
 }

@@ -103,9 +103,23 @@ pub fn trace_note(op: &str, obj: &str, result: &str) {
 /// Ghost clock: the number of events recorded so far in this execution (its current step).
 /// Models use it to stamp their ghost histories for linearizability checks; it is not a
 /// scheduling point.
+///
+/// A CPU that reads the clock before it has recorded any step also records the reading
+/// (a `ghost_now` step, `clock` = the value). When a CPU first runs is a scheduling decision
+/// that no other step shows: without it a replay, which runs each CPU when its next recorded
+/// step is due, would start the CPU later and read a later time (issue 14). With it, the
+/// replay runs the CPU exactly where the recording did. A later reading is timed by the CPU's
+/// own steps before it, which the replay places where the recording did.
 pub fn ghost_now() -> usize {
     if !rt::active() {
         return 0;
     }
-    rt::with(|w| w.events.len())
+    let tid = rt::current_tid();
+    rt::with(|w| {
+        let now = w.events.len();
+        if tid != 0 && !w.events.iter().any(|e| e.tid == tid) {
+            w.push_event(tid, "ghost_now", "clock", now.to_string());
+        }
+        now
+    })
 }

@@ -23,6 +23,8 @@ pub(crate) struct Stats {
     /// Canonical hashes of the Mazurkiewicz traces of the executions that ran to the end
     /// ([`crate::dpor::trace_hash`]).
     pub distinct: std::collections::HashSet<u64>,
+    /// Witnesses reached: witness name -> number of executions that reached it.
+    pub witnessed: BTreeMap<&'static str, u64>,
 }
 
 pub(crate) type SharedStats = Arc<Mutex<Stats>>;
@@ -31,6 +33,8 @@ pub(crate) type SharedStats = Arc<Mutex<Stats>>;
 pub(crate) struct Failed {
     pub violation: Violation,
     pub events: Vec<Event>,
+    /// The witnesses the failing execution reached.
+    pub witnessed: Vec<&'static str>,
 }
 
 /// A fresh statistics record for exploring `s` with the explorer `kind`.
@@ -68,6 +72,9 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
         *st.also.entry(inv.to_string()).or_default() += 1;
     }
     st.distinct.insert(crate::dpor::trace_hash(&world.events));
+    for w in &world.witnessed {
+        *st.witnessed.entry(w).or_default() += 1;
+    }
     if st.keep_last {
         st.last_events = world.events.clone();
     }
@@ -103,8 +110,16 @@ pub(crate) fn failure_after_panic(payload: &(dyn std::any::Any + Send)) -> Faile
         rt::record_foreign_failure(inv, msg);
     }
     let world = rt::take();
+    let witnessed = world
+        .as_ref()
+        .map(|w| w.witnessed.clone())
+        .unwrap_or_default();
     match world.and_then(|w| w.failure) {
-        Some((violation, events)) => Failed { violation, events },
+        Some((violation, events)) => Failed {
+            violation,
+            events,
+            witnessed,
+        },
         None => {
             let (inv, msg) = rt::classify_panic(payload);
             Failed {
@@ -115,6 +130,7 @@ pub(crate) fn failure_after_panic(payload: &(dyn std::any::Any + Send)) -> Faile
                     step: 1,
                 },
                 events: Vec::new(),
+                witnessed,
             }
         }
     }

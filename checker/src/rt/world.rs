@@ -75,6 +75,8 @@ pub(crate) struct World {
     pub kind_counts: Vec<(&'static str, usize)>,
     pub nodes: Vec<Node>,
     pub violations: Vec<Violation>,
+    /// Names of the witnesses reached in this execution, each once.
+    pub witnessed: Vec<&'static str>,
     reported: BTreeSet<(String, String)>,
     pub policy: Policy,
     /// The violation that ended the execution, with the log up to it.
@@ -132,6 +134,7 @@ pub(crate) fn begin(policy: Policy) {
             kind_counts: Vec::new(),
             nodes: Vec::new(),
             violations: Vec::new(),
+            witnessed: Vec::new(),
             reported: BTreeSet::new(),
             policy,
             failure: None,
@@ -216,6 +219,18 @@ pub(crate) fn record(op: &str, obj: &str, result: &str) {
     }
     let tid = current_tid();
     with(|w| w.push_event(tid, op, obj, result));
+}
+
+/// A witness is reached in this execution (ghost: no event, no scheduling point).
+pub(crate) fn witness(w: &crate::invariant::Witness) {
+    if !active() {
+        return;
+    }
+    with(|world| {
+        if !world.witnessed.contains(&w.name) {
+            world.witnessed.push(w.name);
+        }
+    });
 }
 
 /// Marker payload of the panic that ends an execution on a violation.

@@ -17,9 +17,9 @@ use checker::kernel::{
     Kref, ListHead, LlistHead, LlistNode, LockGuard, Obj, SpinLock, StackListHead, INIT_LIST_HEAD,
     WARN_ON,
 };
-use checker::scenario::check;
+use checker::scenario::{check, witness_if};
 
-use crate::invariants::GPUVA_LIST_LIVE;
+use crate::invariants::{FINAL_PUT_DURING_ITERATION, GPUVA_LIST_LIVE};
 
 /// `struct drm_gem_object`, as far as drm_gpuvm uses it.
 pub struct DrmGemObject {
@@ -351,6 +351,10 @@ fn drm_gpuvm_bo_destroy(vm_bo: &Obj<DrmGpuvmBo>) {
     if drm_gpuvm_resv_protected(&gpuvm) {
         lockdep_assert_held(&gpuvm.resv); // if (!lock) drm_gpuvm_resv_assert_held(gpuvm);
     }
+    let iterating = [ListName::Extobj, ListName::Evict]
+        .iter()
+        .any(|&l| gpuvm.ghost().list(l).local_list.ghost_read().is_some());
+    witness_if(iterating, &FINAL_PUT_DURING_ITERATION);
     drm_gpuvm_bo_list_del(vm_bo, ListName::Extobj); // drm_gpuvm_bo_list_del(vm_bo, extobj, lock);
     drm_gpuvm_bo_list_del(vm_bo, ListName::Evict); // drm_gpuvm_bo_list_del(vm_bo, evict, lock);
     lockdep_assert_held(drm_gem_gpuva_lock(&gpuvm, &vm_bo.obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, vm_bo->obj);

@@ -1,7 +1,7 @@
 //! The invariants of the vm_bo lifecycle model, stated in kernel terms: constants only, so
 //! that every file of the crate can name them.
 
-use checker::invariant::Invariant;
+use checker::invariant::{Invariant, Witness};
 
 /// After every iteration has run `restore_vm_bo_list()`, the list is whole again
 /// (drm_gpuvm.c kernel-doc of `restore_vm_bo_list`: "restore the original state").
@@ -44,3 +44,11 @@ pub const INVARIANTS: &[Invariant] = &[
     VALIDATE_COMPLETE,
     GPUVA_LIST_LIVE,
 ];
+
+/// The state the lockless iterator's fixes are about: the final `drm_gpuvm_bo_put()` of a
+/// vm_bo runs while an iteration of `drm_gpuvm_prepare_objects()` or `drm_gpuvm_validate()`
+/// is in progress, with elements moved to its on-stack local list.
+pub const FINAL_PUT_DURING_ITERATION: Witness = Witness::new(
+    "FINAL_PUT_DURING_ITERATION",
+    "drm_gpuvm_bo_destroy() takes a vm_bo off the VM's extobj or evict list while an iteration's local list is registered in gpuvm->extobj.local_list or gpuvm->evict.local_list",
+);

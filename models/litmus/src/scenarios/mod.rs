@@ -25,7 +25,8 @@ pub const SCENARIOS: &[Scenario] = &[
     // tools/memory-model/litmus-tests/MP+pooncerelease+poacquireonce.litmus (`Result: Never`).
     scenario!(mp_release_acquire, ["P0", "P1"], unreachable,
         "message passing with smp_store_release/smp_load_acquire: the flag implies the data")
-        .named("MP+pooncerelease+poacquireonce"),
+        .named("MP+pooncerelease+poacquireonce")
+        .witnesses(&[MP_FLAG_SEEN]),
     // tools/memory-model/litmus-tests/SB+poonceonces.litmus (`Result: Sometimes`).
     scenario!(sb_onces, ["P0", "P1"], reachable(SB_NOT_BOTH_ZERO),
         "store buffering without barriers: both CPUs may read 0")
@@ -34,7 +35,8 @@ pub const SCENARIOS: &[Scenario] = &[
     // tools/memory-model/litmus-tests/SB+fencembonceonces.litmus (`Result: Never`).
     scenario!(sb_mbonceonces, ["P0", "P1"], unreachable,
         "store buffering with smp_mb() between store and load: not both 0")
-        .named("SB+fencembonceonces"),
+        .named("SB+fencembonceonces")
+        .witnesses(&[SB_LOAD_MISSES_STORE]),
     // The explorer calibration test: fails (verified) under upstream loom 0.7.2.
     scenario!(r_then_rw, ["P0", "P1"], reachable(R_SEES_ONLY_INITIAL),
         "explorer calibration (loom#166, #392): P1 reads x then writes it; P0's read of x may see that write")

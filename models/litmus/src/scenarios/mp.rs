@@ -1,7 +1,7 @@
 //! MP: message passing.
 
 use checker::kernel::{kfree, smp_load_acquire, smp_store_release, READ_ONCE, WRITE_ONCE};
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use super::vars::vars;
 use crate::invariants::*;
@@ -28,6 +28,7 @@ pub(crate) fn mp(release_acquire: bool) {
             } else {
                 READ_ONCE(&v.y) // r0 = READ_ONCE(*y);
             };
+            witness_if(r0 == 1, &MP_FLAG_SEEN);
             let r1 = READ_ONCE(&v.x); // r1 = READ_ONCE(*x);
             check(!(r0 == 1 && r1 == 0), &MP_FLAG_IMPLIES_DATA, || {
                 format!("P1 read y={r0} then x={r1}")

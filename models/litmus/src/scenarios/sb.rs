@@ -1,7 +1,7 @@
 //! SB: store buffering.
 
 use checker::kernel::{kfree, smp_mb, READ_ONCE, WRITE_ONCE};
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use super::vars::vars;
 use crate::invariants::*;
@@ -19,6 +19,7 @@ pub(crate) fn sb(full_barrier: bool) {
                 smp_mb(); // smp_mb();
             }
             let r0 = READ_ONCE(other); // r0 = READ_ONCE(*y);
+            witness_if(r0 == 0, &SB_LOAD_MISSES_STORE);
             results.lock().unwrap()[usize::from(!mine)] = Some(r0);
         })
     };

@@ -32,7 +32,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "two drm_gpuvm_prepare_objects() on one VM without its resv (against the kernel-doc) race with the final drm_gpuvm_bo_put() of an extobj vm_bo"),
     // The same, serialised by the VM's resv as drivers do.
     scenario!(prepare_objects_serialized, ["exec", "exec", "unmap"], unreachable,
-        "two drm_gpuvm_prepare_objects() serialised by the VM's resv (drm_gpuvm_prepare_vm first) race with the final drm_gpuvm_bo_put() of an extobj vm_bo"),
+        "two drm_gpuvm_prepare_objects() serialised by the VM's resv (drm_gpuvm_prepare_vm first) race with the final drm_gpuvm_bo_put() of an extobj vm_bo")
+        .witnesses(&[FINAL_PUT_DURING_ITERATION]),
     // Option (2): RESV_PROTECTED mode, exec paths under the VM's resv, the final put under both
     // resvs.
     scenario!(prepare_objects_resv_protected, ["exec", "exec", "unmap"], unreachable,
@@ -45,7 +46,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "v3 of the series: get_next_vm_bo_from_list() leaves __vm_bo uninitialised, so the walk does not end on an empty list and reuses an element it already dropped"),
     // Upstream validate in the default mode: submits serialised by the VM's resv.
     scenario!(validate_default_mode, ["exec", "exec", "unmap"], unreachable,
-        "two submits (prepare_vm, prepare_objects, validate with bo_evict(false)) on a VM with two evicted extobjs race with a final put, default list-locking mode"),
+        "two submits (prepare_vm, prepare_objects, validate with bo_evict(false)) on a VM with two evicted extobjs race with a final put, default list-locking mode")
+        .witnesses(&[FINAL_PUT_DURING_ITERATION]),
     // Upstream validate in RESV_PROTECTED mode (evicted extobjs join the evict list lazily in
     // prepare_objects).
     scenario!(validate_resv_protected, ["exec", "exec", "unmap"], unreachable,
