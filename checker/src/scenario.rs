@@ -29,6 +29,36 @@ impl Expected {
     }
 }
 
+/// Named reasons why loom's C11 answer to a litmus test differs from the LKMM's
+/// (tools/memory-model): see [`Scenario::c11_differs`].
+pub mod c11 {
+    /// loom never lets a store take effect before an earlier access of its CPU: a store's
+    /// place in the modification order is its place in the interleaving, so no load reads a
+    /// value written later in its own CPU's future (LB and S shapes are never found).
+    pub const NO_LOAD_BUFFERING: &str = "C11: no load buffering";
+    /// C11 relaxed accesses have no address, data or control dependency ordering, which the
+    /// LKMM has (e.g. a pointer loaded by `READ_ONCE()` and then dereferenced).
+    pub const NO_DEPENDENCY_ORDERING: &str = "C11: no dependency ordering";
+    /// A C11 mutex is acquire/release only; the LKMM's `spin_unlock()` followed by a
+    /// `spin_lock()` also orders for CPUs that do not take the lock (po-unlock-lock-po).
+    pub const UNLOCK_LOCK_WEAKER: &str = "C11: unlock->lock weaker";
+    /// Every named reason.
+    pub const ALL: &[&str] = &[
+        NO_LOAD_BUFFERING,
+        NO_DEPENDENCY_ORDERING,
+        UNLOCK_LOCK_WEAKER,
+    ];
+}
+
+/// Where C11 (loom) and the LKMM give a scenario different answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct C11Difference {
+    /// One of [`c11::ALL`].
+    pub reason: &'static str,
+    /// The LKMM's answer (herd7's); the scenario's `expected` is C11's.
+    pub lkmm: Expected,
+}
+
 /// How far each explorer goes by default. Every bound is printed with the verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
@@ -69,6 +99,9 @@ pub struct Scenario {
     /// memory; `Some(Reachable(X))` when loom's data-race check stops the execution first at
     /// an earlier symptom that shuttle, which has no data-race detector, cannot see.
     pub expected_sc: Option<Expected>,
+    /// Set where C11, which loom implements, answers otherwise than the LKMM: `expected` is
+    /// then C11's answer and this keeps the LKMM's ([`Scenario::c11_differs`]).
+    pub c11_differs: Option<C11Difference>,
     pub bounds: Bounds,
     /// The model's source texts (for the fingerprint in traces).
     pub sources: &'static [&'static str],
@@ -94,6 +127,7 @@ impl Scenario {
             cpus,
             expected,
             expected_sc: None,
+            c11_differs: None,
             bounds: Bounds::DEFAULT,
             sources,
             body,
@@ -107,6 +141,25 @@ impl Scenario {
             expected_sc: Some(sc),
             ..self
         }
+    }
+
+    /// The same, where loom's C11 answer is `c11` for the named `reason` (one of
+    /// [`c11::ALL`]) while the LKMM's stays the `expected` given so far: loom (and, unless
+    /// [`Scenario::expected_sc`] says otherwise, shuttle) must then find `c11`.
+    pub const fn c11_differs(self, reason: &'static str, c11: Expected) -> Scenario {
+        Scenario {
+            c11_differs: Some(C11Difference {
+                reason,
+                lkmm: self.expected,
+            }),
+            expected: c11,
+            ..self
+        }
+    }
+
+    /// The LKMM's answer: `expected`, unless C11 differs ([`Scenario::c11_differs`]).
+    pub fn expected_lkmm(&self) -> Expected {
+        self.c11_differs.map_or(self.expected, |d| d.lkmm)
     }
 
     /// The same, with other bounds (say why at the scenario).
@@ -132,6 +185,8 @@ impl Scenario {
         let e = self.expected_for(explorer).describe();
         if self.expected_sc.is_some() && explorer != "loom" {
             format!("{e} under SC")
+        } else if let (Some(d), "loom") = (self.c11_differs, explorer) {
+            format!("{e} ({}; LKMM: {})", d.reason, d.lkmm.describe())
         } else {
             e
         }

@@ -7,6 +7,8 @@
 //! shuttle (sequentially consistent) cannot. They also give the weak-memory counterexample
 //! that `kmodel replay` replays from loom's checkpoint.
 
+pub mod kernel_suite;
+
 use checker::invariant::Invariant;
 use checker::kernel::{
     kfree, kzalloc, smp_load_acquire, smp_mb, smp_store_release, AtomicT, READ_ONCE, WRITE_ONCE,
@@ -32,7 +34,12 @@ pub const R_SEES_ONLY_INITIAL: Invariant = Invariant::new(
 );
 
 /// Every invariant of this crate.
-pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO, R_SEES_ONLY_INITIAL];
+pub const INVARIANTS: &[Invariant] = &[
+    MP_FLAG_IMPLIES_DATA,
+    SB_NOT_BOTH_ZERO,
+    R_SEES_ONLY_INITIAL,
+    kernel_suite::LKMM_EXISTS,
+];
 
 struct Vars {
     x: AtomicT,
