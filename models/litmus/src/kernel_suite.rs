@@ -21,10 +21,11 @@ use std::sync::{Arc, Mutex as StdMutex};
 use checker::invariant::Invariant;
 use checker::kernel::{
     atomic_add_unless, atomic_inc, atomic_inc_return, atomic_read, atomic_set, cmpxchg, kfree,
-    kmem_cache_alloc, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock, rcu_read_unlock,
-    smp_load_acquire, smp_mb, smp_mb__after_atomic, smp_mb__after_spinlock, smp_rmb,
-    smp_store_release, smp_wmb, spin_is_locked, spin_lock, spin_unlock, synchronize_rcu, AtomicT,
-    KmemCache, Obj, RcuPointer, SlabPtr, SpinLock, RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
+    kmem_cache_alloc, kmem_cache_free, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock,
+    rcu_read_unlock, smp_load_acquire, smp_mb, smp_mb__after_atomic, smp_mb__after_spinlock,
+    smp_rmb, smp_store_release, smp_wmb, spin_is_locked, spin_lock, spin_unlock, synchronize_rcu,
+    AtomicT, KmemCache, Obj, RcuPointer, SlabPtr, SpinLock, RCU_INIT_POINTER, READ_ONCE,
+    WRITE_ONCE,
 };
 use checker::scenario::c11::{NO_LOAD_BUFFERING, UNLOCK_LOCK_WEAKER};
 use checker::scenario::{check, join, spawn_cpu, Cpu, Expected, Scenario};
@@ -447,6 +448,8 @@ fn mp_onceassign_derefonce() {
         &LKMM_EXISTS,
         || "exists (1:r0=x /\\ 1:r1=0) holds: P1 dereferenced x and read 0".to_string(),
     );
+    kmem_cache_free(&x);
+    kmem_cache_free(&y);
 }
 
 /// MP+polockmbonce+poacquiresilsil.litmus (`mb`) and MP+polockonce+poacquiresilsil.litmus.
@@ -922,6 +925,8 @@ fn rcu_sync_free() {
         &LKMM_EXISTS,
         || "exists (0:r0=x /\\ 0:r1=0) holds: P0 dereferenced x and read it freed (0)".to_string(),
     );
+    kmem_cache_free(&x);
+    kmem_cache_free(&z);
 }
 
 /// RCU+sync+read.litmus
