@@ -32,9 +32,9 @@ impl Expected {
 /// Named reasons why loom's C11 answer to a litmus test differs from the LKMM's
 /// (tools/memory-model): see [`Scenario::c11_differs`].
 pub mod c11 {
-    /// loom never lets a store take effect before an earlier access of its CPU: a store's
-    /// place in the modification order is its place in the interleaving, so no load reads a
-    /// value written later in its own CPU's future (LB and S shapes are never found).
+    /// C11 allows load buffering, but loom does not explore it: a load reads only stores
+    /// already made in the interleaving, so no load reads a value that depends on a store
+    /// later in its own CPU's program order (LB shapes are never found).
     pub const NO_LOAD_BUFFERING: &str = "C11: no load buffering";
     /// C11 relaxed accesses have no address, data or control dependency ordering, which the
     /// LKMM has (e.g. a pointer loaded by `READ_ONCE()` and then dereferenced).
@@ -42,11 +42,18 @@ pub mod c11 {
     /// A C11 mutex is acquire/release only; the LKMM's `spin_unlock()` followed by a
     /// `spin_lock()` also orders for CPUs that do not take the lock (po-unlock-lock-po).
     pub const UNLOCK_LOCK_WEAKER: &str = "C11: unlock->lock weaker";
+    /// Not C11's but loom's: loom orders stores only partially (CDSChecker-style vector
+    /// clocks) and lets an RMW read any latest store, but does not forbid a concurrent plain
+    /// store from landing between an RMW's read and its write (vendor/loom/src/rt/atomic.rs:
+    /// "RMW Atomicity:" is left empty). `atomic_add_unless(v, 1, 0)` (1->2) racing
+    /// `atomic_set(v, 0)` can then end with v=2, which C11 and the LKMM forbid.
+    pub const LOOM_RMW_ATOMICITY: &str = "loom: RMW atomicity not enforced";
     /// Every named reason.
     pub const ALL: &[&str] = &[
         NO_LOAD_BUFFERING,
         NO_DEPENDENCY_ORDERING,
         UNLOCK_LOCK_WEAKER,
+        LOOM_RMW_ATOMICITY,
     ];
 }
 
