@@ -16,7 +16,7 @@
 //! | `smp_wmb()`                             | `fence(Release)`             |
 //! | `smp_rmb()`                             | `fence(Acquire)`             |
 //! | `cmpxchg(p, o, n)`, `atomic_cmpxchg()` (fully ordered on success) | `load(Relaxed)`; if it equals `o`: `fence(SeqCst); compare_exchange(Relaxed, Relaxed); fence(SeqCst)` on success |
-//! | a failed `cmpxchg()` (any ordering)     | a `Relaxed` load: unordered (Documentation/atomic_t.txt: "a failed cmpxchg() ... is unordered") |
+//! | a failed `cmpxchg()` (any ordering)     | a `Relaxed` load: unordered (Documentation/atomic_t.txt, v6.12: "RMW operations that are conditional are unordered on FAILURE") |
 //! | `cmpxchg_relaxed()`                     | `compare_exchange(Relaxed, Relaxed)` |
 //! | `cmpxchg_acquire()`                     | `compare_exchange(Acquire, Relaxed)` |
 //! | `cmpxchg_release()`                     | `compare_exchange(Release, Relaxed)` |
@@ -27,18 +27,19 @@
 //! | `smp_mb__after_spinlock()`              | `fence(SeqCst)` (after the lock's acquire) |
 //! | `smp_mb__after_unlock_lock()`           | `fence(SeqCst)` (after the lock's acquire) |
 //!
-//! A fully ordered RMW in the LKMM is `smp_mb()` before and after it (atomic_t.txt), so the
+//! A fully ordered RMW is "like having an smp_mb() before and an smp_mb() after the
+//! primitive" (Documentation/atomic_t.txt, v6.12), so the
 //! success path is two SC fences around a relaxed RMW. The failure path must stay unordered
 //! (Documentation/litmus-tests/atomic/cmpxchg-fail-unordered-*.litmus are `Sometimes`), but
 //! C11 cannot put a fence before an RMW only if it will succeed; hence the relaxed load
 //! first. `MODEL:` a `cmpxchg()` whose first load sees `o` but whose RMW then fails (another
 //! CPU changed the value in between) returns that value after a full barrier: the same
 //! result is also explored without the barrier, from the first load reading it, so no
-//! outcome is lost, and each scheduling point of the pair is one of the RMW's.
+//! outcome is lost (the calibration's cmpxchg-fail-{ordered,unordered}-{1,2} agree with
+//! herd7), and each scheduling point of the pair is one of the RMW's.
 //!
 //! `MODEL:` `smp_mb__before_atomic()`/`smp_mb__after_atomic()` and the two lock variants are
-//! full fences, as on every architecture whose atomics are not already fully ordered. The
-//! LKMM gives them this strength only towards the adjacent RMW or lock (linux-kernel.cat,
+//! full fences (include/asm-generic/barrier.h defines them as `smp_mb()`). The LKMM gives them this strength only towards the adjacent RMW or lock (linux-kernel.cat,
 //! `mb`); used elsewhere (which the kernel forbids) the model orders more than the LKMM.
 //!
 //! `MODEL:` address and control dependencies (which the LKMM orders, e.g. after

@@ -1,6 +1,13 @@
 //! Model of `spinlock_t` (include/linux/spinlock.h) and `struct mutex`
 //! (include/linux/mutex.h), with `lockdep_assert_held()` (include/linux/lockdep.h).
 //!
+//! Ordering (LKMM, tools/memory-model/linux-kernel.def): a lock is an acquire, an unlock a
+//! release, as the facade's mutex is; the LKMM's extra ordering of an unlock followed by a
+//! lock for CPUs outside the lock is not modelled (`C11: unlock->lock weaker`, see
+//! models/litmus/README.md). A failed `spin_trylock()`/`mutex_trylock()` orders nothing.
+//! `spin_is_locked()` reads a lock word (`LKW` set by the lock, `UL` cleared by the unlock, a
+//! relaxed read), which only [`SpinLock::new_observable`] locks carry.
+//!
 //! Both are the backend's mutex: taking one is a scheduling point, and a CPU that would block
 //! is not runnable, so a deadlock is a deadlock of the explorer. Unlocking is an explicit
 //! call that consumes the guard, as in the kernel. Each lock knows the object it lives in, so
