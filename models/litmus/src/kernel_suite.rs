@@ -20,12 +20,12 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use checker::invariant::Invariant;
 use checker::kernel::{
-    atomic_add_unless, atomic_inc, atomic_inc_return, atomic_read, atomic_set, cmpxchg, kfree,
-    kmem_cache_alloc, kmem_cache_free, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock,
-    rcu_read_unlock, smp_load_acquire, smp_mb, smp_mb__after_atomic, smp_mb__after_spinlock,
-    smp_rmb, smp_store_release, smp_wmb, spin_is_locked, spin_lock, spin_unlock, synchronize_rcu,
-    AtomicT, KmemCache, Obj, RcuPointer, SlabPtr, SpinLock, RCU_INIT_POINTER, READ_ONCE,
-    WRITE_ONCE,
+    atomic_add_unless, atomic_inc, atomic_inc_return, atomic_read, atomic_set, cmpxchg, cpu_relax,
+    kfree, kmem_cache_alloc, kmem_cache_free, kzalloc, rcu_assign_pointer, rcu_dereference,
+    rcu_read_lock, rcu_read_unlock, smp_load_acquire, smp_mb, smp_mb__after_atomic,
+    smp_mb__after_spinlock, smp_rmb, smp_store_release, smp_wmb, spin_is_locked, spin_lock,
+    spin_unlock, synchronize_rcu, AtomicT, KmemCache, Obj, RcuPointer, SlabPtr, SpinLock,
+    RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::c11::{LOOM_RMW_ATOMICITY, NO_LOAD_BUFFERING, UNLOCK_LOCK_WEAKER};
 use checker::scenario::{check, join, spawn_cpu, Cpu, Expected, Scenario};
@@ -201,13 +201,16 @@ fn cowr_poonceonce_once() {
     });
 }
 
-/// CoWW+poonceonce.litmus
+/// CoWW+poonceonce.litmus. `MODEL:` the test has one CPU; shuttle's PCT scheduler refuses a
+/// test with no scheduling choice, so the main thread yields once after spawning P0 (no
+/// memory access: it only gives the explorers a choice of who runs first).
 fn coww_poonceonce() {
     let mut t = Test::new(&[("x", 0)], &[]);
     t.cpu(|m, _| {
         WRITE_ONCE(m.var("x"), 1); // WRITE_ONCE(*x, 1);
         WRITE_ONCE(m.var("x"), 2); // WRITE_ONCE(*x, 2);
     });
+    cpu_relax(); // MODEL: (a scheduling choice for PCT)
     t.exists("exists (x=1)", |f| f.m("x") == 1);
 }
 
