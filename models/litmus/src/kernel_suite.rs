@@ -18,7 +18,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex as StdMutex};
 
-use checker::invariant::Invariant;
 use checker::kernel::{
     atomic_add_unless, atomic_inc, atomic_inc_return, atomic_read, atomic_set, cmpxchg, cpu_relax,
     kfree, kmem_cache_alloc, kmem_cache_free, kzalloc, rcu_assign_pointer, rcu_dereference,
@@ -27,14 +26,11 @@ use checker::kernel::{
     spin_unlock, synchronize_rcu, AtomicT, KmemCache, Obj, RcuPointer, SlabPtr, SpinLock,
     RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
 };
+use checker::scenario;
 use checker::scenario::c11::{LOOM_RMW_ATOMICITY, NO_LOAD_BUFFERING, UNLOCK_LOCK_WEAKER};
 use checker::scenario::{check, join, spawn_cpu, Cpu, Expected, Scenario};
 
-/// The `exists` clause of a kernel litmus test, negated.
-pub const LKMM_EXISTS: Invariant = Invariant::new(
-    "LKMM_EXISTS",
-    "the litmus test's `exists` clause (its registers' and variables' final values) holds in no execution",
-);
+use crate::invariants::LKMM_EXISTS;
 
 /// A test's shared memory: its variables and locks, by their names in the test.
 pub struct Mem {
@@ -954,344 +950,337 @@ fn rcu_sync_read() {
 // ---------------------------------------------------------------------------------------
 // The scenarios
 
-const SOURCES: &[&str] = &[include_str!("kernel_suite.rs")];
-
-/// A kernel litmus test's scenario, named as the test, expecting its LKMM `Result:`.
-const fn test(
-    name: &'static str,
-    summary: &'static str,
-    cpus: &'static [&'static str],
-    lkmm_sometimes: bool,
-    body: fn(),
-) -> Scenario {
-    let s = Scenario::new(
-        "litmus",
-        name,
-        summary,
-        cpus,
-        if lkmm_sometimes {
-            Expected::Reachable(LKMM_EXISTS)
-        } else {
-            Expected::Unreachable
-        },
-        SOURCES,
-        body,
-    );
-    if lkmm_sometimes {
-        // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-        s.expected_sc(Expected::Unreachable)
-    } else {
-        s
-    }
-}
-
-const P01: &[&str] = &["P0", "P1"];
-const P012: &[&str] = &["P0", "P1", "P2"];
-const P0123: &[&str] = &["P0", "P1", "P2", "P3"];
-const NEVER: bool = false;
-const SOMETIMES: bool = true;
-
 /// A `Sometimes` test loom cannot show.
 const C11_UNREACHABLE: Expected = Expected::Unreachable;
 /// A `Never` test that loom shows.
 const C11_REACHABLE: Expected = Expected::Reachable(LKMM_EXISTS);
 
-pub const CORR: Scenario = test(
-    "CoRR+poonceonce+Once",
-    "read-read coherence",
-    P01,
-    NEVER,
+pub const CORR: Scenario = scenario!(
     corr_poonceonce_once,
-);
-pub const CORW: Scenario = test(
-    "CoRW+poonceonce+Once",
-    "read-write coherence",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "read-read coherence"
+)
+.named("CoRR+poonceonce+Once");
+pub const CORW: Scenario = scenario!(
     corw_poonceonce_once,
-);
-pub const COWR: Scenario = test(
-    "CoWR+poonceonce+Once",
-    "write-read coherence",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "read-write coherence"
+)
+.named("CoRW+poonceonce+Once");
+pub const COWR: Scenario = scenario!(
     cowr_poonceonce_once,
-);
-pub const COWW: Scenario = test(
-    "CoWW+poonceonce",
-    "write-write coherence",
-    &["P0"],
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "write-read coherence"
+)
+.named("CoWR+poonceonce+Once");
+pub const COWW: Scenario = scenario!(
     coww_poonceonce,
-);
-pub const IRIW_MB: Scenario = test("IRIW+fencembonceonces+OnceOnce", "independent reads of independent writes, smp_mb() between the reads: readers agree on the order", P0123, NEVER, iriw_fencembonceonces_onceonce);
-pub const IRIW: Scenario = test(
-    "IRIW+poonceonces+OnceOnce",
-    "independent reads of independent writes, no barriers: readers may disagree",
-    P0123,
-    SOMETIMES,
+    ["P0"],
+    unreachable,
+    "write-write coherence"
+)
+.named("CoWW+poonceonce");
+pub const IRIW_MB: Scenario = scenario!(iriw_fencembonceonces_onceonce, ["P0", "P1", "P2", "P3"], unreachable,
+    "independent reads of independent writes, smp_mb() between the reads: readers agree on the order")
+    .named("IRIW+fencembonceonces+OnceOnce");
+pub const IRIW: Scenario = scenario!(
     iriw_poonceonces_onceonce,
-);
-pub const ISA2_LOCKS: Scenario = test(
-    "ISA2+pooncelock+pooncelock+pombonce",
-    "a lock-protected S chain seen by an outside CPU with smp_mb()",
-    P012,
-    NEVER,
+    ["P0", "P1", "P2", "P3"],
+    reachable(LKMM_EXISTS),
+    "independent reads of independent writes, no barriers: readers may disagree"
+)
+.named("IRIW+poonceonces+OnceOnce")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const ISA2_LOCKS: Scenario = scenario!(
     isa2_pooncelock_pooncelock_pombonce,
+    ["P0", "P1", "P2"],
+    unreachable,
+    "a lock-protected S chain seen by an outside CPU with smp_mb()"
 )
+.named("ISA2+pooncelock+pooncelock+pombonce")
 .c11_differs(UNLOCK_LOCK_WEAKER, C11_REACHABLE)
 .expected_sc(Expected::Unreachable);
-pub const ISA2: Scenario = test(
-    "ISA2+poonceonces",
-    "ISA2 with WRITE_ONCE/READ_ONCE only",
-    P012,
-    SOMETIMES,
+pub const ISA2: Scenario = scenario!(
     isa2_poonceonces,
-);
-pub const ISA2_RELACQ: Scenario = test(
-    "ISA2+pooncerelease+poacquirerelease+poacquireonce",
-    "a release-acquire chain orders a prior store against a later load",
-    P012,
-    NEVER,
+    ["P0", "P1", "P2"],
+    reachable(LKMM_EXISTS),
+    "ISA2 with WRITE_ONCE/READ_ONCE only"
+)
+.named("ISA2+poonceonces")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const ISA2_RELACQ: Scenario = scenario!(
     isa2_pooncerelease_poacquirerelease_poacquireonce,
-);
-pub const LB_MB_CTRL: Scenario = test(
-    "LB+fencembonceonce+ctrlonceonce",
-    "load buffering with a control dependency and smp_mb()",
-    P01,
-    NEVER,
+    ["P0", "P1", "P2"],
+    unreachable,
+    "a release-acquire chain orders a prior store against a later load"
+)
+.named("ISA2+pooncerelease+poacquirerelease+poacquireonce");
+pub const LB_MB_CTRL: Scenario = scenario!(
     lb_fencembonceonce_ctrlonceonce,
-);
-pub const LB_RELACQ: Scenario = test(
-    "LB+poacquireonce+pooncerelease",
-    "load buffering with release-acquire",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "load buffering with a control dependency and smp_mb()"
+)
+.named("LB+fencembonceonce+ctrlonceonce");
+pub const LB_RELACQ: Scenario = scenario!(
     lb_poacquireonce_pooncerelease,
-);
-pub const LB: Scenario = test(
-    "LB+poonceonces",
-    "load buffering without barriers: each CPU may read the other's later store",
-    P01,
-    SOMETIMES,
+    ["P0", "P1"],
+    unreachable,
+    "load buffering with release-acquire"
+)
+.named("LB+poacquireonce+pooncerelease");
+pub const LB: Scenario = scenario!(
     lb_poonceonces,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "load buffering without barriers: each CPU may read the other's later store"
 )
+.named("LB+poonceonces")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable)
 .c11_differs(NO_LOAD_BUFFERING, C11_UNREACHABLE);
-pub const LB_UNLOCKLOCK: Scenario = test(
-    "LB+unlocklockonceonce+poacquireonce",
-    "load buffering with an unlock+lock pair and an acquire",
-    P01,
-    NEVER,
+pub const LB_UNLOCKLOCK: Scenario = scenario!(
     lb_unlocklockonceonce_poacquireonce,
-);
-pub const MP_WMB_RMB: Scenario = test(
-    "MP+fencewmbonceonce+fencermbonceonce",
-    "message passing with smp_wmb()/smp_rmb()",
-    P01,
-    NEVER,
-    mp_fencewmbonceonce_fencermbonceonce,
-);
-pub const MP_RCU: Scenario = test(
-    "MP+onceassign+derefonce",
-    "message passing with rcu_assign_pointer()/rcu_dereference()",
-    P01,
-    NEVER,
-    mp_onceassign_derefonce,
-);
-pub const MP_SILSIL_MB: Scenario = test(
-    "MP+polockmbonce+poacquiresilsil",
-    "spin_is_locked() after an acquire, the writer with smp_mb__after_spinlock()",
-    P01,
-    NEVER,
-    mp_polockmbonce_poacquiresilsil,
-);
-pub const MP_SILSIL: Scenario = test(
-    "MP+polockonce+poacquiresilsil",
-    "spin_is_locked() after an acquire: the lock may look free though the locked store is seen",
-    P01,
-    SOMETIMES,
-    mp_polockonce_poacquiresilsil,
-);
-pub const MP_LOCKS: Scenario = test(
-    "MP+polocks",
-    "message passing, the flag under a lock",
-    P01,
-    NEVER,
-    mp_polocks,
-);
-pub const MP_REVLOCKS: Scenario = test(
-    "MP+porevlocks",
-    "message passing, the data under a lock",
-    P01,
-    NEVER,
-    mp_porevlocks,
-);
-pub const MP_UNLOCKLOCK: Scenario = test(
-    "MP+unlocklockonceonce+fencermbonceonce",
-    "an unlock+lock pair orders two stores for a reader with smp_rmb()",
-    P01,
-    NEVER,
-    mp_unlocklockonceonce_fencermbonceonce,
+    ["P0", "P1"],
+    unreachable,
+    "load buffering with an unlock+lock pair and an acquire"
 )
+.named("LB+unlocklockonceonce+poacquireonce");
+pub const MP_WMB_RMB: Scenario = scenario!(
+    mp_fencewmbonceonce_fencermbonceonce,
+    ["P0", "P1"],
+    unreachable,
+    "message passing with smp_wmb()/smp_rmb()"
+)
+.named("MP+fencewmbonceonce+fencermbonceonce");
+pub const MP_RCU: Scenario = scenario!(
+    mp_onceassign_derefonce,
+    ["P0", "P1"],
+    unreachable,
+    "message passing with rcu_assign_pointer()/rcu_dereference()"
+)
+.named("MP+onceassign+derefonce");
+pub const MP_SILSIL_MB: Scenario = scenario!(
+    mp_polockmbonce_poacquiresilsil,
+    ["P0", "P1"],
+    unreachable,
+    "spin_is_locked() after an acquire, the writer with smp_mb__after_spinlock()"
+)
+.named("MP+polockmbonce+poacquiresilsil");
+pub const MP_SILSIL: Scenario = scenario!(
+    mp_polockonce_poacquiresilsil,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "spin_is_locked() after an acquire: the lock may look free though the locked store is seen"
+)
+.named("MP+polockonce+poacquiresilsil")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const MP_LOCKS: Scenario = scenario!(
+    mp_polocks,
+    ["P0", "P1"],
+    unreachable,
+    "message passing, the flag under a lock"
+)
+.named("MP+polocks");
+pub const MP_REVLOCKS: Scenario = scenario!(
+    mp_porevlocks,
+    ["P0", "P1"],
+    unreachable,
+    "message passing, the data under a lock"
+)
+.named("MP+porevlocks");
+pub const MP_UNLOCKLOCK: Scenario = scenario!(
+    mp_unlocklockonceonce_fencermbonceonce,
+    ["P0", "P1"],
+    unreachable,
+    "an unlock+lock pair orders two stores for a reader with smp_rmb()"
+)
+.named("MP+unlocklockonceonce+fencermbonceonce")
 .c11_differs(UNLOCK_LOCK_WEAKER, C11_REACHABLE)
 .expected_sc(Expected::Unreachable);
-pub const R_MB: Scenario = test(
-    "R+fencembonceonces",
-    "R with smp_mb() on both CPUs",
-    P01,
-    NEVER,
+pub const R_MB: Scenario = scenario!(
     r_fencembonceonces,
-);
-pub const R: Scenario = test(
-    "R+poonceonces",
-    "R without barriers",
-    P01,
-    SOMETIMES,
-    r_poonceonces,
-);
-pub const S_WMB_ACQ: Scenario = test(
-    "S+fencewmbonceonce+poacquireonce",
-    "S with smp_wmb() and an acquire",
-    P01,
-    NEVER,
-    s_fencewmbonceonce_poacquireonce,
-);
-pub const S: Scenario = test(
-    "S+poonceonces",
-    "S without barriers: P1's store may land before P0's earlier one",
-    P01,
-    SOMETIMES,
-    s_poonceonces,
-);
-pub const SB_RFI: Scenario = test(
-    "SB+rfionceonce-poonceonces",
-    "store buffering, each CPU reading its own store first",
-    P01,
-    SOMETIMES,
-    sb_rfionceonce_poonceonces,
-);
-pub const WRC: Scenario = test(
-    "WRC+poonceonces+Once",
-    "write-to-read causality without barriers",
-    P012,
-    SOMETIMES,
-    wrc_poonceonces_once,
-);
-pub const WRC_REL_RMB: Scenario = test(
-    "WRC+pooncerelease+fencermbonceonce+Once",
-    "write-to-read causality with a release and smp_rmb()",
-    P012,
-    NEVER,
-    wrc_pooncerelease_fencermbonceonce_once,
-);
-pub const Z6_LOCK_MB: Scenario = test(
-    "Z6.0+pooncelock+poonceLock+pombonce",
-    "Z6.0 through a lock with smp_mb__after_spinlock()",
-    P012,
-    NEVER,
-    z6_pooncelock_poonce_lock_pombonce,
-);
-pub const Z6_LOCKS: Scenario = test(
-    "Z6.0+pooncelock+pooncelock+pombonce",
-    "Z6.0 through a lock: unlock+lock does not order for an outside CPU's store",
-    P012,
-    SOMETIMES,
-    z6_pooncelock_pooncelock_pombonce,
-);
-pub const Z6_RELACQ: Scenario = test(
-    "Z6.0+pooncerelease+poacquirerelease+fencembonceonce",
-    "Z6.0 through a release-acquire chain",
-    P012,
-    SOMETIMES,
-    z6_pooncerelease_poacquirerelease_fencembonceonce,
-);
-pub const DEP_PLAIN: Scenario = test(
-    "dep+plain",
-    "a dependency through plain accesses",
-    P01,
-    NEVER,
-    dep_plain,
-);
-pub const ATOMIC_MB_AFTER: Scenario = test(
-    "Atomic-RMW+mb__after_atomic-is-stronger-than-acquire",
-    "smp_mb__after_atomic() orders an atomic_inc() before a later store",
-    P01,
-    NEVER,
-    atomic_rmw_mb_after_atomic_is_stronger_than_acquire,
-);
-pub const ATOMIC_VS_SET: Scenario = test(
-    "Atomic-RMW-ops-are-atomic-WRT-atomic_set",
-    "atomic_add_unless() is atomic against atomic_set()",
-    P01,
-    NEVER,
-    atomic_rmw_ops_are_atomic_wrt_atomic_set,
+    ["P0", "P1"],
+    unreachable,
+    "R with smp_mb() on both CPUs"
 )
+.named("R+fencembonceonces");
+pub const R: Scenario = scenario!(
+    r_poonceonces,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "R without barriers"
+)
+.named("R+poonceonces")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const S_WMB_ACQ: Scenario = scenario!(
+    s_fencewmbonceonce_poacquireonce,
+    ["P0", "P1"],
+    unreachable,
+    "S with smp_wmb() and an acquire"
+)
+.named("S+fencewmbonceonce+poacquireonce");
+pub const S: Scenario = scenario!(
+    s_poonceonces,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "S without barriers: P1's store may land before P0's earlier one"
+)
+.named("S+poonceonces")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const SB_RFI: Scenario = scenario!(
+    sb_rfionceonce_poonceonces,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "store buffering, each CPU reading its own store first"
+)
+.named("SB+rfionceonce-poonceonces")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const WRC: Scenario = scenario!(
+    wrc_poonceonces_once,
+    ["P0", "P1", "P2"],
+    reachable(LKMM_EXISTS),
+    "write-to-read causality without barriers"
+)
+.named("WRC+poonceonces+Once")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const WRC_REL_RMB: Scenario = scenario!(
+    wrc_pooncerelease_fencermbonceonce_once,
+    ["P0", "P1", "P2"],
+    unreachable,
+    "write-to-read causality with a release and smp_rmb()"
+)
+.named("WRC+pooncerelease+fencermbonceonce+Once");
+pub const Z6_LOCK_MB: Scenario = scenario!(
+    z6_pooncelock_poonce_lock_pombonce,
+    ["P0", "P1", "P2"],
+    unreachable,
+    "Z6.0 through a lock with smp_mb__after_spinlock()"
+)
+.named("Z6.0+pooncelock+poonceLock+pombonce");
+pub const Z6_LOCKS: Scenario = scenario!(
+    z6_pooncelock_pooncelock_pombonce,
+    ["P0", "P1", "P2"],
+    reachable(LKMM_EXISTS),
+    "Z6.0 through a lock: unlock+lock does not order for an outside CPU's store"
+)
+.named("Z6.0+pooncelock+pooncelock+pombonce")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const Z6_RELACQ: Scenario = scenario!(
+    z6_pooncerelease_poacquirerelease_fencembonceonce,
+    ["P0", "P1", "P2"],
+    reachable(LKMM_EXISTS),
+    "Z6.0 through a release-acquire chain"
+)
+.named("Z6.0+pooncerelease+poacquirerelease+fencembonceonce")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const DEP_PLAIN: Scenario = scenario!(
+    dep_plain,
+    ["P0", "P1"],
+    unreachable,
+    "a dependency through plain accesses"
+)
+.named("dep+plain");
+pub const ATOMIC_MB_AFTER: Scenario = scenario!(
+    atomic_rmw_mb_after_atomic_is_stronger_than_acquire,
+    ["P0", "P1"],
+    unreachable,
+    "smp_mb__after_atomic() orders an atomic_inc() before a later store"
+)
+.named("Atomic-RMW+mb__after_atomic-is-stronger-than-acquire");
+pub const ATOMIC_VS_SET: Scenario = scenario!(
+    atomic_rmw_ops_are_atomic_wrt_atomic_set,
+    ["P0", "P1"],
+    unreachable,
+    "atomic_add_unless() is atomic against atomic_set()"
+)
+.named("Atomic-RMW-ops-are-atomic-WRT-atomic_set")
 .c11_differs(LOOM_RMW_ATOMICITY, C11_REACHABLE)
 .expected_sc(Expected::Unreachable);
-pub const CMPXCHG_FAIL_ORDERED_1: Scenario = test(
-    "cmpxchg-fail-ordered-1",
-    "a failed cmpxchg() with smp_mb__after_atomic() orders SB",
-    P01,
-    NEVER,
+pub const CMPXCHG_FAIL_ORDERED_1: Scenario = scenario!(
     cmpxchg_fail_ordered_1,
-);
-pub const CMPXCHG_FAIL_ORDERED_2: Scenario = test(
-    "cmpxchg-fail-ordered-2",
-    "a failed cmpxchg() with smp_mb__after_atomic() orders MP",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "a failed cmpxchg() with smp_mb__after_atomic() orders SB"
+)
+.named("cmpxchg-fail-ordered-1");
+pub const CMPXCHG_FAIL_ORDERED_2: Scenario = scenario!(
     cmpxchg_fail_ordered_2,
-);
-pub const CMPXCHG_FAIL_UNORDERED_1: Scenario = test(
-    "cmpxchg-fail-unordered-1",
-    "a failed cmpxchg() alone does not order SB",
-    P01,
-    SOMETIMES,
+    ["P0", "P1"],
+    unreachable,
+    "a failed cmpxchg() with smp_mb__after_atomic() orders MP"
+)
+.named("cmpxchg-fail-ordered-2");
+pub const CMPXCHG_FAIL_UNORDERED_1: Scenario = scenario!(
     cmpxchg_fail_unordered_1,
-);
-pub const CMPXCHG_FAIL_UNORDERED_2: Scenario = test(
-    "cmpxchg-fail-unordered-2",
-    "a failed cmpxchg() alone does not order MP",
-    P01,
-    SOMETIMES,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "a failed cmpxchg() alone does not order SB"
+)
+.named("cmpxchg-fail-unordered-1")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const CMPXCHG_FAIL_UNORDERED_2: Scenario = scenario!(
     cmpxchg_fail_unordered_2,
-);
-pub const DCL_BROKEN: Scenario = test(
-    "DCL-broken",
-    "double-checked locking with READ_ONCE/WRITE_ONCE: a CPU may see the flag without the data",
-    P01,
-    SOMETIMES,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "a failed cmpxchg() alone does not order MP"
+)
+.named("cmpxchg-fail-unordered-2")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const DCL_BROKEN: Scenario = scenario!(
     dcl_broken,
-);
-pub const DCL_FIXED: Scenario = test(
-    "DCL-fixed",
-    "double-checked locking with acquire/release",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    reachable(LKMM_EXISTS),
+    "double-checked locking with READ_ONCE/WRITE_ONCE: a CPU may see the flag without the data"
+)
+.named("DCL-broken")
+// Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
+.expected_sc(Expected::Unreachable);
+pub const DCL_FIXED: Scenario = scenario!(
     dcl_fixed,
-);
-pub const RM_BROKEN: Scenario = test("RM-broken", "two reads of x inside P1's critical section cannot straddle P0's (herd7: DEADLOCK, no execution passes the filter)", P01, NEVER, rm_broken);
-pub const RM_FIXED: Scenario = test(
-    "RM-fixed",
-    "reads of x before P1's critical section do not order it after P0's",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "double-checked locking with acquire/release"
+)
+.named("DCL-fixed");
+pub const RM_BROKEN: Scenario = scenario!(rm_broken, ["P0", "P1"], unreachable,
+    "two reads of x inside P1's critical section cannot straddle P0's (herd7: DEADLOCK, no execution passes the filter)")
+    .named("RM-broken");
+pub const RM_FIXED: Scenario = scenario!(
     rm_fixed,
-);
-pub const RCU_SYNC_FREE: Scenario = test(
-    "RCU+sync+free",
-    "synchronize_rcu() waits for a reader that still sees the old pointer",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "reads of x before P1's critical section do not order it after P0's"
+)
+.named("RM-fixed");
+pub const RCU_SYNC_FREE: Scenario = scenario!(
     rcu_sync_free,
-);
-pub const RCU_SYNC_READ: Scenario = test(
-    "RCU+sync+read",
-    "synchronize_rcu() orders a read-side section's stores for the updater",
-    P01,
-    NEVER,
+    ["P0", "P1"],
+    unreachable,
+    "synchronize_rcu() waits for a reader that still sees the old pointer"
+)
+.named("RCU+sync+free");
+pub const RCU_SYNC_READ: Scenario = scenario!(
     rcu_sync_read,
-);
+    ["P0", "P1"],
+    unreachable,
+    "synchronize_rcu() orders a read-side section's stores for the updater"
+)
+.named("RCU+sync+read");
 
 /// The suite's new scenarios (the four of `lib.rs` are in [`KERNEL_SUITE`] too).
 pub const SCENARIOS: &[Scenario] = &[
