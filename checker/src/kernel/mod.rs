@@ -24,8 +24,11 @@ pub mod slab;
 pub mod wait;
 
 pub use atomic::{
-    atomic_inc, atomic_inc_return, atomic_read, atomic_set, smp_load_acquire, smp_mb, smp_rmb,
-    smp_store_release, smp_wmb, AtomicT, READ_ONCE, WRITE_ONCE,
+    atomic_add_unless, atomic_cmpxchg, atomic_inc, atomic_inc_not_zero, atomic_inc_return,
+    atomic_read, atomic_set, cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release,
+    smp_load_acquire, smp_mb, smp_mb__after_atomic, smp_mb__after_spinlock,
+    smp_mb__after_unlock_lock, smp_mb__before_atomic, smp_rmb, smp_store_release, smp_wmb, xchg,
+    xchg_order, AtomicT, RmwOrder, READ_ONCE, WRITE_ONCE,
 };
 pub use bitops::{bitword_set, clear_bit, set_bit, test_and_set_bit, test_bit, BitWord};
 pub use bug::{BUG_ON, WARN_ON};
@@ -40,8 +43,8 @@ pub use list::{
 };
 pub use llist::{llist_add, llist_del_all, llist_empty, LlistHead, LlistNode};
 pub use lock::{
-    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex,
-    LockGuard, SpinLock,
+    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_is_locked, spin_lock,
+    spin_trylock, spin_unlock, KMutex, LockGuard, SpinLock,
 };
 pub use processor::cpu_relax;
 pub use rcu::{

@@ -21,8 +21,19 @@ pub const R_SEES_ONLY_INITIAL: Invariant = Invariant::new(
     "P0 never reads the store P1 makes after its own read (exists (0:r0=1) never holds; it does hold, so an explorer that finds no violation missed an interleaving)",
 );
 
+/// The `exists` clause of a kernel litmus test of the suite (crate::kernel_suite), negated.
+pub const LKMM_EXISTS: Invariant = Invariant::new(
+    "LKMM_EXISTS",
+    "the litmus test's `exists` clause (its registers' and variables' final values) holds in no execution",
+);
+
 /// Every invariant of this crate.
-pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO, R_SEES_ONLY_INITIAL];
+pub const INVARIANTS: &[Invariant] = &[
+    MP_FLAG_IMPLIES_DATA,
+    SB_NOT_BOTH_ZERO,
+    R_SEES_ONLY_INITIAL,
+    LKMM_EXISTS,
+];
 
 /// The MP tests' witness: P1's read of the flag sees P0's store, the case the `exists`
 /// clause is about (P1 then reads the data).

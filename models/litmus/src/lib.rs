@@ -9,8 +9,10 @@
 //!
 //! - [`invariants`]: the tests' `exists` clauses, negated (constants only).
 //! - [`scenarios`]: the scenario table and the tests' bodies.
+//! - [`kernel_suite`]: the rest of the kernel's 47 litmus tests, with their herd7 twins.
 
 pub mod invariants;
+pub mod kernel_suite;
 pub mod scenarios;
 
 pub use invariants::INVARIANTS;
@@ -20,6 +22,7 @@ pub use scenarios::SCENARIOS;
 pub const SOURCES: &[&str] = &[
     include_str!("lib.rs"),
     include_str!("invariants.rs"),
+    include_str!("kernel_suite.rs"),
     include_str!("scenarios/mod.rs"),
     include_str!("scenarios/calibration.rs"),
     include_str!("scenarios/mp.rs"),
