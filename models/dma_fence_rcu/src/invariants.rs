@@ -1,7 +1,7 @@
 //! The invariants of the dma_fence_rcu model, stated in kernel terms: constants only, so
 //! that every file of the crate can name them.
 
-use checker::invariant::Invariant;
+use checker::invariant::{Invariant, Witness};
 
 /// Item 6 of the issue: a fence a reader returns is the one it read, with a reference on it.
 pub const FENCE_GET_IDENTITY: Invariant = Invariant::new(
@@ -39,3 +39,10 @@ pub const INVARIANTS: &[Invariant] = &[
     CB_LIST_AFTER_SIGNAL,
     CALLBACK_ONCE,
 ];
+
+/// The state every RCU reader pattern is about: the reader holds a fence pointer inside its
+/// read section while the writer has already dropped that fence's last reference.
+pub const GET_RCU_MEETS_RELEASED_FENCE: Witness = Witness::new(
+    "GET_RCU_MEETS_RELEASED_FENCE",
+    "dma_fence_get_rcu() under rcu_read_lock() meets a fence whose refcount already reached 0: the writer released it after the reader loaded its pointer",
+);

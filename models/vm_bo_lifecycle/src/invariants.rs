@@ -52,3 +52,28 @@ pub const FINAL_PUT_DURING_ITERATION: Witness = Witness::new(
     "FINAL_PUT_DURING_ITERATION",
     "drm_gpuvm_bo_destroy() takes a vm_bo off the VM's extobj or evict list while an iteration's local list is registered in gpuvm->extobj.local_list or gpuvm->evict.local_list",
 );
+
+/// A3's state: the GEM handle is closed while the driver is inside the resv lock dance, so
+/// the handle's reference may be the GEM's last but the driver's own.
+pub const HANDLE_CLOSED_IN_DANCE: Witness = Witness::new(
+    "HANDLE_CLOSED_IN_DANCE",
+    "the GEM handle's drm_gem_object_put() runs while the driver holds obj->resv between its dma_resv_lock() and dma_resv_unlock() around drm_gpuvm_bo_put()",
+);
+
+/// A4's first order: obtain runs after the final put destroyed the vm_bo (and creates one).
+pub const OBTAIN_AFTER_FINAL_PUT: Witness = Witness::new(
+    "OBTAIN_AFTER_FINAL_PUT",
+    "drm_gpuvm_bo_obtain() walks the GEM's gpuva list after the last drm_gpuvm_bo_put() of the old vm_bo destroyed it",
+);
+
+/// A4's second order: obtain finds the old vm_bo before its last put.
+pub const OBTAIN_BEFORE_FINAL_PUT: Witness = Witness::new(
+    "OBTAIN_BEFORE_FINAL_PUT",
+    "drm_gpuvm_bo_obtain() walks the GEM's gpuva list while the old vm_bo is still alive, before its last drm_gpuvm_bo_put()",
+);
+
+/// A9's state: the second obtain of one (VM, GEM) finds the first one's vm_bo.
+pub const OBTAIN_FINDS_OTHERS: Witness = Witness::new(
+    "OBTAIN_FINDS_OTHERS",
+    "of two drm_gpuvm_bo_obtain() of one (VM, GEM), the second returns the vm_bo the first created",
+);

@@ -63,13 +63,15 @@ pub const SCENARIOS: &[Scenario] = &[
         "a driver locks vm_bo->obj->resv without a GEM reference, drops the last vm_bo reference and unlocks, while the GEM handle is closed"),
     // A3 fixed: the driver holds a GEM reference across the dance (drm_gem_object_get/put).
     scenario!(resv_lock_dance_fixed, ["driver put", "handle close"], unreachable,
-        "the same dance holding drm_gem_object_get() across lock, put and unlock"),
+        "the same dance holding drm_gem_object_get() across lock, put and unlock")
+        .witnesses(&[HANDLE_CLOSED_IN_DANCE]),
     // A4: a final drm_gpuvm_bo_put() without the GEM gpuva lock races with obtain/find.
     scenario!(put_races_obtain_broken, ["unmap", "bind"], reachable(GPUVA_LIST_LIVE),
         "the last drm_gpuvm_bo_put() without the GEM gpuva lock races with drm_gpuvm_bo_obtain() of the same (VM, GEM) under it"),
     // A4 fixed: the final put holds the GEM gpuva lock, as the kernel-doc requires.
     scenario!(put_races_obtain_fixed, ["unmap", "bind"], unreachable,
-        "the last drm_gpuvm_bo_put() under the GEM gpuva lock races with drm_gpuvm_bo_obtain()"),
+        "the last drm_gpuvm_bo_put() under the GEM gpuva lock races with drm_gpuvm_bo_obtain()")
+        .witnesses(&[OBTAIN_AFTER_FINAL_PUT, OBTAIN_BEFORE_FINAL_PUT]),
     // A9: two drm_gpuvm_bo_obtain() of one (VM, GEM) without the GEM gpuva lock.
     // loom stops at the first symptom: the second CPU reads the first one's vm_bo through a
     // list it linked without the lock, unordered after its initialisation. shuttle has no
@@ -79,7 +81,8 @@ pub const SCENARIOS: &[Scenario] = &[
         .expected_sc(Expected::Reachable(VM_BO_UNIQUE)),
     // A9 fixed: both obtains under the GEM gpuva lock.
     scenario!(obtain_races_obtain_fixed, ["bind", "bind"], unreachable,
-        "two drm_gpuvm_bo_obtain() of one (VM, GEM) under the GEM gpuva lock"),
+        "two drm_gpuvm_bo_obtain() of one (VM, GEM) under the GEM gpuva lock")
+        .witnesses(&[OBTAIN_FINDS_OTHERS]),
     // v6.8 obtain_prealloc: the caller holds the GEM's resv.
     scenario!(obtain_prealloc_races_v6_8, ["VM_BIND", "VM_BIND"], unreachable,
         "two VM_BINDs map one GEM in one VM with preallocated vm_bos: v6.8 drm_gpuvm_bo_obtain_prealloc() and drm_gpuva_link() under the GEM's resv"),
