@@ -13,6 +13,9 @@ use checker::kernel::{
 };
 use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
+pub mod loom_calibration;
+pub mod probes;
+
 /// The `exists` clause of the MP tests, negated.
 pub const MP_FLAG_IMPLIES_DATA: Invariant = Invariant::new(
     "MP_FLAG_IMPLIES_DATA",
@@ -32,7 +35,22 @@ pub const R_SEES_ONLY_INITIAL: Invariant = Invariant::new(
 );
 
 /// Every invariant of this crate.
-pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO, R_SEES_ONLY_INITIAL];
+pub const INVARIANTS: &[Invariant] = &[
+    MP_FLAG_IMPLIES_DATA,
+    SB_NOT_BOTH_ZERO,
+    R_SEES_ONLY_INITIAL,
+    loom_calibration::TRYLOCK_NEVER_FAILS,
+    loom_calibration::GET_UNLESS_ZERO_NEVER_FAILS,
+    probes::LOCKED_INCREMENTS_ADD_UP,
+    probes::READER_SEES_WHOLE_UPDATE,
+    probes::READERS_NEVER_OVERLAP,
+    probes::RELEASE_EXACTLY_ONCE,
+    probes::LLIST_KEEPS_EVERY_NODE,
+    probes::SEQCOUNT_READER_CONSISTENT,
+    probes::SEQCOUNT_NEVER_RETRIES,
+    probes::TEST_AND_SET_ONE_WINNER,
+    probes::CPU0_ALWAYS_WINS,
+];
 
 struct Vars {
     x: AtomicT,
@@ -213,4 +231,22 @@ pub const SCENARIOS: &[Scenario] = &[
     SB_PO_ONCE_ONCES,
     SB_MB,
     R_THEN_RW,
+    loom_calibration::MUTEX_TRYLOCK_VS_LOCK,
+    loom_calibration::MUTEX_TRYLOCK_VS_LOCK_STORE,
+    loom_calibration::DOWN_READ_TRYLOCK_VS_DOWN_WRITE,
+    loom_calibration::DOWN_WRITE_TRYLOCK_VS_DOWN_READ,
+    loom_calibration::DOWN_WRITE_TRYLOCK_VS_DOWN_WRITE,
+    loom_calibration::DOWN_READ_TRYLOCK_VS_DOWN_READ,
+    loom_calibration::WAIT_EVENT_VS_WAKE_UP,
+    loom_calibration::WAIT_EVENT_VS_EARLY_WAKE_UP,
+    loom_calibration::KREF_GET_UNLESS_ZERO_VS_PUT,
+    probes::SPIN_LOCK_INCREMENTS,
+    probes::RWSEM_WRITER_VS_READER,
+    probes::RWSEM_TWO_READERS,
+    probes::TEST_AND_SET_BIT_ONE_WINNER,
+    probes::TEST_AND_SET_BIT_EITHER_WINS,
+    probes::SEQCOUNT_CONSISTENT,
+    probes::SEQCOUNT_RETRIES,
+    probes::KREF_TWO_PUTS,
+    probes::LLIST_TWO_ADDS,
 ];
