@@ -228,10 +228,16 @@ const fn scenario(
     expected: Expected,
     body: fn(),
 ) -> Scenario {
-    Scenario::new("litmus", name, summary, cpus, expected, SOURCES, body)
+    Scenario::new(
+        "litmus",
+        name,
+        summary,
+        cpus,
+        expected,
+        crate::SOURCES,
+        body,
+    )
 }
-
-const SOURCES: &[&str] = &[include_str!("loom_calibration.rs")];
 
 /// Fails on loom 0.7.2 (verified): its try_lock never failed against a lock another thread
 /// takes, unless other dependencies forced that order.

@@ -332,10 +332,16 @@ const fn scenario(
     expected: Expected,
     body: fn(),
 ) -> Scenario {
-    Scenario::new("litmus", name, summary, cpus, expected, SOURCES, body)
+    Scenario::new(
+        "litmus",
+        name,
+        summary,
+        cpus,
+        expected,
+        crate::SOURCES,
+        body,
+    )
 }
-
-const SOURCES: &[&str] = &[include_str!("probes.rs")];
 
 pub const SPIN_LOCK_INCREMENTS: Scenario = scenario(
     "probe-spin_lock-increments",
