@@ -81,16 +81,27 @@ pub struct Bounds {
     pub shuttle_iterations: usize,
     /// PCT's bug depth.
     pub pct_depth: usize,
+    /// The DFS gate's budget (tests/dfs_gate.rs, docs/architecture.md "The DFS gate"): shuttle's
+    /// DFS runs up to this many executions; if it exhausts the scenario, its verdict must
+    /// agree with the scenario's SC expectation, and any violation it reaches must be one
+    /// that expectation names. `None`: not gated (say why at the scenario).
+    pub dfs_iterations: Option<usize>,
 }
 
 impl Bounds {
-    /// Full loom exploration, 10 000 shuttle runs, PCT depth 3.
+    /// Full loom exploration, 10 000 shuttle runs, PCT depth 3, a DFS gate budget of
+    /// [`Bounds::DFS_GATE_DEFAULT`] executions.
     pub const DEFAULT: Bounds = Bounds {
         loom_preemption_bound: None,
         loom_max_branches: 10_000,
         shuttle_iterations: 10_000,
         pct_depth: 3,
+        dfs_iterations: Some(Bounds::DFS_GATE_DEFAULT),
     };
+
+    /// The DFS gate's default budget: enough for a two-CPU probe or litmus test (tens to
+    /// hundreds of executions) with room, cheap for a scenario it does not exhaust.
+    pub const DFS_GATE_DEFAULT: usize = 2_000;
 }
 
 /// A named scenario of a model.

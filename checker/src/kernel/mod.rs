@@ -53,8 +53,8 @@ pub use rcu::{
     rcu_read_unlock, rcu_replace_pointer, synchronize_rcu, RcuPointer, RCU_INIT_POINTER,
 };
 pub use rwsem::{
-    down_read, down_write, lockdep_assert_held_read, lockdep_assert_held_write, up_read, up_write,
-    RwSemaphore, RwsemReadGuard, RwsemWriteGuard,
+    down_read, down_read_trylock, down_write, down_write_trylock, lockdep_assert_held_read,
+    lockdep_assert_held_write, up_read, up_write, RwSemaphore, RwsemReadGuard, RwsemWriteGuard,
 };
 pub use seqcount::{
     read_seqcount_begin, read_seqcount_retry, write_seqcount_begin, write_seqcount_end, SeqcountT,

@@ -33,6 +33,17 @@ pub const INVARIANTS: &[Invariant] = &[
     SB_NOT_BOTH_ZERO,
     R_SEES_ONLY_INITIAL,
     LKMM_EXISTS,
+    crate::loom_calibration::TRYLOCK_NEVER_FAILS,
+    crate::loom_calibration::GET_UNLESS_ZERO_NEVER_FAILS,
+    crate::probes::LOCKED_INCREMENTS_ADD_UP,
+    crate::probes::READER_SEES_WHOLE_UPDATE,
+    crate::probes::READERS_NEVER_OVERLAP,
+    crate::probes::RELEASE_EXACTLY_ONCE,
+    crate::probes::LLIST_KEEPS_EVERY_NODE,
+    crate::probes::SEQCOUNT_READER_CONSISTENT,
+    crate::probes::SEQCOUNT_NEVER_RETRIES,
+    crate::probes::TEST_AND_SET_ONE_WINNER,
+    crate::probes::CPU0_ALWAYS_WINS,
 ];
 
 /// The MP tests' witness: P1's read of the flag sees P0's store, the case the `exists`

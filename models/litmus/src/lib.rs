@@ -10,9 +10,14 @@
 //! - [`invariants`]: the tests' `exists` clauses, negated (constants only).
 //! - [`scenarios`]: the scenario table and the tests' bodies.
 //! - [`kernel_suite`]: the rest of the kernel's 47 litmus tests, with their herd7 twins.
+//! - [`loom_calibration`]: loom's DPOR calibration for state-dependent operations (trylocks,
+//!   wait/wake, cmpxchg failure), self-contained (bodies, invariants, scenarios).
+//! - [`probes`]: the smallest shape for each primitive's outcomes, for the DFS gate.
 
 pub mod invariants;
 pub mod kernel_suite;
+pub mod loom_calibration;
+pub mod probes;
 pub mod scenarios;
 
 pub use invariants::INVARIANTS;
@@ -28,4 +33,6 @@ pub const SOURCES: &[&str] = &[
     include_str!("scenarios/mp.rs"),
     include_str!("scenarios/sb.rs"),
     include_str!("scenarios/vars.rs"),
+    include_str!("loom_calibration.rs"),
+    include_str!("probes.rs"),
 ];

@@ -68,6 +68,10 @@ pub(super) enum Action {
 
     /// Generic action with no specialized dependencies on access.
     Opaque,
+
+    /// kmodel patch: `Mutex::try_lock`, which another thread's acquisition does not disable
+    /// (dependent on every access of the mutex, like `Opaque`).
+    TryLock,
 }
 
 macro_rules! objects {
