@@ -13,6 +13,8 @@ use checker::kernel::{
 };
 use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
+pub mod rcu_calibration;
+
 /// The `exists` clause of the MP tests, negated.
 pub const MP_FLAG_IMPLIES_DATA: Invariant = Invariant::new(
     "MP_FLAG_IMPLIES_DATA",
@@ -32,7 +34,14 @@ pub const R_SEES_ONLY_INITIAL: Invariant = Invariant::new(
 );
 
 /// Every invariant of this crate.
-pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO, R_SEES_ONLY_INITIAL];
+pub const INVARIANTS: &[Invariant] = &[
+    MP_FLAG_IMPLIES_DATA,
+    SB_NOT_BOTH_ZERO,
+    R_SEES_ONLY_INITIAL,
+    rcu_calibration::RCU_GP_SEES_READER,
+    rcu_calibration::RCU_CALLBACK_SEES_READER,
+    rcu_calibration::RCU_READER_BEFORE_CALLBACK,
+];
 
 struct Vars {
     x: AtomicT,
@@ -213,4 +222,10 @@ pub const SCENARIOS: &[Scenario] = &[
     SB_PO_ONCE_ONCES,
     SB_MB,
     R_THEN_RW,
+    rcu_calibration::SB_SYNC_MB,
+    rcu_calibration::SB_RCU_READ_LOCK_MB,
+    rcu_calibration::RCU_SYNC_READ,
+    rcu_calibration::RCU_CALLBACK_READ,
+    rcu_calibration::RCU_CALLBACK_AFTER_READERS,
+    rcu_calibration::MP_RCU_READERS,
 ];

@@ -1,0 +1,309 @@
+//! RCU calibration: the orderings the LKMM gives RCU (tools/memory-model/linux-kernel.cat,
+//! tools/memory-model/Documentation/explanation.txt "RCU RELATIONS", v6.8), checked against
+//! `checker::kernel::rcu`. `rcu_read_lock()`/`rcu_read_unlock()` are no fences;
+//! `synchronize_rcu()` is a strong fence (`gp` in linux-kernel.cat); a grace period (and so a
+//! `call_rcu()` callback) ends after every read-side section that began before it.
+
+use checker::invariant::Invariant;
+use checker::kernel::{
+    call_rcu, kfree, kzalloc, rcu_read_lock, rcu_read_unlock, smp_mb, synchronize_rcu, AtomicT,
+    Obj, READ_ONCE, WRITE_ONCE,
+};
+use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+
+use crate::{MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO};
+
+struct Vars {
+    x: AtomicT,
+    y: AtomicT,
+    z: AtomicT,
+}
+
+fn vars() -> Obj<Vars> {
+    kzalloc("vars", |_, n| Vars {
+        x: AtomicT::new(n, "x", 0),
+        y: AtomicT::new(n, "y", 0),
+        z: AtomicT::new(n, "z", 0),
+    })
+}
+
+/// The `exists` clause of RCU+sync+read, negated.
+pub const RCU_GP_SEES_READER: Invariant = Invariant::new(
+    "RCU_GP_SEES_READER",
+    "after a grace period the updater sees every store of a read-side section whose first store it saw before the grace period (exists (1:r0=1 /\\ 1:r1=0) never holds)",
+);
+
+/// The callback form of RCU+sync+read, negated.
+pub const RCU_CALLBACK_SEES_READER: Invariant = Invariant::new(
+    "RCU_CALLBACK_SEES_READER",
+    "a call_rcu() callback sees every store of a read-side section whose first store the caller saw before call_rcu() (exists (1:r0=1 /\\ cb:r1=0) never holds)",
+);
+
+/// A pre-existing reader's loads come before its grace period's callback.
+pub const RCU_READER_BEFORE_CALLBACK: Invariant = Invariant::new(
+    "RCU_READER_BEFORE_CALLBACK",
+    "a read-side section that had begun when call_rcu() was called never reads the callback's stores (exists (0:r0=1 /\\ 0:r1=1) never holds)",
+);
+
+/// Every invariant of this file.
+pub const INVARIANTS: &[Invariant] = &[
+    RCU_GP_SEES_READER,
+    RCU_CALLBACK_SEES_READER,
+    RCU_READER_BEFORE_CALLBACK,
+];
+
+/// SB with a grace period or a read-side section on P0's side and `smp_mb()` on P1's.
+fn sb_rcu(sync: bool) {
+    let v = vars();
+    let results = std::sync::Arc::new(std::sync::Mutex::new([None, None]));
+    let p0 = {
+        let (v, results) = (v.clone(), results.clone());
+        spawn_cpu(move || {
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+            let r0 = if sync {
+                synchronize_rcu(); // synchronize_rcu();
+                READ_ONCE(&v.y) // r0 = READ_ONCE(*y);
+            } else {
+                rcu_read_lock(); // rcu_read_lock();
+                let r0 = READ_ONCE(&v.y); // r0 = READ_ONCE(*y);
+                rcu_read_unlock(); // rcu_read_unlock();
+                r0
+            };
+            results.lock().unwrap()[0] = Some(r0);
+        })
+    };
+    let p1 = {
+        let (v, results) = (v.clone(), results.clone());
+        spawn_cpu(move || {
+            WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
+            smp_mb(); // smp_mb();
+            let r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            results.lock().unwrap()[1] = Some(r0);
+        })
+    };
+    join(p0);
+    join(p1);
+    let r = *results.lock().unwrap();
+    check(r != [Some(0), Some(0)], &SB_NOT_BOTH_ZERO, || {
+        format!("P0 read y={:?}, P1 read x={:?}", r[0], r[1])
+    });
+    kfree(&v);
+}
+
+fn sb_sync_mb() {
+    sb_rcu(true)
+}
+
+fn sb_rcu_read_lock_mb() {
+    sb_rcu(false)
+}
+
+/// Documentation/litmus-tests/rcu/RCU+sync+read.litmus (v6.8).
+fn rcu_sync_read() {
+    let v = vars();
+    let p0 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            rcu_read_lock(); // rcu_read_lock();
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+            WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
+            rcu_read_unlock(); // rcu_read_unlock();
+        })
+    };
+    let p1 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            synchronize_rcu(); // synchronize_rcu();
+            let r1 = READ_ONCE(&v.y); // r1 = READ_ONCE(*y);
+            check(!(r0 == 1 && r1 == 0), &RCU_GP_SEES_READER, || {
+                format!("P1 read x={r0} before synchronize_rcu() and y={r1} after it")
+            });
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&v);
+}
+
+/// RCU+sync+read with `call_rcu()`: the read after the grace period is the callback's.
+fn rcu_callback_read() {
+    let v = vars();
+    let p0 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            rcu_read_lock(); // rcu_read_lock();
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+            WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
+            rcu_read_unlock(); // rcu_read_unlock();
+        })
+    };
+    let p1 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            let v = v.clone();
+            call_rcu("vars#1.rcu", move || {
+                let r1 = READ_ONCE(&v.y); // callback: r1 = READ_ONCE(*y);
+                check(!(r0 == 1 && r1 == 0), &RCU_CALLBACK_SEES_READER, || {
+                    format!("P1 read x={r0} before call_rcu(); its callback read y={r1}")
+                });
+            });
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&v);
+}
+
+/// Two readers inside when the updater calls `call_rcu()` (P2 saw P0's and P1's first store);
+/// the callback stores x and y. Neither reader's later load may see the callback's store.
+/// Two readers, so that the callback may run on either's `rcu_read_unlock()`.
+fn rcu_callback_after_reader_loads() {
+    let v = vars();
+    let reader = |mark: fn(&Vars) -> &AtomicT, name: &'static str| {
+        let v = v.clone();
+        spawn_cpu(move || {
+            rcu_read_lock(); // rcu_read_lock();
+            WRITE_ONCE(mark(&v), 1); // WRITE_ONCE(*a, 1);  (I am inside)
+            let r0 = READ_ONCE(&v.z); // r0 = READ_ONCE(*z);
+            rcu_read_unlock(); // rcu_read_unlock();
+            check(r0 == 0, &RCU_READER_BEFORE_CALLBACK, || {
+                format!("{name} read z={r0} inside a section that had begun before call_rcu()")
+            });
+        })
+    };
+    let p0 = reader(|v| &v.x, "P0");
+    let p1 = reader(|v| &v.y, "P1");
+    let p2 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            let a = READ_ONCE(&v.x); // r1 = READ_ONCE(*a);
+            let b = READ_ONCE(&v.y); // r2 = READ_ONCE(*b);
+            if a == 1 && b == 1 {
+                let v = v.clone();
+                call_rcu("vars#1.rcu", move || {
+                    WRITE_ONCE(&v.z, 1); // callback: WRITE_ONCE(*z, 1);
+                });
+            }
+        })
+    };
+    join(p0);
+    join(p1);
+    join(p2);
+    kfree(&v);
+}
+
+/// MP between two read-side sections: nothing orders readers among themselves.
+fn mp_readers() {
+    let v = vars();
+    let p0 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            rcu_read_lock(); // rcu_read_lock();
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+            WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
+            rcu_read_unlock(); // rcu_read_unlock();
+        })
+    };
+    let p1 = {
+        let v = v.clone();
+        spawn_cpu(move || {
+            rcu_read_lock(); // rcu_read_lock();
+            let r0 = READ_ONCE(&v.y); // r0 = READ_ONCE(*y);
+            rcu_read_unlock(); // rcu_read_unlock();
+            rcu_read_lock(); // rcu_read_lock();
+            let r1 = READ_ONCE(&v.x); // r1 = READ_ONCE(*x);
+            rcu_read_unlock(); // rcu_read_unlock();
+            check(!(r0 == 1 && r1 == 0), &MP_FLAG_IMPLIES_DATA, || {
+                format!("P1 read y={r0} then x={r1}")
+            });
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&v);
+}
+
+/// A scenario of this file (default bounds).
+const fn scenario(
+    name: &'static str,
+    summary: &'static str,
+    cpus: &'static [&'static str],
+    expected: Expected,
+    body: fn(),
+) -> Scenario {
+    Scenario::new("litmus", name, summary, cpus, expected, SOURCES, body)
+}
+
+const SOURCES: &[&str] = &[include_str!("lib.rs"), include_str!("rcu_calibration.rs")];
+
+/// SB with `synchronize_rcu()` on one side (a strong fence: `gp` in linux-kernel.cat) and
+/// `smp_mb()` on the other (LKMM: Never).
+pub const SB_SYNC_MB: Scenario = scenario(
+    "SB+sync+mb",
+    "store buffering with synchronize_rcu() on P0 and smp_mb() on P1: a grace period is a full barrier, not both 0",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    sb_sync_mb,
+);
+
+/// SB with `rcu_read_lock()` on one side and `smp_mb()` on the other (LKMM: Sometimes: the
+/// read-side primitives are no barriers).
+pub const SB_RCU_READ_LOCK_MB: Scenario = scenario(
+    "SB+rcu_read_lock+mb",
+    "store buffering with rcu_read_lock() between P0's store and load and smp_mb() on P1: rcu_read_lock() is no fence, both may read 0",
+    &["P0", "P1"],
+    Expected::Reachable(SB_NOT_BOTH_ZERO),
+    sb_rcu_read_lock_mb,
+)
+.expected_sc(Expected::Unreachable);
+
+/// Documentation/litmus-tests/rcu/RCU+sync+read.litmus (`Result: Never`): RCU message
+/// passing through a grace period.
+pub const RCU_SYNC_READ: Scenario = scenario(
+    "RCU+sync+read",
+    "RCU message passing: P1 saw P0's first store in its read-side section, so after synchronize_rcu() it sees the section's second",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    rcu_sync_read,
+);
+
+/// RCU+sync+read with `call_rcu()` (`Never`: the callback runs after the grace period).
+pub const RCU_CALLBACK_READ: Scenario = scenario(
+    "RCU+call_rcu+read",
+    "RCU message passing to a callback: P1 saw P0's first store in its read-side section, so the call_rcu() callback sees the section's second",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    rcu_callback_read,
+);
+
+/// Two pre-existing readers and a callback that stores (`Never`).
+pub const RCU_CALLBACK_AFTER_READERS: Scenario = scenario(
+    "RCU+readers+call_rcu",
+    "a call_rcu() callback runs after the loads of every reader that was inside at the call, whichever reader leaves last",
+    &["P0", "P1", "P2"],
+    Expected::Unreachable,
+    rcu_callback_after_reader_loads,
+);
+
+/// MP whose only "ordering" is read-side sections (LKMM: Sometimes: `rcu_read_lock()` and
+/// `rcu_read_unlock()` order nothing, and nothing orders two readers).
+pub const MP_RCU_READERS: Scenario = scenario(
+    "MP+rcu_read_lock",
+    "message passing from one read-side section to two others: read-side sections order nothing, P1 may see the flag without the data",
+    &["P0", "P1"],
+    Expected::Reachable(MP_FLAG_IMPLIES_DATA),
+    mp_readers,
+)
+.expected_sc(Expected::Unreachable);
+
+/// Every scenario of this file.
+pub const SCENARIOS: &[Scenario] = &[
+    SB_SYNC_MB,
+    SB_RCU_READ_LOCK_MB,
+    RCU_SYNC_READ,
+    RCU_CALLBACK_READ,
+    RCU_CALLBACK_AFTER_READERS,
+    MP_RCU_READERS,
+];
