@@ -10,6 +10,8 @@ pub(crate) use world::*;
 
 pub(crate) mod explore;
 #[cfg(loom)]
+pub(crate) mod graphs;
+#[cfg(loom)]
 pub(crate) mod loom;
 #[cfg(not(loom))]
 pub(crate) mod shuttle;
