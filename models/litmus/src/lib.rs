@@ -13,6 +13,7 @@ use checker::kernel::{
 };
 use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
+pub mod ghost_calibration;
 pub mod rcu_calibration;
 
 /// The `exists` clause of the MP tests, negated.
@@ -228,4 +229,5 @@ pub const SCENARIOS: &[Scenario] = &[
     rcu_calibration::RCU_CALLBACK_READ,
     rcu_calibration::RCU_CALLBACK_AFTER_READERS,
     rcu_calibration::MP_RCU_READERS,
+    ghost_calibration::FREE_WHILE_LINKED_WINDOW,
 ];
