@@ -25,6 +25,9 @@ use crate::trace::Event;
 
 #[derive(Default)]
 struct Check {
+    /// Between [`start`] and [`finish`]: the exploration proper (not the capture or replay
+    /// runs that follow it, which loom does not record).
+    active: bool,
     executions: u64,
     /// graph key -> (observation key, execution number)
     graphs: HashMap<u64, (u64, u64)>,
@@ -74,7 +77,12 @@ fn say(line: String) {
 /// Before a scenario's exploration.
 pub(crate) fn start() {
     if enabled() {
-        CHECK.with(|c| *c.borrow_mut() = Check::default());
+        CHECK.with(|c| {
+            *c.borrow_mut() = Check {
+                active: true,
+                ..Check::default()
+            }
+        });
         loom::kmodel_graph::set_enabled(true);
     }
 }
@@ -133,6 +141,9 @@ pub(crate) fn end_execution(scenario: &str, events: &[Event]) {
     let obs = observations(events);
     CHECK.with(|c| {
         let mut c = c.borrow_mut();
+        if !c.active {
+            return;
+        }
         c.executions += 1;
         let n = c.executions;
         if c.examples.len() < 10_000 {
@@ -168,7 +179,8 @@ pub(crate) fn finish(scenario: &str) {
     }
     loom::kmodel_graph::set_enabled(false);
     CHECK.with(|c| {
-        let c = c.borrow();
+        let mut c = c.borrow_mut();
+        c.active = false;
         say(format!(
             "graph check: {scenario}: {} executions, {} distinct graphs, {} executions whose graph was seen with other observations{}",
             c.executions,
