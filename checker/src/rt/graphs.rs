@@ -52,9 +52,19 @@ fn target() -> &'static Option<String> {
     })
 }
 
+std::thread_local! {
+    /// Set by [`crate::explore::check_graphs`]: the check runs without the environment variable.
+    static FORCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Whether the mode is on.
 pub(crate) fn enabled() -> bool {
-    target().is_some()
+    target().is_some() || FORCED.with(|f| f.get())
+}
+
+/// Turn the check on for this OS thread whatever the environment says (for tests).
+pub(crate) fn force(on: bool) {
+    FORCED.with(|f| f.set(on));
 }
 
 fn say(line: String) {
@@ -172,6 +182,19 @@ pub(crate) fn end_execution(scenario: &str, events: &[Event]) {
     });
 }
 
+/// What the check saw in one exploration: (executions, distinct graphs, executions whose
+/// graph was seen with other observations).
+pub(crate) type Summary = (u64, u64, u64);
+
+std::thread_local! {
+    static LAST: std::cell::Cell<Summary> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
+/// The summary of the last exploration checked on this OS thread.
+pub(crate) fn last() -> Summary {
+    LAST.with(|l| l.get())
+}
+
 /// After a scenario's exploration: the summary line.
 pub(crate) fn finish(scenario: &str) {
     if !enabled() {
@@ -181,6 +204,7 @@ pub(crate) fn finish(scenario: &str) {
     CHECK.with(|c| {
         let mut c = c.borrow_mut();
         c.active = false;
+        LAST.with(|l| l.set((c.executions, c.graphs.len() as u64, c.conflicts)));
         say(format!(
             "graph check: {scenario}: {} executions, {} distinct graphs, {} executions whose graph was seen with other observations{}",
             c.executions,
