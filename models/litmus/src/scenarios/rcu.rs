@@ -4,16 +4,15 @@
 //! `synchronize_rcu()` is a strong fence (`gp` in linux-kernel.cat); a grace period (and so a
 //! `call_rcu()` callback) ends after every read-side section that began before it.
 
-use checker::invariant::Invariant;
 use checker::kernel::{
     call_rcu, kfree, kzalloc, rcu_read_lock, rcu_read_unlock, smp_mb, synchronize_rcu, AtomicT,
     Obj, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu};
 
-use crate::{MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO};
+use crate::invariants::*;
 
-struct Vars {
+pub(crate) struct Vars {
     x: AtomicT,
     y: AtomicT,
     z: AtomicT,
@@ -27,33 +26,8 @@ fn vars() -> Obj<Vars> {
     })
 }
 
-/// The `exists` clause of RCU+sync+read, negated.
-pub const RCU_GP_SEES_READER: Invariant = Invariant::new(
-    "RCU_GP_SEES_READER",
-    "after a grace period the updater sees every store of a read-side section whose first store it saw before the grace period (exists (1:r0=1 /\\ 1:r1=0) never holds)",
-);
-
-/// The callback form of RCU+sync+read, negated.
-pub const RCU_CALLBACK_SEES_READER: Invariant = Invariant::new(
-    "RCU_CALLBACK_SEES_READER",
-    "a call_rcu() callback sees every store of a read-side section whose first store the caller saw before call_rcu() (exists (1:r0=1 /\\ cb:r1=0) never holds)",
-);
-
-/// A pre-existing reader's loads come before its grace period's callback.
-pub const RCU_READER_BEFORE_CALLBACK: Invariant = Invariant::new(
-    "RCU_READER_BEFORE_CALLBACK",
-    "a read-side section that had begun when call_rcu() was called never reads the callback's stores (exists (0:r0=1 /\\ 0:r1=1) never holds)",
-);
-
-/// Every invariant of this file.
-pub const INVARIANTS: &[Invariant] = &[
-    RCU_GP_SEES_READER,
-    RCU_CALLBACK_SEES_READER,
-    RCU_READER_BEFORE_CALLBACK,
-];
-
 /// SB with a grace period or a read-side section on P0's side and `smp_mb()` on P1's.
-fn sb_rcu(sync: bool) {
+pub(crate) fn sb_rcu(sync: bool) {
     let v = vars();
     let results = std::sync::Arc::new(std::sync::Mutex::new([None, None]));
     let p0 = {
@@ -90,16 +64,16 @@ fn sb_rcu(sync: bool) {
     kfree(&v);
 }
 
-fn sb_sync_mb() {
+pub(crate) fn sb_sync_mb() {
     sb_rcu(true)
 }
 
-fn sb_rcu_read_lock_mb() {
+pub(crate) fn sb_rcu_read_lock_mb() {
     sb_rcu(false)
 }
 
 /// Documentation/litmus-tests/rcu/RCU+sync+read.litmus (v6.8).
-fn rcu_sync_read() {
+pub(crate) fn rcu_sync_read() {
     let v = vars();
     let p0 = {
         let v = v.clone();
@@ -127,7 +101,7 @@ fn rcu_sync_read() {
 }
 
 /// RCU+sync+read with `call_rcu()`: the read after the grace period is the callback's.
-fn rcu_callback_read() {
+pub(crate) fn rcu_callback_read() {
     let v = vars();
     let p0 = {
         let v = v.clone();
@@ -159,7 +133,7 @@ fn rcu_callback_read() {
 /// Two readers inside when the updater calls `call_rcu()` (P2 saw P0's and P1's first store);
 /// the callback stores x and y. Neither reader's later load may see the callback's store.
 /// Two readers, so that the callback may run on either's `rcu_read_unlock()`.
-fn rcu_callback_after_reader_loads() {
+pub(crate) fn rcu_callback_after_reader_loads() {
     let v = vars();
     let reader = |mark: fn(&Vars) -> &AtomicT, name: &'static str| {
         let v = v.clone();
@@ -195,7 +169,7 @@ fn rcu_callback_after_reader_loads() {
 }
 
 /// MP between two read-side sections: nothing orders readers among themselves.
-fn mp_readers() {
+pub(crate) fn mp_readers() {
     let v = vars();
     let p0 = {
         let v = v.clone();
@@ -224,86 +198,3 @@ fn mp_readers() {
     join(p1);
     kfree(&v);
 }
-
-/// A scenario of this file (default bounds).
-const fn scenario(
-    name: &'static str,
-    summary: &'static str,
-    cpus: &'static [&'static str],
-    expected: Expected,
-    body: fn(),
-) -> Scenario {
-    Scenario::new("litmus", name, summary, cpus, expected, SOURCES, body)
-}
-
-const SOURCES: &[&str] = &[include_str!("lib.rs"), include_str!("rcu_calibration.rs")];
-
-/// SB with `synchronize_rcu()` on one side (a strong fence: `gp` in linux-kernel.cat) and
-/// `smp_mb()` on the other (LKMM: Never).
-pub const SB_SYNC_MB: Scenario = scenario(
-    "SB+sync+mb",
-    "store buffering with synchronize_rcu() on P0 and smp_mb() on P1: a grace period is a full barrier, not both 0",
-    &["P0", "P1"],
-    Expected::Unreachable,
-    sb_sync_mb,
-);
-
-/// SB with `rcu_read_lock()` on one side and `smp_mb()` on the other (LKMM: Sometimes: the
-/// read-side primitives are no barriers).
-pub const SB_RCU_READ_LOCK_MB: Scenario = scenario(
-    "SB+rcu_read_lock+mb",
-    "store buffering with rcu_read_lock() between P0's store and load and smp_mb() on P1: rcu_read_lock() is no fence, both may read 0",
-    &["P0", "P1"],
-    Expected::Reachable(SB_NOT_BOTH_ZERO),
-    sb_rcu_read_lock_mb,
-)
-.expected_sc(Expected::Unreachable);
-
-/// Documentation/litmus-tests/rcu/RCU+sync+read.litmus (`Result: Never`): RCU message
-/// passing through a grace period.
-pub const RCU_SYNC_READ: Scenario = scenario(
-    "RCU+sync+read",
-    "RCU message passing: P1 saw P0's first store in its read-side section, so after synchronize_rcu() it sees the section's second",
-    &["P0", "P1"],
-    Expected::Unreachable,
-    rcu_sync_read,
-);
-
-/// RCU+sync+read with `call_rcu()` (`Never`: the callback runs after the grace period).
-pub const RCU_CALLBACK_READ: Scenario = scenario(
-    "RCU+call_rcu+read",
-    "RCU message passing to a callback: P1 saw P0's first store in its read-side section, so the call_rcu() callback sees the section's second",
-    &["P0", "P1"],
-    Expected::Unreachable,
-    rcu_callback_read,
-);
-
-/// Two pre-existing readers and a callback that stores (`Never`).
-pub const RCU_CALLBACK_AFTER_READERS: Scenario = scenario(
-    "RCU+readers+call_rcu",
-    "a call_rcu() callback runs after the loads of every reader that was inside at the call, whichever reader leaves last",
-    &["P0", "P1", "P2"],
-    Expected::Unreachable,
-    rcu_callback_after_reader_loads,
-);
-
-/// MP whose only "ordering" is read-side sections (LKMM: Sometimes: `rcu_read_lock()` and
-/// `rcu_read_unlock()` order nothing, and nothing orders two readers).
-pub const MP_RCU_READERS: Scenario = scenario(
-    "MP+rcu_read_lock",
-    "message passing from one read-side section to two others: read-side sections order nothing, P1 may see the flag without the data",
-    &["P0", "P1"],
-    Expected::Reachable(MP_FLAG_IMPLIES_DATA),
-    mp_readers,
-)
-.expected_sc(Expected::Unreachable);
-
-/// Every scenario of this file.
-pub const SCENARIOS: &[Scenario] = &[
-    SB_SYNC_MB,
-    SB_RCU_READ_LOCK_MB,
-    RCU_SYNC_READ,
-    RCU_CALLBACK_READ,
-    RCU_CALLBACK_AFTER_READERS,
-    MP_RCU_READERS,
-];

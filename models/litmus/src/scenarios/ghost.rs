@@ -4,12 +4,11 @@
 //! linked on a lock-protected list; the CPU that set the condition unlinks the object under
 //! the lock after setting it.
 
-use checker::invariant::FREE_WHILE_LINKED;
 use checker::kernel::{
     kfree, kzalloc, list_add, list_del, spin_lock, spin_unlock, AtomicT, ListHead, Obj, SpinLock,
     INIT_LIST_HEAD, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{join, spawn_cpu, Expected, Scenario};
+use checker::scenario::{join, spawn_cpu};
 
 /// The object the lock-protected list holds.
 struct Item {
@@ -25,7 +24,7 @@ struct Owner {
 
 /// CPU0 frees the item once it reads `done` (without the lock); CPU1 sets `done` under the
 /// lock and only then unlinks the item (the bug: `done` must be set after `list_del`).
-fn free_while_linked() {
+pub(crate) fn free_while_linked() {
     let owner: Obj<Owner> = kzalloc("owner", |id, n| {
         let lock = SpinLock::new(id, n, "lock");
         let items = ListHead::new_head(id, n, "items", &lock);
@@ -65,19 +64,3 @@ fn free_while_linked() {
     }
     kfree(&owner);
 }
-
-const SOURCES: &[&str] = &[include_str!("lib.rs"), include_str!("ghost_calibration.rs")];
-
-/// The ghost-window calibration (issue 10 item 3).
-pub const FREE_WHILE_LINKED_WINDOW: Scenario = Scenario::new(
-    "litmus",
-    "ghost+kfree-linked",
-    "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before list_del()",
-    &["waiter", "worker"],
-    Expected::Reachable(FREE_WHILE_LINKED),
-    SOURCES,
-    free_while_linked,
-);
-
-/// Every scenario of this file.
-pub const SCENARIOS: &[Scenario] = &[FREE_WHILE_LINKED_WINDOW];

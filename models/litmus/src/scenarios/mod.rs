@@ -1,0 +1,77 @@
+//! The litmus tests: the one table. The bodies are in the files beside this one.
+
+use checker::scenario;
+use checker::scenario::{Expected, Scenario};
+
+use crate::invariants::*;
+
+mod calibration;
+mod ghost;
+mod mp;
+mod rcu;
+mod sb;
+mod vars;
+
+use calibration::*;
+use ghost::*;
+use mp::*;
+use rcu::*;
+use sb::*;
+
+/// Every scenario of this crate.
+#[rustfmt::skip]
+pub const SCENARIOS: &[Scenario] = &[
+    // tools/memory-model/litmus-tests/MP+poonceonces.litmus (`Result: Sometimes`).
+    scenario!(mp_onces, ["P0", "P1"], reachable(MP_FLAG_IMPLIES_DATA),
+        "message passing with WRITE_ONCE/READ_ONCE only: P1 may see the flag without the data")
+        .named("MP+poonceonces")
+        .expected_sc(Expected::Unreachable),
+    // tools/memory-model/litmus-tests/MP+pooncerelease+poacquireonce.litmus (`Result: Never`).
+    scenario!(mp_release_acquire, ["P0", "P1"], unreachable,
+        "message passing with smp_store_release/smp_load_acquire: the flag implies the data")
+        .named("MP+pooncerelease+poacquireonce"),
+    // tools/memory-model/litmus-tests/SB+poonceonces.litmus (`Result: Sometimes`).
+    scenario!(sb_onces, ["P0", "P1"], reachable(SB_NOT_BOTH_ZERO),
+        "store buffering without barriers: both CPUs may read 0")
+        .named("SB+poonceonces")
+        .expected_sc(Expected::Unreachable),
+    // tools/memory-model/litmus-tests/SB+fencembonceonces.litmus (`Result: Never`).
+    scenario!(sb_mbonceonces, ["P0", "P1"], unreachable,
+        "store buffering with smp_mb() between store and load: not both 0")
+        .named("SB+fencembonceonces"),
+    // The explorer calibration test: fails (verified) under upstream loom 0.7.2.
+    scenario!(r_then_rw, ["P0", "P1"], reachable(R_SEES_ONLY_INITIAL),
+        "explorer calibration (loom#166, #392): P1 reads x then writes it; P0's read of x may see that write")
+        .named("R+poonceonce-then-W"),
+    // RCU calibration (scenarios/rcu.rs; issue 10). SB with synchronize_rcu() on one side (a
+    // strong fence: `gp` in linux-kernel.cat) and smp_mb() on the other (LKMM: Never).
+    scenario!(sb_sync_mb, ["P0", "P1"], unreachable,
+        "store buffering with synchronize_rcu() on P0 and smp_mb() on P1: a grace period is a full barrier, not both 0")
+        .named("SB+sync+mb"),
+    // SB with rcu_read_lock() on one side and smp_mb() on the other (LKMM: Sometimes).
+    scenario!(sb_rcu_read_lock_mb, ["P0", "P1"], reachable(SB_NOT_BOTH_ZERO),
+        "store buffering with rcu_read_lock() between P0's store and load and smp_mb() on P1: rcu_read_lock() is no fence, both may read 0")
+        .named("SB+rcu_read_lock+mb")
+        .expected_sc(Expected::Unreachable),
+    // Documentation/litmus-tests/rcu/RCU+sync+read.litmus (`Result: Never`): RCU MP.
+    scenario!(rcu_sync_read, ["P0", "P1"], unreachable,
+        "RCU message passing: P1 saw P0's first store in its read-side section, so after synchronize_rcu() it sees the section's second")
+        .named("RCU+sync+read"),
+    // RCU+sync+read with call_rcu() (Never: the callback runs after the grace period).
+    scenario!(rcu_callback_read, ["P0", "P1"], unreachable,
+        "RCU message passing to a callback: P1 saw P0's first store in its read-side section, so the call_rcu() callback sees the section's second")
+        .named("RCU+call_rcu+read"),
+    // Two pre-existing readers and a callback that stores (Never).
+    scenario!(rcu_callback_after_reader_loads, ["P0", "P1", "P2"], unreachable,
+        "a call_rcu() callback runs after the loads of every reader that was inside at the call, whichever reader leaves last")
+        .named("RCU+readers+call_rcu"),
+    // MP whose only "ordering" is read-side sections (LKMM: Sometimes).
+    scenario!(mp_readers, ["P0", "P1"], reachable(MP_FLAG_IMPLIES_DATA),
+        "message passing from one read-side section to two others: read-side sections order nothing, P1 may see the flag without the data")
+        .named("MP+rcu_read_lock")
+        .expected_sc(Expected::Unreachable),
+    // The ghost-window calibration (scenarios/ghost.rs; issue 10 item 3).
+    scenario!(free_while_linked, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_LINKED),
+        "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before list_del()")
+        .named("ghost+kfree-linked"),
+];
