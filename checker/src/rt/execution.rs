@@ -58,9 +58,13 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
         st.target
     };
     rt::begin(Policy { target });
+    #[cfg(loom)]
+    rt::graphs::begin_execution();
     (s.body)();
     leak_check();
     let world = rt::take().expect("world of the execution");
+    #[cfg(loom)]
+    rt::graphs::end_execution(&s.id(), &world.events);
     let mut st = stats.lock().unwrap();
     let mut seen: Vec<&str> = world
         .violations
