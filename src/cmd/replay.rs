@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use checker::explore::{replay, ReplayVerdict};
-use checker::trace::{render_columns, thread_name, Event, ReplayMode, Trace, TraceError};
+use checker::trace::{
+    header, render, render_dot, thread_name, Event, ReplayMode, Trace, TraceError, View,
+};
 
 use kmodel::{registry, UsageError};
 
@@ -20,6 +22,13 @@ pub struct Args {
     /// Print only the verdict, not the interleaving.
     #[arg(long)]
     pub quiet: bool,
+    /// Print every step (setup and nested calls included), not the condensed view.
+    #[arg(long, conflicts_with = "dot")]
+    pub full: bool,
+    /// Print the execution's happens-before, reads-from and lock-order graph as Graphviz DOT
+    /// instead of the columns (`kmodel replay T --dot | dot -Tsvg > race.svg`).
+    #[arg(long)]
+    pub dot: bool,
 }
 
 fn show(e: &Option<Event>) -> String {
@@ -45,8 +54,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             args.file.display().to_string(),
             format!("--times={}", args.times),
         ];
-        if args.quiet {
-            wargs.push("--quiet".into());
+        for (on, flag) in [
+            (args.quiet, "--quiet"),
+            (args.full, "--full"),
+            (args.dot, "--dot"),
+        ] {
+            if on {
+                wargs.push(flag.into());
+            }
         }
         let (code, stdout, stderr) = crate::loom_build::run(&wargs)?;
         print!("{stdout}");
@@ -67,34 +82,37 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
     drop(quiet);
+    let mut shown = trace.clone();
+    shown.events = first.events.clone();
+    if let ReplayVerdict::Reproduced(v) = &first.verdict {
+        shown.violation = v.clone();
+    } else {
+        shown = trace.clone();
+    }
+    if args.dot {
+        print!("{}", render_dot(&shown));
+        return Ok(match first.verdict {
+            ReplayVerdict::Reproduced(_) => kmodel::exit::FOUND,
+            ReplayVerdict::Diverged { .. } => kmodel::exit::USAGE,
+            ReplayVerdict::Passes { .. } => kmodel::exit::OK,
+        });
+    }
     if !args.quiet {
-        println!("trace:     {}", args.file.display());
-        println!(
-            "scenario:  {}/{} — {}",
-            trace.model, trace.scenario, trace.summary
-        );
-        println!("expected:  {}", trace.expected);
-        println!(
-            "found by:  {}; replayed by {}",
-            trace.explorer,
-            trace.replay.as_str()
-        );
+        print!("{}", header(&trace, &args.file.display().to_string()));
         if !first.same_model {
             println!(
-                "note:      the model changed since this trace was recorded (fingerprint {}, now {})",
+                "note: the model changed since this trace was recorded (fingerprint {}, now {})",
                 trace.fingerprint,
                 s.fingerprint()
             );
         }
         println!();
-        let mut shown = trace.clone();
-        shown.events = first.events.clone();
-        if let ReplayVerdict::Reproduced(v) = &first.verdict {
-            shown.violation = v.clone();
-            println!("{}", render_columns(&shown));
+        let view = if args.full {
+            View::Full
         } else {
-            println!("{}", render_columns(&trace));
-        }
+            View::Condensed
+        };
+        print!("{}", render(&shown, view));
     }
     let again = if times > 1 {
         format!(" {times}/{times} times")
@@ -102,6 +120,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         String::new()
     };
     Ok(match first.verdict {
+        ReplayVerdict::Reproduced(v) if !args.quiet => {
+            // The view above ends with the violation's message.
+            println!(
+                "reproduced{again}: {} ({} at step {})",
+                v.invariant,
+                thread_name(v.tid),
+                v.step
+            );
+            kmodel::exit::FOUND
+        }
         ReplayVerdict::Reproduced(v) => {
             println!("reproduced{again}: {v}");
             kmodel::exit::FOUND
