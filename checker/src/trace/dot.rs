@@ -99,9 +99,9 @@ pub fn render_dot(t: &Trace) -> String {
     let mut last: Vec<Option<usize>> =
         vec![None; nthreads.max(1 + ev.iter().map(|e| e.tid).max().unwrap_or(0))];
     let mut first_of: HashMap<usize, usize> = HashMap::new();
-    for i in 0..ev.len() {
+    for (i, e) in ev.iter().enumerate() {
         let Some(&n) = node.get(&i) else { continue };
-        let tid = ev[i].tid;
+        let tid = e.tid;
         if let Some(p) = last[tid] {
             g.add_edge(node[&p], n, Edge::Po);
         }

@@ -131,7 +131,7 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
         for w in e.result.split("step ").skip(1) {
             let n: String = w.chars().take_while(char::is_ascii_digit).collect();
             if let Ok(n) = n.parse::<usize>() {
-                if n >= 1 && n - 1 >= first && n - 1 < ev.len() {
+                if n > first && n - 1 < ev.len() {
                     shown.insert(n - 1);
                 }
             }
@@ -365,8 +365,7 @@ pub fn render(t: &Trace, view: View) -> String {
     if view == View::Full && last < ev.len() {
         out.push('\n');
         let _ = writeln!(out, "Afterwards (main):");
-        for i in last..ev.len() {
-            let e = &ev[i];
+        for (i, e) in ev.iter().enumerate().skip(last) {
             let _ = writeln!(out, "  {}", cell(e, e.depth as usize, stale.get(&i), None));
         }
     }
