@@ -1,11 +1,12 @@
-//! Running scenarios: exploration under loom or shuttle, the verdict and its judgement
-//! against the scenario's expected result, and replay of a trace.
+//! Running scenarios: exploration under loom or shuttle, and the verdict and its judgement
+//! against the scenario's expected result (replaying a trace is [`crate::replay`]).
 //!
 //! A `--cfg loom` build of this crate explores with loom only; a normal build explores with
 //! shuttle only (the facade picks one backend per build). [`Explorer::available`] says which.
 
 use std::time::Instant;
 
+use crate::invariant::Witness;
 use crate::rt;
 use crate::scenario::{Expected, Scenario};
 use crate::trace::{Event, ReplayMode, Trace, Violation};
@@ -127,13 +128,46 @@ pub struct Outcome {
     /// Non-fatal violations of other invariants that did not stop the exploration, with the
     /// number of executions that reached each.
     pub also_reached: Vec<(String, u64)>,
+    /// Every witness the scenario declares, in its order, with the number of executions that
+    /// reached it (0: never reached).
+    pub witnesses: Vec<(&'static Witness, u64)>,
 }
 
 impl Outcome {
-    /// The honest verdict: *verified* only for a completed exhaustive exploration.
+    /// The declared witnesses no execution reached.
+    pub fn witnesses_missed(&self) -> Vec<&'static Witness> {
+        self.witnesses
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(w, _)| *w)
+            .collect()
+    }
+
+    /// `reached/declared` witnesses (`-` if the scenario declares none).
+    pub fn witnesses_summary(&self) -> String {
+        if self.witnesses.is_empty() {
+            return "-".into();
+        }
+        format!(
+            "{}/{}",
+            self.witnesses.iter().filter(|(_, n)| *n > 0).count(),
+            self.witnesses.len()
+        )
+    }
+
+    /// The exploration was exhaustive (up to its stated bound) and complete.
+    fn exhaustive(&self) -> bool {
+        self.complete && matches!(self.explorer, Explorer::Loom { .. } | Explorer::Dfs { .. })
+    }
+
+    /// The honest verdict: *verified* only for a completed exhaustive exploration that
+    /// reached every declared witness; `VACUOUS` when it missed one.
     pub fn verdict(&self) -> String {
         if let Some(f) = &self.found {
             return format!("counterexample: {}", f.violation.invariant);
+        }
+        if let (true, Some(w)) = (self.exhaustive(), self.witnesses_missed().first()) {
+            return format!("VACUOUS: witness {} never reached", w.name);
         }
         match self.explorer {
             Explorer::Loom {
@@ -151,8 +185,11 @@ impl Outcome {
 
     /// Whether the verdict is what the scenario expects: no counterexample for an unreachable
     /// bad state; a counterexample of the named invariant for a reachable one.
+    /// An exploration without a counterexample that missed a declared witness is never as
+    /// expected: its verdict is about a state that never occurred.
     pub fn as_expected(&self) -> bool {
         match (&self.expected(), &self.found) {
+            (_, None) if !self.witnesses_missed().is_empty() => false,
             (Expected::Unreachable, None) => true,
             (Expected::Reachable(inv), Some(f)) => f.violation.invariant == inv.name,
             _ => false,
@@ -174,6 +211,27 @@ impl Outcome {
         } else {
             ""
         };
+        let missed = self.witnesses_missed();
+        if self.found.is_none() && !missed.is_empty() {
+            let names: Vec<String> = missed
+                .iter()
+                .map(|w| format!("{} ({})", w.name, w.statement))
+                .collect();
+            return Some(if self.exhaustive() {
+                format!(
+                    "VACUOUS: witness {} never reached in any of the {} executions: the state the verdict is about never occurred",
+                    names.join(", "),
+                    self.executions
+                )
+            } else {
+                format!(
+                    "witness {} never reached in {} runs ({}): the sampled runs never built the state the verdict is about",
+                    names.join(", "),
+                    self.executions,
+                    self.explorer.describe()
+                )
+            });
+        }
         Some(match (&self.expected(), &self.found) {
             (Expected::Unreachable, Some(f)) => {
                 format!("expected no violation{sc}, found {}", f.violation)
@@ -231,6 +289,17 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
     let (stats, failed, checkpoint, complete, explore_seconds) = backend_run(s, explorer);
     let seconds = explore_seconds.unwrap_or_else(|| start.elapsed().as_secs_f64());
     let target = failed.as_ref().map(|f| f.violation.invariant.clone());
+    let mut witnessed = stats.witnessed;
+    if let Some(f) = &failed {
+        for w in &f.witnessed {
+            *witnessed.entry(w).or_default() += 1;
+        }
+    }
+    let witnesses = s
+        .witnesses
+        .iter()
+        .map(|w| (w, witnessed.get(w.name).copied().unwrap_or(0)))
+        .collect();
     let also_reached = stats
         .also
         .into_iter()
@@ -248,14 +317,15 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
             loom_checkpoint: checkpoint,
         }),
         also_reached,
+        witnesses,
     }
 }
 
 /// Stats, failure, loom checkpoint, whether the space was covered, and the seconds of the
 /// exploration proper when the backend did more (loom's checkpoint capture).
 type BackendResult = (
-    rt::explore::Stats,
-    Option<rt::explore::Failed>,
+    rt::execution::Stats,
+    Option<rt::execution::Failed>,
     Option<String>,
     bool,
     Option<f64>,
@@ -296,131 +366,6 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
     }
 }
 
-/// What a replay of a trace showed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReplayVerdict {
-    /// The recorded interleaving ran step for step and broke the same invariant.
-    Reproduced(Violation),
-    /// The replay departed from the trace at `step` (1-based): what the trace recorded there
-    /// and what the model did instead.
-    Diverged {
-        step: usize,
-        recorded: Option<Event>,
-        replayed: Option<Event>,
-    },
-    /// The replay ran without violating anything; `diverged` is the first step where it
-    /// departed from the trace, with what was recorded and what the model did, if it did.
-    Passes {
-        diverged: Option<(usize, Option<Event>, Option<Event>)>,
-    },
-}
-
-/// A replay and the events it produced.
-#[derive(Clone, Debug)]
-pub struct Replay {
-    pub verdict: ReplayVerdict,
-    pub events: Vec<Event>,
-    /// The scenario's current fingerprint equals the trace's.
-    pub same_model: bool,
-}
-
-/// Why a replay could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    #[error("this trace needs loom's weak memory to replay, and this is not a `--cfg loom` build (hint: run `kmodel replay` from the CLI, which delegates to its loom build)")]
-    NeedsLoom,
-    #[error("this trace has no loom checkpoint to replay (hint: re-run `kmodel check --explorer loom` to regenerate it)")]
-    NoCheckpoint,
-    #[error("the trace's loom checkpoint is not valid JSON (hint: the file is damaged; re-run `kmodel check --explorer loom`)")]
-    BadCheckpoint,
-    #[error("replay of the loom checkpoint failed: {0}")]
-    Io(#[from] std::io::Error),
-    #[error(
-        "a `--cfg loom` build replays only traces that need loom (hint: use the normal build)"
-    )]
-    NeedsShuttle,
-}
-
-/// Re-execute exactly the trace's interleaving of `s` and compare every step.
-pub fn replay(s: &'static Scenario, trace: &Trace) -> Result<Replay, ReplayError> {
-    let (stats, failed) = replay_backend(s, trace)?;
-    let events = match &failed {
-        Some(f) => f.events.clone(),
-        None => stats.last_events.clone(),
-    };
-    let first_diff =
-        (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i));
-    let verdict = match (failed, first_diff) {
-        (Some(f), None) if f.violation.invariant == trace.violation.invariant => {
-            ReplayVerdict::Reproduced(f.violation)
-        }
-        (Some(_), diff) => {
-            let i = diff.unwrap_or(trace.events.len());
-            ReplayVerdict::Diverged {
-                step: i + 1,
-                recorded: trace.events.get(i).cloned(),
-                replayed: events.get(i).cloned(),
-            }
-        }
-        (None, diff) => ReplayVerdict::Passes {
-            diverged: diff.map(|i| (i + 1, trace.events.get(i).cloned(), events.get(i).cloned())),
-        },
-    };
-    Ok(Replay {
-        verdict,
-        events,
-        same_model: s.fingerprint() == trace.fingerprint,
-    })
-}
-
-/// Replay the recorded per-CPU order with shuttle, in this build; for traces that need loom,
-/// see [`ReplayError::NeedsLoom`].
-#[cfg(not(loom))]
-fn replay_backend(
-    s: &'static Scenario,
-    trace: &Trace,
-) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
-    match trace.replay {
-        ReplayMode::Shuttle => {
-            let kind = trace.explorer.split_whitespace().next().unwrap_or("");
-            Ok(rt::shuttle::replay(s, kind, &trace.events))
-        }
-        ReplayMode::Loom => Err(ReplayError::NeedsLoom),
-    }
-}
-
-#[cfg(loom)]
-fn replay_backend(
-    s: &'static Scenario,
-    trace: &Trace,
-) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
-    let cp = trace
-        .loom_checkpoint
-        .as_deref()
-        .ok_or(ReplayError::NoCheckpoint)?;
-    serde_json::from_str::<serde_json::Value>(cp).map_err(|_| ReplayError::BadCheckpoint)?;
-    Ok(rt::loom::replay(s, cp)?)
-}
-
-/// Decide how a trace found by loom replays: by shuttle if shuttle's sequentially consistent
-/// replay reproduces it step for step, else by loom from its checkpoint (the interleaving
-/// needs a weak-memory read). Traces found by shuttle always replay by shuttle.
-#[cfg(not(loom))]
-pub fn settle_replay_mode(s: &'static Scenario, trace: &mut Trace) {
-    if !trace.explorer.starts_with("loom") {
-        trace.replay = ReplayMode::Shuttle;
-        return;
-    }
-    trace.replay = ReplayMode::Shuttle;
-    let reproduced = matches!(
-        replay(s, trace).map(|r| r.verdict),
-        Ok(ReplayVerdict::Reproduced(_))
-    );
-    if !reproduced && trace.loom_checkpoint.is_some() {
-        trace.replay = ReplayMode::Loom;
-    }
-}
-
 /// For test suites: run `s` with `explorer`, print the verdict, save a found trace under
 /// `trace_dir`, and panic with the mismatch if the verdict is not the expected one.
 pub fn assert_as_expected(
@@ -430,12 +375,13 @@ pub fn assert_as_expected(
 ) -> Outcome {
     let o = run(s, explorer);
     println!(
-        "{}: {} [{}] {} executions, {:.2}s; expected {}{}",
+        "{}: {} [{}] {} executions, {:.2}s, witnesses {}; expected {}{}",
         s.id(),
         o.verdict(),
         explorer.describe(),
         o.executions,
         o.seconds,
+        o.witnesses_summary(),
         s.describe_expected_for(explorer.kind()),
         if o.also_reached.is_empty() {
             String::new()

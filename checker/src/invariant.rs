@@ -40,6 +40,27 @@ impl Invariant {
     }
 }
 
+/// A named state that must occur in at least one execution for a scenario's verdict to mean
+/// anything (herd7's positive witness, TLC's coverage): the iterator's local list is non-empty
+/// while the final put runs; the reader is inside its RCU section when the writer replaces
+/// the pointer. A model or body reports it with [`crate::scenario::witness`] at the kernel
+/// statement where the state exists; a scenario declares the ones it needs with
+/// [`crate::scenario::Scenario::witnesses`]. An exhaustive exploration that never reaches a
+/// declared witness is VACUOUS, not verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Witness {
+    /// SCREAMING_SNAKE name, unique within its model.
+    pub name: &'static str,
+    /// One sentence stating the state, in kernel terms.
+    pub statement: &'static str,
+}
+
+impl Witness {
+    pub const fn new(name: &'static str, statement: &'static str) -> Self {
+        Witness { name, statement }
+    }
+}
+
 /// Memory of a `kzalloc`ed object is used after its `kfree` (what KASAN reports).
 pub const USE_AFTER_FREE: Invariant =
     Invariant::new("USE_AFTER_FREE", "no object is accessed after it was freed");

@@ -73,6 +73,24 @@ pub struct Record {
     pub trace_text: Option<String>,
     /// Why the verdict is not the expected one.
     pub mismatch: Option<String>,
+    /// The scenario's witnesses that some execution reached, by name.
+    #[serde(default)]
+    pub witnesses_reached: Vec<String>,
+    /// The scenario's witnesses that no execution reached, by name.
+    #[serde(default)]
+    pub witnesses_missed: Vec<String>,
+}
+
+impl Record {
+    /// `reached/declared`, or `-` for a scenario without witnesses.
+    fn witnesses(&self) -> String {
+        let n = self.witnesses_reached.len() + self.witnesses_missed.len();
+        if n == 0 {
+            "-".into()
+        } else {
+            format!("{}/{n}", self.witnesses_reached.len())
+        }
+    }
 }
 
 impl Record {
@@ -96,6 +114,17 @@ impl Record {
             replay: None,
             trace_text: None,
             mismatch: o.mismatch(),
+            witnesses_reached: o
+                .witnesses
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(w, _)| w.name.to_string())
+                .collect(),
+            witnesses_missed: o
+                .witnesses_missed()
+                .iter()
+                .map(|w| w.name.to_string())
+                .collect(),
         }
     }
 }
@@ -318,7 +347,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         let Some(t) = t else { continue };
         #[cfg(not(loom))]
         if let Some(s) = registry::find(&t.model, &t.scenario) {
-            checker::explore::settle_replay_mode(s, t);
+            checker::replay::settle_replay_mode(s, t);
         }
         r.replay = Some(t.replay.as_str().to_string());
         if args.no_save {
@@ -388,12 +417,13 @@ fn explore_all(
                 let o = checker::explore::run(s, *e);
                 if progress {
                     let line = format!(
-                        "  {} [{}]: {} ({} executions, {:.1}s)",
+                        "  {} [{}]: {} ({} executions, {:.1}s, witnesses {})",
                         s.id(),
                         e.kind(),
                         o.verdict(),
                         o.executions,
-                        o.seconds
+                        o.seconds,
+                        o.witnesses_summary()
                     );
                     match bar {
                         Some(b) => b.println(line),
@@ -409,7 +439,7 @@ fn explore_all(
 }
 
 fn print_report(records: &[Record]) {
-    let rows: Vec<[String; 6]> = records
+    let rows: Vec<[String; 7]> = records
         .iter()
         .map(|r| {
             [
@@ -425,6 +455,7 @@ fn print_report(records: &[Record]) {
                         "  << NOT AS EXPECTED"
                     }
                 ),
+                r.witnesses(),
                 r.executions.to_string(),
                 format!("{:.2}", r.seconds),
             ]
@@ -435,6 +466,7 @@ fn print_report(records: &[Record]) {
         "EXPLORER",
         "EXPECTED",
         "VERDICT",
+        "WITNESSES",
         "EXECUTIONS",
         "SECONDS",
     ]
@@ -451,7 +483,7 @@ fn print_report(records: &[Record]) {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if i >= 4 {
+                if i >= 5 {
                     format!("{c:>w$}", w = width[i])
                 } else {
                     format!("{c:w$}", w = width[i])
@@ -551,10 +583,10 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             .map(|n| n.get())
             .unwrap_or(1)
     ));
-    t.push_str("| scenario | explorer | expected | verdict | executions | seconds |\n|---|---|---|---|---:|---:|\n");
+    t.push_str("| scenario | explorer | expected | verdict | witnesses | executions | seconds |\n|---|---|---|---|---|---:|---:|\n");
     for r in records {
         t.push_str(&format!(
-            "| `{}` | {} | {} | {}{} | {} | {:.2} |\n",
+            "| `{}` | {} | {} | {}{} | {} | {} | {:.2} |\n",
             r.scenario,
             r.settings,
             r.expected,
@@ -564,6 +596,7 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             } else {
                 " **(not as expected)**"
             },
+            r.witnesses(),
             r.executions,
             r.seconds
         ));

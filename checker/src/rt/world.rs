@@ -75,6 +75,8 @@ pub(crate) struct World {
     pub kind_counts: Vec<(&'static str, usize)>,
     pub nodes: Vec<Node>,
     pub violations: Vec<Violation>,
+    /// Names of the witnesses reached in this execution, each once.
+    pub witnessed: Vec<&'static str>,
     reported: BTreeSet<(String, String)>,
     pub policy: Policy,
     /// The violation that ended the execution, with the log up to it.
@@ -132,6 +134,7 @@ pub(crate) fn begin(policy: Policy) {
             kind_counts: Vec::new(),
             nodes: Vec::new(),
             violations: Vec::new(),
+            witnessed: Vec::new(),
             reported: BTreeSet::new(),
             policy,
             failure: None,
@@ -218,6 +221,18 @@ pub(crate) fn record(op: &str, obj: &str, result: &str) {
     with(|w| w.push_event(tid, op, obj, result));
 }
 
+/// A witness is reached in this execution (ghost: no event, no scheduling point).
+pub(crate) fn witness(w: &crate::invariant::Witness) {
+    if !active() {
+        return;
+    }
+    with(|world| {
+        if !world.witnessed.contains(&w.name) {
+            world.witnessed.push(w.name);
+        }
+    });
+}
+
 /// Marker payload of the panic that ends an execution on a violation.
 pub(crate) struct ViolationPanic;
 
@@ -286,17 +301,12 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "non-string panic payload".to_string());
     let first = msg.lines().next().unwrap_or("").to_string();
-    if msg.contains("Causality violation") {
-        (&crate::invariant::DATA_RACE, data_race_message(&first))
-    } else if msg.contains("deadlock") {
-        (&crate::invariant::DEADLOCK, first)
-    } else if msg.contains("maximum number of branches")
-        || msg.contains("exceeded max_steps")
-        || msg.contains("max_steps")
-    {
-        (&crate::invariant::LIVELOCK, first)
-    } else {
-        (&MODEL_PANIC, first)
+    match super::backend::classify_panic_message(&msg) {
+        Some(inv) if inv.name == crate::invariant::DATA_RACE.name => {
+            (inv, data_race_message(&first))
+        }
+        Some(inv) => (inv, first),
+        None => (&MODEL_PANIC, first),
     }
 }
 

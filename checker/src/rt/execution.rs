@@ -20,6 +20,8 @@ pub(crate) struct Stats {
     /// Keep the events of the last execution (for replays).
     pub keep_last: bool,
     pub last_events: Vec<Event>,
+    /// Witnesses reached: witness name -> number of executions that reached it.
+    pub witnessed: BTreeMap<&'static str, u64>,
 }
 
 pub(crate) type SharedStats = Arc<Mutex<Stats>>;
@@ -28,6 +30,8 @@ pub(crate) type SharedStats = Arc<Mutex<Stats>>;
 pub(crate) struct Failed {
     pub violation: Violation,
     pub events: Vec<Event>,
+    /// The witnesses the failing execution reached.
+    pub witnessed: Vec<&'static str>,
 }
 
 /// A fresh statistics record for exploring `s` with the explorer `kind`.
@@ -65,6 +69,9 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
     for inv in seen {
         *st.also.entry(inv.to_string()).or_default() += 1;
     }
+    for w in &world.witnessed {
+        *st.witnessed.entry(w).or_default() += 1;
+    }
     if st.keep_last {
         st.last_events = world.events.clone();
     }
@@ -100,8 +107,16 @@ pub(crate) fn failure_after_panic(payload: &(dyn std::any::Any + Send)) -> Faile
         rt::record_foreign_failure(inv, msg);
     }
     let world = rt::take();
+    let witnessed = world
+        .as_ref()
+        .map(|w| w.witnessed.clone())
+        .unwrap_or_default();
     match world.and_then(|w| w.failure) {
-        Some((violation, events)) => Failed { violation, events },
+        Some((violation, events)) => Failed {
+            violation,
+            events,
+            witnessed,
+        },
         None => {
             let (inv, msg) = rt::classify_panic(payload);
             Failed {
@@ -112,6 +127,7 @@ pub(crate) fn failure_after_panic(payload: &(dyn std::any::Any + Send)) -> Faile
                     step: 1,
                 },
                 events: Vec::new(),
+                witnessed,
             }
         }
     }
