@@ -28,7 +28,7 @@ pub enum View {
 /// The most rows the condensed view draws in the CPU columns when it has to choose (the
 /// top-level calls and the violations are always drawn). With the replay header and verdict
 /// this keeps `kmodel replay` within 25 lines.
-pub const CONDENSED_ROWS: usize = 16;
+pub const CONDENSED_ROWS: usize = 15;
 
 fn is_entry(e: &Event) -> bool {
     e.op.ends_with("()")
