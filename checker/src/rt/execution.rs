@@ -52,6 +52,7 @@ pub(crate) fn stats_for(s: &Scenario, kind: &str, keep_last: bool) -> SharedStat
 
 /// Run the scenario's body once, inside the backend's execution.
 pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
+    crate::explore::EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let target = {
         let mut st = stats.lock().unwrap();
         st.executions += 1;
