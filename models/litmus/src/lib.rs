@@ -13,6 +13,9 @@ use checker::kernel::{
 };
 use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
 
+mod loom_pruning;
+pub use loom_pruning::{JOIN_SEES_STORES, LOOM_PRUNING};
+
 /// The `exists` clause of the MP tests, negated.
 pub const MP_FLAG_IMPLIES_DATA: Invariant = Invariant::new(
     "MP_FLAG_IMPLIES_DATA",
@@ -32,7 +35,12 @@ pub const R_SEES_ONLY_INITIAL: Invariant = Invariant::new(
 );
 
 /// Every invariant of this crate.
-pub const INVARIANTS: &[Invariant] = &[MP_FLAG_IMPLIES_DATA, SB_NOT_BOTH_ZERO, R_SEES_ONLY_INITIAL];
+pub const INVARIANTS: &[Invariant] = &[
+    MP_FLAG_IMPLIES_DATA,
+    SB_NOT_BOTH_ZERO,
+    R_SEES_ONLY_INITIAL,
+    JOIN_SEES_STORES,
+];
 
 struct Vars {
     x: AtomicT,
@@ -213,4 +221,5 @@ pub const SCENARIOS: &[Scenario] = &[
     SB_PO_ONCE_ONCES,
     SB_MB,
     R_THEN_RW,
+    LOOM_PRUNING,
 ];

@@ -16,6 +16,7 @@ pub mod driver;
 pub mod invariants;
 pub mod mm;
 pub mod mmu_notifier;
+pub mod scale;
 pub mod scenarios;
 pub mod userptr;
 
