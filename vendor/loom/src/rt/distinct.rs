@@ -69,6 +69,25 @@ impl Distinct {
     /// `thread` is about to perform `op` (committed by the scheduler).
     pub(super) fn commit(&mut self, thread: usize, op: &Operation) {
         let action = op.action();
+        // `LOOM_KMODEL_DUMP=file`: the first executions' operations, one per line (debugging).
+        if let Some(file) = std::env::var_os("LOOM_KMODEL_DUMP") {
+            if self.executions < 3 {
+                use std::io::Write as _;
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(file)
+                {
+                    let _ = writeln!(
+                        f,
+                        "{} t{thread} {:?} {:?}",
+                        self.executions,
+                        op.object(),
+                        action
+                    );
+                }
+            }
+        }
         self.events.push(Event {
             thread,
             obj: hash_debug(&op.object()),
