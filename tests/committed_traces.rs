@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use checker::explore::{replay, ReplayVerdict};
+use checker::replay::{replay, ReplayVerdict};
 use checker::trace::{ReplayMode, Trace};
 
 fn committed() -> Vec<PathBuf> {

@@ -1,5 +1,5 @@
-//! Running scenarios: exploration under loom or shuttle, the verdict and its judgement
-//! against the scenario's expected result, and replay of a trace.
+//! Running scenarios: exploration under loom or shuttle, and the verdict and its judgement
+//! against the scenario's expected result (replaying a trace is [`crate::replay`]).
 //!
 //! A `--cfg loom` build of this crate explores with loom only; a normal build explores with
 //! shuttle only (the facade picks one backend per build). [`Explorer::available`] says which.
@@ -250,8 +250,8 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
 /// Stats, failure, loom checkpoint, whether the space was covered, and the seconds of the
 /// exploration proper when the backend did more (loom's checkpoint capture).
 type BackendResult = (
-    rt::explore::Stats,
-    Option<rt::explore::Failed>,
+    rt::execution::Stats,
+    Option<rt::execution::Failed>,
     Option<String>,
     bool,
     Option<f64>,
@@ -289,131 +289,6 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
             (st, f, None, complete, None)
         }
         Explorer::Loom { .. } => unreachable!("checked by run()"),
-    }
-}
-
-/// What a replay of a trace showed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReplayVerdict {
-    /// The recorded interleaving ran step for step and broke the same invariant.
-    Reproduced(Violation),
-    /// The replay departed from the trace at `step` (1-based): what the trace recorded there
-    /// and what the model did instead.
-    Diverged {
-        step: usize,
-        recorded: Option<Event>,
-        replayed: Option<Event>,
-    },
-    /// The replay ran without violating anything; `diverged` is the first step where it
-    /// departed from the trace, with what was recorded and what the model did, if it did.
-    Passes {
-        diverged: Option<(usize, Option<Event>, Option<Event>)>,
-    },
-}
-
-/// A replay and the events it produced.
-#[derive(Clone, Debug)]
-pub struct Replay {
-    pub verdict: ReplayVerdict,
-    pub events: Vec<Event>,
-    /// The scenario's current fingerprint equals the trace's.
-    pub same_model: bool,
-}
-
-/// Why a replay could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    #[error("this trace needs loom's weak memory to replay, and this is not a `--cfg loom` build (hint: run `kmodel replay` from the CLI, which delegates to its loom build)")]
-    NeedsLoom,
-    #[error("this trace has no loom checkpoint to replay (hint: re-run `kmodel check --explorer loom` to regenerate it)")]
-    NoCheckpoint,
-    #[error("the trace's loom checkpoint is not valid JSON (hint: the file is damaged; re-run `kmodel check --explorer loom`)")]
-    BadCheckpoint,
-    #[error("replay of the loom checkpoint failed: {0}")]
-    Io(#[from] std::io::Error),
-    #[error(
-        "a `--cfg loom` build replays only traces that need loom (hint: use the normal build)"
-    )]
-    NeedsShuttle,
-}
-
-/// Re-execute exactly the trace's interleaving of `s` and compare every step.
-pub fn replay(s: &'static Scenario, trace: &Trace) -> Result<Replay, ReplayError> {
-    let (stats, failed) = replay_backend(s, trace)?;
-    let events = match &failed {
-        Some(f) => f.events.clone(),
-        None => stats.last_events.clone(),
-    };
-    let first_diff =
-        (0..trace.events.len().max(events.len())).find(|&i| trace.events.get(i) != events.get(i));
-    let verdict = match (failed, first_diff) {
-        (Some(f), None) if f.violation.invariant == trace.violation.invariant => {
-            ReplayVerdict::Reproduced(f.violation)
-        }
-        (Some(_), diff) => {
-            let i = diff.unwrap_or(trace.events.len());
-            ReplayVerdict::Diverged {
-                step: i + 1,
-                recorded: trace.events.get(i).cloned(),
-                replayed: events.get(i).cloned(),
-            }
-        }
-        (None, diff) => ReplayVerdict::Passes {
-            diverged: diff.map(|i| (i + 1, trace.events.get(i).cloned(), events.get(i).cloned())),
-        },
-    };
-    Ok(Replay {
-        verdict,
-        events,
-        same_model: s.fingerprint() == trace.fingerprint,
-    })
-}
-
-/// Replay the recorded per-CPU order with shuttle, in this build; for traces that need loom,
-/// see [`ReplayError::NeedsLoom`].
-#[cfg(not(loom))]
-fn replay_backend(
-    s: &'static Scenario,
-    trace: &Trace,
-) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
-    match trace.replay {
-        ReplayMode::Shuttle => {
-            let kind = trace.explorer.split_whitespace().next().unwrap_or("");
-            Ok(rt::shuttle::replay(s, kind, &trace.events))
-        }
-        ReplayMode::Loom => Err(ReplayError::NeedsLoom),
-    }
-}
-
-#[cfg(loom)]
-fn replay_backend(
-    s: &'static Scenario,
-    trace: &Trace,
-) -> Result<(rt::explore::Stats, Option<rt::explore::Failed>), ReplayError> {
-    let cp = trace
-        .loom_checkpoint
-        .as_deref()
-        .ok_or(ReplayError::NoCheckpoint)?;
-    serde_json::from_str::<serde_json::Value>(cp).map_err(|_| ReplayError::BadCheckpoint)?;
-    Ok(rt::loom::replay(s, cp)?)
-}
-
-/// Decide how a trace found by loom replays: by shuttle if shuttle's sequentially consistent
-/// replay reproduces it step for step, else by loom from its checkpoint (the interleaving
-/// needs a weak-memory read). Traces found by shuttle always replay by shuttle.
-#[cfg(not(loom))]
-pub fn settle_replay_mode(s: &'static Scenario, trace: &mut Trace) {
-    if !trace.explorer.starts_with("loom") {
-        trace.replay = ReplayMode::Shuttle;
-        return;
-    }
-    trace.replay = ReplayMode::Shuttle;
-    let reproduced = matches!(
-        replay(s, trace).map(|r| r.verdict),
-        Ok(ReplayVerdict::Reproduced(_))
-    );
-    if !reproduced && trace.loom_checkpoint.is_some() {
-        trace.replay = ReplayMode::Loom;
     }
 }
 

@@ -5,7 +5,8 @@
 //!   queues), recorded and checked.
 //! - [`scenario`]: what a model declares: scenarios with their expected results.
 //! - [`explore`]: running a scenario under loom (exhaustive DPOR, weak memory; `--cfg loom`
-//!   builds) or shuttle (random, PCT, DFS), judging the verdict, and replaying a trace.
+//!   builds) or shuttle (random, PCT, DFS) and judging the verdict.
+//! - [`replay`]: re-executing a trace's interleaving step for step.
 //! - [`trace`]: counterexample traces, their file format, and CPU-column rendering.
 //! - [`invariant`]: named invariants, including the ones the primitives check.
 //!
@@ -16,6 +17,7 @@
 pub mod explore;
 pub mod invariant;
 pub mod kernel;
+pub mod replay;
 pub mod scenario;
 pub mod trace;
 

@@ -6,6 +6,10 @@
 //! the objects on the main thread, spawns the CPUs with [`spawn_cpu`], joins them with
 //! [`join`], checks the final invariants, and drops its own references. The same scenario
 //! runs under loom and under shuttle ([`crate::explore`]).
+//!
+//! A model declares each scenario once, as one row of its `SCENARIOS` table, with the
+//! [`scenario!`](crate::scenario!) macro: the name is the body function's, the model is the
+//! crate's, the fingerprint sources are the crate's `SOURCES`.
 
 use crate::invariant::Invariant;
 use crate::rt;
@@ -109,6 +113,12 @@ impl Scenario {
         }
     }
 
+    /// The same under another name (for names that are not Rust identifiers, such as the
+    /// litmus tests' `MP+poonceonces`).
+    pub const fn named(self, name: &'static str) -> Scenario {
+        Scenario { name, ..self }
+    }
+
     /// The same, with other bounds (say why at the scenario).
     pub const fn bounds(self, bounds: Bounds) -> Scenario {
         Scenario { bounds, ..self }
@@ -181,4 +191,42 @@ pub fn check(cond: bool, inv: &Invariant, message: impl FnOnce() -> String) {
     if !cond {
         rt::report(inv, message());
     }
+}
+
+/// Declare a scenario of the calling model crate, as a row of its `SCENARIOS` table:
+///
+/// ```text
+/// scenario!(resv_lock_dance_fixed, ["driver put", "handle close"], unreachable,
+///     "the same dance holding drm_gem_object_get() across lock, put and unlock"),
+/// scenario!(resv_lock_dance_broken, ["driver put", "handle close"], reachable(USE_AFTER_FREE),
+///     "a driver locks vm_bo->obj->resv without a GEM reference ..."),
+/// ```
+///
+/// The arguments are the body (a `fn()` in scope, whose name is the scenario's name), the
+/// CPUs it spawns in spawn order, the expectation (`unreachable`, or `reachable(INVARIANT)`)
+/// and a one-line summary. The model is the crate's package name (`CARGO_PKG_NAME`: a model
+/// crate is named after its model) and the fingerprint covers the crate's `SOURCES` (a
+/// `pub const SOURCES: &[&str]` in its root listing every source file with `include_str!`).
+/// The [`Scenario`] builders chain on it: `.expected_sc(…)`, `.bounds(…)`, `.named(…)`.
+// `crate::SOURCES` is meant: the calling model crate's sources, not checker's.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! scenario {
+    ($body:ident, [$($cpu:expr),+ $(,)?], unreachable, $summary:expr $(,)?) => {
+        $crate::scenario!(@new $body, [$($cpu),+], $crate::scenario::Expected::Unreachable, $summary)
+    };
+    ($body:ident, [$($cpu:expr),+ $(,)?], reachable($inv:expr), $summary:expr $(,)?) => {
+        $crate::scenario!(@new $body, [$($cpu),+], $crate::scenario::Expected::Reachable($inv), $summary)
+    };
+    (@new $body:ident, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
+        $crate::scenario::Scenario::new(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::stringify!($body),
+            $summary,
+            &[$($cpu),+],
+            $expected,
+            crate::SOURCES,
+            $body,
+        )
+    };
 }

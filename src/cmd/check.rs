@@ -223,7 +223,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         let Some(t) = t else { continue };
         #[cfg(not(loom))]
         if let Some(s) = registry::find(&t.model, &t.scenario) {
-            checker::explore::settle_replay_mode(s, t);
+            checker::replay::settle_replay_mode(s, t);
         }
         r.replay = Some(t.replay.as_str().to_string());
         if args.no_save {

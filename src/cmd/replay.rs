@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use checker::explore::{replay, ReplayVerdict};
+use checker::replay::{replay, ReplayVerdict};
 use checker::trace::{render_columns, thread_name, Event, ReplayMode, Trace, TraceError};
 
 use kmodel::{registry, UsageError};

@@ -5,9 +5,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use loom::model::Builder;
 
-use super::explore::{
+use super::execution::{
     execution, failure_after_panic, quietly, stats_for, Failed, SharedStats, Stats,
 };
+use crate::invariant::Invariant;
 use crate::scenario::Scenario;
 
 fn builder(s: &Scenario, preemption_bound: Option<usize>) -> Builder {
@@ -85,4 +86,18 @@ pub(crate) fn replay(
     let r = run_builder(s, &b, true);
     let _ = std::fs::remove_file(&file);
     Ok(r)
+}
+
+/// The invariant a loom panic message reports, if it is one of loom's own findings (its
+/// messages, as loom words them: vendor/loom/src/rt).
+pub(crate) fn classify_panic_message(msg: &str) -> Option<&'static Invariant> {
+    if msg.contains("Causality violation") {
+        Some(&crate::invariant::DATA_RACE)
+    } else if msg.contains("deadlock") {
+        Some(&crate::invariant::DEADLOCK)
+    } else if msg.contains("maximum number of branches") {
+        Some(&crate::invariant::LIVELOCK)
+    } else {
+        None
+    }
 }

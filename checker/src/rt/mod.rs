@@ -8,8 +8,14 @@
 mod world;
 pub(crate) use world::*;
 
-pub(crate) mod explore;
+pub(crate) mod execution;
 #[cfg(loom)]
 pub(crate) mod loom;
 #[cfg(not(loom))]
 pub(crate) mod shuttle;
+
+/// The backend of this build (its panic texts are parsed in its own file).
+#[cfg(loom)]
+pub(crate) use self::loom as backend;
+#[cfg(not(loom))]
+pub(crate) use self::shuttle as backend;

@@ -9,9 +9,10 @@ use shuttle::scheduler::{
 };
 use shuttle::{Config, FailurePersistence, Runner};
 
-use super::explore::{
+use super::execution::{
     execution, failure_after_panic, quietly, stats_for, Failed, SharedStats, Stats,
 };
+use crate::invariant::Invariant;
 use crate::scenario::Scenario;
 use crate::trace::Event;
 
@@ -177,7 +178,7 @@ pub(crate) fn execute_once(
             Runner::new(shuttle::scheduler::RoundRobinScheduler::new(1), config()).run(move || {
                 super::begin(super::Policy::default());
                 body();
-                super::explore::leak_check();
+                super::execution::leak_check();
                 let world = super::take().expect("world of the execution");
                 *ev.lock().unwrap() = world.events.clone();
             });
@@ -189,5 +190,17 @@ pub(crate) fn execute_once(
             let f = failure_after_panic(&*payload);
             Err((f.violation, f.events))
         }
+    }
+}
+
+/// The invariant a shuttle panic message reports, if it is one of shuttle's own findings
+/// (its messages, as shuttle words them).
+pub(crate) fn classify_panic_message(msg: &str) -> Option<&'static Invariant> {
+    if msg.contains("deadlock") {
+        Some(&crate::invariant::DEADLOCK)
+    } else if msg.contains("exceeded max_steps") || msg.contains("max_steps") {
+        Some(&crate::invariant::LIVELOCK)
+    } else {
+        None
     }
 }

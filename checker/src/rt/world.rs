@@ -286,17 +286,12 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send)) -> (&'static Invariant,
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "non-string panic payload".to_string());
     let first = msg.lines().next().unwrap_or("").to_string();
-    if msg.contains("Causality violation") {
-        (&crate::invariant::DATA_RACE, data_race_message(&first))
-    } else if msg.contains("deadlock") {
-        (&crate::invariant::DEADLOCK, first)
-    } else if msg.contains("maximum number of branches")
-        || msg.contains("exceeded max_steps")
-        || msg.contains("max_steps")
-    {
-        (&crate::invariant::LIVELOCK, first)
-    } else {
-        (&MODEL_PANIC, first)
+    match super::backend::classify_panic_message(&msg) {
+        Some(inv) if inv.name == crate::invariant::DATA_RACE.name => {
+            (inv, data_race_message(&first))
+        }
+        Some(inv) => (inv, first),
+        None => (&MODEL_PANIC, first),
     }
 }
 

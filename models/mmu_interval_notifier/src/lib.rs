@@ -10,15 +10,43 @@
 //! `userptr_notifier_lock`, the job fence published before the read lock is dropped, the
 //! invalidate callback waiting for the VM's fences). See the crate README for the kernel →
 //! model map and every `MODEL:` simplification.
+//!
+//! - [`invariants`]: the protocol's invariants (constants only); [`ghost`]: the ghost state
+//!   that checks them.
+//! - [`mmu_notifier`]: mm/mmu_notifier.c and include/linux/mmu_notifier.h.
+//! - [`mmap`]: `struct mm_struct`, munmap, exit_mmap, migration, the OOM reaper (mm/mmap.c,
+//!   mm/memory.c, kernel/fork.c, mm/migrate_device.c, mm/oom_kill.c).
+//! - [`hmm`]: `hmm_range_fault()` (mm/hmm.c) and the mirroring driver of
+//!   Documentation/mm/hmm.rst.
+//! - [`xe_vm`]: the GPU userptr exec pattern of Documentation/gpu/drm-vm-bind-locking.rst as
+//!   Xe implements it (drivers/gpu/drm/xe/xe_vm.c, xe_exec.c).
+//! - [`dma_resv`]: the minimal dma_fence and dma_resv it needs (drivers/dma-buf).
+//! - [`scenarios`]: the scenario table and the scenario bodies.
 
 pub mod dma_resv;
-pub mod driver;
+pub mod ghost;
+pub mod hmm;
 pub mod invariants;
-pub mod mm;
+pub mod mmap;
 pub mod mmu_notifier;
 pub mod scale;
 pub mod scenarios;
-pub mod userptr;
+pub mod xe_vm;
 
 pub use invariants::INVARIANTS;
 pub use scenarios::SCENARIOS;
+
+/// Every source file of this crate (the scenarios' fingerprint).
+pub const SOURCES: &[&str] = &[
+    include_str!("lib.rs"),
+    include_str!("invariants.rs"),
+    include_str!("ghost.rs"),
+    include_str!("dma_resv.rs"),
+    include_str!("hmm.rs"),
+    include_str!("mmap.rs"),
+    include_str!("mmu_notifier.rs"),
+    include_str!("xe_vm.rs"),
+    include_str!("scenarios/mod.rs"),
+    include_str!("scenarios/hmm.rs"),
+    include_str!("scenarios/userptr.rs"),
+];

@@ -33,8 +33,8 @@ use checker::kernel::{
     SpinLock, WaitQueueHead, INIT_LIST_HEAD, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 
-use crate::invariants;
-use crate::mm::{mmdrop, mmgrab, MmStruct};
+use crate::ghost;
+use crate::mmap::{mmdrop, mmgrab, MmStruct};
 
 /// `-EAGAIN`.
 pub const EAGAIN: isize = -11;
@@ -80,7 +80,7 @@ impl MmuNotifierRange {
             end,
             blockable: true,
             event,
-            ghost_event: invariants::invalidation_begin(mm, what),
+            ghost_event: ghost::invalidation_begin(mm, what),
         }
     }
 
@@ -239,7 +239,7 @@ fn overlaps(n: &MmuIntervalNotifier, start: usize, last: usize) -> bool {
 
 /// `interval_tree_insert()` (lib/interval_tree.c).
 fn interval_tree_insert(isub: &Obj<MmuIntervalNotifier>, subs: &MmuNotifierSubscriptions) {
-    invariants::check_itree_stable(subs, "interval_tree_insert", isub);
+    ghost::check_itree_stable(subs, "interval_tree_insert", isub);
     let mut tree = subs.itree.read();
     let at = tree.iter().take_while(|n| n.start <= isub.start).count();
     tree.insert(at, isub.clone());
@@ -250,7 +250,7 @@ fn interval_tree_insert(isub: &Obj<MmuIntervalNotifier>, subs: &MmuNotifierSubsc
 
 /// `interval_tree_remove()` (lib/interval_tree.c).
 fn interval_tree_remove(isub: &Obj<MmuIntervalNotifier>, subs: &MmuNotifierSubscriptions) {
-    invariants::check_itree_stable(subs, "interval_tree_remove", isub);
+    ghost::check_itree_stable(subs, "interval_tree_remove", isub);
     let mut tree = subs.itree.read();
     let before = tree.len();
     tree.retain(|n| !n.ptr_eq(isub));
@@ -321,7 +321,7 @@ fn mn_itree_inv_start_range(
         seq |= 1;
         WRITE_ONCE(&subs.invalidate_seq, seq); // subscriptions->invalidate_seq |= 1;
     }
-    invariants::walk_set(mm, range, node.is_some());
+    ghost::walk_set(mm, range, node.is_some());
     spin_unlock(g); // spin_unlock(&subscriptions->lock);
     (node, seq) // *seq = subscriptions->invalidate_seq; return res;
 }
@@ -341,7 +341,7 @@ pub fn mn_itree_inv_end(subs: &MmuNotifierSubscriptions) {
     let _f = trace_call("mn_itree_inv_end", "");
     let g = spin_lock(&subs.lock); // spin_lock(&subscriptions->lock);
     let active = subs.active_invalidate_ranges.read();
-    invariants::check_end_paired(active);
+    ghost::check_end_paired(active);
     let active = active.wrapping_sub(1);
     subs.active_invalidate_ranges.write(active); // --subscriptions->active_invalidate_ranges
     if active != 0 {
@@ -362,7 +362,7 @@ pub fn mn_itree_inv_end(subs: &MmuNotifierSubscriptions) {
             interval_tree_remove(&isub, subs); // else interval_tree_remove(...);
         }
         list_del(&isub.deferred_item); // hlist_del(&interval_sub->deferred_item);
-        invariants::deferred_applied(&isub);
+        ghost::deferred_applied(&isub);
     }
     spin_unlock(g); // spin_unlock(&subscriptions->lock);
     wake_up_all(&subs.wq); // wake_up_all(&subscriptions->wq);
@@ -376,7 +376,7 @@ fn call_invalidate(
     range: &MmuNotifierRange,
     cur_seq: isize,
 ) -> bool {
-    invariants::callback_begins(mm, isub, range);
+    ghost::callback_begins(mm, isub, range);
     let ops = isub.ops.clone();
     let ret = ops.invalidate(isub, range, cur_seq); // ret = interval_sub->ops->invalidate(interval_sub, range, cur_seq);
     isub.ghost()
@@ -404,14 +404,14 @@ fn mn_itree_invalidate(mm: &Obj<MmStruct>, range: &MmuNotifierRange) -> isize {
                 "mmu_notifier_range_blockable(range)",
             )
         {
-            invariants::walk_ends(mm, range, walking);
+            ghost::walk_ends(mm, range, walking);
             mn_itree_inv_end(subs); // out_would_block: mn_itree_inv_end(subscriptions);
-            invariants::invalidation_aborted(mm, range);
+            ghost::invalidation_aborted(mm, range);
             return EAGAIN; // return -EAGAIN;
         }
         next = mn_itree_inv_next(subs, &isub, range); // interval_sub = mn_itree_inv_next(interval_sub, range)
     }
-    invariants::walk_ends(mm, range, walking);
+    ghost::walk_ends(mm, range, walking);
     0
 }
 
@@ -476,7 +476,7 @@ fn mn_itree_release(mm: &Obj<MmStruct>, ghost_event: usize) {
     let _f = trace_call("mn_itree_release", mm.name());
     let range = MmuNotifierRange {
         start: 0,
-        end: crate::mm::NR_PAGES,
+        end: crate::mmap::NR_PAGES,
         blockable: true,
         event: MmuNotifyEvent::Release,
         ghost_event,
@@ -488,7 +488,7 @@ fn mn_itree_release(mm: &Obj<MmStruct>, ghost_event: usize) {
         WARN_ON(!ret, "!ret"); // WARN_ON(!ret);
         next = mn_itree_inv_next(subs, &isub, &range); // interval_sub = mn_itree_inv_next(interval_sub, &range)
     }
-    invariants::walk_ends(mm, &range, walking);
+    ghost::walk_ends(mm, &range, walking);
     mn_itree_inv_end(subs); // mn_itree_inv_end(subscriptions);
 }
 
@@ -523,7 +523,7 @@ pub fn mmu_interval_notifier_insert(isub: &Obj<MmuIntervalNotifier>) {
         // if (subscriptions->active_invalidate_ranges) {
         let seq = if mn_itree_is_invalidating(seq, subs) {
             list_add(&isub.deferred_item, &subs.deferred_list); // hlist_add_head(&interval_sub->deferred_item, &subscriptions->deferred_list);
-            invariants::deferred_queued(isub);
+            ghost::deferred_queued(isub);
             seq
         } else {
             WRITE_ONCE(&subs.invalidate_seq, seq | 1); // subscriptions->invalidate_seq |= 1;
@@ -564,10 +564,10 @@ pub fn mmu_interval_notifier_remove(isub: &Obj<MmuIntervalNotifier>) {
     if mn_itree_is_invalidating(cur, subs) {
         if !isub.rb_linked.read() {
             list_del(&isub.deferred_item); // if (RB_EMPTY_NODE(...)) hlist_del(&interval_sub->deferred_item);
-            invariants::deferred_cancelled(isub);
+            ghost::deferred_cancelled(isub);
         } else {
             list_add(&isub.deferred_item, &subs.deferred_list); // hlist_add_head(&interval_sub->deferred_item, &subscriptions->deferred_list);
-            invariants::deferred_queued(isub);
+            ghost::deferred_queued(isub);
             wait_seq = cur; // seq = subscriptions->invalidate_seq;
         }
     } else {
@@ -581,7 +581,7 @@ pub fn mmu_interval_notifier_remove(isub: &Obj<MmuIntervalNotifier>) {
     if wait_seq != 0 {
         wait_event(&subs.wq, || mmu_interval_seq_released(subs, wait_seq)); // wait_event(subscriptions->wq, mmu_interval_seq_released(subscriptions, seq));
     }
-    invariants::remove_returns(&mm, isub);
+    ghost::remove_returns(&mm, isub);
     mmdrop(&mm); // mmdrop(mm);
 }
 

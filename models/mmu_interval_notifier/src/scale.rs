@@ -6,11 +6,11 @@
 
 use checker::scenario::{join, spawn_cpu, Expected, Scenario};
 
-use crate::driver::{
+use crate::ghost::check_quiescent;
+use crate::hmm::{
     driver_populate_range, driver_range_fini, driver_svm_alloc, DriverNotifierOps, DriverRevision,
 };
-use crate::invariants::check_quiescent;
-use crate::mm::{mm_alloc, mmput, munmap};
+use crate::mmap::{mm_alloc, mmput, munmap};
 use crate::mmu_notifier::{
     mmu_interval_notifier_alloc, mmu_interval_notifier_insert, ReadBeginRevision, ReleaseRevision,
 };

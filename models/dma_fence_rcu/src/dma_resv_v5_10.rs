@@ -25,17 +25,12 @@ use checker::kernel::{
 };
 use checker::scenario::check;
 
-use crate::fence::{
+use crate::dma_fence::{
     dma_fence_get, dma_fence_get_rcu, dma_fence_is_signaled, dma_fence_put, DmaFence, FencePtr,
     DMA_FENCE_FLAG_SIGNALED_BIT,
 };
+use crate::invariants::IDLE_LINEARIZABLE;
 use checker::kernel::test_bit;
-
-/// Item 6 of the issue: the idle answer is linearizable.
-pub const IDLE_LINEARIZABLE: Invariant = Invariant::new(
-    "IDLE_LINEARIZABLE",
-    "an unlocked reader answers idle only if, at some instant during its call, every fence installed in the dma_resv was signaled (checked against the ghost history of installs and signals)",
-);
 
 /// `struct dma_resv` (v5.10), exclusive slot only.
 pub struct DmaResv {

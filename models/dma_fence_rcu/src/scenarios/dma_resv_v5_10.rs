@@ -1,39 +1,23 @@
-//! Scenarios of the dma_fence_rcu model. Each states its expected result; the harness judges
-//! it (see `checker::explore`). The readers are the patterns of the June 2021 dri-devel
-//! thread; the writer replaces the exclusive fence of a dma_resv while the old fence signals,
-//! is released and (with `SLAB_TYPESAFE_BY_RCU`) its memory becomes a new fence at once.
+//! Scenario bodies against the fence itself and the v5.10 `dma_resv` (exclusive slot,
+//! seqcount, shared list). The readers are the patterns of the June 2021 dri-devel thread;
+//! the writer replaces the exclusive fence of a dma_resv while the old fence signals, is
+//! released and (with `SLAB_TYPESAFE_BY_RCU`) its memory becomes a new fence at once.
 
 use std::sync::Arc;
 
-use checker::invariant::Invariant;
-use checker::invariant::OOPS;
 use checker::kernel::{
     ghost_now, kfree, kmem_cache_alloc, kzalloc, mutex_lock, mutex_unlock, rcu_dereference,
     rcu_read_lock, rcu_read_unlock, KmemCache, Obj, SpinLock,
 };
-use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu};
 
-use crate::fence::*;
-use crate::resv_v510::*;
-
-/// Item 6 of the issue: a fence a reader returns is the one it read, with a reference on it.
-pub const FENCE_GET_IDENTITY: Invariant = Invariant::new(
-    "FENCE_GET_IDENTITY",
-    "a fence an RCU reader returns is the fence that the pointer store it read had installed (so it was installed at that instant of the call), and the reader's reference is on that very fence, not on a recycled fence in the same memory",
-);
-
-/// Every invariant this model defines.
-pub const INVARIANTS: &[Invariant] = &[
-    FENCE_GET_IDENTITY,
-    IDLE_LINEARIZABLE,
-    FENCE_SIGNALS_ONCE,
-    CB_LIST_AFTER_SIGNAL,
-    CALLBACK_ONCE,
-];
+use crate::dma_fence::*;
+use crate::dma_resv_v5_10::*;
+use crate::invariants::*;
 
 /// The objects of a scenario: a fence cache, one timeline (its lock), one dma_resv.
 #[derive(Clone)]
-struct Setup {
+pub(crate) struct Setup {
     cache: KmemCache<DmaFence>,
     release: FenceRelease,
     tl: Obj<Timeline>,
@@ -64,7 +48,7 @@ pub(crate) fn timeline(context: u64) -> Obj<Timeline> {
     })
 }
 
-fn setup(typesafe: bool) -> Setup {
+pub(crate) fn setup(typesafe: bool) -> Setup {
     let (cache, release) = fence_memory(typesafe);
     let tl = timeline(1);
     let resv = dma_resv_init(&cache);
@@ -78,19 +62,19 @@ fn setup(typesafe: bool) -> Setup {
 
 /// A driver's new fence: allocated from the cache and initialised, one reference (the
 /// caller's).
-fn new_fence(s: &Setup, seqno: isize) -> FencePtr {
+pub(crate) fn new_fence(s: &Setup, seqno: isize) -> FencePtr {
     let f = kmem_cache_alloc(&s.cache); // fence = kmem_cache_alloc(cache, GFP_KERNEL);
     dma_fence_init(&f, s.release, &s.tl, seqno);
     f
 }
 
-fn add_excl(s: &Setup, f: Option<&FencePtr>) {
+pub(crate) fn add_excl(s: &Setup, f: Option<&FencePtr>) {
     let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
     dma_resv_add_excl_fence(&s.resv, f);
     mutex_unlock(g); // dma_resv_unlock(obj);
 }
 
-fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
+pub(crate) fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
     add_excl(s, None);
     for f in producer_refs {
         dma_fence_put(f);
@@ -99,7 +83,7 @@ fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
     kfree(&s.tl);
 }
 
-fn check_get_identity(f: &FencePtr, how: &str) {
+pub(crate) fn check_get_identity(f: &FencePtr, how: &str) {
     check(f.installed() == f.occupant(), &FENCE_GET_IDENTITY, || {
         format!(
             "{how} returned {} as {} (the fence its pointer read installed in resv#1.fence_excl), but its reference is on {}, a new fence in the same memory",
@@ -112,7 +96,7 @@ fn check_get_identity(f: &FencePtr, how: &str) {
 
 /// The reader patterns of item 5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reader {
+pub(crate) enum Reader {
     /// `rcu_read_lock(); f = rcu_dereference(excl); f = dma_fence_get_rcu(f);
     /// rcu_read_unlock();` with no re-check of the pointer.
     GetRcu,
@@ -124,7 +108,7 @@ enum Reader {
     TestSignaledRcu,
 }
 
-fn read(resv: &Obj<DmaResv>, r: Reader) {
+pub(crate) fn read(resv: &Obj<DmaResv>, r: Reader) {
     match r {
         Reader::GetRcu => {
             rcu_read_lock(); // rcu_read_lock();
@@ -162,7 +146,7 @@ fn read(resv: &Obj<DmaResv>, r: Reader) {
 /// exclusive fence C over A; then A's producer signals A and drops the last reference (with
 /// `SLAB_TYPESAFE_BY_RCU` A's memory is free at once) and a new fence B is allocated (into
 /// A's memory if the cache recycles) and signaled.
-fn recycle_race(typesafe: bool, reader: Reader) {
+pub(crate) fn recycle_race(typesafe: bool, reader: Reader) {
     let s = setup(typesafe);
     let a = new_fence(&s, 1);
     let c = new_fence(&s, 2);
@@ -187,22 +171,22 @@ fn recycle_race(typesafe: bool, reader: Reader) {
     teardown(&s, &[c]);
 }
 
-fn get_rcu_recycled() {
+pub(crate) fn get_rcu_recycled() {
     recycle_race(true, Reader::GetRcu)
 }
-fn get_rcu_kfree_rcu() {
+pub(crate) fn get_rcu_kfree_rcu() {
     recycle_race(false, Reader::GetRcu)
 }
-fn get_rcu_safe_recycled() {
+pub(crate) fn get_rcu_safe_recycled() {
     recycle_race(true, Reader::GetRcuSafe)
 }
-fn snippet_recycled() {
+pub(crate) fn snippet_recycled() {
     recycle_race(true, Reader::Snippet)
 }
-fn snippet_kfree_rcu() {
+pub(crate) fn snippet_kfree_rcu() {
     recycle_race(false, Reader::Snippet)
 }
-fn seqcount_test_signaled_recycled() {
+pub(crate) fn seqcount_test_signaled_recycled() {
     recycle_race(true, Reader::TestSignaledRcu)
 }
 
@@ -211,7 +195,7 @@ fn seqcount_test_signaled_recycled() {
 /// bit until `dma_fence_init()` clears it. The snippet reads the new pointer. (With the
 /// reader spawned first, upstream loom 0.7.2 never let the reader read the new pointer: the
 /// loom bug that vendor/loom/KMODEL-PATCH.md fixes.)
-fn publish(how: Publication) {
+pub(crate) fn publish(how: Publication) {
     let s = setup(true);
     let a = new_fence(&s, 1);
     let x = new_fence(&s, 2);
@@ -235,16 +219,16 @@ fn publish(how: Publication) {
     teardown(&s, &[a]);
 }
 
-fn publish_rcu_init_pointer() {
+pub(crate) fn publish_rcu_init_pointer() {
     publish(Publication::RcuInitPointer)
 }
-fn publish_rcu_assign_pointer() {
+pub(crate) fn publish_rcu_assign_pointer() {
     publish(Publication::RcuAssignPointer)
 }
 
 /// `dma_fence_add_callback()` then `dma_fence_remove_callback()` on one CPU, against
 /// `dma_fence_signal()` on another: the callback runs exactly once or not at all.
-fn callback_vs_signal() {
+pub(crate) fn callback_vs_signal() {
     let s = setup(false);
     let f = new_fence(&s, 1);
     let cb = DmaFenceCb::new("cb#1");
@@ -276,14 +260,14 @@ fn callback_vs_signal() {
     kfree(&s.tl);
 }
 
-fn add_shared(s: &Setup, f: &FencePtr) {
+pub(crate) fn add_shared(s: &Setup, f: &FencePtr) {
     let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
     dma_resv_reserve_shared(&s.resv, 1); // dma_resv_reserve_shared(obj, 1);
     dma_resv_add_shared_fence(&s.resv, f); // dma_resv_add_shared_fence(obj, fence);
     mutex_unlock(g); // dma_resv_unlock(obj);
 }
 
-fn teardown_shared(s: &Setup, producer_refs: &[FencePtr]) {
+pub(crate) fn teardown_shared(s: &Setup, producer_refs: &[FencePtr]) {
     dma_resv_fini(&s.resv);
     for f in producer_refs {
         dma_fence_put(f);
@@ -293,7 +277,7 @@ fn teardown_shared(s: &Setup, producer_refs: &[FencePtr]) {
 }
 
 /// A v5.10 resv whose shared list (two slots) holds A: a fence of context 1 (`seqno`).
-fn shared_setup(typesafe: bool) -> (Setup, FencePtr) {
+pub(crate) fn shared_setup(typesafe: bool) -> (Setup, FencePtr) {
     let s = setup(typesafe);
     let a = new_fence(&s, 1);
     let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
@@ -307,7 +291,7 @@ fn shared_setup(typesafe: bool) -> (Setup, FencePtr) {
 /// shared fence, which replaces A in place under the seqcount; A signals, is released, and
 /// its memory becomes the next fence B (still running at the end). The reader takes
 /// `dma_resv_get_fences_rcu()`.
-fn seqcount_get_fences_shared_recycled() {
+pub(crate) fn seqcount_get_fences_shared_recycled() {
     let (s, a) = shared_setup(true);
     let c = new_fence(&s, 2);
     let next = Arc::new(std::sync::Mutex::new(None));
@@ -349,7 +333,7 @@ fn seqcount_get_fences_shared_recycled() {
 /// it is appended, not put in A's slot; then A signals. The reader runs
 /// `dma_resv_test_signaled_rcu(obj, true)`: once A is signaled it goes on to entry 1. The
 /// writer is spawned first.
-fn seqcount_test_signaled_shared_append() {
+pub(crate) fn seqcount_test_signaled_shared_append() {
     let (s, a) = shared_setup(false);
     let tl2 = kzalloc("timeline", |id, n| Timeline {
         lock: SpinLock::new(id, n, "lock"),
@@ -382,7 +366,7 @@ fn seqcount_test_signaled_shared_append() {
 /// of a fence X that had signaled, and adds it as a shared fence: it replaces A in place
 /// after `write_seqcount_begin()`'s `smp_wmb()`. The reader runs
 /// `dma_resv_test_signaled_rcu(obj, true)`. The writer is spawned first.
-fn seqcount_test_signaled_shared_publish() {
+pub(crate) fn seqcount_test_signaled_shared_publish() {
     let (s, a) = shared_setup(true);
     let x = new_fence(&s, 9);
     dma_fence_signal(&x);
@@ -407,171 +391,3 @@ fn seqcount_test_signaled_shared_publish() {
     join(r);
     teardown_shared(&s, &[a]);
 }
-
-/// A scenario of this model (default bounds).
-pub(crate) const fn scenario(
-    name: &'static str,
-    summary: &'static str,
-    cpus: &'static [&'static str],
-    expected: Expected,
-    body: fn(),
-) -> Scenario {
-    Scenario::new(
-        "dma_fence_rcu",
-        name,
-        summary,
-        cpus,
-        expected,
-        SOURCES,
-        body,
-    )
-}
-
-const SOURCES: &[&str] = &[
-    include_str!("fence.rs"),
-    include_str!("resv.rs"),
-    include_str!("resv_scenarios.rs"),
-    include_str!("resv_v510.rs"),
-    include_str!("scenarios.rs"),
-];
-
-/// B1/B7: plain `dma_fence_get_rcu()` on a recycled fence.
-pub const GET_RCU_RECYCLED: Scenario = scenario(
-    "get_rcu_recycled",
-    "rcu_dereference + dma_fence_get_rcu, no pointer re-check, SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused",
-    &["reader", "writer"],
-    Expected::Reachable(FENCE_GET_IDENTITY),
-    get_rcu_recycled,
-);
-
-/// The same reader with kfree_rcu fences.
-pub const GET_RCU_KFREE_RCU: Scenario = scenario(
-    "get_rcu_kfree_rcu",
-    "rcu_dereference + dma_fence_get_rcu, no pointer re-check, fences freed with kfree_rcu (dma_fence_free)",
-    &["reader", "writer"],
-    Expected::Unreachable,
-    get_rcu_kfree_rcu,
-);
-
-/// Upstream `dma_fence_get_rcu_safe()` on recycled fences. Safe under SC. Under weak memory
-/// its re-check is not ordered after the reference: v6.8's `kref_get_unless_zero()` is
-/// `refcount_inc_not_zero()`, a relaxed cmpxchg (include/linux/refcount.h, v6.8), not the
-/// full barrier its comment assumes, so the re-read of `*fencep` may return the old pointer
-/// while the reference was taken on the recycled fence's fresh count.
-pub const GET_RCU_SAFE_RECYCLED: Scenario = scenario(
-    "get_rcu_safe_recycled",
-    "dma_fence_get_rcu_safe (v6.8) on SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused",
-    &["reader", "writer"],
-    Expected::Reachable(FENCE_GET_IDENTITY),
-    get_rcu_safe_recycled,
-)
-.expected_sc(Expected::Unreachable);
-
-/// B4: the four-line snippet with recycled fences.
-pub const SNIPPET_RECYCLED: Scenario = scenario(
-    "snippet_recycled",
-    "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — SLAB_TYPESAFE_BY_RCU fences",
-    &["reader", "writer"],
-    Expected::Reachable(IDLE_LINEARIZABLE),
-    snippet_recycled,
-);
-
-/// B4 with kfree_rcu fences.
-pub const SNIPPET_KFREE_RCU: Scenario = scenario(
-    "snippet_kfree_rcu",
-    "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — fences freed with kfree_rcu",
-    &["reader", "writer"],
-    Expected::Reachable(IDLE_LINEARIZABLE),
-    snippet_kfree_rcu,
-);
-
-/// Pre-v5.19 `dma_resv_test_signaled_rcu()` (seqcount, reference, retry) on recycled fences.
-pub const SEQCOUNT_TEST_SIGNALED_RECYCLED: Scenario = scenario(
-    "seqcount_test_signaled_recycled",
-    "v5.10 dma_resv_test_signaled_rcu (read_seqcount_begin, dma_fence_get_rcu, read_seqcount_retry) on SLAB_TYPESAFE_BY_RCU fences",
-    &["reader", "writer"],
-    Expected::Unreachable,
-    seqcount_test_signaled_recycled,
-);
-
-/// Publication without release: a weak-memory race only loom can show.
-pub const PUBLISH_RCU_INIT_POINTER: Scenario = scenario(
-    "publish_rcu_init_pointer",
-    "a driver publishes a new exclusive fence (recycled memory, just dma_fence_init'ed) with RCU_INIT_POINTER, no release; the snippet reads it",
-    &["reader", "writer"],
-    Expected::Reachable(IDLE_LINEARIZABLE),
-    publish_rcu_init_pointer,
-)
-.expected_sc(Expected::Unreachable);
-
-/// The same with `rcu_assign_pointer()`.
-pub const PUBLISH_RCU_ASSIGN_POINTER: Scenario = scenario(
-    "publish_rcu_assign_pointer",
-    "the same publication with rcu_assign_pointer (release)",
-    &["reader", "writer"],
-    Expected::Unreachable,
-    publish_rcu_assign_pointer,
-);
-
-/// add/remove callback against signal.
-pub const CALLBACK_VS_SIGNAL: Scenario = scenario(
-    "callback_vs_signal",
-    "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal",
-    &["waiter", "signaler"],
-    Expected::Unreachable,
-    callback_vs_signal,
-);
-
-/// v5.10 shared list: in-place reuse plus recycling, caught by the seqcount.
-pub const SEQCOUNT_GET_FENCES_SHARED_RECYCLED: Scenario = scenario(
-    "seqcount_get_fences_shared_recycled",
-    "v5.10 dma_resv_get_fences_rcu against dma_resv_add_shared_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B",
-    &["reader", "writer"],
-    Expected::Unreachable,
-    seqcount_get_fences_shared_recycled,
-);
-
-/// v5.10 shared list: the append has the same unordered entry / count stores as v6.8, and
-/// the reader dereferences the entry before its seqcount retry (weak memory only).
-pub const SEQCOUNT_TEST_SIGNALED_SHARED_APPEND: Scenario = scenario(
-    "seqcount_test_signaled_shared_append",
-    "v5.10 dma_resv_add_shared_fence appends C (shared[1] = C; smp_store_mb(shared_count, 2)), then A signals, while dma_resv_test_signaled_rcu(obj, true) walks the list",
-    &["writer", "reader"],
-    Expected::Reachable(OOPS),
-    seqcount_test_signaled_shared_append,
-)
-.expected_sc(Expected::Unreachable);
-
-/// v5.10 shared list: in-place publication after the seqcount's smp_wmb.
-pub const SEQCOUNT_TEST_SIGNALED_SHARED_PUBLISH: Scenario = scenario(
-    "seqcount_test_signaled_shared_publish",
-    "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot",
-    &["writer", "reader"],
-    Expected::Unreachable,
-    seqcount_test_signaled_shared_publish,
-);
-
-/// Every scenario of this model.
-pub const SCENARIOS: &[Scenario] = &[
-    GET_RCU_RECYCLED,
-    GET_RCU_KFREE_RCU,
-    GET_RCU_SAFE_RECYCLED,
-    SNIPPET_RECYCLED,
-    SNIPPET_KFREE_RCU,
-    SEQCOUNT_TEST_SIGNALED_RECYCLED,
-    PUBLISH_RCU_INIT_POINTER,
-    PUBLISH_RCU_ASSIGN_POINTER,
-    CALLBACK_VS_SIGNAL,
-    SEQCOUNT_GET_FENCES_SHARED_RECYCLED,
-    SEQCOUNT_TEST_SIGNALED_SHARED_APPEND,
-    SEQCOUNT_TEST_SIGNALED_SHARED_PUBLISH,
-    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_RECYCLED,
-    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_RECHECK_RECYCLED,
-    crate::resv_scenarios::ITER_GET_FENCES_SLOT_REUSE_KFREE_RCU,
-    crate::resv_scenarios::ITER_TEST_SIGNALED_SLOT_REUSE_KFREE_RCU,
-    crate::resv_scenarios::ITER_GET_FENCES_LIST_REPLACED_KFREE_RCU,
-    crate::resv_scenarios::ITER_GET_FENCES_LIST_REPLACED_RECYCLED,
-    crate::resv_scenarios::RESERVE_FENCES_KFREE_OLD_LIST,
-    crate::resv_scenarios::ADD_FENCE_SLOT_REUSE_PUBLISH,
-    crate::resv_scenarios::ADD_FENCE_APPEND_PUBLISH,
-];

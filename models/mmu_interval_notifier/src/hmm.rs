@@ -15,8 +15,8 @@ use checker::kernel::{
     READ_ONCE,
 };
 
-use crate::invariants;
-use crate::mm::{mmap_lock, mmap_unlock, mmget_not_zero, mmput, MmStruct, NR_PAGES};
+use crate::ghost;
+use crate::mmap::{mmap_lock, mmap_unlock, mmget_not_zero, mmput, MmStruct, NR_PAGES};
 use crate::mmu_notifier::{
     mmu_interval_check_retry, mmu_interval_notifier_remove, mmu_interval_read_begin,
     mmu_interval_read_retry, mmu_interval_set_seq, MmuIntervalNotifier, MmuIntervalNotifierOps,
@@ -69,7 +69,7 @@ pub fn driver_svm_alloc(mm: &Obj<MmStruct>, rev: DriverRevision) -> Obj<DriverSv
             rev,
         }
     });
-    crate::mm::register_mirror(mm, &svm);
+    crate::mmap::register_mirror(mm, &svm);
     svm
 }
 
@@ -225,7 +225,7 @@ pub fn driver_populate_range(
             mutex_unlock(g); // release_lock(driver->update);
             continue; // goto again;
         }
-        invariants::device_pte_programmed(&mm, svm, page, pfn);
+        ghost::device_pte_programmed(&mm, svm, page, pfn);
         svm.device_pte[page].write(pfn); // use the pfns array to update the device page table
         trace_note(
             "device_pte_program",

@@ -10,7 +10,6 @@
 
 use std::sync::{Arc, Mutex as StdMutex};
 
-use checker::invariant::Invariant;
 use checker::kernel::{
     bitword_set, cpu_relax, ghost_now, kfree_rcu, kmem_cache_free, kref_get, kref_get_unless_zero,
     kref_init, kref_put, lockdep_assert_held, rcu_access_pointer, rcu_dereference, set_bit,
@@ -18,6 +17,8 @@ use checker::kernel::{
     Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 use checker::scenario::check;
+
+use crate::invariants::{CALLBACK_ONCE, CB_LIST_AFTER_SIGNAL, FENCE_SIGNALS_ONCE};
 
 /// `DMA_FENCE_FLAG_SIGNALED_BIT`.
 pub const DMA_FENCE_FLAG_SIGNALED_BIT: usize = 0;
@@ -32,22 +33,6 @@ pub const ENOENT: i32 = 2;
 pub const EINVAL: i32 = 22;
 /// `-EDEADLK`.
 pub const EDEADLK: isize = 35;
-
-/// A fence signals once.
-pub const FENCE_SIGNALS_ONCE: Invariant = Invariant::new(
-    "FENCE_SIGNALS_ONCE",
-    "a fence (one object, not one piece of memory) goes from unsignaled to signaled at most once",
-);
-/// The cb_list / timestamp union.
-pub const CB_LIST_AFTER_SIGNAL: Invariant = Invariant::new(
-    "CB_LIST_AFTER_SIGNAL",
-    "nothing touches fence->cb_list once the fence has signaled: the union then holds the timestamp",
-);
-/// `dma_fence_add_callback()` / `dma_fence_remove_callback()` contract.
-pub const CALLBACK_ONCE: Invariant = Invariant::new(
-    "CALLBACK_ONCE",
-    "a callback that dma_fence_add_callback() accepted (returned 0) runs exactly once, unless dma_fence_remove_callback() removed it first (returned true), in which case it never runs",
-);
 
 /// A driver's timeline: the lock its fences share (`fence->lock` points to it) and its
 /// fence context (`dma_fence_context_alloc()`).

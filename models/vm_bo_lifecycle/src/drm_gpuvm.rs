@@ -17,6 +17,9 @@ use checker::kernel::{
     Kref, ListHead, LlistHead, LlistNode, LockGuard, Obj, SpinLock, StackListHead, INIT_LIST_HEAD,
     WARN_ON,
 };
+use checker::scenario::check;
+
+use crate::invariants::GPUVA_LIST_LIVE;
 
 /// `struct drm_gem_object`, as far as drm_gpuvm uses it.
 pub struct DrmGemObject {
@@ -370,7 +373,7 @@ fn drm_gpuvm_bo_destroy_not_in_lists(vm_bo: &Obj<DrmGpuvmBo>) {
 pub fn drm_gpuvm_bo_find(vm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Option<Obj<DrmGpuvmBo>> {
     let _f = trace_call("drm_gpuvm_bo_find", obj.name());
     lockdep_assert_held(drm_gem_gpuva_lock(vm, obj)); // drm_gem_gpuva_assert_lock_held(gpuvm, obj);
-    crate::scenarios::check_gpuva_list_live(obj);
+    check_gpuva_list_live(obj);
     for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&obj.gpuva_list) {
         // drm_gem_for_each_gpuvm_bo(vm_bo, obj)
         if vm_bo.vm.ptr_eq(vm) {
@@ -959,5 +962,20 @@ pub fn drm_gpuva_unlink_defer(va: &Obj<DrmGpuva>) {
     mutex_unlock(g); // mutex_unlock(&obj->gpuva.lock);
     if zombie {
         drm_gpuvm_bo_defer_zombie_cleanup(&vm_bo); // drm_gpuvm_bo_defer_zombie_cleanup(vm_bo);
+    }
+}
+
+/// [`GPUVA_LIST_LIVE`], checked by `drm_gpuvm_bo_find()` as it starts its walk (ghost: no
+/// scheduling point).
+fn check_gpuva_list_live(obj: &Obj<DrmGemObject>) {
+    for vm_bo in obj.ghost().gpuva_list.ghost_entries::<DrmGpuvmBo>() {
+        let n = vm_bo.ghost().kref.ghost_read();
+        check(n > 0, &GPUVA_LIST_LIVE, || {
+            format!(
+                "drm_gpuvm_bo_find() finds {} on {}.gpuva.list with refcount {n}",
+                vm_bo.name(),
+                obj.name()
+            )
+        });
     }
 }

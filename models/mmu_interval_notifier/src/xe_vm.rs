@@ -35,9 +35,9 @@ use crate::dma_resv::{
     dma_fence_init, dma_fence_signal, dma_resv_add_fence, dma_resv_lock, dma_resv_unlock,
     dma_resv_wait_timeout, DmaFence, DmaResv,
 };
-use crate::driver::{hmm_range_fault, EBUSY, MAX_ATTEMPTS};
-use crate::invariants::{self, GhostJob};
-use crate::mm::{mmap_lock, mmap_unlock, MmStruct};
+use crate::ghost::{self, GhostJob};
+use crate::hmm::{hmm_range_fault, EBUSY, MAX_ATTEMPTS};
+use crate::mmap::{mmap_lock, mmap_unlock, MmStruct};
 use crate::mmu_notifier::{
     mmu_interval_notifier_alloc, mmu_interval_read_begin, mmu_interval_read_retry,
     mmu_interval_set_seq, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange, EAGAIN,
@@ -145,7 +145,7 @@ pub fn gpu_vma_userptr_invalidate(
     if vm.rev != UserptrRevision::NoFenceWait {
         dma_resv_wait_timeout(&vm.resv); // dma_resv_wait_timeout(&gpu_vm->resv, DMA_RESV_USAGE_BOOKKEEP, false, MAX_SCHEDULE_TIMEOUT);
     }
-    invariants::userptr_invalidate_returns(&userptr_interval.mm, userptr_interval, range);
+    ghost::userptr_invalidate_returns(&userptr_interval.mm, userptr_interval, range);
     true // return true;
 }
 
@@ -196,7 +196,7 @@ fn gpu_submit(uvma: &Obj<UserptrVma>) -> GpuJob {
         fence: fence.clone(),
         pages: vec![(uvma.page, uvma.pfn.read())],
     };
-    invariants::job_submitted(&uvma.userptr_interval.mm, &ghost);
+    ghost::job_submitted(&uvma.userptr_interval.mm, &ghost);
     GpuJob { fence, ghost }
 }
 
@@ -268,7 +268,7 @@ pub fn gpu_job_run(mm: &Obj<MmStruct>, job: &GpuJob) {
     let _f = trace_call("gpu_job_run", job.fence.name());
     for &(_, pfn) in &job.ghost.pages {
         WRITE_ONCE(&mm.page_mem[pfn as usize - 1], 1); // the GPU's DMA write to the userptr page
-        invariants::job_accessed(mm, &job.ghost, pfn);
+        ghost::job_accessed(mm, &job.ghost, pfn);
     }
     dma_fence_signal(&job.fence); // dma_fence_signal(&s_fence->finished);
 }

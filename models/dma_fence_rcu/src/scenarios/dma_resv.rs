@@ -1,4 +1,4 @@
-//! Scenarios of the v5.19+ `dma_resv` (v6.8, [`crate::resv`]): an unlocked reader
+//! Scenarios of the v5.19+ `dma_resv` (v6.8, [`crate::dma_resv`]): an unlocked reader
 //! (`dma_resv_get_fences()` or `dma_resv_test_signaled()`, built on the unlocked iterator)
 //! against a writer that holds the resv lock and reuses a slot in place, appends, or replaces
 //! the list, while fences are released and (with `SLAB_TYPESAFE_BY_RCU`) their memory
@@ -6,27 +6,26 @@
 
 use std::sync::{Arc, Mutex as StdMutex};
 
-use checker::invariant::{OOPS, USE_AFTER_FREE};
 use checker::kernel::{
     ghost_now, kfree, kmem_cache_alloc, mutex_lock, mutex_unlock, KmemCache, Obj,
 };
-use checker::scenario::{join, spawn_cpu, Bounds, Expected, Scenario};
+use checker::scenario::{join, spawn_cpu};
 
-use crate::fence::*;
-use crate::resv::*;
-use crate::resv_v510::IDLE_LINEARIZABLE;
-use crate::scenarios::{fence_memory, scenario, timeline, FENCE_GET_IDENTITY};
+use crate::dma_fence::*;
+use crate::dma_resv::*;
+
+use super::dma_resv_v5_10::{fence_memory, timeline};
 
 /// The objects of a scenario: a fence cache, two timelines (contexts 1 and 2), one resv.
 #[derive(Clone)]
-struct Setup {
+pub(crate) struct Setup {
     cache: KmemCache<DmaFence>,
     release: FenceRelease,
     tl: [Obj<Timeline>; 2],
     resv: Obj<DmaResv>,
 }
 
-fn setup(typesafe: bool) -> Setup {
+pub(crate) fn setup(typesafe: bool) -> Setup {
     let (cache, release) = fence_memory(typesafe);
     let tl = [1, 2].map(timeline);
     let resv = dma_resv_init(&cache);
@@ -39,14 +38,14 @@ fn setup(typesafe: bool) -> Setup {
 }
 
 /// A driver's new fence on timeline `tl` (0 or 1): one reference, the caller's.
-fn new_fence(s: &Setup, tl: usize, seqno: isize) -> FencePtr {
+pub(crate) fn new_fence(s: &Setup, tl: usize, seqno: isize) -> FencePtr {
     let f = kmem_cache_alloc(&s.cache); // fence = kmem_cache_alloc(cache, GFP_KERNEL);
     dma_fence_init(&f, s.release, &s.tl[tl], seqno);
     f
 }
 
 /// A driver adding `f` under the resv lock, as drivers do: reserve a slot, then add.
-fn add(s: &Setup, f: &FencePtr, usage: DmaResvUsage, how: ListFree) {
+pub(crate) fn add(s: &Setup, f: &FencePtr, usage: DmaResvUsage, how: ListFree) {
     let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
     dma_resv_reserve_fences(&s.resv, 1, how); // dma_resv_reserve_fences(obj, 1);
     dma_resv_add_fence(&s.resv, f, usage); // dma_resv_add_fence(obj, fence, usage);
@@ -54,13 +53,13 @@ fn add(s: &Setup, f: &FencePtr, usage: DmaResvUsage, how: ListFree) {
 }
 
 /// Reserve `n` slots (the resv starts without a list).
-fn reserve(s: &Setup, n: usize) {
+pub(crate) fn reserve(s: &Setup, n: usize) {
     let g = mutex_lock(&s.resv.lock); // dma_resv_lock(obj, NULL);
     dma_resv_reserve_fences(&s.resv, n, ListFree::KfreeRcu); // dma_resv_reserve_fences(obj, n);
     mutex_unlock(g); // dma_resv_unlock(obj);
 }
 
-fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
+pub(crate) fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
     dma_resv_fini(&s.resv);
     for f in producer_refs {
         dma_fence_put(f);
@@ -73,7 +72,7 @@ fn teardown(s: &Setup, producer_refs: &[FencePtr]) {
 
 /// The unlocked readers, both asking for every usage (BOOKKEEP).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reader {
+pub(crate) enum Reader {
     /// `dma_resv_get_fences(obj, DMA_RESV_USAGE_BOOKKEEP, …)`, then put each fence.
     GetFences,
     /// The same over the walk variant that re-checks the entry ([`Walk::RecheckEntry`]).
@@ -82,7 +81,7 @@ enum Reader {
     TestSignaled,
 }
 
-fn read(resv: &Obj<DmaResv>, r: Reader) {
+pub(crate) fn read(resv: &Obj<DmaResv>, r: Reader) {
     let start = ghost_now();
     match r {
         Reader::GetFences | Reader::GetFencesRecheck => {
@@ -108,7 +107,7 @@ fn read(resv: &Obj<DmaResv>, r: Reader) {
 /// later) with WRITE: `dma_resv_add_fence()` overwrites A's slot in place and puts A. Then
 /// A's job completes, its producer drops the last reference, and the next fence B is
 /// allocated (into A's memory if the cache recycles); B is still running at the end.
-fn slot_reuse(typesafe: bool, reader: Reader) {
+pub(crate) fn slot_reuse(typesafe: bool, reader: Reader) {
     let s = setup(typesafe);
     let a = new_fence(&s, 0, 1);
     let c = new_fence(&s, 0, 2);
@@ -135,16 +134,16 @@ fn slot_reuse(typesafe: bool, reader: Reader) {
     teardown(&s, &[c, b]);
 }
 
-fn iter_get_fences_slot_reuse_recycled() {
+pub(crate) fn iter_get_fences_slot_reuse_recycled() {
     slot_reuse(true, Reader::GetFences)
 }
-fn iter_get_fences_slot_reuse_recheck_recycled() {
+pub(crate) fn iter_get_fences_slot_reuse_recheck_recycled() {
     slot_reuse(true, Reader::GetFencesRecheck)
 }
-fn iter_get_fences_slot_reuse_kfree_rcu() {
+pub(crate) fn iter_get_fences_slot_reuse_kfree_rcu() {
     slot_reuse(false, Reader::GetFences)
 }
-fn iter_test_signaled_slot_reuse_kfree_rcu() {
+pub(crate) fn iter_test_signaled_slot_reuse_kfree_rcu() {
     slot_reuse(false, Reader::TestSignaled)
 }
 
@@ -154,7 +153,7 @@ fn iter_test_signaled_slot_reuse_kfree_rcu() {
 /// `SLAB_TYPESAFE_BY_RCU` its memory is free at once) and frees the old list (`how`). (No
 /// fence is appended: an append races on its own, see [`ADD_FENCE_APPEND_PUBLISH`].) Then the next fence B is allocated (in S's memory if the cache recycles); B is
 /// still running at the end.
-fn list_replaced(typesafe: bool, how: ListFree) {
+pub(crate) fn list_replaced(typesafe: bool, how: ListFree) {
     let s = setup(typesafe);
     let sf = new_fence(&s, 0, 1);
     reserve(&s, 1);
@@ -182,13 +181,13 @@ fn list_replaced(typesafe: bool, how: ListFree) {
     teardown(&s, &[b]);
 }
 
-fn iter_get_fences_list_replaced_kfree_rcu() {
+pub(crate) fn iter_get_fences_list_replaced_kfree_rcu() {
     list_replaced(false, ListFree::KfreeRcu)
 }
-fn iter_get_fences_list_replaced_recycled() {
+pub(crate) fn iter_get_fences_list_replaced_recycled() {
     list_replaced(true, ListFree::KfreeRcu)
 }
-fn reserve_fences_kfree_old_list() {
+pub(crate) fn reserve_fences_kfree_old_list() {
     list_replaced(false, ListFree::Kfree)
 }
 
@@ -197,7 +196,7 @@ fn reserve_fences_kfree_old_list() {
 /// still set until `dma_fence_init()` clears it), and adds it with WRITE: it replaces A in
 /// place with `RCU_INIT_POINTER()`. The reader tests the resv. The writer is spawned first
 /// (see the README: loom's exploration of these publication races depends on it).
-fn add_fence_slot_reuse_publish() {
+pub(crate) fn add_fence_slot_reuse_publish() {
     let s = setup(true);
     let a = new_fence(&s, 0, 1);
     let x = new_fence(&s, 1, 1);
@@ -226,7 +225,7 @@ fn add_fence_slot_reuse_publish() {
 /// appends C (context 2): `table[1] = C`, then `smp_store_mb(num_fences, 2)`; then A
 /// signals. The reader collects the fences: once A is signaled its walk goes on to entry 1
 /// in the same read-side section. The writer is spawned first (as above).
-fn add_fence_append_publish() {
+pub(crate) fn add_fence_append_publish() {
     let s = setup(false);
     let a = new_fence(&s, 0, 1);
     let c = new_fence(&s, 1, 1);
@@ -247,99 +246,3 @@ fn add_fence_append_publish() {
     join(r);
     teardown(&s, &[a, c]);
 }
-
-/// The unlocked iterator hands out a recycled fence: in-place slot reuse does not change the
-/// list pointer, so nothing restarts. The window is ~25 writer steps long (replace, signal,
-/// release, allocate, init) with the reader stopped in between: shuttle's random scheduler
-/// needs ~10 000 runs at seed 0, so its bound is raised to 100 000 (PCT finds it in tens).
-pub const ITER_GET_FENCES_SLOT_REUSE_RECYCLED: Scenario = scenario(
-    "iter_get_fences_slot_reuse_recycled",
-    "v6.8 dma_resv_get_fences (unlocked iterator) against dma_resv_add_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B",
-    &["reader", "writer"],
-    Expected::Reachable(FENCE_GET_IDENTITY),
-    iter_get_fences_slot_reuse_recycled,
-)
-.bounds(Bounds {
-    shuttle_iterations: 100_000,
-    ..Bounds::DEFAULT
-});
-
-/// The extra check of the entry after the reference: right under SC; under weak memory the
-/// re-read is not ordered after the relaxed `refcount_inc_not_zero()`, as in
-/// `get_rcu_safe_recycled`.
-pub const ITER_GET_FENCES_SLOT_REUSE_RECHECK_RECYCLED: Scenario = scenario(
-    "iter_get_fences_slot_reuse_recheck_recycled",
-    "variant: the unlocked walk re-reads the entry after dma_fence_get_rcu and restarts if it changed; same race as iter_get_fences_slot_reuse_recycled",
-    &["reader", "writer"],
-    Expected::Reachable(FENCE_GET_IDENTITY),
-    iter_get_fences_slot_reuse_recheck_recycled,
-)
-.expected_sc(Expected::Unreachable);
-
-/// The same with kfree_rcu fences.
-pub const ITER_GET_FENCES_SLOT_REUSE_KFREE_RCU: Scenario = scenario(
-    "iter_get_fences_slot_reuse_kfree_rcu",
-    "v6.8 dma_resv_get_fences against in-place slot reuse, fences freed with kfree_rcu",
-    &["reader", "writer"],
-    Expected::Unreachable,
-    iter_get_fences_slot_reuse_kfree_rcu,
-);
-
-/// The iterator is not a snapshot: test_signaled can answer idle from a replaced fence.
-pub const ITER_TEST_SIGNALED_SLOT_REUSE_KFREE_RCU: Scenario = scenario(
-    "iter_test_signaled_slot_reuse_kfree_rcu",
-    "v6.8 dma_resv_test_signaled against in-place slot reuse (C replaces A, then A signals), fences freed with kfree_rcu",
-    &["reader", "writer"],
-    Expected::Reachable(IDLE_LINEARIZABLE),
-    iter_test_signaled_slot_reuse_kfree_rcu,
-);
-
-/// List replacement with kfree_rcu fences: the restart rule.
-pub const ITER_GET_FENCES_LIST_REPLACED_KFREE_RCU: Scenario = scenario(
-    "iter_get_fences_list_replaced_kfree_rcu",
-    "v6.8 dma_resv_get_fences against dma_resv_reserve_fences replacing the list (old list kfree_rcu, signaled S dropped); fences freed with kfree_rcu",
-    &["reader", "writer"],
-    Expected::Unreachable,
-    iter_get_fences_list_replaced_kfree_rcu,
-);
-
-/// List replacement with recycled fences: the restart check is not ordered after the
-/// reference (weak memory only).
-pub const ITER_GET_FENCES_LIST_REPLACED_RECYCLED: Scenario = scenario(
-    "iter_get_fences_list_replaced_recycled",
-    "v6.8 dma_resv_get_fences against a list replacement that drops the signaled S, whose SLAB_TYPESAFE_BY_RCU memory becomes a new fence B",
-    &["reader", "writer"],
-    Expected::Reachable(FENCE_GET_IDENTITY),
-    iter_get_fences_list_replaced_recycled,
-)
-.expected_sc(Expected::Unreachable);
-
-/// The old list freed without a grace period.
-pub const RESERVE_FENCES_KFREE_OLD_LIST: Scenario = scenario(
-    "reserve_fences_kfree_old_list",
-    "dma_resv_reserve_fences freeing the replaced list with kfree instead of kfree_rcu, against dma_resv_get_fences",
-    &["reader", "writer"],
-    Expected::Reachable(USE_AFTER_FREE),
-    reserve_fences_kfree_old_list,
-);
-
-/// In-place reuse publishes the new fence with RCU_INIT_POINTER (weak memory only).
-pub const ADD_FENCE_SLOT_REUSE_PUBLISH: Scenario = scenario(
-    "add_fence_slot_reuse_publish",
-    "v6.8 dma_resv_add_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled reads the slot",
-    &["writer", "reader"],
-    Expected::Reachable(IDLE_LINEARIZABLE),
-    add_fence_slot_reuse_publish,
-)
-.expected_sc(Expected::Unreachable);
-
-/// The append stores the entry and then `num_fences` with no barrier between (weak memory
-/// only).
-pub const ADD_FENCE_APPEND_PUBLISH: Scenario = scenario(
-    "add_fence_append_publish",
-    "v6.8 dma_resv_add_fence appends C (table[1] = C; smp_store_mb(num_fences, 2)), then A signals, while dma_resv_get_fences walks the list",
-    &["writer", "reader"],
-    Expected::Reachable(OOPS),
-    add_fence_append_publish,
-)
-.expected_sc(Expected::Unreachable);

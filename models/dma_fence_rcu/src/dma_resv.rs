@@ -39,12 +39,11 @@ use checker::kernel::{
 };
 use checker::scenario::check;
 
-use crate::fence::{
+use crate::dma_fence::{
     dma_fence_get, dma_fence_get_rcu, dma_fence_is_later_or_same, dma_fence_is_signaled,
     dma_fence_put, DmaFence, FencePtr,
 };
-use crate::resv_v510::IDLE_LINEARIZABLE;
-use crate::scenarios::FENCE_GET_IDENTITY;
+use crate::invariants::{FENCE_GET_IDENTITY, IDLE_LINEARIZABLE};
 
 /// `enum dma_resv_usage` (dma-resv.h:71, v6.8), ordered KERNEL < WRITE < READ < BOOKKEEP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -11,8 +11,8 @@ use checker::kernel::{
     AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, READ_ONCE, WRITE_ONCE,
 };
 
-use crate::driver::DriverSvm;
-use crate::invariants::{self, Ghost};
+use crate::ghost::{self, Ghost};
+use crate::hmm::DriverSvm;
 
 use crate::mmu_notifier::{
     __mmu_notifier_release, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
@@ -89,7 +89,7 @@ pub fn mm_alloc(read_begin: ReadBeginRevision) -> Obj<MmStruct> {
         }
     });
     crate::mmu_notifier::mmu_notifier_subscriptions_init(&mm);
-    invariants::cpu_ptes_init(&mm, std::array::from_fn(initial_pfn));
+    ghost::cpu_ptes_init(&mm, std::array::from_fn(initial_pfn));
     mm
 }
 
@@ -107,7 +107,7 @@ pub fn mmdrop(mm: &Obj<MmStruct>) {
 
 /// `__mmdrop()` (kernel/fork.c, v6.8).
 fn __mmdrop(mm: &Obj<MmStruct>) {
-    invariants::check_subscriptions_destroyed(mm);
+    ghost::check_subscriptions_destroyed(mm);
     kfree(mm); // mmu_notifier_subscriptions_destroy(mm); ... free_mm(mm);
 }
 
@@ -149,9 +149,9 @@ pub fn munmap(mm: &Obj<MmStruct>, page: usize) {
     let range = MmuNotifierRange::new(mm, page, page + 1, MmuNotifyEvent::Unmap, "munmap");
     mmu_notifier_invalidate_range_start(mm, &range); // mmu_notifier_invalidate_range_start(&range);
     WRITE_ONCE(&mm.pte[page], 0); // ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);  (zap_pte_range)
-    let pfn = invariants::cpu_pte_changed(mm, range.ghost_event, page, 0);
+    let pfn = ghost::cpu_pte_changed(mm, range.ghost_event, page, 0);
     mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
-    invariants::invalidation_ended(mm, &range);
+    ghost::invalidation_ended(mm, &range);
     tlb_finish_mmu(mm, &[pfn]);
     mmap_unlock(g); // mmap_read_unlock(mm);  (after mmap_write_downgrade(), not modelled)
 }
@@ -177,7 +177,7 @@ pub fn free_page(mm: &Obj<MmStruct>, pfn: isize) {
         return;
     }
     WRITE_ONCE(&mm.page_mem[pfn as usize - 1], PAGE_POISON); // (the page's next user writes it)
-    invariants::page_freed(mm, pfn);
+    ghost::page_freed(mm, pfn);
 }
 
 /// `exit_mmap()` (mm/mmap.c, v6.8), reached from the last `mmput()`:
@@ -186,9 +186,9 @@ pub fn free_page(mm: &Obj<MmStruct>, pfn: isize) {
 /// MODEL: one `unmap_vmas()` range covers every page; page tables and VMAs are not freed.
 pub fn exit_mmap(mm: &Obj<MmStruct>, release: ReleaseRevision) {
     let _f = trace_call("exit_mmap", mm.name());
-    let ev = invariants::invalidation_begin(mm, "exit_mmap: mmu_notifier_release");
+    let ev = ghost::invalidation_begin(mm, "exit_mmap: mmu_notifier_release");
     __mmu_notifier_release(mm, ev, release); // mmu_notifier_release(mm);
-    invariants::event_ended(mm, ev);
+    ghost::event_ended(mm, ev);
     let g = mmap_lock(mm); // mmap_read_lock(mm);
     let range = MmuNotifierRange::new(mm, 0, NR_PAGES, MmuNotifyEvent::Unmap, "exit_mmap");
     mmu_notifier_invalidate_range_start(mm, &range); // unmap_vmas(): mmu_notifier_invalidate_range_start(&range);
@@ -196,11 +196,11 @@ pub fn exit_mmap(mm: &Obj<MmStruct>, release: ReleaseRevision) {
     for page in 0..NR_PAGES {
         if mm.vma[page].read() {
             WRITE_ONCE(&mm.pte[page], 0); // zap_pte_range(): ptep_get_and_clear_full()
-            freed.push(invariants::cpu_pte_changed(mm, range.ghost_event, page, 0));
+            freed.push(ghost::cpu_pte_changed(mm, range.ghost_event, page, 0));
         }
     }
     mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
-    invariants::invalidation_ended(mm, &range);
+    ghost::invalidation_ended(mm, &range);
     tlb_finish_mmu(mm, &freed); // tlb_finish_mmu(&tlb);
     for page in 0..NR_PAGES {
         mm.vma[page].write(false); // remove_vma()
@@ -231,13 +231,13 @@ pub fn migrate_vma(mm: &Obj<MmStruct>, page: usize, dst: isize) {
     );
     let range = MmuNotifierRange::new(mm, page, page + 1, MmuNotifyEvent::Migrate, "migrate_vma");
     mmu_notifier_invalidate_range_start(mm, &range); // migrate_vma_collect(): mmu_notifier_invalidate_range_start(&range);
-    let src = invariants::cpu_pfn(mm, page);
+    let src = ghost::cpu_pfn(mm, page);
     let data = READ_ONCE(&mm.page_mem[src as usize - 1]); // the driver's copy (copy_highpage() / a DMA copy): read the source
     WRITE_ONCE(&mm.page_mem[dst as usize - 1], data); // ... and write the destination
     WRITE_ONCE(&mm.pte[page], dst); // remove_migration_pte(): set_pte_at(vma->vm_mm, pvmw.address, pvmw.pte, pte);
-    invariants::cpu_pte_changed(mm, range.ghost_event, page, dst);
+    ghost::cpu_pte_changed(mm, range.ghost_event, page, dst);
     mmu_notifier_invalidate_range_end(mm, &range); // migrate_vma_collect(): mmu_notifier_invalidate_range_end(&range);
-    invariants::invalidation_ended(mm, &range);
+    ghost::invalidation_ended(mm, &range);
     free_page(mm, src); // migrate_vma_finalize(): folio_put(src);  (the last reference)
 }
 
@@ -276,13 +276,13 @@ pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) 
         if rev == ReaperRevision::EndAfterEagain {
             mmu_notifier_invalidate_range_end(mm, &range); // (the mistake) mmu_notifier_invalidate_range_end(&range);
         }
-        invariants::event_ended(mm, range.ghost_event);
+        ghost::event_ended(mm, range.ghost_event);
         false // tlb_finish_mmu(&tlb); ret = false; continue;
     } else {
         WRITE_ONCE(&mm.pte[page], 0); // unmap_page_range(): ptep_get_and_clear_full()
-        let pfn = invariants::cpu_pte_changed(mm, range.ghost_event, page, 0);
+        let pfn = ghost::cpu_pte_changed(mm, range.ghost_event, page, 0);
         mmu_notifier_invalidate_range_end(mm, &range); // mmu_notifier_invalidate_range_end(&range);
-        invariants::invalidation_ended(mm, &range);
+        ghost::invalidation_ended(mm, &range);
         tlb_finish_mmu(mm, &[pfn]); // tlb_finish_mmu(&tlb);
         true
     }

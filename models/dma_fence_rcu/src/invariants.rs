@@ -1,0 +1,41 @@
+//! The invariants of the dma_fence_rcu model, stated in kernel terms: constants only, so
+//! that every file of the crate can name them.
+
+use checker::invariant::Invariant;
+
+/// Item 6 of the issue: a fence a reader returns is the one it read, with a reference on it.
+pub const FENCE_GET_IDENTITY: Invariant = Invariant::new(
+    "FENCE_GET_IDENTITY",
+    "a fence an RCU reader returns is the fence that the pointer store it read had installed (so it was installed at that instant of the call), and the reader's reference is on that very fence, not on a recycled fence in the same memory",
+);
+
+/// Item 6 of the issue: the idle answer is linearizable.
+pub const IDLE_LINEARIZABLE: Invariant = Invariant::new(
+    "IDLE_LINEARIZABLE",
+    "an unlocked reader answers idle only if, at some instant during its call, every fence installed in the dma_resv was signaled (checked against the ghost history of installs and signals)",
+);
+
+/// A fence signals once.
+pub const FENCE_SIGNALS_ONCE: Invariant = Invariant::new(
+    "FENCE_SIGNALS_ONCE",
+    "a fence (one object, not one piece of memory) goes from unsignaled to signaled at most once",
+);
+/// The cb_list / timestamp union.
+pub const CB_LIST_AFTER_SIGNAL: Invariant = Invariant::new(
+    "CB_LIST_AFTER_SIGNAL",
+    "nothing touches fence->cb_list once the fence has signaled: the union then holds the timestamp",
+);
+/// `dma_fence_add_callback()` / `dma_fence_remove_callback()` contract.
+pub const CALLBACK_ONCE: Invariant = Invariant::new(
+    "CALLBACK_ONCE",
+    "a callback that dma_fence_add_callback() accepted (returned 0) runs exactly once, unless dma_fence_remove_callback() removed it first (returned true), in which case it never runs",
+);
+
+/// Every invariant this model defines.
+pub const INVARIANTS: &[Invariant] = &[
+    FENCE_GET_IDENTITY,
+    IDLE_LINEARIZABLE,
+    FENCE_SIGNALS_ONCE,
+    CB_LIST_AFTER_SIGNAL,
+    CALLBACK_ONCE,
+];

@@ -1,0 +1,106 @@
+//! Scenarios of the dma_fence_rcu model: the one table. Each row names its body (in the files
+//! beside this one), its CPUs, its expected result and what it races; the harness judges it
+//! (see `checker::explore`).
+
+use checker::invariant::{OOPS, USE_AFTER_FREE};
+use checker::scenario;
+use checker::scenario::{Bounds, Expected, Scenario};
+
+use crate::invariants::*;
+
+mod dma_resv;
+mod dma_resv_v5_10;
+
+use dma_resv::*;
+use dma_resv_v5_10::*;
+
+/// Every scenario of this model.
+#[rustfmt::skip]
+pub const SCENARIOS: &[Scenario] = &[
+    // B1/B7: plain `dma_fence_get_rcu()` on a recycled fence.
+    scenario!(get_rcu_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),
+        "rcu_dereference + dma_fence_get_rcu, no pointer re-check, SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused"),
+    // The same reader with kfree_rcu fences.
+    scenario!(get_rcu_kfree_rcu, ["reader", "writer"], unreachable,
+        "rcu_dereference + dma_fence_get_rcu, no pointer re-check, fences freed with kfree_rcu (dma_fence_free)"),
+    // Upstream `dma_fence_get_rcu_safe()` on recycled fences. Safe under SC. Under weak memory
+    // its re-check is not ordered after the reference: v6.8's `kref_get_unless_zero()` is
+    // `refcount_inc_not_zero()`, a relaxed cmpxchg (include/linux/refcount.h, v6.8), not the
+    // full barrier its comment assumes, so the re-read of `*fencep` may return the old pointer
+    // while the reference was taken on the recycled fence's fresh count.
+    scenario!(get_rcu_safe_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),
+        "dma_fence_get_rcu_safe (v6.8) on SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused")
+        .expected_sc(Expected::Unreachable),
+    // B4: the four-line snippet with recycled fences.
+    scenario!(snippet_recycled, ["reader", "writer"], reachable(IDLE_LINEARIZABLE),
+        "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — SLAB_TYPESAFE_BY_RCU fences"),
+    // B4 with kfree_rcu fences.
+    scenario!(snippet_kfree_rcu, ["reader", "writer"], reachable(IDLE_LINEARIZABLE),
+        "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — fences freed with kfree_rcu"),
+    // Pre-v5.19 `dma_resv_test_signaled_rcu()` (seqcount, reference, retry) on recycled fences.
+    scenario!(seqcount_test_signaled_recycled, ["reader", "writer"], unreachable,
+        "v5.10 dma_resv_test_signaled_rcu (read_seqcount_begin, dma_fence_get_rcu, read_seqcount_retry) on SLAB_TYPESAFE_BY_RCU fences"),
+    // Publication without release: a weak-memory race only loom can show.
+    scenario!(publish_rcu_init_pointer, ["reader", "writer"], reachable(IDLE_LINEARIZABLE),
+        "a driver publishes a new exclusive fence (recycled memory, just dma_fence_init'ed) with RCU_INIT_POINTER, no release; the snippet reads it")
+        .expected_sc(Expected::Unreachable),
+    // The same with `rcu_assign_pointer()`.
+    scenario!(publish_rcu_assign_pointer, ["reader", "writer"], unreachable,
+        "the same publication with rcu_assign_pointer (release)"),
+    // add/remove callback against signal.
+    scenario!(callback_vs_signal, ["waiter", "signaler"], unreachable,
+        "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal"),
+    // v5.10 shared list: in-place reuse plus recycling, caught by the seqcount.
+    scenario!(seqcount_get_fences_shared_recycled, ["reader", "writer"], unreachable,
+        "v5.10 dma_resv_get_fences_rcu against dma_resv_add_shared_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B"),
+    // v5.10 shared list: the append has the same unordered entry / count stores as v6.8, and
+    // the reader dereferences the entry before its seqcount retry (weak memory only).
+    scenario!(seqcount_test_signaled_shared_append, ["writer", "reader"], reachable(OOPS),
+        "v5.10 dma_resv_add_shared_fence appends C (shared[1] = C; smp_store_mb(shared_count, 2)), then A signals, while dma_resv_test_signaled_rcu(obj, true) walks the list")
+        .expected_sc(Expected::Unreachable),
+    // v5.10 shared list: in-place publication after the seqcount's smp_wmb.
+    scenario!(seqcount_test_signaled_shared_publish, ["writer", "reader"], unreachable,
+        "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot"),
+    // The unlocked iterator hands out a recycled fence: in-place slot reuse does not change the
+    // list pointer, so nothing restarts. The window is ~25 writer steps long (replace, signal,
+    // release, allocate, init) with the reader stopped in between: shuttle's random scheduler
+    // needs ~10 000 runs at seed 0, so its bound is raised to 100 000 (PCT finds it in tens).
+    scenario!(iter_get_fences_slot_reuse_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),
+        "v6.8 dma_resv_get_fences (unlocked iterator) against dma_resv_add_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B")
+        .bounds(Bounds {
+            shuttle_iterations: 100_000,
+            ..Bounds::DEFAULT
+        }),
+    // The extra check of the entry after the reference: right under SC; under weak memory the
+    // re-read is not ordered after the relaxed `refcount_inc_not_zero()`, as in
+    // `get_rcu_safe_recycled`.
+    scenario!(iter_get_fences_slot_reuse_recheck_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),
+        "variant: the unlocked walk re-reads the entry after dma_fence_get_rcu and restarts if it changed; same race as iter_get_fences_slot_reuse_recycled")
+        .expected_sc(Expected::Unreachable),
+    // The same with kfree_rcu fences.
+    scenario!(iter_get_fences_slot_reuse_kfree_rcu, ["reader", "writer"], unreachable,
+        "v6.8 dma_resv_get_fences against in-place slot reuse, fences freed with kfree_rcu"),
+    // The iterator is not a snapshot: test_signaled can answer idle from a replaced fence.
+    scenario!(iter_test_signaled_slot_reuse_kfree_rcu, ["reader", "writer"], reachable(IDLE_LINEARIZABLE),
+        "v6.8 dma_resv_test_signaled against in-place slot reuse (C replaces A, then A signals), fences freed with kfree_rcu"),
+    // List replacement with kfree_rcu fences: the restart rule.
+    scenario!(iter_get_fences_list_replaced_kfree_rcu, ["reader", "writer"], unreachable,
+        "v6.8 dma_resv_get_fences against dma_resv_reserve_fences replacing the list (old list kfree_rcu, signaled S dropped); fences freed with kfree_rcu"),
+    // List replacement with recycled fences: the restart check is not ordered after the
+    // reference (weak memory only).
+    scenario!(iter_get_fences_list_replaced_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),
+        "v6.8 dma_resv_get_fences against a list replacement that drops the signaled S, whose SLAB_TYPESAFE_BY_RCU memory becomes a new fence B")
+        .expected_sc(Expected::Unreachable),
+    // The old list freed without a grace period.
+    scenario!(reserve_fences_kfree_old_list, ["reader", "writer"], reachable(USE_AFTER_FREE),
+        "dma_resv_reserve_fences freeing the replaced list with kfree instead of kfree_rcu, against dma_resv_get_fences"),
+    // In-place reuse publishes the new fence with RCU_INIT_POINTER (weak memory only).
+    scenario!(add_fence_slot_reuse_publish, ["writer", "reader"], reachable(IDLE_LINEARIZABLE),
+        "v6.8 dma_resv_add_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled reads the slot")
+        .expected_sc(Expected::Unreachable),
+    // The append stores the entry and then `num_fences` with no barrier between (weak memory
+    // only).
+    scenario!(add_fence_append_publish, ["writer", "reader"], reachable(OOPS),
+        "v6.8 dma_resv_add_fence appends C (table[1] = C; smp_store_mb(num_fences, 2)), then A signals, while dma_resv_get_fences walks the list")
+        .expected_sc(Expected::Unreachable),
+];
