@@ -54,8 +54,10 @@ fn explorers() -> Vec<(&'static str, Explorer)> {
             },
         )]
     } else {
-        // Hook for the `dpor` explorer (branch `dpor`): add
-        // `("dpor", Explorer::Dpor { .. })` here once `checker::explore` has it.
+        // Hook for the `dpor` explorer (branch `dpor`, not merged yet): once
+        // `checker::explore::Explorer` has it, return
+        // `vec![("dpor", Explorer::Dpor { max_executions: None })]` here, and fill the
+        // `schedules` column in `child` from the outcome's distinct Mazurkiewicz traces.
         Vec::new()
     }
 }
