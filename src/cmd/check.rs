@@ -15,7 +15,7 @@ use kmodel::{registry, UsageError};
 pub struct Args {
     /// MODEL or MODEL/SCENARIO (default: every scenario of every model).
     pub selection: Option<String>,
-    /// Explorers, comma-separated: loom, random, pct, dfs, or all (= loom,random,pct).
+    /// Explorers, comma-separated: loom, random, pct, dfs, dpor, or all (= loom,random,pct).
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub explorer: Vec<String>,
     /// Executions of the shuttle explorers (random, pct; dfs stops there). Default: each
@@ -55,6 +55,9 @@ pub struct Record {
     pub verdict: String,
     pub as_expected: bool,
     pub executions: u64,
+    /// Distinct Mazurkiewicz traces among the executions that ran to their end.
+    #[serde(default)]
+    pub distinct_traces: u64,
     pub seconds: f64,
     /// The exploration covered its whole space.
     pub complete: bool,
@@ -85,6 +88,7 @@ impl Record {
             verdict: o.verdict(),
             as_expected: o.as_expected(),
             executions: o.executions,
+            distinct_traces: o.distinct_traces,
             seconds: o.seconds,
             complete: o.complete,
             violation: o.found.as_ref().map(|f| f.violation.invariant.clone()),
@@ -308,7 +312,7 @@ fn explore_all(
 }
 
 fn print_report(records: &[Record]) {
-    let rows: Vec<[String; 6]> = records
+    let rows: Vec<[String; 7]> = records
         .iter()
         .map(|r| {
             [
@@ -325,6 +329,7 @@ fn print_report(records: &[Record]) {
                     }
                 ),
                 r.executions.to_string(),
+                r.distinct_traces.to_string(),
                 format!("{:.2}", r.seconds),
             ]
         })
@@ -335,6 +340,7 @@ fn print_report(records: &[Record]) {
         "EXPECTED",
         "VERDICT",
         "EXECUTIONS",
+        "DISTINCT",
         "SECONDS",
     ]
     .map(String::from);
@@ -472,10 +478,10 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             .map(|n| n.get())
             .unwrap_or(1)
     ));
-    t.push_str("| scenario | explorer | expected | verdict | executions | seconds |\n|---|---|---|---|---:|---:|\n");
+    t.push_str("| scenario | explorer | expected | verdict | executions | distinct traces | seconds |\n|---|---|---|---|---:|---:|---:|\n");
     for r in records {
         t.push_str(&format!(
-            "| `{}` | {} | {} | {}{} | {} | {:.2} |\n",
+            "| `{}` | {} | {} | {}{} | {} | {} | {:.2} |\n",
             r.scenario,
             r.settings,
             r.expected,
@@ -486,6 +492,7 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
                 " **(not as expected)**"
             },
             r.executions,
+            r.distinct_traces,
             r.seconds
         ));
     }

@@ -170,6 +170,7 @@ impl Op<'_> {
     /// KASAN on a node the operation reads or writes.
     fn touch(&mut self, n: NodeId) {
         let node = &self.w.nodes[n];
+        rt::touch(&node.name, !crate::dpor::footprint::is_read_op(self.op));
         match node.storage {
             Storage::Stack { tid, live: false } => {
                 let msg = format!(

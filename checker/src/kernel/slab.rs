@@ -86,6 +86,7 @@ pub(crate) fn check_live(id: ObjId, name: &str) {
     if !rt::active() {
         return;
     }
+    rt::touch_live(name);
     let freed = rt::with(|w| w.objects.get(id).and_then(|o| o.freed));
     if let Some((tid, step)) = freed {
         rt::report(

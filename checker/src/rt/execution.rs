@@ -20,6 +20,9 @@ pub(crate) struct Stats {
     /// Keep the events of the last execution (for replays).
     pub keep_last: bool,
     pub last_events: Vec<Event>,
+    /// Canonical hashes of the Mazurkiewicz traces of the executions that ran to the end
+    /// ([`crate::dpor::trace_hash`]).
+    pub distinct: std::collections::HashSet<u64>,
 }
 
 pub(crate) type SharedStats = Arc<Mutex<Stats>>;
@@ -64,6 +67,7 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
     for inv in seen {
         *st.also.entry(inv.to_string()).or_default() += 1;
     }
+    st.distinct.insert(crate::dpor::trace_hash(&world.events));
     if st.keep_last {
         st.last_events = world.events.clone();
     }

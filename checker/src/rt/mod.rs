@@ -8,6 +8,8 @@
 mod world;
 pub(crate) use world::*;
 
+#[cfg(not(loom))]
+pub(crate) mod dpor;
 pub(crate) mod execution;
 #[cfg(loom)]
 pub(crate) mod loom;
