@@ -187,6 +187,7 @@ fn validate(args: &Args) -> Result<(), UsageError> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    let start = std::time::Instant::now();
     let kinds = explorer_kinds(&args.explorer)?;
     let scenarios = registry::select(args.selection.as_deref())?;
     validate(&args)?;
@@ -417,6 +418,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string_pretty(&records)?);
     } else {
         print_report(&records);
+        println!("total: {:.1}s wall clock", start.elapsed().as_secs_f64());
     }
     if let Some(e) = save_error {
         // `… (hint: …)` with what was not saved added inside the hint.
@@ -603,6 +605,28 @@ fn print_report(records: &[Record]) {
         records.iter().filter(|r| r.as_expected).count(),
         records.len()
     );
+    println!("{}", time_split(records));
+}
+
+/// Seconds per explorer, summed over its scenarios (explorations run in parallel, so the sum
+/// can exceed the wall-clock time).
+fn time_split(records: &[Record]) -> String {
+    let mut split: Vec<(&str, f64, usize)> = Vec::new();
+    for r in records {
+        match split.iter_mut().find(|(k, _, _)| *k == r.explorer) {
+            Some((_, s, n)) => {
+                *s += r.seconds;
+                *n += 1;
+            }
+            None => split.push((&r.explorer, r.seconds, 1)),
+        }
+    }
+    split.sort_by_key(|(k, _, _)| order(k));
+    let parts: Vec<String> = split
+        .iter()
+        .map(|(k, s, n)| format!("{k} {s:.1}s ({n} scenarios)"))
+        .collect();
+    format!("explorer time: {}", parts.join(", "))
 }
 
 const TABLE_BEGIN: &str = "<!-- kmodel-table:begin -->";

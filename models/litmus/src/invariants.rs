@@ -39,6 +39,13 @@ pub const RCU_READER_BEFORE_CALLBACK: Invariant = Invariant::new(
     "a read-side section that had begun when call_rcu() was called never reads the callback's stores (exists (0:r0=1 /\\ 0:r1=1) never holds)",
 );
 
+/// What the loom pruning calibration checks (true on every execution: `join` orders the CPUs'
+/// stores before the main thread's reads).
+pub const JOIN_SEES_STORES: Invariant = Invariant::new(
+    "JOIN_SEES_STORES",
+    "after joining both CPUs, the main thread reads each one's store (x == 1 and y == 1)",
+);
+
 /// Every invariant of this crate.
 pub const INVARIANTS: &[Invariant] = &[
     MP_FLAG_IMPLIES_DATA,
@@ -58,6 +65,7 @@ pub const INVARIANTS: &[Invariant] = &[
     crate::probes::CPU0_ALWAYS_WINS,
     RCU_CALLBACK_SEES_READER,
     RCU_READER_BEFORE_CALLBACK,
+    JOIN_SEES_STORES,
 ];
 
 /// The MP tests' witness: P1's read of the flag sees P0's store, the case the `exists`

@@ -90,4 +90,8 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(free_while_linked, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_LINKED),
         "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before list_del()")
         .named("ghost+kfree-linked"),
+    // The loom pruning calibration: executions = distinct visible schedules (KMODEL-PATCH.md).
+    scenario!(loom_pruning, ["P0", "P1"], unreachable,
+        "explorer calibration: loom runs each visible schedule once (cpu_relax and join resume without a visible operation)")
+        .named("loom-pruning"),
 ];

@@ -20,6 +20,8 @@ pub(crate) use self::cell::Cell;
 mod condvar;
 pub(crate) use self::condvar::Condvar;
 
+mod distinct;
+
 mod execution;
 pub(crate) use self::execution::Execution;
 
