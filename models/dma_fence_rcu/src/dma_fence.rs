@@ -53,6 +53,9 @@ pub enum FenceRelease {
     SlabTypesafeByRcu,
     /// No `ops->release`: `dma_fence_free()`, i.e. `kfree_rcu(fence, rcu)`.
     KfreeRcu,
+    /// No `ops->release`, and `dma_fence_free()` patched to `kfree(fence)`: no grace period
+    /// (in no kernel: the worked example of docs/writing-a-model.md).
+    Kfree,
 }
 
 /// The union `{ cb_list; timestamp; rcu }` of `struct dma_fence` (ghost state under
@@ -249,13 +252,18 @@ pub fn dma_fence_release(f: &FencePtr) {
     let ops = *f.ops.lock().unwrap_or_else(|e| e.into_inner());
     match ops {
         FenceRelease::SlabTypesafeByRcu => kmem_cache_free(f), // fence->ops->release(fence): kmem_cache_free()
-        FenceRelease::KfreeRcu => dma_fence_free(f),           // dma_fence_free(fence);
+        FenceRelease::KfreeRcu | FenceRelease::Kfree => dma_fence_free(f, ops), // dma_fence_free(fence);
     }
 }
 
-/// `dma_fence_free()` (dma-fence.c:573, v6.8).
-pub fn dma_fence_free(f: &FencePtr) {
-    kfree_rcu(f); // kfree_rcu(fence, rcu);
+/// `dma_fence_free()` (dma-fence.c:573, v6.8), or with `FenceRelease::Kfree` the revision
+/// that frees the fence at once (`kfree(fence)`, in no kernel).
+pub fn dma_fence_free(f: &FencePtr, rev: FenceRelease) {
+    if rev == FenceRelease::Kfree {
+        kmem_cache_free(f); // kfree(fence); MODEL: kmalloc() memory is a plain cache's (checker::kernel::kmem_cache)
+    } else {
+        kfree_rcu(f); // kfree_rcu(fence, rcu);
+    }
 }
 
 /// `dma_fence_signal()` (dma-fence.c:461, v6.8). Returns 0, or -EINVAL if already signaled.

@@ -49,7 +49,21 @@ pub(crate) fn timeline(context: u64) -> Obj<Timeline> {
 }
 
 pub(crate) fn setup(typesafe: bool) -> Setup {
-    let (cache, release) = fence_memory(typesafe);
+    setup_release(fence_memory_release(typesafe))
+}
+
+/// The release `fence_memory(typesafe)` pairs with its cache.
+fn fence_memory_release(typesafe: bool) -> FenceRelease {
+    if typesafe {
+        FenceRelease::SlabTypesafeByRcu
+    } else {
+        FenceRelease::KfreeRcu
+    }
+}
+
+/// [`setup`] for fences released by `release` (a plain cache unless `SlabTypesafeByRcu`).
+pub(crate) fn setup_release(release: FenceRelease) -> Setup {
+    let (cache, _) = fence_memory(release == FenceRelease::SlabTypesafeByRcu);
     let tl = timeline(1);
     let resv = dma_resv_init(&cache);
     Setup {
@@ -146,8 +160,8 @@ pub(crate) fn read(resv: &Obj<DmaResv>, r: Reader) {
 /// exclusive fence C over A; then A's producer signals A and drops the last reference (with
 /// `SLAB_TYPESAFE_BY_RCU` A's memory is free at once) and a new fence B is allocated (into
 /// A's memory if the cache recycles) and signaled.
-pub(crate) fn recycle_race(typesafe: bool, reader: Reader) {
-    let s = setup(typesafe);
+pub(crate) fn recycle_race(release: FenceRelease, reader: Reader) {
+    let s = setup_release(release);
     let a = new_fence(&s, 1);
     let c = new_fence(&s, 2);
     add_excl(&s, Some(&a));
@@ -172,22 +186,25 @@ pub(crate) fn recycle_race(typesafe: bool, reader: Reader) {
 }
 
 pub(crate) fn get_rcu_recycled() {
-    recycle_race(true, Reader::GetRcu)
+    recycle_race(FenceRelease::SlabTypesafeByRcu, Reader::GetRcu)
 }
 pub(crate) fn get_rcu_kfree_rcu() {
-    recycle_race(false, Reader::GetRcu)
+    recycle_race(FenceRelease::KfreeRcu, Reader::GetRcu)
+}
+pub(crate) fn get_rcu_kfree() {
+    recycle_race(FenceRelease::Kfree, Reader::GetRcu)
 }
 pub(crate) fn get_rcu_safe_recycled() {
-    recycle_race(true, Reader::GetRcuSafe)
+    recycle_race(FenceRelease::SlabTypesafeByRcu, Reader::GetRcuSafe)
 }
 pub(crate) fn snippet_recycled() {
-    recycle_race(true, Reader::Snippet)
+    recycle_race(FenceRelease::SlabTypesafeByRcu, Reader::Snippet)
 }
 pub(crate) fn snippet_kfree_rcu() {
-    recycle_race(false, Reader::Snippet)
+    recycle_race(FenceRelease::KfreeRcu, Reader::Snippet)
 }
 pub(crate) fn seqcount_test_signaled_recycled() {
-    recycle_race(true, Reader::TestSignaledRcu)
+    recycle_race(FenceRelease::SlabTypesafeByRcu, Reader::TestSignaledRcu)
 }
 
 /// Item 5's weak-memory variant: the exclusive fence A (unsignaled) is replaced by a new
