@@ -32,6 +32,11 @@ use crate::invariant::{DOUBLE_FREE, USE_AFTER_FREE};
 use crate::rt::{self, ObjId};
 use crate::trace::thread_name;
 
+struct SlabCheckArgs<'a, T: 'static> {
+    cache: &'a KmemCache<T>,
+    mem: &'a Slot<T>,
+}
+
 struct Slot<T> {
     data: T,
     name: String,
@@ -239,9 +244,17 @@ impl<T: Send + Sync + 'static> std::fmt::Debug for SlabPtr<T> {
 }
 
 fn check_access<T: Send + Sync + 'static>(p: &SlabPtr<T>) {
+    check_memory(&p.cache, &p.mem);
+}
+
+/// KASAN's check of an access to the slot `mem` of `cache`: made when a pointer to it is
+/// followed ([`SlabPtr`]'s `Deref`) and again after every recorded operation on an object
+/// inside it (`rt::record`), so a free between the two is caught under every explorer.
+fn check_memory<T: Send + Sync + 'static>(cache: &KmemCache<T>, mem: &Slot<T>) {
     if !rt::active() {
         return;
     }
+    let p = SlabCheckArgs { cache, mem };
     let (occ, free) = *p.mem.occupant.lock().unwrap_or_else(|e| e.into_inner());
     if !free {
         return;
@@ -284,11 +297,14 @@ pub fn kmem_cache_alloc<T: Send + Sync + 'static>(cache: &KmemCache<T>) -> SlabP
             let i = slots.len();
             let name = format!("{}[{i}]", c.name);
             let data = (c.ctor)(&name);
-            slots.push(Arc::new(Slot {
+            let mem = Arc::new(Slot {
                 data,
-                name,
+                name: name.clone(),
                 occupant: StdMutex::new((None, true)),
-            }));
+            });
+            slots.push(mem.clone());
+            let cache = cache.clone();
+            rt::register_slab_check(name, std::rc::Rc::new(move || check_memory(&cache, &mem)));
             i
         }
     };

@@ -87,7 +87,13 @@ pub(crate) struct World {
     sleeping: Vec<Option<String>>,
     /// RCU readers and pending callbacks (checker/src/kernel/rcu.rs).
     pub rcu: crate::kernel::rcu::RcuWorld,
+    /// Slab memory by slot name (`cache[i]`): the KASAN check of an access to it, run after
+    /// every recorded operation on an object inside it (checker/src/kernel/kmem_cache.rs).
+    pub slab_checks: std::collections::HashMap<String, SlabCheck>,
 }
+
+/// The KASAN check of one slab slot (see [`World::slab_checks`]).
+pub(crate) type SlabCheck = std::rc::Rc<dyn Fn()>;
 
 std::thread_local! {
     static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
@@ -142,6 +148,7 @@ pub(crate) fn begin(policy: Policy) {
             lockdep: Default::default(),
             sleeping: Vec::new(),
             rcu: crate::kernel::rcu::RcuWorld::new(),
+            slab_checks: Default::default(),
         })
     });
     drop(old);
@@ -218,7 +225,21 @@ pub(crate) fn record(op: &str, obj: &str, result: &str) {
         return;
     }
     let tid = current_tid();
-    with(|w| w.push_event(tid, op, obj, result));
+    let check = with(|w| {
+        w.push_event(tid, op, obj, result);
+        // An access to an object inside slab memory is checked here, after the operation's
+        // scheduling point, as KASAN checks the access itself: a check only when the pointer
+        // was followed would miss a free between that and the access. Function entries
+        // (`f()`) and the allocator's own steps are no accesses.
+        if op.ends_with(')') || op.starts_with("kmem_cache_") || w.slab_checks.is_empty() {
+            return None;
+        }
+        let slot = obj.split('.').next().unwrap_or(obj);
+        w.slab_checks.get(slot).cloned()
+    });
+    if let Some(check) = check {
+        check();
+    }
 }
 
 /// A witness is reached in this execution (ghost: no event, no scheduling point).
@@ -433,4 +454,11 @@ pub(crate) fn take_touches() -> Vec<crate::dpor::Access> {
             .and_then(|mut t| t.as_mut().map(std::mem::take))
             .unwrap_or_default()
     })
+}
+
+/// Register the KASAN check of the slab slot named `slot` ([`World::slab_checks`]).
+pub(crate) fn register_slab_check(slot: String, check: SlabCheck) {
+    if active() {
+        with(|w| w.slab_checks.insert(slot, check));
+    }
 }
