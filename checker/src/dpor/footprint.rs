@@ -17,16 +17,42 @@ use crate::trace::Event;
 pub enum Kind {
     Read,
     Write,
-    /// A blocking lock acquisition (`spin_lock`, `mutex_lock`, `down_read`, `down_write`):
+    /// A blocking exclusive lock acquisition (`spin_lock`, `mutex_lock`, `down_write`):
     /// a write of the lock, which cannot be reordered before the release it waited for.
     Acquire,
-    /// A lock release: a write of the lock.
+    /// A blocking shared acquisition (`down_read`): like [`Kind::Acquire`] against an
+    /// exclusive holder, but read-side sections overlap, so against another reader's release
+    /// it races ([`Kind::syncs`]).
+    AcquireShared,
+    /// An exclusive lock release: a write of the lock.
     Release,
+    /// A shared release (`up_read`).
+    ReleaseShared,
 }
 
 impl Kind {
     fn writes(self) -> bool {
         self != Kind::Read
+    }
+
+    /// Whether `self` (earlier) to `other` (later) is a release that the later acquisition
+    /// waited for: an ordering, not a race. A reader's release orders only a writer's
+    /// acquisition; another reader did not wait for it.
+    pub fn syncs(self, other: Kind) -> bool {
+        matches!(
+            (self, other),
+            (Kind::Release, Kind::Acquire | Kind::AcquireShared)
+                | (Kind::ReleaseShared, Kind::Acquire)
+        )
+    }
+
+    /// An acquisition's section (exclusive or shared), if this is one.
+    pub fn acquires(self) -> Option<bool> {
+        match self {
+            Kind::Acquire => Some(false),
+            Kind::AcquireShared => Some(true),
+            _ => None,
+        }
     }
 }
 
@@ -136,8 +162,8 @@ const READS: &[&str] = &[
     "rcu_access_pointer",
 ];
 
-const ACQUIRES: &[&str] = &["spin_lock", "mutex_lock", "down_read", "down_write"];
-const RELEASES: &[&str] = &["spin_unlock", "mutex_unlock", "up_read", "up_write"];
+const ACQUIRES: &[&str] = &["spin_lock", "mutex_lock", "down_write"];
+const RELEASES: &[&str] = &["spin_unlock", "mutex_unlock", "up_write"];
 
 /// The accesses of `e`, pushed to `out`. Function-entry markers (`name()`), violations,
 /// spawn and join touch nothing (spawn and join order threads by program structure).
@@ -177,6 +203,11 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
         Kind::Acquire
     } else if RELEASES.contains(&op) {
         Kind::Release
+    } else if op == "down_read" {
+        // Read-side sections overlap: litmus/probe-rwsem-two-readers is the calibration.
+        Kind::AcquireShared
+    } else if op == "up_read" {
+        Kind::ReleaseShared
     } else if op.ends_with("_trylock") {
         if e.result == "contended" {
             Kind::Read

@@ -363,28 +363,28 @@ impl Dpor {
         // a race of an acquisition with a step inside another thread's critical section of
         // the same lock is reversed where that section began (the acquisition cannot run
         // inside it).
-        let mut held_before: Vec<Vec<(u64, usize)>> = Vec::with_capacity(n);
+        // (lock, step that took it, shared): two shared sections do not exclude each other.
+        let mut held_before: Vec<Vec<(u64, usize, bool)>> = Vec::with_capacity(n);
         {
-            let mut held: Vec<Vec<(u64, usize)>> = vec![Vec::new(); threads];
+            let mut held: Vec<Vec<(u64, usize, bool)>> = vec![Vec::new(); threads];
             for (k, s) in self.steps.iter().enumerate() {
                 held_before.push(held[s.tid].clone());
                 if let Footprint::Accesses(v) = &s.fp {
                     for a in v {
-                        match a.kind {
-                            Kind::Acquire => held[s.tid].push((a.loc, k)),
-                            Kind::Release => held[s.tid].retain(|(l, _)| *l != a.loc),
-                            _ => {}
+                        if let Some(shared) = a.kind.acquires() {
+                            held[s.tid].push((a.loc, k, shared));
+                        } else if matches!(a.kind, Kind::Release | Kind::ReleaseShared) {
+                            held[s.tid].retain(|(l, _, _)| *l != a.loc);
                         }
                     }
                 }
             }
         }
-        let acquires = |s: &Step| -> Vec<u64> {
+        let acquires = |s: &Step| -> Vec<(u64, bool)> {
             match &s.fp {
                 Footprint::Accesses(v) => v
                     .iter()
-                    .filter(|a| a.kind == Kind::Acquire)
-                    .map(|a| a.loc)
+                    .filter_map(|a| a.kind.acquires().map(|shared| (a.loc, shared)))
                     .collect(),
                 _ => Vec::new(),
             }
@@ -419,14 +419,15 @@ impl Dpor {
                 if !fi.dependent(fj) {
                     continue;
                 }
-                let racing =
-                    fi.dependent_where(fj, |a, b| !(a == Kind::Release && b == Kind::Acquire));
+                let racing = fi.dependent_where(fj, |a, b| !a.syncs(b));
                 if racing {
                     if r[ti] < idx[i] + 1 {
                         let at = held_before[i]
                             .iter()
-                            .find(|(l, _)| acq.contains(l))
-                            .map_or(i, |&(_, a)| a);
+                            .find(|(l, _, held_shared)| {
+                                acq.iter().any(|(al, shared)| al == l && !(*shared && *held_shared))
+                            })
+                            .map_or(i, |&(_, a, _)| a);
                         if !races.contains(&(at, j)) {
                             races.push((at, j));
                         }
