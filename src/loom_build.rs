@@ -44,17 +44,64 @@ pub fn loom_binary() -> anyhow::Result<PathBuf> {
 /// Run the loom build with `args`; returns (exit code, stdout, stderr). The child dies with
 /// this process (see [`die_with_parent`]).
 pub fn run(args: &[OsString]) -> anyhow::Result<(i32, String, String)> {
+    run_with_progress(args, None)
+}
+
+/// The env var that asks a `check` of the loom build to write [`PROGRESS_PREFIX`] lines on
+/// stderr (its stdout is the JSON the parent reads).
+pub const PROGRESS_ENV: &str = "KMODEL_PROGRESS";
+/// `kmodel-progress DONE TOTAL EXECUTIONS`: explorations done, explorations in all, loom
+/// executions so far.
+pub const PROGRESS_PREFIX: &str = "kmodel-progress ";
+
+/// Run the loom build with `args`, passing each progress line it writes (without the prefix)
+/// to `progress` when given; returns (exit code, stdout, the rest of stderr).
+pub fn run_with_progress(
+    args: &[OsString],
+    progress: Option<&(dyn Fn(&str) + Sync)>,
+) -> anyhow::Result<(i32, String, String)> {
+    use std::io::{BufRead, Read};
     let bin = loom_binary()?;
     let mut cmd = Command::new(&bin);
-    cmd.args(args).stdin(Stdio::null());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     die_with_parent(&mut cmd);
-    let out = cmd
-        .output()
+    if progress.is_some() {
+        cmd.env(PROGRESS_ENV, "1");
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    let mut out = child.stdout.take().expect("piped stdout");
+    let err = child.stderr.take().expect("piped stderr");
+    let (stdout, stderr) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut rest = String::new();
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                match (line.strip_prefix(PROGRESS_PREFIX), progress) {
+                    (Some(p), Some(f)) => f(p),
+                    (Some(_), None) => {}
+                    (None, _) => {
+                        rest.push_str(&line);
+                        rest.push('\n');
+                    }
+                }
+            }
+            rest
+        });
+        let mut stdout = Vec::new();
+        let _ = out.read_to_end(&mut stdout);
+        (stdout, reader.join().unwrap_or_default())
+    });
+    let status = child
+        .wait()
         .with_context(|| format!("cannot run {}", bin.display()))?;
     Ok((
-        out.status.code().unwrap_or(kmodel::exit::USAGE),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        status.code().unwrap_or(kmodel::exit::USAGE),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        stderr,
     ))
 }
 

@@ -292,6 +292,26 @@ impl Outcome {
     }
 }
 
+/// The `KMODEL_CHECK_GRAPHS` check of one scenario under loom (docs/architecture.md, "What
+/// loom's DPOR sees"), whatever the environment says: its outcome, and (executions, distinct
+/// loom execution graphs, executions whose graph was seen with other CPU observations).
+#[cfg(loom)]
+pub fn check_graphs(s: &'static Scenario) -> (Outcome, (u64, u64, u64)) {
+    crate::rt::graphs::force(true);
+    let o = run(
+        s,
+        Explorer::Loom {
+            preemption_bound: s.bounds.loom_preemption_bound,
+        },
+    );
+    crate::rt::graphs::force(false);
+    (o, crate::rt::graphs::last())
+}
+
+/// Executions started by every exploration in this process so far (for progress display
+/// only: `kmodel check` polls it; no verdict reads it).
+pub static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Explore `s` with `explorer`. Panics if this build cannot run it ([`Explorer::available`]).
 pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
     assert!(

@@ -1,6 +1,8 @@
 //! `kmodel check`: explore, judge, save counterexamples.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use checker::explore::{Explorer, Outcome, EXPLORERS};
@@ -185,6 +187,7 @@ fn validate(args: &Args) -> Result<(), UsageError> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    let start = std::time::Instant::now();
     let kinds = explorer_kinds(&args.explorer)?;
     let scenarios = registry::select(args.selection.as_deref())?;
     validate(&args)?;
@@ -219,8 +222,35 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
 
-    // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
-    let worker = (!delegated.is_empty()).then(|| {
+    // Progress: a bar on a terminal (never with --json or when stdout is piped); the loom
+    // build, asked by the parent, writes progress lines on stderr instead.
+    let done = AtomicUsize::new(0);
+    let loom_progress: Mutex<Option<(usize, usize, u64)>> = Mutex::new(None);
+    let finished = AtomicBool::new(false);
+    let bar = (!args.json && !cfg!(loom) && std::io::stdout().is_terminal()).then(|| {
+        let b =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stdout());
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .expect("progress template"),
+        );
+        b
+    });
+    let report_to_parent =
+        cfg!(loom) && std::env::var_os(crate::loom_build::PROGRESS_ENV).is_some();
+    // Before stderr is silenced below: the progress lines go to a copy of it.
+    let progress_out = report_to_parent
+        .then(|| {
+            use std::os::fd::AsFd;
+            std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .map(std::fs::File::from)
+        })
+        .flatten();
+
+    let wargs = (!delegated.is_empty()).then(|| {
         let mut wargs: Vec<std::ffi::OsString> = vec![
             "check".into(),
             "--explorer=loom".into(),
@@ -232,15 +262,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             wargs.push("--".into());
             wargs.push(sel.into());
         }
-        crate::loom_build::loom_binary()
-            .map(|_| std::thread::spawn(move || crate::loom_build::run(&wargs)))
+        wargs
     });
-    let worker = match worker {
-        Some(Ok(h)) => Some(h),
-        Some(Err(e)) => return Err(e),
-        None => None,
-    };
-
+    if wargs.is_some() {
+        crate::loom_build::loom_binary()?;
+    }
     if !args.json && !work.is_empty() {
         println!(
             "checking {} scenario(s) with {}",
@@ -248,7 +274,78 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             kinds.join(", ")
         );
     }
-    let outcomes = explore_all(&work, jobs, !args.json);
+    let (outcomes, loom_result) = std::thread::scope(|scope| {
+        // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
+        let worker = wargs.as_ref().map(|wargs| {
+            let on_progress = |line: &str| {
+                let n: Vec<u64> = line.split(' ').filter_map(|x| x.parse().ok()).collect();
+                if let [d, t, e] = n[..] {
+                    *loom_progress.lock().unwrap() = Some((d as usize, t as usize, e));
+                }
+            };
+            let show = bar.is_some();
+            scope.spawn(move || {
+                crate::loom_build::run_with_progress(wargs, show.then_some(&on_progress as _))
+            })
+        });
+        if bar.is_some() || progress_out.is_some() {
+            scope.spawn(|| {
+                let start = std::time::Instant::now();
+                let mut out = progress_out.as_ref();
+                while !finished.load(Ordering::Relaxed) {
+                    let d = done.load(Ordering::Relaxed);
+                    let execs = checker::explore::EXECUTIONS.load(Ordering::Relaxed);
+                    if let Some(f) = out.as_mut() {
+                        use std::io::Write;
+                        if writeln!(
+                            f,
+                            "{}{d} {} {execs}",
+                            crate::loom_build::PROGRESS_PREFIX,
+                            work.len()
+                        )
+                        .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    if let Some(b) = &bar {
+                        let mut msg = String::new();
+                        if !work.is_empty() {
+                            msg = format!(
+                                "{d}/{} shuttle explorations ({execs} executions)",
+                                work.len()
+                            );
+                        }
+                        if wargs.is_some() {
+                            let l = match *loom_progress.lock().unwrap() {
+                                Some((ld, lt, le)) => {
+                                    format!("loom {ld}/{lt} scenarios ({le} executions)")
+                                }
+                                None => "loom starting".to_string(),
+                            };
+                            msg = if msg.is_empty() {
+                                l
+                            } else {
+                                format!("{msg}; {l}")
+                            };
+                        }
+                        b.set_message(msg);
+                        b.tick();
+                    }
+                    let tick = if bar.is_some() { 200 } else { 500 };
+                    std::thread::sleep(std::time::Duration::from_millis(tick));
+                    let _ = start;
+                }
+            });
+        }
+        let outcomes = explore_all(&work, jobs, !args.json, &done, bar.as_ref());
+        let loom_result = worker.map(|h| h.join().expect("loom worker thread"));
+        finished.store(true, Ordering::Relaxed);
+        (outcomes, loom_result)
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
 
     let mut records: Vec<(Record, Option<Trace>)> = outcomes
         .iter()
@@ -260,8 +357,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         })
         .collect();
 
-    if let Some(h) = worker {
-        let (code, stdout, stderr) = h.join().expect("loom worker thread")?;
+    if let Some(r) = loom_result {
+        let (code, stdout, stderr) = r?;
         let loom_records: Vec<Record> = serde_json::from_str(&stdout).map_err(|_| {
             anyhow::anyhow!(
                 "the loom build of kmodel failed (exit {code}): {} (hint: run `RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo run --release -- check --explorer loom` to see it)",
@@ -321,6 +418,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string_pretty(&records)?);
     } else {
         print_report(&records);
+        println!("total: {:.1}s wall clock", start.elapsed().as_secs_f64());
     }
     if let Some(e) = save_error {
         // `… (hint: …)` with what was not saved added inside the hint.
@@ -354,6 +452,8 @@ fn explore_all(
     work: &[(&'static Scenario, Explorer)],
     jobs: usize,
     progress: bool,
+    done_count: &AtomicUsize,
+    bar: Option<&indicatif::ProgressBar>,
 ) -> Vec<Outcome> {
     let next = Mutex::new(0usize);
     let done = Mutex::new(Vec::new());
@@ -370,7 +470,7 @@ fn explore_all(
                 let Some((s, e)) = work.get(i) else { break };
                 let o = checker::explore::run(s, *e);
                 if progress {
-                    println!(
+                    let line = format!(
                         "  {} [{}]: {} ({} executions, {:.1}s, witnesses {})",
                         s.id(),
                         e.kind(),
@@ -379,8 +479,13 @@ fn explore_all(
                         o.seconds,
                         o.witnesses_summary()
                     );
+                    match bar {
+                        Some(b) => b.println(line),
+                        None => println!("{line}"),
+                    }
                 }
                 done.lock().unwrap().push(o);
+                done_count.fetch_add(1, Ordering::Relaxed);
             });
         }
     });
@@ -500,6 +605,28 @@ fn print_report(records: &[Record]) {
         records.iter().filter(|r| r.as_expected).count(),
         records.len()
     );
+    println!("{}", time_split(records));
+}
+
+/// Seconds per explorer, summed over its scenarios (explorations run in parallel, so the sum
+/// can exceed the wall-clock time).
+fn time_split(records: &[Record]) -> String {
+    let mut split: Vec<(&str, f64, usize)> = Vec::new();
+    for r in records {
+        match split.iter_mut().find(|(k, _, _)| *k == r.explorer) {
+            Some((_, s, n)) => {
+                *s += r.seconds;
+                *n += 1;
+            }
+            None => split.push((&r.explorer, r.seconds, 1)),
+        }
+    }
+    split.sort_by_key(|(k, _, _)| order(k));
+    let parts: Vec<String> = split
+        .iter()
+        .map(|(k, s, n)| format!("{k} {s:.1}s ({n} scenarios)"))
+        .collect();
+    format!("explorer time: {}", parts.join(", "))
 }
 
 const TABLE_BEGIN: &str = "<!-- kmodel-table:begin -->";

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use checker::replay::{replay, ReplayVerdict};
-use checker::trace::{render_columns, thread_name, Event, ReplayMode, Trace, TraceError};
+use checker::trace::{
+    header, render, render_dot, thread_name, Event, ReplayMode, Trace, TraceError, View,
+};
 
 use kmodel::{registry, UsageError};
 
@@ -20,6 +22,13 @@ pub struct Args {
     /// Print only the verdict, not the interleaving.
     #[arg(long)]
     pub quiet: bool,
+    /// Print every step (setup and nested calls included), not the condensed view.
+    #[arg(long, conflicts_with = "dot")]
+    pub full: bool,
+    /// Print the execution's happens-before, reads-from and lock-order graph as Graphviz DOT
+    /// instead of the columns (`kmodel replay T --dot | dot -Tsvg > race.svg`).
+    #[arg(long)]
+    pub dot: bool,
 }
 
 fn show(e: &Option<Event>) -> String {
@@ -49,8 +58,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         // goes as it is (not lossily as UTF-8), after `--` (it may start with `-`).
         let mut wargs: Vec<std::ffi::OsString> =
             vec!["replay".into(), format!("--times={}", args.times).into()];
-        if args.quiet {
-            wargs.push("--quiet".into());
+        for (on, flag) in [
+            (args.quiet, "--quiet"),
+            (args.full, "--full"),
+            (args.dot, "--dot"),
+        ] {
+            if on {
+                wargs.push(flag.into());
+            }
         }
         wargs.push("--".into());
         wargs.push(args.file.clone().into_os_string());
@@ -85,40 +100,46 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
     drop(quiet);
-    if !args.quiet {
-        println!("trace:     {}", args.file.display());
-        println!(
-            "scenario:  {}/{} — {}",
-            trace.model, trace.scenario, trace.summary
-        );
-        println!("expected:  {}", trace.expected);
-        println!(
-            "found by:  {}; replayed by {}",
-            trace.explorer,
-            trace.replay.as_str()
-        );
-        println!();
-        let mut shown = trace.clone();
+    let code = kmodel::replay_exit_code(&trace, s, &first.verdict);
+    let mut shown = trace.clone();
+    if let ReplayVerdict::Reproduced(v) = &first.verdict {
         shown.events = first.events.clone();
-        if let ReplayVerdict::Reproduced(v) = &first.verdict {
-            shown.violation = v.clone();
-            println!("{}", render_columns(&shown));
+        shown.violation = v.clone();
+    }
+    if args.dot {
+        print!("{}", render_dot(&shown));
+        return Ok(code);
+    }
+    if !args.quiet {
+        print!("{}", header(&trace, &args.file.display().to_string()));
+        println!();
+        let view = if args.full {
+            View::Full
         } else {
-            println!("{}", render_columns(&trace));
-        }
+            View::Condensed
+        };
+        print!("{}", render(&shown, view));
     }
     let again = if times > 1 {
         format!(" {times}/{times} times")
     } else {
         String::new()
     };
-    let code = kmodel::replay_exit_code(&trace, s, &first.verdict);
     let why = if same_model {
         "the trace does not describe an execution of this scenario: it was edited or belongs elsewhere"
     } else {
         "the model changed since the trace was recorded"
     };
     match first.verdict {
+        ReplayVerdict::Reproduced(v) if !args.quiet => {
+            // The view above ends with the violation's message.
+            println!(
+                "reproduced{again}: {} ({} at step {})",
+                v.invariant,
+                thread_name(v.tid),
+                v.step
+            );
+        }
         ReplayVerdict::Reproduced(v) => {
             println!("reproduced{again}: {v}");
         }

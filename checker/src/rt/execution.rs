@@ -52,15 +52,20 @@ pub(crate) fn stats_for(s: &Scenario, kind: &str, keep_last: bool) -> SharedStat
 
 /// Run the scenario's body once, inside the backend's execution.
 pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
+    crate::explore::EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let target = {
         let mut st = stats.lock().unwrap();
         st.executions += 1;
         st.target
     };
     rt::begin(Policy { target });
+    #[cfg(loom)]
+    rt::graphs::begin_execution();
     (s.body)();
     leak_check();
     let world = rt::take().expect("world of the execution");
+    #[cfg(loom)]
+    rt::graphs::end_execution(&s.id(), &world.events);
     let mut st = stats.lock().unwrap();
     let mut seen: Vec<&str> = world
         .violations

@@ -12,6 +12,8 @@ pub(crate) use world::*;
 pub(crate) mod dpor;
 pub(crate) mod execution;
 #[cfg(loom)]
+pub(crate) mod graphs;
+#[cfg(loom)]
 pub(crate) mod loom;
 #[cfg(not(loom))]
 pub(crate) mod shuttle;

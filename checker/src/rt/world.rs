@@ -141,7 +141,7 @@ pub(crate) fn begin(policy: Policy) {
             threads: 1,
             lockdep: Default::default(),
             sleeping: Vec::new(),
-            rcu: Default::default(),
+            rcu: crate::kernel::rcu::RcuWorld::new(),
         })
     });
     drop(old);

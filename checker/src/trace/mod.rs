@@ -1,13 +1,16 @@
 //! Counterexample traces: the event log of one execution, kmodel's versioned text format,
 //! and the CPU-column rendering a kernel commit message uses.
 
+pub mod access;
+mod dot;
 mod format;
 mod render;
 
+pub use dot::render_dot;
 pub use format::{
     remove_stale_temporaries, SaveError, TraceError, FORMAT_VERSION, MAX_TRACE_BYTES,
 };
-pub use render::render_columns;
+pub use render::{condensed_steps, header, render, render_columns, View, CONDENSED_ROWS};
 
 /// One thing a CPU did: a kernel-level operation on an object, with its result.
 #[derive(Clone, Debug, PartialEq, Eq)]

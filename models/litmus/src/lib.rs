@@ -30,6 +30,8 @@ pub const SOURCES: &[&str] = &[
     include_str!("kernel_suite.rs"),
     include_str!("scenarios/mod.rs"),
     include_str!("scenarios/calibration.rs"),
+    include_str!("scenarios/ghost.rs"),
+    include_str!("scenarios/rcu.rs"),
     include_str!("scenarios/mp.rs"),
     include_str!("scenarios/sb.rs"),
     include_str!("scenarios/vars.rs"),

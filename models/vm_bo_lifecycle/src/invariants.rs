@@ -77,3 +77,41 @@ pub const OBTAIN_FINDS_OTHERS: Witness = Witness::new(
     "OBTAIN_FINDS_OTHERS",
     "of two drm_gpuvm_bo_obtain() of one (VM, GEM), the second returns the vm_bo the first created",
 );
+
+/// The serialised modes' state: the final put lands between two submits, so they walk
+/// different extobj lists.
+pub const FINAL_PUT_BETWEEN_SUBMITS: Witness = Witness::new(
+    "FINAL_PUT_BETWEEN_SUBMITS",
+    "the final drm_gpuvm_bo_put() takes a vm_bo off gpuvm->extobj.list between two submits on the VM: the first one's drm_gpuvm_prepare_objects() locked its GEM's resv, the second one's walk no longer finds it",
+);
+
+/// The eviction path's state: TTM evicts a BO inside a submit's drm_exec transaction,
+/// before the submit locked that BO, so the same submit's validate must see it.
+pub const EVICT_DURING_SUBMIT: Witness = Witness::new(
+    "EVICT_DURING_SUBMIT",
+    "drm_gpuvm_bo_evict(vm_bo, true) marks a vm_bo evicted while a submit holds the VM's resv and has not yet locked that vm_bo's GEM (after drm_gpuvm_prepare_vm(), before its drm_gpuvm_prepare_objects() reaches the GEM), so the same submit's drm_gpuvm_validate() must validate it",
+);
+
+/// Two VM_BINDs with preallocated vm_bos: the second finds the first one's.
+pub const PREALLOC_FINDS_EXISTING: Witness = Witness::new(
+    "PREALLOC_FINDS_EXISTING",
+    "drm_gpuvm_bo_obtain_prealloc() finds a vm_bo of its (VM, GEM) on the GEM's gpuva list, under the GEM gpuva lock, and drops its own preallocated __vm_bo",
+);
+
+/// Immediate mode: obtain runs after a deferred put made the old vm_bo a zombie.
+pub const OBTAIN_AFTER_ZOMBIE: Witness = Witness::new(
+    "OBTAIN_AFTER_ZOMBIE",
+    "VM_BIND's drm_gpuvm_bo_obtain_prealloc() runs after the old vm_bo of the (VM, GEM) became a zombie (refcount 0, off the GEM's gpuva list, queued on gpuvm->bo_defer) and adds its preallocated vm_bo instead",
+);
+
+/// Immediate mode: a concurrent deferred cleanup frees the zombie a deferred put queued.
+pub const CLEANUP_FREES_QUEUED_ZOMBIE: Witness = Witness::new(
+    "CLEANUP_FREES_QUEUED_ZOMBIE",
+    "the worker's drm_gpuvm_bo_deferred_cleanup() takes off gpuvm->bo_defer the zombie that run_job's drm_gpuvm_bo_put_deferred() queued and frees it, dropping the GEM's last reference, while run_job's CPU runs",
+);
+
+/// RESV_PROTECTED + immediate mode: a submit's walk meets a zombie still on the VM's lists.
+pub const WALK_SKIPS_ZOMBIE: Witness = Witness::new(
+    "WALK_SKIPS_ZOMBIE",
+    "a submit's drm_gpuvm_prepare_objects_locked() or drm_gpuvm_validate_locked() meets a zombie vm_bo (refcount 0, not yet unlinked by drm_gpuvm_bo_deferred_cleanup()) on gpuvm->extobj.list or gpuvm->evict.list and skips it",
+);

@@ -48,10 +48,12 @@ pub const SCENARIOS: &[Scenario] = &[
         .expected_sc(Expected::Unreachable),
     // The same with `rcu_assign_pointer()`.
     scenario!(publish_rcu_assign_pointer, ["reader", "writer"], unreachable,
-        "the same publication with rcu_assign_pointer (release)"),
+        "the same publication with rcu_assign_pointer (release)")
+        .witnesses(&[READS_FENCE_IN_RECYCLED_MEMORY]),
     // add/remove callback against signal.
     scenario!(callback_vs_signal, ["waiter", "signaler"], unreachable,
-        "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal"),
+        "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal")
+        .witnesses(&[CALLBACK_RUN_BEFORE_REMOVE, CALLBACK_REMOVED_BEFORE_SIGNAL]),
     // v5.10 shared list: in-place reuse plus recycling, caught by the seqcount.
     scenario!(seqcount_get_fences_shared_recycled, ["reader", "writer"], unreachable,
         "v5.10 dma_resv_get_fences_rcu against dma_resv_add_shared_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B")
@@ -63,7 +65,8 @@ pub const SCENARIOS: &[Scenario] = &[
         .expected_sc(Expected::Unreachable),
     // v5.10 shared list: in-place publication after the seqcount's smp_wmb.
     scenario!(seqcount_test_signaled_shared_publish, ["writer", "reader"], unreachable,
-        "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot"),
+        "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot")
+        .witnesses(&[READS_FENCE_IN_RECYCLED_MEMORY]),
     // The unlocked iterator hands out a recycled fence: in-place slot reuse does not change the
     // list pointer, so nothing restarts. The window is ~25 writer steps long (replace, signal,
     // release, allocate, init) with the reader stopped in between: shuttle's random scheduler

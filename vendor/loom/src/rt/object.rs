@@ -394,6 +394,12 @@ impl<T: Object<Entry = Entry>> Ref<T> {
             self
         );
 
+        // kmodel: patch: record the announced operation for KMODEL_CHECK_GRAPHS
+        super::kmodel_graph::announce(
+            execution.threads.active_id().as_usize(),
+            self.index,
+            &action,
+        );
         execution.threads.active_mut().operation = Some(Operation {
             obj: self.erase(),
             action,
