@@ -175,3 +175,21 @@ pub const DEP_PLAIN_READ_AFTER_STORE: Witness = Witness::new(
     "DEP_PLAIN_READ_AFTER_STORE",
     "P0's READ_ONCE(x) runs after P1's smp_store_release(x, r) has executed: the load races with that store (which stores 0, as no CPU ever stores 1 out of thin air)",
 );
+
+/// RCU+call_rcu+read: the reader's store seen before call_rcu().
+pub const RCU_READER_STORE_SEEN: Witness = Witness::new(
+    "RCU_READER_STORE_SEEN",
+    "P1's READ_ONCE(x) before call_rcu() returns the store P0 made inside its read-side section: the callback's read of y is the one the test judges",
+);
+
+/// RCU+readers+call_rcu: call_rcu() with both readers inside.
+pub const RCU_CALL_WITH_READERS_INSIDE: Witness = Witness::new(
+    "RCU_CALL_WITH_READERS_INSIDE",
+    "P2 reads both readers' marks (x == 1, y == 1) and calls call_rcu() while both are inside their read-side sections or have been",
+);
+
+/// loom-pruning: a load sees the other CPU's store.
+pub const PRUNING_READ_SEES_STORE: Witness = Witness::new(
+    "PRUNING_READ_SEES_STORE",
+    "P0's READ_ONCE(y) returns P1's store y = 1",
+);
