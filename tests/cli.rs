@@ -67,16 +67,27 @@ fn a_committed_trace() -> PathBuf {
 }
 
 #[test]
-fn list_shows_every_scenario_with_its_expected_result() {
+fn list_shows_every_scenario_with_its_expected_result_and_witnesses() {
     let out = kmodel(&["list"]);
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
+    let lines: Vec<&str> = s.lines().collect();
     for sc in kmodel::registry::all() {
-        let line = s
-            .lines()
-            .find(|l| l.starts_with(&sc.id()))
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("{}  ", sc.id())))
             .unwrap_or_else(|| panic!("{} missing", sc.id()));
-        assert!(line.contains(&sc.expected.describe()), "{line}");
+        assert!(lines[i].contains(&sc.expected.describe()), "{}", lines[i]);
+        if !sc.witnesses.is_empty() {
+            let next = lines.get(i + 1).copied().unwrap_or_default();
+            let names: Vec<&str> = sc.witnesses.iter().map(|w| w.name).collect();
+            assert_eq!(
+                next.trim_start(),
+                format!("witnesses: {}", names.join(", ")),
+                "{}",
+                sc.id()
+            );
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use kmodel::registry;
 
-/// List every scenario with its expected result.
+/// List every scenario with its expected result and the witnesses its verdict needs.
 #[derive(clap::Args)]
 pub struct Args {
     /// Only this model's scenarios.
@@ -19,6 +19,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             s.expected.describe(),
             s.summary
         );
+        if !s.witnesses.is_empty() {
+            let names: Vec<&str> = s.witnesses.iter().map(|w| w.name).collect();
+            println!("{:width$}  witnesses: {}", "", names.join(", "));
+        }
     }
     Ok(kmodel::exit::OK)
 }

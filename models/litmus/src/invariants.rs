@@ -81,3 +81,115 @@ pub const SB_LOAD_MISSES_STORE: Witness = Witness::new(
     "SB_LOAD_MISSES_STORE",
     "one CPU's READ_ONCE of the other's variable returns 0: the racing store and load both occur, the load first",
 );
+
+// ---------------------------------------------------------------------------------------
+// The kernel suite's witnesses (crate::kernel_suite). A `Never` clause `A /\ B /\ ...` means
+// something only if each of its conjuncts holds in some execution: each constrained load
+// returns the value the clause asks for (for most, a store of another CPU), each named
+// variable ends with the value the clause asks for. `Test::exists` checks each conjunct of
+// a clause without `\/` or `filter`, in the order written, on every execution's final state.
+
+/// The first conjunct of a kernel litmus test's `exists` clause holds.
+pub const LKMM_CONJUNCT_1: Witness = Witness::new(
+    "LKMM_CONJUNCT_1",
+    "the first conjunct of the test's exists clause holds on its own (its register or variable ends with the value the clause asks for)",
+);
+/// The second conjunct holds.
+pub const LKMM_CONJUNCT_2: Witness = Witness::new(
+    "LKMM_CONJUNCT_2",
+    "the second conjunct of the test's exists clause holds on its own",
+);
+/// The third conjunct holds.
+pub const LKMM_CONJUNCT_3: Witness = Witness::new(
+    "LKMM_CONJUNCT_3",
+    "the third conjunct of the test's exists clause holds on its own",
+);
+/// The fourth conjunct holds.
+pub const LKMM_CONJUNCT_4: Witness = Witness::new(
+    "LKMM_CONJUNCT_4",
+    "the fourth conjunct of the test's exists clause holds on its own",
+);
+/// The conjunct witnesses, in order.
+pub const LKMM_CONJUNCTS: [Witness; 4] = [
+    LKMM_CONJUNCT_1,
+    LKMM_CONJUNCT_2,
+    LKMM_CONJUNCT_3,
+    LKMM_CONJUNCT_4,
+];
+/// A two-conjunct clause's witnesses.
+pub const LKMM_CLAUSE_2: &[Witness] = &[LKMM_CONJUNCT_1, LKMM_CONJUNCT_2];
+/// A three-conjunct clause's witnesses.
+pub const LKMM_CLAUSE_3: &[Witness] = &[LKMM_CONJUNCT_1, LKMM_CONJUNCT_2, LKMM_CONJUNCT_3];
+/// A four-conjunct clause's witnesses.
+pub const LKMM_CLAUSE_4: &[Witness] = &LKMM_CONJUNCTS;
+
+/// CoWW+poonceonce (one CPU, clause `x=1`).
+pub const COWW_SECOND_STORE_LAST: Witness = Witness::new(
+    "COWW_SECOND_STORE_LAST",
+    "both of P0's stores to x happen and x ends with the second, 2 (the coherence order the clause x=1 would contradict)",
+);
+
+/// Atomic-RMW-ops-are-atomic-WRT-atomic_set (clause `v=2`).
+pub const ADD_UNLESS_SEES_SET: Witness = Witness::new(
+    "ADD_UNLESS_SEES_SET",
+    "P0's atomic_add_unless(v, 1, 0) reads the 0 of P1's atomic_set(v, 0) and does not add: the RMW and the set race",
+);
+/// The same test, the other order.
+pub const ADD_UNLESS_ADDS: Witness = Witness::new(
+    "ADD_UNLESS_ADDS",
+    "P0's atomic_add_unless(v, 1, 0) adds (v was 1): P1's atomic_set(v, 0) must then come after it in v's coherence order",
+);
+
+/// DCL-broken/DCL-fixed (clause with `\/`).
+pub const DCL_LOCKED_FLAG_SEEN: Witness = Witness::new(
+    "DCL_LOCKED_FLAG_SEEN",
+    "a CPU that read flag == 0 without the lock reads flag == 1 under lck: the other CPU initialised data and set flag in between, and this CPU's final READ_ONCE(data) is the one the clause judges",
+);
+
+/// RM-broken/RM-fixed (clause with `filter`).
+pub const RM_P1_SEES_X: Witness = Witness::new(
+    "RM_P1_SEES_X",
+    "P1's first READ_ONCE(x) returns P0's store x = 1",
+);
+/// RM-fixed's filter holds.
+pub const RM_FILTER_HOLDS: Witness = Witness::new(
+    "RM_FILTER_HOLDS",
+    "the filter (1:r0=0 /\\ 1:r1=1) holds: P1's two READ_ONCE(x) straddle P0's store, so the exists clause (1:r2=1) is judged on this execution",
+);
+
+/// MP+onceassign+derefonce and RCU+sync+free.
+pub const RCU_DEREF_SEES_ASSIGN: Witness = Witness::new(
+    "RCU_DEREF_SEES_ASSIGN",
+    "the reader's rcu_dereference() returns the pointer the other CPU's rcu_assign_pointer() stored",
+);
+/// RCU+sync+free: the reader holds the old pointer.
+pub const RCU_DEREF_SEES_OLD: Witness = Witness::new(
+    "RCU_DEREF_SEES_OLD",
+    "the reader's rcu_dereference() returns x, the pointer the updater then replaces and (after synchronize_rcu()) frees (0:r0=x, the clause's first conjunct)",
+);
+
+/// dep+plain: every store of the test stores a value read from the other CPU, so no value
+/// but 0 is ever stored (the clause is out of thin air); the race the test is about is P0's
+/// load of x after P1's store to it.
+pub const DEP_PLAIN_READ_AFTER_STORE: Witness = Witness::new(
+    "DEP_PLAIN_READ_AFTER_STORE",
+    "P0's READ_ONCE(x) runs after P1's smp_store_release(x, r) has executed: the load races with that store (which stores 0, as no CPU ever stores 1 out of thin air)",
+);
+
+/// RCU+call_rcu+read: the reader's store seen before call_rcu().
+pub const RCU_READER_STORE_SEEN: Witness = Witness::new(
+    "RCU_READER_STORE_SEEN",
+    "P1's READ_ONCE(x) before call_rcu() returns the store P0 made inside its read-side section: the callback's read of y is the one the test judges",
+);
+
+/// RCU+readers+call_rcu: call_rcu() with both readers inside.
+pub const RCU_CALL_WITH_READERS_INSIDE: Witness = Witness::new(
+    "RCU_CALL_WITH_READERS_INSIDE",
+    "P2 reads both readers' marks (x == 1, y == 1) and calls call_rcu() while both are inside their read-side sections or have been",
+);
+
+/// loom-pruning: a load sees the other CPU's store.
+pub const PRUNING_READ_SEES_STORE: Witness = Witness::new(
+    "PRUNING_READ_SEES_STORE",
+    "P0's READ_ONCE(y) returns P1's store y = 1",
+);

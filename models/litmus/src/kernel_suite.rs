@@ -16,6 +16,7 @@
 //! test; its final memory values (`x=2` in a clause) are read after the joins.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use checker::kernel::{
@@ -28,9 +29,9 @@ use checker::kernel::{
 };
 use checker::scenario;
 use checker::scenario::c11::{LOOM_RMW_ATOMICITY, NO_LOAD_BUFFERING, UNLOCK_LOCK_WEAKER};
-use checker::scenario::{check, join, spawn_cpu, Cpu, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, witness_if, Cpu, Expected, Scenario};
 
-use crate::invariants::LKMM_EXISTS;
+use crate::invariants::*;
 
 /// A test's shared memory: its variables and locks, by their names in the test.
 pub struct Mem {
@@ -85,6 +86,35 @@ impl Final {
     fn m(&self, var: &str) -> isize {
         self.mem[var]
     }
+
+    /// Whether one conjunct of a clause (`1:r0=1`, `x=2`) holds.
+    fn conjunct_holds(&self, conjunct: &str) -> bool {
+        let (loc, v) = conjunct.split_once('=').expect("a conjunct is LOC=VALUE");
+        let v: isize = v.trim().parse().expect("an integer value");
+        let loc = loc.trim();
+        if loc.contains(':') {
+            self.r(loc) == v
+        } else {
+            self.m(loc) == v
+        }
+    }
+
+    /// Report [`LKMM_CONJUNCTS`]`[k]` for each conjunct `k` of `clause` that holds, for a
+    /// clause `exists (A /\ B /\ ...)` without `\/` or `filter` (ghost: no scheduling point).
+    fn witness_conjuncts(&self, clause: &str) {
+        let Some(body) = clause
+            .strip_prefix("exists (")
+            .and_then(|c| c.strip_suffix(')'))
+        else {
+            return;
+        };
+        if body.contains("\\/") {
+            return;
+        }
+        for (c, w) in body.split("/\\").zip(LKMM_CONJUNCTS.iter()) {
+            witness_if(self.conjunct_holds(c), w);
+        }
+    }
 }
 
 /// One run of a litmus test: its memory, registers and CPUs.
@@ -121,7 +151,8 @@ impl Test {
     }
 
     /// Wait for every CPU, then judge the test's `exists` clause (`filter`ed first where the
-    /// test has a `filter`).
+    /// test has a `filter`). A clause of conjuncts only also reports which of them hold
+    /// ([`LKMM_CONJUNCTS`], in the order written).
     fn exists(self, clause: &'static str, holds: impl Fn(&Final) -> bool) {
         for c in self.cpus {
             join(c);
@@ -136,6 +167,7 @@ impl Test {
             regs: self.regs.0.lock().unwrap().clone(),
             mem,
         };
+        f.witness_conjuncts(clause);
         check(!holds(&f), &LKMM_EXISTS, || {
             let regs: Vec<String> = f.regs.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let mem: Vec<String> = f.mem.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -207,7 +239,10 @@ fn coww_poonceonce() {
         WRITE_ONCE(m.var("x"), 2); // WRITE_ONCE(*x, 2);
     });
     cpu_relax(); // MODEL: (a scheduling choice for PCT)
-    t.exists("exists (x=1)", |f| f.m("x") == 1);
+    t.exists("exists (x=1)", |f| {
+        witness_if(f.m("x") == 2, &COWW_SECOND_STORE_LAST);
+        f.m("x") == 1
+    });
 }
 
 /// IRIW+fencembonceonces+OnceOnce.litmus (`mb`) and IRIW+poonceonces+OnceOnce.litmus.
@@ -442,6 +477,8 @@ fn mp_onceassign_derefonce() {
     join(p1);
     let f = regs.0.lock().unwrap().clone();
     let (r0, r1) = (f.get("1:r0").copied(), f.get("1:r1").copied());
+    witness_if(r0 == Some(x.slot() as isize), &RCU_DEREF_SEES_ASSIGN);
+    witness_if(r1 == Some(0), &LKMM_CONJUNCT_2);
     check(
         !(r0 == Some(x.slot() as isize) && r1 == Some(0)),
         &LKMM_EXISTS,
@@ -707,8 +744,12 @@ fn z6_pooncerelease_poacquirerelease_fencembonceonce() {
 /// values here.
 fn dep_plain() {
     let mut t = Test::new(&[("x", 0), ("y", 0)], &[]);
-    t.cpu(|m, _| {
+    // Ghost (no scheduling point): P1's store to x has happened.
+    let p1_stored = Arc::new(AtomicBool::new(false));
+    let stored = p1_stored.clone();
+    t.cpu(move |m, _| {
         let a = READ_ONCE(m.var("x")); // int a = READ_ONCE(*x);
+        witness_if(stored.load(Relaxed), &DEP_PLAIN_READ_AFTER_STORE);
         let z1 = a; // *z1 = a;
         let z2 = z1; // *z2 = *z1;
         if z2 == 1 {
@@ -716,9 +757,10 @@ fn dep_plain() {
             WRITE_ONCE(m.var("y"), 1); // WRITE_ONCE(*y, 1);
         }
     });
-    t.cpu(|m, _| {
+    t.cpu(move |m, _| {
         let r = smp_load_acquire(m.var("y")); // int r = smp_load_acquire(y);
         smp_store_release(m.var("x"), r); // smp_store_release(x, r);
+        p1_stored.store(true, Relaxed);
     });
     t.exists("exists (x=1 /\\ y=1)", |f| f.m("x") == 1 && f.m("y") == 1);
 }
@@ -748,7 +790,9 @@ fn atomic_rmw_mb_after_atomic_is_stronger_than_acquire() {
 fn atomic_rmw_ops_are_atomic_wrt_atomic_set() {
     let mut t = Test::new(&[("v", 1)], &[]);
     t.cpu(|m, _| {
-        let _ = atomic_add_unless(m.var("v"), 1, 0); // (void)atomic_add_unless(v, 1, 0);
+        let added = atomic_add_unless(m.var("v"), 1, 0); // (void)atomic_add_unless(v, 1, 0);
+        witness_if(!added, &ADD_UNLESS_SEES_SET);
+        witness_if(added, &ADD_UNLESS_ADDS);
     });
     t.cpu(|m, _| {
         atomic_set(m.var("v"), 0); // atomic_set(v, 0);
@@ -823,6 +867,7 @@ fn dcl(fixed: bool) {
                 // if (r0 == 0) {
                 let g = spin_lock(m.lock("lck")); // spin_lock(lck);
                 let v1 = READ_ONCE(m.var("flag")); // r1 = READ_ONCE(*flag);
+                witness_if(v1 == 1, &DCL_LOCKED_FLAG_SEEN);
                 r.set(r1, v1);
                 if v1 == 0 {
                     // if (r1 == 0) {
@@ -875,6 +920,8 @@ fn rm(fixed: bool) {
         }
     });
     t.exists("filter (1:r0=0 /\\ 1:r1=1) exists (1:r2=1)", |f| {
+        witness_if(f.r("1:r0") == 1, &RM_P1_SEES_X);
+        witness_if(f.r("1:r0") == 0 && f.r("1:r1") == 1, &RM_FILTER_HOLDS);
         f.r("1:r0") == 0 && f.r("1:r1") == 1 && f.r("1:r2") == 1
     });
 }
@@ -919,6 +966,8 @@ fn rcu_sync_free() {
     join(p1);
     let f = regs.0.lock().unwrap().clone();
     let (r0, r1) = (f.get("0:r0").copied(), f.get("0:r1").copied());
+    witness_if(r0 == Some(x.slot() as isize), &RCU_DEREF_SEES_OLD);
+    witness_if(r0 == Some(z.slot() as isize), &RCU_DEREF_SEES_ASSIGN);
     check(
         !(r0 == Some(x.slot() as isize) && r1 == Some(0)),
         &LKMM_EXISTS,
@@ -961,31 +1010,36 @@ pub const CORR: Scenario = scenario!(
     unreachable,
     "read-read coherence"
 )
-.named("CoRR+poonceonce+Once");
+.named("CoRR+poonceonce+Once")
+.witnesses(LKMM_CLAUSE_2);
 pub const CORW: Scenario = scenario!(
     corw_poonceonce_once,
     ["P0", "P1"],
     unreachable,
     "read-write coherence"
 )
-.named("CoRW+poonceonce+Once");
+.named("CoRW+poonceonce+Once")
+.witnesses(LKMM_CLAUSE_2);
 pub const COWR: Scenario = scenario!(
     cowr_poonceonce_once,
     ["P0", "P1"],
     unreachable,
     "write-read coherence"
 )
-.named("CoWR+poonceonce+Once");
+.named("CoWR+poonceonce+Once")
+.witnesses(LKMM_CLAUSE_2);
 pub const COWW: Scenario = scenario!(
     coww_poonceonce,
     ["P0"],
     unreachable,
     "write-write coherence"
 )
-.named("CoWW+poonceonce");
+.named("CoWW+poonceonce")
+.witnesses(&[COWW_SECOND_STORE_LAST]);
 pub const IRIW_MB: Scenario = scenario!(iriw_fencembonceonces_onceonce, ["P0", "P1", "P2", "P3"], unreachable,
     "independent reads of independent writes, smp_mb() between the reads: readers agree on the order")
-    .named("IRIW+fencembonceonces+OnceOnce");
+    .named("IRIW+fencembonceonces+OnceOnce")
+.witnesses(LKMM_CLAUSE_4);
 pub const IRIW: Scenario = scenario!(
     iriw_poonceonces_onceonce,
     ["P0", "P1", "P2", "P3"],
@@ -994,7 +1048,8 @@ pub const IRIW: Scenario = scenario!(
 )
 .named("IRIW+poonceonces+OnceOnce")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_4);
 pub const ISA2_LOCKS: Scenario = scenario!(
     isa2_pooncelock_pooncelock_pombonce,
     ["P0", "P1", "P2"],
@@ -1003,7 +1058,8 @@ pub const ISA2_LOCKS: Scenario = scenario!(
 )
 .named("ISA2+pooncelock+pooncelock+pombonce")
 .c11_differs(UNLOCK_LOCK_WEAKER, C11_REACHABLE)
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const ISA2: Scenario = scenario!(
     isa2_poonceonces,
     ["P0", "P1", "P2"],
@@ -1012,28 +1068,34 @@ pub const ISA2: Scenario = scenario!(
 )
 .named("ISA2+poonceonces")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const ISA2_RELACQ: Scenario = scenario!(
     isa2_pooncerelease_poacquirerelease_poacquireonce,
     ["P0", "P1", "P2"],
     unreachable,
     "a release-acquire chain orders a prior store against a later load"
 )
-.named("ISA2+pooncerelease+poacquirerelease+poacquireonce");
+.named("ISA2+pooncerelease+poacquirerelease+poacquireonce")
+.witnesses(LKMM_CLAUSE_3);
 pub const LB_MB_CTRL: Scenario = scenario!(
     lb_fencembonceonce_ctrlonceonce,
     ["P0", "P1"],
     unreachable,
     "load buffering with a control dependency and smp_mb()"
 )
-.named("LB+fencembonceonce+ctrlonceonce");
+.named("LB+fencembonceonce+ctrlonceonce")
+// 1:r0=1 alone needs P0's store of y, which needs 0:r0=1: the whole clause. P0 reading
+// P1's store of x is the state the control dependency orders.
+.witnesses(&[LKMM_CONJUNCT_1]);
 pub const LB_RELACQ: Scenario = scenario!(
     lb_poacquireonce_pooncerelease,
     ["P0", "P1"],
     unreachable,
     "load buffering with release-acquire"
 )
-.named("LB+poacquireonce+pooncerelease");
+.named("LB+poacquireonce+pooncerelease")
+.witnesses(LKMM_CLAUSE_2);
 pub const LB: Scenario = scenario!(
     lb_poonceonces,
     ["P0", "P1"],
@@ -1043,35 +1105,40 @@ pub const LB: Scenario = scenario!(
 .named("LB+poonceonces")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
 .expected_sc(Expected::Unreachable)
-.c11_differs(NO_LOAD_BUFFERING, C11_UNREACHABLE);
+.c11_differs(NO_LOAD_BUFFERING, C11_UNREACHABLE)
+.witnesses(LKMM_CLAUSE_2);
 pub const LB_UNLOCKLOCK: Scenario = scenario!(
     lb_unlocklockonceonce_poacquireonce,
     ["P0", "P1"],
     unreachable,
     "load buffering with an unlock+lock pair and an acquire"
 )
-.named("LB+unlocklockonceonce+poacquireonce");
+.named("LB+unlocklockonceonce+poacquireonce")
+.witnesses(LKMM_CLAUSE_2);
 pub const MP_WMB_RMB: Scenario = scenario!(
     mp_fencewmbonceonce_fencermbonceonce,
     ["P0", "P1"],
     unreachable,
     "message passing with smp_wmb()/smp_rmb()"
 )
-.named("MP+fencewmbonceonce+fencermbonceonce");
+.named("MP+fencewmbonceonce+fencermbonceonce")
+.witnesses(LKMM_CLAUSE_2);
 pub const MP_RCU: Scenario = scenario!(
     mp_onceassign_derefonce,
     ["P0", "P1"],
     unreachable,
     "message passing with rcu_assign_pointer()/rcu_dereference()"
 )
-.named("MP+onceassign+derefonce");
+.named("MP+onceassign+derefonce")
+.witnesses(&[RCU_DEREF_SEES_ASSIGN, LKMM_CONJUNCT_2]);
 pub const MP_SILSIL_MB: Scenario = scenario!(
     mp_polockmbonce_poacquiresilsil,
     ["P0", "P1"],
     unreachable,
     "spin_is_locked() after an acquire, the writer with smp_mb__after_spinlock()"
 )
-.named("MP+polockmbonce+poacquiresilsil");
+.named("MP+polockmbonce+poacquiresilsil")
+.witnesses(LKMM_CLAUSE_3);
 pub const MP_SILSIL: Scenario = scenario!(
     mp_polockonce_poacquiresilsil,
     ["P0", "P1"],
@@ -1080,21 +1147,24 @@ pub const MP_SILSIL: Scenario = scenario!(
 )
 .named("MP+polockonce+poacquiresilsil")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const MP_LOCKS: Scenario = scenario!(
     mp_polocks,
     ["P0", "P1"],
     unreachable,
     "message passing, the flag under a lock"
 )
-.named("MP+polocks");
+.named("MP+polocks")
+.witnesses(LKMM_CLAUSE_2);
 pub const MP_REVLOCKS: Scenario = scenario!(
     mp_porevlocks,
     ["P0", "P1"],
     unreachable,
     "message passing, the data under a lock"
 )
-.named("MP+porevlocks");
+.named("MP+porevlocks")
+.witnesses(LKMM_CLAUSE_2);
 pub const MP_UNLOCKLOCK: Scenario = scenario!(
     mp_unlocklockonceonce_fencermbonceonce,
     ["P0", "P1"],
@@ -1103,14 +1173,16 @@ pub const MP_UNLOCKLOCK: Scenario = scenario!(
 )
 .named("MP+unlocklockonceonce+fencermbonceonce")
 .c11_differs(UNLOCK_LOCK_WEAKER, C11_REACHABLE)
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_2);
 pub const R_MB: Scenario = scenario!(
     r_fencembonceonces,
     ["P0", "P1"],
     unreachable,
     "R with smp_mb() on both CPUs"
 )
-.named("R+fencembonceonces");
+.named("R+fencembonceonces")
+.witnesses(LKMM_CLAUSE_2);
 pub const R: Scenario = scenario!(
     r_poonceonces,
     ["P0", "P1"],
@@ -1119,14 +1191,16 @@ pub const R: Scenario = scenario!(
 )
 .named("R+poonceonces")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_2);
 pub const S_WMB_ACQ: Scenario = scenario!(
     s_fencewmbonceonce_poacquireonce,
     ["P0", "P1"],
     unreachable,
     "S with smp_wmb() and an acquire"
 )
-.named("S+fencewmbonceonce+poacquireonce");
+.named("S+fencewmbonceonce+poacquireonce")
+.witnesses(LKMM_CLAUSE_2);
 pub const S: Scenario = scenario!(
     s_poonceonces,
     ["P0", "P1"],
@@ -1135,7 +1209,8 @@ pub const S: Scenario = scenario!(
 )
 .named("S+poonceonces")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_2);
 pub const SB_RFI: Scenario = scenario!(
     sb_rfionceonce_poonceonces,
     ["P0", "P1"],
@@ -1144,7 +1219,8 @@ pub const SB_RFI: Scenario = scenario!(
 )
 .named("SB+rfionceonce-poonceonces")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_2);
 pub const WRC: Scenario = scenario!(
     wrc_poonceonces_once,
     ["P0", "P1", "P2"],
@@ -1153,21 +1229,24 @@ pub const WRC: Scenario = scenario!(
 )
 .named("WRC+poonceonces+Once")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const WRC_REL_RMB: Scenario = scenario!(
     wrc_pooncerelease_fencermbonceonce_once,
     ["P0", "P1", "P2"],
     unreachable,
     "write-to-read causality with a release and smp_rmb()"
 )
-.named("WRC+pooncerelease+fencermbonceonce+Once");
+.named("WRC+pooncerelease+fencermbonceonce+Once")
+.witnesses(LKMM_CLAUSE_3);
 pub const Z6_LOCK_MB: Scenario = scenario!(
     z6_pooncelock_poonce_lock_pombonce,
     ["P0", "P1", "P2"],
     unreachable,
     "Z6.0 through a lock with smp_mb__after_spinlock()"
 )
-.named("Z6.0+pooncelock+poonceLock+pombonce");
+.named("Z6.0+pooncelock+poonceLock+pombonce")
+.witnesses(LKMM_CLAUSE_3);
 pub const Z6_LOCKS: Scenario = scenario!(
     z6_pooncelock_pooncelock_pombonce,
     ["P0", "P1", "P2"],
@@ -1176,7 +1255,8 @@ pub const Z6_LOCKS: Scenario = scenario!(
 )
 .named("Z6.0+pooncelock+pooncelock+pombonce")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const Z6_RELACQ: Scenario = scenario!(
     z6_pooncerelease_poacquirerelease_fencembonceonce,
     ["P0", "P1", "P2"],
@@ -1185,21 +1265,24 @@ pub const Z6_RELACQ: Scenario = scenario!(
 )
 .named("Z6.0+pooncerelease+poacquirerelease+fencembonceonce")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const DEP_PLAIN: Scenario = scenario!(
     dep_plain,
     ["P0", "P1"],
     unreachable,
     "a dependency through plain accesses"
 )
-.named("dep+plain");
+.named("dep+plain")
+.witnesses(&[DEP_PLAIN_READ_AFTER_STORE]);
 pub const ATOMIC_MB_AFTER: Scenario = scenario!(
     atomic_rmw_mb_after_atomic_is_stronger_than_acquire,
     ["P0", "P1"],
     unreachable,
     "smp_mb__after_atomic() orders an atomic_inc() before a later store"
 )
-.named("Atomic-RMW+mb__after_atomic-is-stronger-than-acquire");
+.named("Atomic-RMW+mb__after_atomic-is-stronger-than-acquire")
+.witnesses(LKMM_CLAUSE_2);
 pub const ATOMIC_VS_SET: Scenario = scenario!(
     atomic_rmw_ops_are_atomic_wrt_atomic_set,
     ["P0", "P1"],
@@ -1208,21 +1291,24 @@ pub const ATOMIC_VS_SET: Scenario = scenario!(
 )
 .named("Atomic-RMW-ops-are-atomic-WRT-atomic_set")
 .c11_differs(LOOM_RMW_ATOMICITY, C11_REACHABLE)
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(&[ADD_UNLESS_SEES_SET, ADD_UNLESS_ADDS]);
 pub const CMPXCHG_FAIL_ORDERED_1: Scenario = scenario!(
     cmpxchg_fail_ordered_1,
     ["P0", "P1"],
     unreachable,
     "a failed cmpxchg() with smp_mb__after_atomic() orders SB"
 )
-.named("cmpxchg-fail-ordered-1");
+.named("cmpxchg-fail-ordered-1")
+.witnesses(LKMM_CLAUSE_2);
 pub const CMPXCHG_FAIL_ORDERED_2: Scenario = scenario!(
     cmpxchg_fail_ordered_2,
     ["P0", "P1"],
     unreachable,
     "a failed cmpxchg() with smp_mb__after_atomic() orders MP"
 )
-.named("cmpxchg-fail-ordered-2");
+.named("cmpxchg-fail-ordered-2")
+.witnesses(LKMM_CLAUSE_3);
 pub const CMPXCHG_FAIL_UNORDERED_1: Scenario = scenario!(
     cmpxchg_fail_unordered_1,
     ["P0", "P1"],
@@ -1231,7 +1317,8 @@ pub const CMPXCHG_FAIL_UNORDERED_1: Scenario = scenario!(
 )
 .named("cmpxchg-fail-unordered-1")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_2);
 pub const CMPXCHG_FAIL_UNORDERED_2: Scenario = scenario!(
     cmpxchg_fail_unordered_2,
     ["P0", "P1"],
@@ -1240,7 +1327,8 @@ pub const CMPXCHG_FAIL_UNORDERED_2: Scenario = scenario!(
 )
 .named("cmpxchg-fail-unordered-2")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(LKMM_CLAUSE_3);
 pub const DCL_BROKEN: Scenario = scenario!(
     dcl_broken,
     ["P0", "P1"],
@@ -1249,38 +1337,44 @@ pub const DCL_BROKEN: Scenario = scenario!(
 )
 .named("DCL-broken")
 // Every `Sometimes` of the suite needs weak memory: under SC it is unreachable.
-.expected_sc(Expected::Unreachable);
+.expected_sc(Expected::Unreachable)
+.witnesses(&[DCL_LOCKED_FLAG_SEEN]);
 pub const DCL_FIXED: Scenario = scenario!(
     dcl_fixed,
     ["P0", "P1"],
     unreachable,
     "double-checked locking with acquire/release"
 )
-.named("DCL-fixed");
+.named("DCL-fixed")
+.witnesses(&[DCL_LOCKED_FLAG_SEEN]);
 pub const RM_BROKEN: Scenario = scenario!(rm_broken, ["P0", "P1"], unreachable,
     "two reads of x inside P1's critical section cannot straddle P0's (herd7: DEADLOCK, no execution passes the filter)")
-    .named("RM-broken");
+    .named("RM-broken")
+.witnesses(&[RM_P1_SEES_X]);
 pub const RM_FIXED: Scenario = scenario!(
     rm_fixed,
     ["P0", "P1"],
     unreachable,
     "reads of x before P1's critical section do not order it after P0's"
 )
-.named("RM-fixed");
+.named("RM-fixed")
+.witnesses(&[RM_P1_SEES_X, RM_FILTER_HOLDS]);
 pub const RCU_SYNC_FREE: Scenario = scenario!(
     rcu_sync_free,
     ["P0", "P1"],
     unreachable,
     "synchronize_rcu() waits for a reader that still sees the old pointer"
 )
-.named("RCU+sync+free");
+.named("RCU+sync+free")
+.witnesses(&[RCU_DEREF_SEES_OLD, RCU_DEREF_SEES_ASSIGN]);
 pub const RCU_SYNC_READ: Scenario = scenario!(
     rcu_sync_read,
     ["P0", "P1"],
     unreachable,
     "synchronize_rcu() orders a read-side section's stores for the updater"
 )
-.named("RCU+sync+read");
+.named("RCU+sync+read")
+.witnesses(LKMM_CLAUSE_2);
 
 /// The suite's new scenarios (the four of `lib.rs` are in [`KERNEL_SUITE`] too).
 pub const SCENARIOS: &[Scenario] = &[

@@ -7,13 +7,16 @@
 //!
 //! Self-contained: only facade-level primitives of `checker::kernel`.
 
-use checker::invariant::{Invariant, DEADLOCK};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+use checker::invariant::{Invariant, Witness, DEADLOCK};
 use checker::kernel::{
     down_read, down_read_trylock, down_write, down_write_trylock, kfree, kref_get_unless_zero,
     kref_put, kzalloc, mutex_lock, mutex_trylock, mutex_unlock, up_read, up_write, wait_event,
     wake_up_all, AtomicT, KMutex, Kref, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, witness_if, Expected, Scenario};
 
 /// A trylock that other CPUs' critical sections can make fail, negated.
 pub const TRYLOCK_NEVER_FAILS: Invariant = Invariant::new(
@@ -29,6 +32,18 @@ pub const GET_UNLESS_ZERO_NEVER_FAILS: Invariant = Invariant::new(
 
 /// Every invariant of this file.
 pub const INVARIANTS: &[Invariant] = &[TRYLOCK_NEVER_FAILS, GET_UNLESS_ZERO_NEVER_FAILS];
+
+/// Two readers inside the rwsem at once.
+pub const READ_TRYLOCK_WHILE_READER_HOLDS: Witness = Witness::new(
+    "READ_TRYLOCK_WHILE_READER_HOLDS",
+    "CPU0's down_read_trylock(S) runs while CPU1 holds S for read (between its down_read() and up_read())",
+);
+
+/// The waiter has to sleep.
+pub const WAIT_EVENT_SEES_NOT_DONE: Witness = Witness::new(
+    "WAIT_EVENT_SEES_NOT_DONE",
+    "wait_event()'s condition reads done == 0: CPU0 must sleep (or re-check), and only CPU1's store and wake_up_all() end its wait",
+);
 
 struct Locks {
     m: KMutex,
@@ -89,8 +104,11 @@ fn mutex_trylock_vs_lock_store() {
 /// CPU0 tries the rwsem in mode `try_write`; CPU1 takes it in mode `write`, then releases.
 fn rwsem_trylock(try_write: bool, write: bool) {
     let o = locks();
+    // Ghost (no scheduling point): CPU1 is between its down_read() and the return of its
+    // up_read().
+    let reading = Arc::new(AtomicBool::new(false));
     let p0 = {
-        let o = o.clone();
+        let (o, p1_reading) = (o.clone(), reading.clone());
         spawn_cpu(move || {
             let taken = if try_write {
                 let g = down_write_trylock(&o.sem); // if (down_write_trylock(&obj->sem)) {
@@ -102,6 +120,10 @@ fn rwsem_trylock(try_write: bool, write: bool) {
             } else {
                 let g = down_read_trylock(&o.sem); // if (down_read_trylock(&obj->sem)) {
                 let t = g.is_some();
+                witness_if(
+                    t && p1_reading.load(Relaxed),
+                    &READ_TRYLOCK_WHILE_READER_HOLDS,
+                );
                 if let Some(g) = g {
                     up_read(g); // up_read(&obj->sem); }
                 }
@@ -113,14 +135,16 @@ fn rwsem_trylock(try_write: bool, write: bool) {
         })
     };
     let p1 = {
-        let o = o.clone();
+        let (o, p1_reading) = (o.clone(), reading);
         spawn_cpu(move || {
             if write {
                 let g = down_write(&o.sem); // down_write(&obj->sem);
                 up_write(g); // up_write(&obj->sem);
             } else {
                 let g = down_read(&o.sem); // down_read(&obj->sem);
+                p1_reading.store(true, Relaxed); // (ghost: CPU1 holds S for read)
                 up_read(g); // up_read(&obj->sem);
+                p1_reading.store(false, Relaxed); // (ghost: CPU1's up_read() returned)
             }
         })
     };
@@ -161,7 +185,11 @@ fn wait_vs_wake(wake_first: bool) {
     let p0 = {
         let o = o.clone();
         spawn_cpu(move || {
-            wait_event(&o.wq, || READ_ONCE(&o.done) == 1); // wait_event(obj->wq, READ_ONCE(obj->done));
+            wait_event(&o.wq, || {
+                let done = READ_ONCE(&o.done) == 1;
+                witness_if(!done, &WAIT_EVENT_SEES_NOT_DONE);
+                done
+            }); // wait_event(obj->wq, READ_ONCE(obj->done));
         })
     };
     let p1 = {
@@ -293,7 +321,8 @@ pub const DOWN_READ_TRYLOCK_VS_DOWN_READ: Scenario = scenario(
     &["P0 read trylock", "P1 down_read/up_read"],
     Expected::Unreachable,
     down_read_trylock_vs_down_read,
-);
+)
+.witnesses(&[READ_TRYLOCK_WHILE_READER_HOLDS]);
 
 /// Right on loom 0.7.2 too (a condvar's wait and notify are dependent accesses).
 pub const WAIT_EVENT_VS_WAKE_UP: Scenario = scenario(
@@ -302,7 +331,8 @@ pub const WAIT_EVENT_VS_WAKE_UP: Scenario = scenario(
     &["P0 waiter", "P1 store/wake"],
     Expected::Unreachable,
     wait_event_vs_wake_up_after_store,
-);
+)
+.witnesses(&[WAIT_EVENT_SEES_NOT_DONE]);
 
 /// Right on loom 0.7.2 too: the wake-up before the store is lost when it runs between
 /// CPU0's check of `done` and its sleep.

@@ -5,14 +5,14 @@
 //! the kernel's, by hand over every interleaving; an `Unreachable` probe's `Reachable`
 //! sibling shows the outcome is not vacuous.
 
-use checker::invariant::Invariant;
+use checker::invariant::{Invariant, Witness};
 use checker::kernel::{
     down_read, down_write, kfree, kref_put, kzalloc, llist_add, llist_del_all, read_seqcount_begin,
     read_seqcount_retry, spin_lock, spin_unlock, test_and_set_bit, up_read, up_write,
     write_seqcount_begin, write_seqcount_end, AtomicT, BitWord, Kref, LlistHead, LlistNode,
     RwSemaphore, SeqcountT, SpinLock, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, witness_if, Bounds, Expected, Scenario};
 
 /// Two increments under a lock, negated lost update.
 pub const LOCKED_INCREMENTS_ADD_UP: Invariant = Invariant::new(
@@ -81,6 +81,37 @@ pub const INVARIANTS: &[Invariant] = &[
     CPU0_ALWAYS_WINS,
 ];
 
+/// The lock's second holder reads the first one's increment.
+pub const LOCK_SEES_OTHER_INCREMENT: Witness = Witness::new(
+    "LOCK_SEES_OTHER_INCREMENT",
+    "a CPU's READ_ONCE(obj->x) under spin_lock reads 1: the other CPU's locked increment came first",
+);
+/// The reader runs after the writer's section.
+pub const READER_SEES_WRITER: Witness = Witness::new(
+    "READER_SEES_WRITER",
+    "the reader under down_read() reads x == 1: the writer's down_write() section came first",
+);
+/// CPU1 wins the bit.
+pub const TEST_AND_SET_CPU1_WINS: Witness = Witness::new(
+    "TEST_AND_SET_CPU1_WINS",
+    "CPU1's test_and_set_bit(0) sees the bit clear: CPU0's then sees CPU1's set",
+);
+/// The seqcount reader's loads straddle the write section.
+pub const SEQCOUNT_READER_TORN: Witness = Witness::new(
+    "SEQCOUNT_READER_TORN",
+    "the reader's two loads return x != y: the write section ran between them, the case read_seqcount_retry() must catch",
+);
+/// The second CPU to put is CPU1.
+pub const KREF_RELEASE_ON_CPU1: Witness = Witness::new(
+    "KREF_RELEASE_ON_CPU1",
+    "CPU1's kref_put() drops the count from 1 to 0 and runs the release: CPU0's put decremented first",
+);
+/// Either CPU's llist_add() can find the other's node.
+pub const LLIST_ADD_SEES_OTHER: Witness = Witness::new(
+    "LLIST_ADD_SEES_OTHER",
+    "CPU0's llist_add() finds the list non-empty: CPU1's node was added first, and CPU0's cmpxchg links to it",
+);
+
 type Results = std::sync::Arc<std::sync::Mutex<Vec<isize>>>;
 
 fn results() -> Results {
@@ -130,6 +161,7 @@ fn spin_lock_increments() {
         |o, _, _| {
             let g = spin_lock(&o.lock); // spin_lock(&obj->lock);
             let v = READ_ONCE(&o.x); // v = READ_ONCE(obj->x);
+            witness_if(v == 1, &LOCK_SEES_OTHER_INCREMENT);
             WRITE_ONCE(&o.x, v + 1); // WRITE_ONCE(obj->x, v + 1);
             spin_unlock(g); // spin_unlock(&obj->lock);
         },
@@ -152,6 +184,7 @@ fn rwsem_writer_vs_reader() {
                 let g = down_read(&o.sem); // down_read(&obj->sem);
                 let x = READ_ONCE(&o.x); // x = READ_ONCE(obj->x);
                 let y = READ_ONCE(&o.y); // y = READ_ONCE(obj->y);
+                witness_if(x == 1, &READER_SEES_WRITER);
                 up_read(g); // up_read(&obj->sem);
                 check(x == y, &READER_SEES_WHOLE_UPDATE, || {
                     format!("x = {x}, y = {y}")
@@ -181,8 +214,9 @@ fn rwsem_two_readers() {
 
 fn test_and_set_both() {
     two_cpus(
-        |o, _, r| {
+        |o, i, r| {
             let old = test_and_set_bit(0, &o.bits); // old = test_and_set_bit(0, &obj->flags);
+            witness_if(i == 1 && !old, &TEST_AND_SET_CPU1_WINS);
             r.lock().unwrap().push(isize::from(old));
         },
         |_, r| {
@@ -224,6 +258,7 @@ fn seqcount(check_consistency: bool) {
             let start = read_seqcount_begin(&o.seq); // start = read_seqcount_begin(&obj->seq);
             let x = READ_ONCE(&o.x); // x = READ_ONCE(obj->x);
             let y = READ_ONCE(&o.y); // y = READ_ONCE(obj->y);
+            witness_if(x != y, &SEQCOUNT_READER_TORN);
             let retry = read_seqcount_retry(&o.seq, start); // if (read_seqcount_retry(&obj->seq, start))
             if check_consistency {
                 check(retry || x == y, &SEQCOUNT_READER_CONSISTENT, || {
@@ -264,16 +299,17 @@ fn kref_two_puts() {
         releases: AtomicT::new(n, "releases", 0),
     });
     checker::kernel::kref_get(&o.kref); // kref_get(&obj->kref);  (count 2)
-    let cpu = || {
+    let cpu = |i: usize| {
         let o = o.clone();
         spawn_cpu(move || {
-            kref_put(&o.kref, || {
+            let released = kref_put(&o.kref, || {
                 let n = READ_ONCE(&o.releases);
                 WRITE_ONCE(&o.releases, n + 1); // release(): counted
             }); // kref_put(&obj->kref, release);
+            witness_if(i == 1 && released, &KREF_RELEASE_ON_CPU1);
         })
     };
-    let (p0, p1) = (cpu(), cpu());
+    let (p0, p1) = (cpu(0), cpu(1));
     join(p0);
     join(p1);
     let n = READ_ONCE(&o.releases);
@@ -295,10 +331,12 @@ fn llist_two_adds() {
     let empties = results();
     let cpus: Vec<_> = nodes
         .iter()
-        .map(|n| {
+        .enumerate()
+        .map(|(i, n)| {
             let (n, head, empties) = (n.clone(), head.clone(), empties.clone());
             spawn_cpu(move || {
                 let was_empty = llist_add(&n.node, &head); // was_empty = llist_add(&obj->llnode, &list);
+                witness_if(i == 0 && !was_empty, &LLIST_ADD_SEES_OTHER);
                 empties.lock().unwrap().push(isize::from(was_empty));
             })
         })
@@ -349,7 +387,8 @@ pub const SPIN_LOCK_INCREMENTS: Scenario = scenario(
     &["P0", "P1"],
     Expected::Unreachable,
     spin_lock_increments,
-);
+)
+.witnesses(&[LOCK_SEES_OTHER_INCREMENT]);
 
 pub const RWSEM_WRITER_VS_READER: Scenario = scenario(
     "probe-rwsem-writer+reader",
@@ -357,7 +396,8 @@ pub const RWSEM_WRITER_VS_READER: Scenario = scenario(
     &["P0 writer", "P1 reader"],
     Expected::Unreachable,
     rwsem_writer_vs_reader,
-);
+)
+.witnesses(&[READER_SEES_WRITER]);
 
 pub const RWSEM_TWO_READERS: Scenario = scenario(
     "probe-rwsem-two-readers",
@@ -373,7 +413,8 @@ pub const TEST_AND_SET_BIT_ONE_WINNER: Scenario = scenario(
     &["P0", "P1"],
     Expected::Unreachable,
     test_and_set_both,
-);
+)
+.witnesses(&[TEST_AND_SET_CPU1_WINS]);
 
 pub const TEST_AND_SET_BIT_EITHER_WINS: Scenario = scenario(
     "probe-test_and_set_bit-either-wins",
@@ -395,7 +436,8 @@ pub const SEQCOUNT_CONSISTENT: Scenario = scenario(
 .bounds(Bounds {
     dfs_iterations: Some(5_000),
     ..Bounds::DEFAULT
-});
+})
+.witnesses(&[SEQCOUNT_READER_TORN]);
 
 pub const SEQCOUNT_RETRIES: Scenario = scenario(
     "probe-seqcount-retry",
@@ -411,7 +453,8 @@ pub const KREF_TWO_PUTS: Scenario = scenario(
     &["P0 put", "P1 put"],
     Expected::Unreachable,
     kref_two_puts,
-);
+)
+.witnesses(&[KREF_RELEASE_ON_CPU1]);
 
 pub const LLIST_TWO_ADDS: Scenario = scenario(
     "probe-llist-two-adds",
@@ -419,7 +462,8 @@ pub const LLIST_TWO_ADDS: Scenario = scenario(
     &["P0 add", "P1 add"],
     Expected::Unreachable,
     llist_two_adds,
-);
+)
+.witnesses(&[LLIST_ADD_SEES_OTHER]);
 
 /// Every probe.
 pub const SCENARIOS: &[Scenario] = &[

@@ -40,6 +40,9 @@ use checker::kernel::{
     trace_call, wait_event, wake_up_all, AtomicT, BitWord, KMutex, LockGuard, Obj, ObjId,
     WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
+use checker::scenario::witness;
+
+use crate::invariants::USERPTR_WAIT_FINDS_JOB;
 
 /// `-EINVAL`.
 pub const EINVAL: isize = -22;
@@ -182,6 +185,7 @@ pub fn dma_resv_wait_timeout(obj: &DmaResv) {
         let fence = obj.slots()[i].clone(); // dma_resv_list_entry(cursor->fences, cursor->index++, ...)
         if !dma_fence_is_signaled(&fence) {
             // if (!dma_fence_is_signaled(cursor->fence) && ...) break;  (the iterator yields it)
+            witness(&USERPTR_WAIT_FINDS_JOB);
             dma_fence_wait(&fence); // ret = dma_fence_wait_timeout(fence, intr, ret);
         }
     }

@@ -15,7 +15,13 @@ use checker::kernel::{
     READ_ONCE,
 };
 
+use checker::scenario::{witness, witness_if};
+
 use crate::ghost;
+use crate::invariants::{
+    DEVICE_PTE_ZAPPED, FAULT_MMGET_FAILS, FAULT_MMPUT_RUNS_EXIT_MMAP, NONBLOCK_TRYLOCK_FAILS,
+    READ_RETRY_COLLIDES,
+};
 use crate::mmap::{mmap_lock, mmap_unlock, mmget_not_zero, mmput, MmStruct, NR_PAGES};
 use crate::mmu_notifier::{
     mmu_interval_check_retry, mmu_interval_notifier_remove, mmu_interval_read_begin,
@@ -113,7 +119,10 @@ pub fn driver_invalidate_range(
         match mutex_trylock(&svm.user_lock) {
             // else if (!mutex_trylock(&driver->update))
             Some(g) => g,
-            None => return false, // return false;
+            None => {
+                witness(&NONBLOCK_TRYLOCK_FAILS);
+                return false; // return false;
+            }
         }
     };
     if svm.rev != DriverRevision::NoSetSeq {
@@ -123,6 +132,7 @@ pub fn driver_invalidate_range(
     let last = (range.end - 1).min(isub.last);
     for page in first..=last {
         if svm.device_pte[page].read() != 0 {
+            witness(&DEVICE_PTE_ZAPPED);
             svm.device_pte[page].write(0); // zap the device PTE and flush the device TLB
             trace_note(
                 "device_pte_zap",
@@ -175,6 +185,7 @@ pub fn hmm_range_fault(
     let _f = trace_call("hmm_range_fault", &format!("page {page}"));
     if mmu_interval_check_retry(isub, notifier_seq) {
         // if (mmu_interval_check_retry(range->notifier, range->notifier_seq))
+        witness(&READ_RETRY_COLLIDES);
         return Err(EBUSY); // return -EBUSY;
     }
     if !mm.vma[page].read() {
@@ -202,6 +213,7 @@ pub fn driver_populate_range(
     );
     if !mmget_not_zero(&mm) {
         // if (!mmget_not_zero(interval_sub->notifier.mm))
+        witness(&FAULT_MMGET_FAILS);
         return EFAULT; // return -EFAULT;
     }
     let mut ret = EBUSY;
@@ -222,6 +234,7 @@ pub fn driver_populate_range(
         let g = mutex_lock(&svm.user_lock); // take_lock(driver->update);
         if svm.rev != DriverRevision::SkipReadRetry && mmu_interval_read_retry(isub, seq) {
             // if (mmu_interval_read_retry(&ni, range.notifier_seq)) {
+            witness(&READ_RETRY_COLLIDES);
             mutex_unlock(g); // release_lock(driver->update);
             continue; // goto again;
         }
@@ -236,6 +249,7 @@ pub fn driver_populate_range(
         ret = 0;
         break; // return 0;
     }
-    mmput(&mm, release); // (the caller's mmput(mm))
+    let last = mmput(&mm, release); // (the caller's mmput(mm))
+    witness_if(last, &FAULT_MMPUT_RUNS_EXIT_MMAP);
     ret
 }

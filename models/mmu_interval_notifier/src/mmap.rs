@@ -116,10 +116,11 @@ pub fn mmget_not_zero(mm: &Obj<MmStruct>) -> bool {
     kref_get_unless_zero(&mm.mm_users) // return atomic_inc_not_zero(&mm->mm_users);
 }
 
-/// `mmput()` (kernel/fork.c, v6.8): the last user tears the address space down.
-pub fn mmput(mm: &Obj<MmStruct>, release: ReleaseRevision) {
+/// `mmput()` (kernel/fork.c, v6.8): the last user tears the address space down. True if
+/// this was the last user (ghost: the kernel's `mmput()` returns nothing).
+pub fn mmput(mm: &Obj<MmStruct>, release: ReleaseRevision) -> bool {
     let _f = trace_call("mmput", mm.name());
-    kref_put(&mm.mm_users, || __mmput(mm, release)); // if (atomic_dec_and_test(&mm->mm_users)) __mmput(mm);
+    kref_put(&mm.mm_users, || __mmput(mm, release)) // if (atomic_dec_and_test(&mm->mm_users)) __mmput(mm);
 }
 
 /// `__mmput()` (kernel/fork.c, v6.8).

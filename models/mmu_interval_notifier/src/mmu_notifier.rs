@@ -33,7 +33,12 @@ use checker::kernel::{
     SpinLock, WaitQueueHead, INIT_LIST_HEAD, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 
+use checker::scenario::witness;
+
 use crate::ghost;
+use crate::invariants::{
+    INSERT_DEFERRED, INSERT_IN_PARTIAL_EXCLUSION, READ_BEGIN_WAITS, REMOVE_CANCELS_DEFERRED_INSERT,
+};
 use crate::mmap::{mmdrop, mmgrab, MmStruct};
 
 /// `-EAGAIN`.
@@ -522,10 +527,12 @@ pub fn mmu_interval_notifier_insert(isub: &Obj<MmuIntervalNotifier>) {
     if subs.active_invalidate_ranges.read() != 0 {
         // if (subscriptions->active_invalidate_ranges) {
         let seq = if mn_itree_is_invalidating(seq, subs) {
+            witness(&INSERT_DEFERRED);
             list_add(&isub.deferred_item, &subs.deferred_list); // hlist_add_head(&interval_sub->deferred_item, &subscriptions->deferred_list);
             ghost::deferred_queued(isub);
             seq
         } else {
+            witness(&INSERT_IN_PARTIAL_EXCLUSION);
             WRITE_ONCE(&subs.invalidate_seq, seq | 1); // subscriptions->invalidate_seq |= 1;
             interval_tree_insert(isub, subs); // interval_tree_insert(&interval_sub->interval_tree, &subscriptions->itree);
             seq | 1
@@ -563,6 +570,7 @@ pub fn mmu_interval_notifier_remove(isub: &Obj<MmuIntervalNotifier>) {
     let cur = READ_ONCE(&subs.invalidate_seq); // (plain reads of subscriptions->invalidate_seq below)
     if mn_itree_is_invalidating(cur, subs) {
         if !isub.rb_linked.read() {
+            witness(&REMOVE_CANCELS_DEFERRED_INSERT);
             list_del(&isub.deferred_item); // if (RB_EMPTY_NODE(...)) hlist_del(&interval_sub->deferred_item);
             ghost::deferred_cancelled(isub);
         } else {
@@ -601,6 +609,7 @@ pub fn mmu_interval_read_begin(isub: &Obj<MmuIntervalNotifier>) -> isize {
     let is_invalidating = seq == subs_seq; // is_invalidating = seq == subscriptions->invalidate_seq;
     spin_unlock(g); // spin_unlock(&subscriptions->lock);
     if is_invalidating {
+        witness(&READ_BEGIN_WAITS);
         match subs.read_begin {
             ReadBeginRevision::Upstream => {
                 wait_event(&subs.wq, || READ_ONCE(&subs.invalidate_seq) != seq) // wait_event(subscriptions->wq, READ_ONCE(subscriptions->invalidate_seq) != seq);

@@ -31,12 +31,15 @@ use checker::kernel::{
     Guarded, Obj, RwSemaphore, WRITE_ONCE,
 };
 
+use checker::scenario::witness;
+
 use crate::dma_resv::{
     dma_fence_init, dma_fence_signal, dma_resv_add_fence, dma_resv_lock, dma_resv_unlock,
     dma_resv_wait_timeout, DmaFence, DmaResv,
 };
 use crate::ghost::{self, GhostJob};
 use crate::hmm::{hmm_range_fault, EBUSY, MAX_ATTEMPTS};
+use crate::invariants::READ_RETRY_COLLIDES;
 use crate::mmap::{mmap_lock, mmap_unlock, MmStruct};
 use crate::mmu_notifier::{
     mmu_interval_notifier_alloc, mmu_interval_read_begin, mmu_interval_read_retry,
@@ -239,6 +242,7 @@ pub fn gpu_vm_exec(uvma: &Obj<UserptrVma>) -> Result<GpuJob, isize> {
             && mmu_interval_read_retry(&isub, uvma.saved_seq.read())
         {
             // if (mmu_interval_read_retry(&gpu_vma->userptr_interval, gpu_vma->saved_seq)) {
+            witness(&READ_RETRY_COLLIDES);
             up_read(n); // up_read(&gpu_vm->userptr_notifier_lock);
             dma_resv_unlock(r); // (MODEL: see above)
             continue; // goto retry;

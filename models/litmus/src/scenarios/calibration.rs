@@ -1,7 +1,7 @@
 //! Explorer calibration tests (not from tools/memory-model).
 
 use checker::kernel::{cpu_relax, kfree, READ_ONCE, WRITE_ONCE};
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use super::vars::vars;
 use crate::invariants::*;
@@ -47,7 +47,8 @@ pub(crate) fn loom_pruning() {
         spawn_cpu(move || {
             cpu_relax(); // cpu_relax();
             WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
-            let _r0 = READ_ONCE(&v.y); // r0 = READ_ONCE(*y);
+            let r0 = READ_ONCE(&v.y); // r0 = READ_ONCE(*y);
+            witness_if(r0 == 1, &PRUNING_READ_SEES_STORE);
         })
     };
     let p1 = {

@@ -67,7 +67,8 @@ pub const SCENARIOS: &[Scenario] = &[
     // strong fence: `gp` in linux-kernel.cat) and smp_mb() on the other (LKMM: Never).
     scenario!(sb_sync_mb, ["P0", "P1"], unreachable,
         "store buffering with synchronize_rcu() on P0 and smp_mb() on P1: a grace period is a full barrier, not both 0")
-        .named("SB+sync+mb"),
+        .named("SB+sync+mb")
+        .witnesses(&[SB_LOAD_MISSES_STORE]),
     // SB with rcu_read_lock() on one side and smp_mb() on the other (LKMM: Sometimes).
     scenario!(sb_rcu_read_lock_mb, ["P0", "P1"], reachable(SB_NOT_BOTH_ZERO),
         "store buffering with rcu_read_lock() between P0's store and load and smp_mb() on P1: rcu_read_lock() is no fence, both may read 0")
@@ -76,11 +77,13 @@ pub const SCENARIOS: &[Scenario] = &[
     // RCU+sync+read with call_rcu() (Never: the callback runs after the grace period).
     scenario!(rcu_callback_read, ["P0", "P1"], unreachable,
         "RCU message passing to a callback: P1 saw P0's first store in its read-side section, so the call_rcu() callback sees the section's second")
-        .named("RCU+call_rcu+read"),
+        .named("RCU+call_rcu+read")
+        .witnesses(&[RCU_READER_STORE_SEEN]),
     // Two pre-existing readers and a callback that stores (Never).
     scenario!(rcu_callback_after_reader_loads, ["P0", "P1", "P2"], unreachable,
         "a call_rcu() callback runs after the loads of every reader that was inside at the call, whichever reader leaves last")
-        .named("RCU+readers+call_rcu"),
+        .named("RCU+readers+call_rcu")
+        .witnesses(&[RCU_CALL_WITH_READERS_INSIDE]),
     // MP whose only "ordering" is read-side sections (LKMM: Sometimes).
     scenario!(mp_readers, ["P0", "P1"], reachable(MP_FLAG_IMPLIES_DATA),
         "message passing from one read-side section to two others: read-side sections order nothing, P1 may see the flag without the data")
@@ -93,5 +96,6 @@ pub const SCENARIOS: &[Scenario] = &[
     // The loom pruning calibration: executions = distinct visible schedules (KMODEL-PATCH.md).
     scenario!(loom_pruning, ["P0", "P1"], unreachable,
         "explorer calibration: loom runs each visible schedule once (cpu_relax and join resume without a visible operation)")
-        .named("loom-pruning"),
+        .named("loom-pruning")
+        .witnesses(&[PRUNING_READ_SEES_STORE]),
 ];

@@ -8,7 +8,7 @@ use checker::kernel::{
     call_rcu, kfree, kzalloc, rcu_read_lock, rcu_read_unlock, smp_mb, synchronize_rcu, AtomicT,
     Obj, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness, witness_if};
 
 use crate::invariants::*;
 
@@ -36,7 +36,9 @@ pub(crate) fn sb_rcu(sync: bool) {
             WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
             let r0 = if sync {
                 synchronize_rcu(); // synchronize_rcu();
-                READ_ONCE(&v.y) // r0 = READ_ONCE(*y);
+                let r0 = READ_ONCE(&v.y); // r0 = READ_ONCE(*y);
+                witness_if(r0 == 0, &SB_LOAD_MISSES_STORE);
+                r0
             } else {
                 rcu_read_lock(); // rcu_read_lock();
                 let r0 = READ_ONCE(&v.y); // r0 = READ_ONCE(*y);
@@ -52,6 +54,7 @@ pub(crate) fn sb_rcu(sync: bool) {
             WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
             smp_mb(); // smp_mb();
             let r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            witness_if(r0 == 0, &SB_LOAD_MISSES_STORE);
             results.lock().unwrap()[1] = Some(r0);
         })
     };
@@ -88,6 +91,7 @@ pub(crate) fn rcu_callback_read() {
         let v = v.clone();
         spawn_cpu(move || {
             let r0 = READ_ONCE(&v.x); // r0 = READ_ONCE(*x);
+            witness_if(r0 == 1, &RCU_READER_STORE_SEEN);
             let v = v.clone();
             call_rcu("vars#1.rcu", move || {
                 let r1 = READ_ONCE(&v.y); // callback: r1 = READ_ONCE(*y);
@@ -127,6 +131,7 @@ pub(crate) fn rcu_callback_after_reader_loads() {
             let a = READ_ONCE(&v.x); // r1 = READ_ONCE(*a);
             let b = READ_ONCE(&v.y); // r2 = READ_ONCE(*b);
             if a == 1 && b == 1 {
+                witness(&RCU_CALL_WITH_READERS_INSIDE);
                 let v = v.clone();
                 call_rcu("vars#1.rcu", move || {
                     WRITE_ONCE(&v.z, 1); // callback: WRITE_ONCE(*z, 1);

@@ -208,7 +208,9 @@ pub(crate) fn nonblock_end_after_eagain() {
 pub(crate) fn exit_vs_fault_with(release: ReleaseRevision) {
     let (mm, a) = setup(DriverRevision::Upstream);
     let m = mm.clone();
-    let cpu = spawn_cpu(move || mmput(&m, release));
+    let cpu = spawn_cpu(move || {
+        mmput(&m, release);
+    });
     let (svm, isub) = (a.svm.clone(), a.isub.clone());
     let drv = spawn_cpu(move || {
         driver_populate_range(&svm, &isub, 0, release);

@@ -41,7 +41,8 @@ const DRIVER_VARIANT: Bounds = Bounds {
 pub const SCENARIOS: &[Scenario] = &[
     scenario!(fault_vs_munmap, ["driver", "munmap"], unreachable,
         "upstream: munmap of page 0 races with the driver's fault path (read_begin, hmm_range_fault, user_lock + read_retry, program) and its teardown (zap, remove)")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[READ_RETRY_COLLIDES, READ_BEGIN_WAITS, DEVICE_PTE_ZAPPED]),
     scenario!(fault_vs_munmap_skip_read_retry, ["driver", "munmap"], reachable(NO_STALE_DEVICE_PTE),
         "a driver that programs its device PTE without mmu_interval_read_retry() under its user_lock")
         .bounds(DRIVER_VARIANT),
@@ -51,38 +52,47 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(fault_vs_migrate, ["driver", "migrate"], reachable(NO_STALE_DEVICE_PTE),
         "upstream: migration of page 0 to a new page (invalidate_range_start(MMU_NOTIFY_MIGRATE), PTE replaced, end, old page freed) races with the driver's fault path and its teardown; as in nonblock_vs_fault, read_begin's lockless wait condition sees the end without ordering the PTE read after it (weak memory)")
         .bounds(SAMPLED)
+        .witnesses(&[READ_RETRY_COLLIDES, READ_BEGIN_WAITS, DEVICE_PTE_ZAPPED])
         .expected_sc(Expected::Unreachable),
     scenario!(fault_vs_migrate_locked_wait, ["driver", "migrate"], unreachable,
         "the same with the proposed read_begin whose wait condition reads invalidate_seq under subscriptions->lock")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[READ_RETRY_COLLIDES, READ_BEGIN_WAITS, DEVICE_PTE_ZAPPED]),
     scenario!(insert_vs_munmap_full_exclusion, ["munmap", "driver"], unreachable,
         "upstream: a second notifier of page 0 is inserted, faulted and removed while munmap invalidates page 0 (idle, or deferred in a full exclusion)")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[INSERT_DEFERRED]),
     scenario!(insert_vs_munmap_partial_exclusion, ["munmap", "driver"], unreachable,
         "upstream: a notifier of page 1 is inserted, faulted and removed while munmap invalidates page 1, which no notifier covered (idle, or in a partial exclusion)")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[INSERT_IN_PARTIAL_EXCLUSION]),
     scenario!(insert_remove_vs_munmap, ["munmap", "driver"], unreachable,
         "upstream: a second notifier of page 0 is inserted and at once removed while munmap invalidates page 0 (remove of a pending deferred insert)")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[REMOVE_CANCELS_DEFERRED_INSERT]),
     scenario!(nonblock_vs_fault, ["oom_reaper", "driver"], reachable(NO_STALE_DEVICE_PTE),
         "upstream: the OOM reaper's non-blockable invalidation of page 0 races with the driver's fault path (both mmap_lock readers); read_begin's lockless wait condition sees the end without ordering the PTE read after it (weak memory)")
         .bounds(SAMPLED)
+        .witnesses(&[NONBLOCK_TRYLOCK_FAILS, READ_RETRY_COLLIDES, DEVICE_PTE_ZAPPED])
         .expected_sc(Expected::Unreachable),
     scenario!(nonblock_vs_fault_locked_wait, ["oom_reaper", "driver"], unreachable,
         "the same with a proposed read_begin whose wait condition reads invalidate_seq under subscriptions->lock (mmu_interval_seq_released(), as remove does); a failed trylock makes the reaper skip the page (-EAGAIN, no end)")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[NONBLOCK_TRYLOCK_FAILS, READ_RETRY_COLLIDES, DEVICE_PTE_ZAPPED]),
     scenario!(nonblock_end_after_eagain, ["oom_reaper", "driver"], reachable(START_END_PAIRED),
         "a non-blocking caller that calls invalidate_range_end() after -EAGAIN (with the locked-wait read_begin)")
         .bounds(SAMPLED),
     scenario!(exit_vs_fault, ["exit", "driver"], unreachable,
         "upstream: the last mmput() (exit_mmap: mmu_notifier_release, then unmap) races with the driver's fault path and remove")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[FAULT_MMGET_FAILS, FAULT_MMPUT_RUNS_EXIT_MMAP, DEVICE_PTE_ZAPPED]),
     scenario!(exit_vs_fault_v1_double_release, ["exit", "driver"], reachable(INVALIDATE_ONCE),
         "v1 of the 2019 series: __mmu_notifier_release() runs mn_itree_release() twice (C2)")
         .bounds(SAMPLED),
     scenario!(userptr_exec_vs_munmap, ["exec", "munmap"], unreachable,
         "upstream (drm-vm-bind-locking.rst): a GPU exec on a userptr gpu_vma of page 0 (read_begin, lock the resv, down_read(notifier_lock) + read_retry, submit, publish the fence, up_read) and its job race with munmap of page 0 (callback: down_write, set_seq, up_write, wait for the VM's fences)")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[READ_RETRY_COLLIDES, USERPTR_WAIT_FINDS_JOB]),
     scenario!(userptr_exec_vs_munmap_publish_after_unlock, ["exec", "munmap"], reachable(USERPTR_JOB_ACCESS),
         "an exec that adds the job's fence to the VM's resv after up_read(notifier_lock): the callback's wait can miss the job")
         .bounds(SAMPLED),
@@ -95,8 +105,10 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(userptr_exec_vs_migrate, ["exec", "migrate"], reachable(USERPTR_JOB_ACCESS),
         "upstream: the same exec and job against a migration of page 0 (MMU_NOTIFY_MIGRATE; the page is copied, the PTE replaced, the old page freed); the exec's retry goes through read_begin's lockless wait condition, which sees the end without ordering the PTE read after it (weak memory)")
         .bounds(SAMPLED)
+        .witnesses(&[READ_RETRY_COLLIDES, READ_BEGIN_WAITS, USERPTR_WAIT_FINDS_JOB])
         .expected_sc(Expected::Unreachable),
     scenario!(userptr_exec_vs_migrate_locked_wait, ["exec", "migrate"], unreachable,
         "the same with the proposed read_begin whose wait condition reads invalidate_seq under subscriptions->lock")
-        .bounds(SAMPLED),
+        .bounds(SAMPLED)
+        .witnesses(&[READ_RETRY_COLLIDES, READ_BEGIN_WAITS, USERPTR_WAIT_FINDS_JOB]),
 ];
