@@ -143,6 +143,7 @@ pub fn rcu_read_lock() {
         c.nesting = 1;
     });
     fence(Ordering::SeqCst); // MODEL: the grace period's barriers (see the module doc)
+    super::sched::atomic_enter("rcu_read_lock()".to_string()); // ghost, for might_sleep()
     rt::record("rcu_read_lock", "", "");
 }
 
@@ -185,6 +186,7 @@ pub fn rcu_read_unlock() {
         (guard, ready)
     });
     drop(guard); // the release: shuttle's scheduling point comes before it
+    super::sched::atomic_exit("rcu_read_lock()");
     rt::record("rcu_read_unlock", "", "");
     for p in ready {
         rt::record("rcu callback", &p.what, "grace period over");
@@ -203,6 +205,10 @@ pub fn synchronize_rcu() {
                 thread_name(me)
             ),
         );
+    } else {
+        // synchronize_rcu(): might_sleep() (inside a read-side section the DEADLOCK above
+        // names the graver problem).
+        super::sched::might_sleep("synchronize_rcu()");
     }
     let locks: Vec<Arc<Mutex<()>>> = rt::with(|w| {
         let n = w.threads;

@@ -87,6 +87,8 @@ pub(crate) struct World {
     sleeping: Vec<Option<String>>,
     /// RCU readers and pending callbacks (checker/src/kernel/rcu.rs).
     pub rcu: crate::kernel::rcu::RcuWorld,
+    /// Per CPU atomic sections, for `might_sleep()` (checker/src/kernel/sched.rs).
+    pub sched: crate::kernel::sched::SchedWorld,
 }
 
 std::thread_local! {
@@ -142,6 +144,7 @@ pub(crate) fn begin(policy: Policy) {
             lockdep: Default::default(),
             sleeping: Vec::new(),
             rcu: Default::default(),
+            sched: Default::default(),
         })
     });
     drop(old);
