@@ -102,7 +102,8 @@ impl RawLock {
     fn lock(&self, op: &'static str) -> LockGuard {
         self.ghost.check_owner_live(op);
         if op == "mutex_lock" {
-            super::sched::might_sleep(&format!("mutex_lock({})", self.ghost.name)); // mutex_lock(): might_sleep()
+            super::sched::might_sleep(&format!("mutex_lock({})", self.ghost.name));
+            // mutex_lock(): might_sleep()
         }
         if self.ghost.held_by_current() {
             rt::report(

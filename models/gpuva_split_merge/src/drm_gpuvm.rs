@@ -19,13 +19,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex as StdMutex;
 
-use checker::kernel::{
-    AtomicT, READ_ONCE, kmem_cache_alloc, kmem_cache_free, kmalloc, kfree, kzalloc, lockdep_assert_held,
-    rcu_access_pointer, rcu_assign_pointer, rcu_dereference, rcu_dereference_protected,
-    rcu_replace_pointer, spin_lock, spin_unlock, trace_call, trace_note, Gfp, KMutex, KmemCache,
-    Obj, RcuPointer, SlabPtr, SpinLock, RCU_INIT_POINTER,
-};
 use checker::kernel::kfree_rcu;
+use checker::kernel::{
+    kfree, kmalloc, kmem_cache_alloc, kmem_cache_free, kzalloc, lockdep_assert_held,
+    rcu_access_pointer, rcu_assign_pointer, rcu_dereference, rcu_dereference_protected,
+    rcu_replace_pointer, spin_lock, spin_unlock, trace_call, trace_note, AtomicT, Gfp, KMutex,
+    KmemCache, Obj, RcuPointer, SlabPtr, SpinLock, RCU_INIT_POINTER, READ_ONCE,
+};
 use checker::scenario::{check, witness_if};
 
 use crate::invariants::*;
@@ -121,7 +121,11 @@ pub fn __drm_gpuvm_sm_map<H>(
         let mut merge = true; // bool merge = !!va->gem.obj; (MODEL: every va has a GEM)
         if addr == req.addr {
             merge &= obj == req.obj && offset == req.offset;
-            let u = DrmGpuvaOpUnmap { va, old: d, keep: merge };
+            let u = DrmGpuvaOpUnmap {
+                va,
+                old: d,
+                keep: merge,
+            };
             if end == req_end {
                 ops.sm_step_unmap(DrmGpuvaOp::Unmap(u))?; // op_unmap_cb(ops, priv, va, merge)
                 break;
@@ -137,21 +141,42 @@ pub fn __drm_gpuvm_sm_map<H>(
                 obj,
                 offset: offset + req.range,
             };
-            let op = DrmGpuvaOp::Remap { prev: None, next: Some(n), unmap: u };
+            let op = DrmGpuvaOp::Remap {
+                prev: None,
+                next: Some(n),
+                unmap: u,
+            };
             ops.sm_step_remap(op)?; // op_remap_cb(ops, priv, NULL, &n, &u)
             break;
         } else if addr < req.addr {
             let ls_range = req.addr - addr;
-            let p = VaDesc { addr, range: ls_range, obj, offset };
+            let p = VaDesc {
+                addr,
+                range: ls_range,
+                obj,
+                offset,
+            };
             merge &= obj == req.obj && offset + ls_range == req.offset;
-            let u = DrmGpuvaOpUnmap { va, old: d, keep: merge };
+            let u = DrmGpuvaOpUnmap {
+                va,
+                old: d,
+                keep: merge,
+            };
             if end == req_end {
-                let op = DrmGpuvaOp::Remap { prev: Some(p), next: None, unmap: u };
+                let op = DrmGpuvaOp::Remap {
+                    prev: Some(p),
+                    next: None,
+                    unmap: u,
+                };
                 ops.sm_step_remap(op)?; // op_remap_cb(ops, priv, &p, NULL, &u)
                 break;
             }
             if end < req_end {
-                let op = DrmGpuvaOp::Remap { prev: Some(p), next: None, unmap: u };
+                let op = DrmGpuvaOp::Remap {
+                    prev: Some(p),
+                    next: None,
+                    unmap: u,
+                };
                 ops.sm_step_remap(op)?; // op_remap_cb(ops, priv, &p, NULL, &u)
                 continue;
             }
@@ -161,13 +186,21 @@ pub fn __drm_gpuvm_sm_map<H>(
                 obj,
                 offset: offset + ls_range + req.range,
             };
-            let op = DrmGpuvaOp::Remap { prev: Some(p), next: Some(n), unmap: u };
+            let op = DrmGpuvaOp::Remap {
+                prev: Some(p),
+                next: Some(n),
+                unmap: u,
+            };
             ops.sm_step_remap(op)?; // op_remap_cb(ops, priv, &p, &n, &u)
             break;
         } else {
             // addr > req_addr
             merge &= obj == req.obj && offset == req.offset + (addr - req.addr);
-            let u = DrmGpuvaOpUnmap { va, old: d, keep: merge };
+            let u = DrmGpuvaOpUnmap {
+                va,
+                old: d,
+                keep: merge,
+            };
             if end == req_end {
                 ops.sm_step_unmap(DrmGpuvaOp::Unmap(u))?; // op_unmap_cb(ops, priv, va, merge)
                 break;
@@ -182,7 +215,11 @@ pub fn __drm_gpuvm_sm_map<H>(
                 obj,
                 offset: offset + req_end - addr,
             };
-            let op = DrmGpuvaOp::Remap { prev: None, next: Some(n), unmap: u };
+            let op = DrmGpuvaOp::Remap {
+                prev: None,
+                next: Some(n),
+                unmap: u,
+            };
             ops.sm_step_remap(op)?; // op_remap_cb(ops, priv, NULL, &n, &u)
             break;
         }
@@ -213,7 +250,11 @@ pub fn __drm_gpuvm_sm_unmap<H>(
             obj,
             offset: offset + (req_end - addr),
         }); // if (end > req_end) { next.va.addr = req_end; ... next_split = true; }
-        let unmap = DrmGpuvaOpUnmap { va, old: d, keep: false };
+        let unmap = DrmGpuvaOpUnmap {
+            va,
+            old: d,
+            keep: false,
+        };
         if prev.is_some() || next.is_some() {
             ops.sm_step_remap(DrmGpuvaOp::Remap { prev, next, unmap })?; // op_remap_cb(...)
         } else {
@@ -304,7 +345,9 @@ pub fn check_op<H>(op: &DrmGpuvaOp<H>, req: Option<VaDesc>) -> Vec<String> {
     let (unmap, rem) = match op {
         DrmGpuvaOp::Map(_) => return errs,
         DrmGpuvaOp::Unmap(u) => (u, vec![]),
-        DrmGpuvaOp::Remap { prev, next, unmap } => (unmap, prev.iter().chain(next).copied().collect()),
+        DrmGpuvaOp::Remap { prev, next, unmap } => {
+            (unmap, prev.iter().chain(next).copied().collect())
+        }
     };
     if let Some(req) = req {
         let want = keep_spec(unmap.old, req);
@@ -319,7 +362,8 @@ pub fn check_op<H>(op: &DrmGpuvaOp<H>, req: Option<VaDesc>) -> Vec<String> {
     }
     for r in rem {
         for p in r.addr..r.end() {
-            if p < unmap.old.addr || p >= unmap.old.end() || r.gem_page(p) != unmap.old.gem_page(p) {
+            if p < unmap.old.addr || p >= unmap.old.end() || r.gem_page(p) != unmap.old.gem_page(p)
+            {
                 errs.push(format!(
                     "remainder {r} of va {} does not keep the GEM page of VA page {p}",
                     unmap.old
@@ -444,7 +488,13 @@ impl DrmGpuvm {
 
     /// Ghost: the vas in the tree now, in address order.
     pub fn ghost_vas(&self) -> Vec<VaDesc> {
-        let mut v: Vec<VaDesc> = self.ghost().nodes.iter().flatten().map(|(_, d)| *d).collect();
+        let mut v: Vec<VaDesc> = self
+            .ghost()
+            .nodes
+            .iter()
+            .flatten()
+            .map(|(_, d)| *d)
+            .collect();
         v.sort_by_key(|d| d.addr);
         v
     }
@@ -487,7 +537,7 @@ fn tree_store(vm: &DrmGpuvm, i: usize, v: Option<&SlabPtr<DrmGpuva>>) {
             let pre = (!m.gfp_in_lock).then(|| kmalloc("maple_node", Gfp::Kernel, |_, _| ())); // mas_preallocate(&mas, va, GFP_KERNEL)
             let g = spin_lock(&vm.ma_lock); // mas_lock(&mas) -> spin_lock(&mt->ma_lock)
             let node_mem = match pre {
-                Some(p) => p,                                           // mas_store_prealloc(&mas, va)
+                Some(p) => p,                                          // mas_store_prealloc(&mas, va)
                 None => kmalloc("maple_node", Gfp::Kernel, |_, _| ()), // mas_store_gfp(&mas, va, GFP_KERNEL): mas_alloc_nodes()
             };
             rcu_assign_pointer(node, v); // the maple tree publishes the new node with rcu_assign_pointer()
@@ -551,7 +601,10 @@ pub fn drm_gpuva_find_first(
     range: u64,
     how: Read,
 ) -> Option<(SlabPtr<DrmGpuva>, VaDesc)> {
-    let _c = trace_call("drm_gpuva_find_first", &format!("[{addr}, {})", addr + range));
+    let _c = trace_call(
+        "drm_gpuva_find_first",
+        &format!("[{addr}, {})", addr + range),
+    );
     drm_gpuvm_va_range_walk(vm, addr, addr + range, how)
         .into_iter()
         .next() // drm_gpuva_it_iter_first(&gpuvm->rb.tree, addr, last)
@@ -578,7 +631,10 @@ pub fn drm_gpuva_init_from_op(va: &SlabPtr<DrmGpuva>, op: VaDesc) {
 pub fn drm_gpuva_insert(vm: &DrmGpuvm, va: &SlabPtr<DrmGpuva>, how: Read) -> Result<(), i32> {
     let d = *va.desc.lock().unwrap_or_else(|e| e.into_inner());
     let _c = trace_call("drm_gpuva_insert", &d.to_string());
-    if drm_gpuvm_va_range_walk(vm, d.addr, d.end(), how).first().is_some() {
+    if drm_gpuvm_va_range_walk(vm, d.addr, d.end(), how)
+        .first()
+        .is_some()
+    {
         trace_note("drm_gpuva_insert", &d.to_string(), "-EEXIST");
         return Err(-17); // if (drm_gpuva_it_iter_first(...)) return -EEXIST;
     }
@@ -589,13 +645,21 @@ pub fn drm_gpuva_insert(vm: &DrmGpuvm, va: &SlabPtr<DrmGpuva>, how: Read) -> Res
     // The ghost link comes first: the store below is where readers can see it.
     let overlap = {
         let mut g = vm.ghost();
-        let o = g.nodes.iter().flatten().find(|(_, o)| o.addr < d.end() && d.addr < o.end()).map(|(_, o)| *o);
+        let o = g
+            .nodes
+            .iter()
+            .flatten()
+            .find(|(_, o)| o.addr < d.end() && d.addr < o.end())
+            .map(|(_, o)| *o);
         g.nodes[slot] = Some((va.clone(), d));
         o
     };
     tree_store(vm, slot, Some(va)); // drm_gpuva_it_insert(va, &gpuvm->rb.tree); list_add(&va->rb.entry, head);
     check(overlap.is_none(), &VA_TREE_NO_OVERLAP, || {
-        format!("drm_gpuva_insert({d}) while va {} is in the tree", overlap.unwrap_or_default())
+        format!(
+            "drm_gpuva_insert({d}) while va {} is in the tree",
+            overlap.unwrap_or_default()
+        )
     });
     Ok(())
 }
@@ -665,7 +729,10 @@ pub fn drm_gpuvm_sm_unmap(
     req_range: u64,
     how: Read,
 ) -> Result<(), i32> {
-    let _c = trace_call("drm_gpuvm_sm_unmap", &format!("[{req_addr}, {})", req_addr + req_range));
+    let _c = trace_call(
+        "drm_gpuvm_sm_unmap",
+        &format!("[{req_addr}, {})", req_addr + req_range),
+    );
     let walk = drm_gpuvm_va_range_walk(vm, req_addr, req_addr + req_range, how); // drm_gpuvm_for_each_va_range_safe()
     __drm_gpuvm_sm_unmap(walk, req_addr, req_range, ops)
 }

@@ -30,7 +30,11 @@ impl Tree {
 
     fn insert(&mut self, d: VaDesc) {
         assert!(d.range > 0, "empty va {d}");
-        if let Some(o) = self.vas.values().find(|o| o.addr < d.end() && d.addr < o.end()) {
+        if let Some(o) = self
+            .vas
+            .values()
+            .find(|o| o.addr < d.end() && d.addr < o.end())
+        {
             self.errs.push(format!("insert {d} overlaps {o}"));
         }
         self.vas.insert(d.addr, d);
@@ -39,14 +43,18 @@ impl Tree {
 
 impl DrmGpuvmOps<u64> for Tree {
     fn sm_step_map(&mut self, op: DrmGpuvaOp<u64>) -> Result<(), i32> {
-        let DrmGpuvaOp::Map(d) = op else { return Err(-22) };
+        let DrmGpuvaOp::Map(d) = op else {
+            return Err(-22);
+        };
         self.maps += 1;
         self.insert(d);
         Ok(())
     }
     fn sm_step_remap(&mut self, op: DrmGpuvaOp<u64>) -> Result<(), i32> {
         self.errs.extend(check_op(&op, self.req));
-        let DrmGpuvaOp::Remap { prev, next, unmap } = op else { return Err(-22) };
+        let DrmGpuvaOp::Remap { prev, next, unmap } = op else {
+            return Err(-22);
+        };
         self.remaps += 1;
         self.vas.remove(&unmap.va);
         if let Some(p) = prev {
@@ -59,7 +67,9 @@ impl DrmGpuvmOps<u64> for Tree {
     }
     fn sm_step_unmap(&mut self, op: DrmGpuvaOp<u64>) -> Result<(), i32> {
         self.errs.extend(check_op(&op, self.req));
-        let DrmGpuvaOp::Unmap(u) = op else { return Err(-22) };
+        let DrmGpuvaOp::Unmap(u) = op else {
+            return Err(-22);
+        };
         self.vas.remove(&u.va);
         Ok(())
     }
@@ -123,26 +133,77 @@ proptest! {
 /// The kernel-doc's worked examples 6 and 11 (drm_gpuvm.c, DOC: Split and Merge): exact ops.
 #[test]
 fn kernel_doc_examples_6_and_11() {
-    let a = VaDesc { addr: 0, range: 2, obj: 1, offset: 4 };
+    let a = VaDesc {
+        addr: 0,
+        range: 2,
+        obj: 1,
+        offset: 4,
+    };
     // 6) the request is a left-aligned, contiguous subset: split, keep.
-    let ops = drm_gpuvm_sm_map_ops_create([(0u64, a)], VaDesc { addr: 0, range: 1, obj: 1, offset: 4 }).unwrap();
+    let ops = drm_gpuvm_sm_map_ops_create(
+        [(0u64, a)],
+        VaDesc {
+            addr: 0,
+            range: 1,
+            obj: 1,
+            offset: 4,
+        },
+    )
+    .unwrap();
     assert_eq!(
         ops[0],
         DrmGpuvaOp::Remap {
             prev: None,
-            next: Some(VaDesc { addr: 1, range: 1, obj: 1, offset: 5 }),
-            unmap: DrmGpuvaOpUnmap { va: 0, old: a, keep: true },
+            next: Some(VaDesc {
+                addr: 1,
+                range: 1,
+                obj: 1,
+                offset: 5
+            }),
+            unmap: DrmGpuvaOpUnmap {
+                va: 0,
+                old: a,
+                keep: true
+            },
         }
     );
     // 11) a centered subset with another BO: prev and next, the next's offset adjusted.
-    let a = VaDesc { addr: 0, range: 3, obj: 1, offset: 4 };
-    let ops = drm_gpuvm_sm_map_ops_create([(0u64, a)], VaDesc { addr: 1, range: 1, obj: 2, offset: 9 }).unwrap();
+    let a = VaDesc {
+        addr: 0,
+        range: 3,
+        obj: 1,
+        offset: 4,
+    };
+    let ops = drm_gpuvm_sm_map_ops_create(
+        [(0u64, a)],
+        VaDesc {
+            addr: 1,
+            range: 1,
+            obj: 2,
+            offset: 9,
+        },
+    )
+    .unwrap();
     assert_eq!(
         ops[0],
         DrmGpuvaOp::Remap {
-            prev: Some(VaDesc { addr: 0, range: 1, obj: 1, offset: 4 }),
-            next: Some(VaDesc { addr: 2, range: 1, obj: 1, offset: 6 }),
-            unmap: DrmGpuvaOpUnmap { va: 0, old: a, keep: false },
+            prev: Some(VaDesc {
+                addr: 0,
+                range: 1,
+                obj: 1,
+                offset: 4
+            }),
+            next: Some(VaDesc {
+                addr: 2,
+                range: 1,
+                obj: 1,
+                offset: 6
+            }),
+            unmap: DrmGpuvaOpUnmap {
+                va: 0,
+                old: a,
+                keep: false
+            },
         }
     );
     assert_eq!(ops.len(), 2);

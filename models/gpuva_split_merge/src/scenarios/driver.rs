@@ -16,7 +16,12 @@ pub(crate) const GEM_A: GemId = 1;
 pub(crate) const GEM_B: GemId = 2;
 
 /// The initial mapping: VA pages [0, 4) → GEM_A pages [0, 4).
-pub(crate) const VA0: VaDesc = VaDesc { addr: 0, range: 4, obj: GEM_A, offset: 0 };
+pub(crate) const VA0: VaDesc = VaDesc {
+    addr: 0,
+    range: 4,
+    obj: GEM_A,
+    offset: 0,
+};
 
 /// How a VM_BIND updates the tree.
 #[derive(Clone, Copy)]
@@ -46,7 +51,9 @@ impl Driver<'_> {
     }
 
     fn va(&mut self) -> SlabPtr<DrmGpuva> {
-        self.prealloc.pop().expect("model bug: three preallocated vas are enough")
+        self.prealloc
+            .pop()
+            .expect("model bug: three preallocated vas are enough")
     }
 
     fn retire(&mut self, va: SlabPtr<DrmGpuva>) {
@@ -59,7 +66,9 @@ impl Driver<'_> {
 impl DrmGpuvmOps<SlabPtr<DrmGpuva>> for Driver<'_> {
     /// driver_gpuva_map(): `drm_gpuva_map(gpuvm, ctx->new_va, &op->map)`.
     fn sm_step_map(&mut self, op: DrmGpuvaOp<SlabPtr<DrmGpuva>>) -> Result<(), i32> {
-        let DrmGpuvaOp::Map(d) = op else { return Err(-22) };
+        let DrmGpuvaOp::Map(d) = op else {
+            return Err(-22);
+        };
         let va = self.va();
         drm_gpuva_init_from_op(&va, d); // drm_gpuva_map(): drm_gpuva_init_from_op(va, op);
         let _ = drm_gpuva_insert(self.vm, &va, self.how); // drm_gpuva_map(): drm_gpuva_insert(gpuvm, va);
@@ -70,7 +79,9 @@ impl DrmGpuvmOps<SlabPtr<DrmGpuva>> for Driver<'_> {
     /// unlink and free the split va.
     fn sm_step_remap(&mut self, op: DrmGpuvaOp<SlabPtr<DrmGpuva>>) -> Result<(), i32> {
         self.check(&op);
-        let DrmGpuvaOp::Remap { prev, next, unmap } = op else { return Err(-22) };
+        let DrmGpuvaOp::Remap { prev, next, unmap } = op else {
+            return Err(-22);
+        };
         witness_if(prev.is_some() && next.is_some(), &REMAP_SPLIT);
         let pva = prev.map(|d| (self.va(), d));
         let nva = next.map(|d| (self.va(), d));
@@ -100,7 +111,9 @@ impl DrmGpuvmOps<SlabPtr<DrmGpuva>> for Driver<'_> {
     /// driver_gpuva_unmap(): `drm_gpuva_unmap(&op->unmap)`, unlink, free.
     fn sm_step_unmap(&mut self, op: DrmGpuvaOp<SlabPtr<DrmGpuva>>) -> Result<(), i32> {
         self.check(&op);
-        let DrmGpuvaOp::Unmap(u) = op else { return Err(-22) };
+        let DrmGpuvaOp::Unmap(u) = op else {
+            return Err(-22);
+        };
         drm_gpuva_remove(self.vm, &u.va); // drm_gpuva_unmap(&op->unmap);
         self.retire(u.va); // drm_gpuva_unlink(op->unmap.va); kfree(op->unmap.va);
         Ok(())
@@ -120,10 +133,19 @@ pub(crate) fn setup(publish: Publish, maple: Option<MapleStore>) -> Obj<DrmGpuvm
 
 /// The driver's VM_BIND: map `req` (or, with `unmap`, unmap its range) as `bind` says.
 /// Returns the vas the driver still holds (`Free::Deferred`).
-pub(crate) fn vm_bind(vm: &DrmGpuvm, req: VaDesc, unmap: bool, bind: Bind) -> Vec<SlabPtr<DrmGpuva>> {
+pub(crate) fn vm_bind(
+    vm: &DrmGpuvm,
+    req: VaDesc,
+    unmap: bool,
+    bind: Bind,
+) -> Vec<SlabPtr<DrmGpuva>> {
     // kzalloc(sizeof(*va), GFP_KERNEL) x 3 before any lock: new, prev and next.
     let prealloc = (0..3).map(|_| driver_va_alloc(vm)).collect();
-    let how = if bind.locked { Read::DriverLock } else { Read::Unlocked };
+    let how = if bind.locked {
+        Read::DriverLock
+    } else {
+        Read::Unlocked
+    };
     let mut d = Driver {
         vm,
         prealloc,
@@ -149,7 +171,13 @@ pub(crate) fn vm_bind(vm: &DrmGpuvm, req: VaDesc, unmap: bool, bind: Bind) -> Ve
 
 /// A GPU fault handler's lookup of VA page `addr` under `how`, checked against the GEM pages
 /// that address may show (before and after the concurrent bind).
-pub(crate) fn gpu_fault(vm: &DrmGpuvm, addr: u64, how: Read, allowed: &[(GemId, u64)], remainder: VaDesc) {
+pub(crate) fn gpu_fault(
+    vm: &DrmGpuvm,
+    addr: u64,
+    how: Read,
+    allowed: &[(GemId, u64)],
+    remainder: VaDesc,
+) {
     let found = match how {
         Read::DriverLock => {
             let g = mutex_lock(&vm.lock); // mutex_lock(&vm->lock)
@@ -175,7 +203,11 @@ pub(crate) fn gpu_fault(vm: &DrmGpuvm, addr: u64, how: Read, allowed: &[(GemId, 
     if found.as_ref().is_some_and(|(_, d)| *d == remainder) {
         witness(&LOOKUP_FINDS_REMAINDER);
     }
-    check(page.is_some_and(|p| allowed.contains(&p)), &READER_OLD_OR_NEW, || match &found {
+    check(
+        page.is_some_and(|p| allowed.contains(&p)),
+        &READER_OLD_OR_NEW,
+        || {
+            match &found {
         None => format!(
             "GPU fault at VA page {addr}: drm_gpuva_find_first() finds no va, but the page is mapped before and after the bind ({allowed:?})"
         ),
@@ -183,7 +215,9 @@ pub(crate) fn gpu_fault(vm: &DrmGpuvm, addr: u64, how: Read, allowed: &[(GemId, 
             "GPU fault at VA page {addr}: drm_gpuva_find_first() finds va {d}, GEM page {:?}, neither the old nor the new one ({allowed:?})",
             d.gem_page(addr)
         ),
-    });
+    }
+        },
+    );
 }
 
 /// After the CPUs joined: the VA space is one of `expected` ([`SM_MAP_SPEC`]), then free

@@ -27,24 +27,40 @@ fn lockless_map_vs_fault(publish: Publish, bind: Bind, reader: Read) {
 
 /// Option (3): the advanced API with no lock at all.
 pub(crate) fn advanced_api_unlocked() {
-    let bind = Bind { locked: false, free: Free::Deferred, in_place: false };
+    let bind = Bind {
+        locked: false,
+        free: Free::Deferred,
+        in_place: false,
+    };
     lockless_map_vs_fault(Publish::Plain, bind, Read::Unlocked)
 }
 
 /// Option (4) with a plain kfree() of the split va.
 pub(crate) fn rcu_lookup_kfree() {
-    let bind = Bind { locked: true, free: Free::Kfree, in_place: true };
+    let bind = Bind {
+        locked: true,
+        free: Free::Kfree,
+        in_place: true,
+    };
     lockless_map_vs_fault(Publish::Rcu, bind, Read::Rcu)
 }
 
 /// Option (4) with drm_gpuva_remap()'s remove-then-insert.
 pub(crate) fn rcu_lookup_remove_insert() {
-    let bind = Bind { locked: true, free: Free::KfreeRcu, in_place: false };
+    let bind = Bind {
+        locked: true,
+        free: Free::KfreeRcu,
+        in_place: false,
+    };
     lockless_map_vs_fault(Publish::Rcu, bind, Read::Rcu)
 }
 
 /// Option (4) with the split va shrunk in place by one store.
 pub(crate) fn rcu_lookup_replace_in_place() {
-    let bind = Bind { locked: true, free: Free::KfreeRcu, in_place: true };
+    let bind = Bind {
+        locked: true,
+        free: Free::KfreeRcu,
+        in_place: true,
+    };
     lockless_map_vs_fault(Publish::Rcu, bind, Read::Rcu)
 }
