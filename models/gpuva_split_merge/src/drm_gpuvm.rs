@@ -631,10 +631,7 @@ pub fn drm_gpuva_init_from_op(va: &SlabPtr<DrmGpuva>, op: VaDesc) {
 pub fn drm_gpuva_insert(vm: &DrmGpuvm, va: &SlabPtr<DrmGpuva>, how: Read) -> Result<(), i32> {
     let d = *va.desc.lock().unwrap_or_else(|e| e.into_inner());
     let _c = trace_call("drm_gpuva_insert", &d.to_string());
-    if drm_gpuvm_va_range_walk(vm, d.addr, d.end(), how)
-        .first()
-        .is_some()
-    {
+    if !drm_gpuvm_va_range_walk(vm, d.addr, d.end(), how).is_empty() {
         trace_note("drm_gpuva_insert", &d.to_string(), "-EEXIST");
         return Err(-17); // if (drm_gpuva_it_iter_first(...)) return -EEXIST;
     }
