@@ -448,7 +448,7 @@ pub struct DrmGpuvm {
     /// Option (2): every tree store is a `mas_*` call under `ma_lock`; with `gfp_in_lock` it
     /// allocates its maple node with GFP_KERNEL inside (`mas_store_gfp()`), else before
     /// taking the spinlock (`mas_preallocate()`).
-    pub maple: Option<MapleStore>,
+    maple: StdMutex<Option<MapleStore>>,
     ghost: StdMutex<Ghost>,
 }
 
@@ -473,7 +473,7 @@ pub fn drm_gpuvm_init(publish: Publish, maple: Option<MapleStore>) -> Obj<DrmGpu
             .collect(),
         cache: cache.clone(),
         publish,
-        maple,
+        maple: StdMutex::new(maple),
         ghost: StdMutex::new(Ghost {
             nodes: vec![None; TREE_NODES],
             remap_in_progress: false,
@@ -504,6 +504,12 @@ impl DrmGpuvm {
         pages_of(self.ghost_vas())
     }
 
+    /// Switch the tree to option (2)'s store discipline (`MODEL:` the scenarios insert the
+    /// initial va at VM creation first, so that a counterexample shows the VM_BIND's store).
+    pub fn set_maple(&self, m: Option<MapleStore>) {
+        *self.maple.lock().unwrap_or_else(|e| e.into_inner()) = m;
+    }
+
     /// Ghost: mark a remap as half applied (or done).
     pub fn set_remap_in_progress(&self, v: bool) {
         self.ghost().remap_in_progress = v;
@@ -532,7 +538,8 @@ impl DrmGpuvm {
 /// option (2), else the rb-tree link store (plain or `rcu_assign_pointer`).
 fn tree_store(vm: &DrmGpuvm, i: usize, v: Option<&SlabPtr<DrmGpuva>>) {
     let node = &vm.nodes[i];
-    match vm.maple {
+    let maple = *vm.maple.lock().unwrap_or_else(|e| e.into_inner());
+    match maple {
         Some(m) => {
             let pre = (!m.gfp_in_lock).then(|| kmalloc("maple_node", Gfp::Kernel, |_, _| ())); // mas_preallocate(&mas, va, GFP_KERNEL)
             let g = spin_lock(&vm.ma_lock); // mas_lock(&mas) -> spin_lock(&mt->ma_lock)

@@ -122,12 +122,13 @@ impl DrmGpuvmOps<SlabPtr<DrmGpuva>> for Driver<'_> {
 
 /// A VM with the initial mapping [`VA0`] inserted (under the driver's lock).
 pub(crate) fn setup(publish: Publish, maple: Option<MapleStore>) -> Obj<DrmGpuvm> {
-    let vm = drm_gpuvm_init(publish, maple);
+    let vm = drm_gpuvm_init(publish, None);
     let va = driver_va_alloc(&vm);
     drm_gpuva_init_from_op(&va, VA0);
     let g = mutex_lock(&vm.lock);
     let _ = drm_gpuva_insert(&vm, &va, Read::DriverLock);
     mutex_unlock(g);
+    vm.set_maple(maple);
     vm
 }
 
