@@ -1,56 +1,352 @@
-//! How large a vm_bo configuration loom explores to completion: `prepare_objects_serialized`
-//! (upstream, default list-locking mode) with more exec CPUs and more external GEMs, smallest
-//! first. Each line is one full exploration: CPUs (exec + unmap) × GEMs, executions, seconds.
+//! How large a configuration each exhaustive explorer finishes within a time limit, per
+//! model: executions, distinct execution graphs, distinct visible schedules and seconds side
+//! by side. Configurations run smallest first; an explorer stops climbing a model's ladder at
+//! its first configuration that does not finish within the limit.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo bench --bench loom_scale [-- FILTER]
+//! cargo bench --bench loom_scale [-- FILTER]          # the SC explorers of the normal build
+//! cargo bench --bench loom_scale -- --write-readmes   # scale tables into the model READMEs
 //! ```
 //!
-//! There is no time limit inside: stop it when a configuration exceeds your budget (the table
-//! in models/vm_bo_lifecycle/README.md was measured with a 10-minute limit per line).
+//! Each configuration runs in a child process killed after `KMODEL_SCALE_LIMIT` seconds
+//! (default 600). Measured rows go to `benches/scale.tsv` (one line per model, configuration
+//! and explorer; a run replaces the rows it measured and keeps the others), and
+//! `--write-readmes` renders that file between the `kmodel-scale` markers of each model's
+//! README. loom's distinct counts come from `LOOM_KMODEL_DISTINCT` (vendor/loom/src/rt/distinct.rs).
+//!
+//! The `dpor` explorer (issue 12, items 1-3) runs in the normal build (`cargo bench --bench
+//! loom_scale`); its `schedules` column is its distinct Mazurkiewicz traces.
 
-#[cfg(loom)]
-fn main() {
-    use checker::explore::{run, Explorer};
-    use vm_bo_lifecycle::scenarios::prepare_objects_scale as scale;
-    let filter = std::env::args().nth(1).filter(|a| a != "--bench");
-    let configs = [
-        scale::<1, 2>(),
-        scale::<2, 2>(),
-        scale::<1, 3>(),
-        scale::<2, 3>(),
-        scale::<3, 2>(),
-        scale::<1, 4>(),
-        scale::<2, 4>(),
-        scale::<3, 3>(),
-    ];
-    println!(
-        "{:<32} {:>6} {:>12} {:>10}  verdict",
-        "configuration", "CPUs", "executions", "seconds"
-    );
-    for s in configs {
-        if filter.as_deref().is_some_and(|f| !s.name.contains(f)) {
-            continue;
-        }
-        let s: &'static _ = Box::leak(Box::new(s));
-        let o = run(
-            s,
+use checker::explore::{run, Explorer};
+use checker::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A model's ladder: (model, configuration label, CPUs, scenario), smallest first.
+fn ladder() -> Vec<(&'static str, String, Scenario)> {
+    use mmu_interval_notifier::scale::fault_vs_munmap_scale as mmu;
+    use vm_bo_lifecycle::scenarios::prepare_objects_scale as vm;
+    let v = |s: Scenario, label: &str| ("vm_bo_lifecycle", label.to_string(), s);
+    let m = |s: Scenario, label: &str| ("mmu_interval_notifier", label.to_string(), s);
+    vec![
+        v(vm::<1, 2>(), "prepare_objects 1 exec × 2 GEMs"),
+        v(vm::<2, 2>(), "prepare_objects 2 exec × 2 GEMs"),
+        v(vm::<2, 3>(), "prepare_objects 2 exec × 3 GEMs"),
+        v(vm::<3, 2>(), "prepare_objects 3 exec × 2 GEMs"),
+        v(vm::<3, 3>(), "prepare_objects 3 exec × 3 GEMs"),
+        v(vm::<4, 2>(), "prepare_objects 4 exec × 2 GEMs"),
+        m(mmu::<1>(), "fault_vs_munmap 1 driver"),
+        m(mmu::<2>(), "fault_vs_munmap 2 drivers"),
+        m(mmu::<3>(), "fault_vs_munmap 3 drivers"),
+        m(mmu::<4>(), "fault_vs_munmap 4 drivers"),
+    ]
+}
+
+/// The exhaustive explorers of this build, by name.
+fn explorers() -> Vec<(&'static str, Explorer)> {
+    if cfg!(loom) {
+        vec![(
+            "loom",
             Explorer::Loom {
                 preemption_bound: None,
             },
-        );
-        println!(
-            "{:<32} {:>6} {:>12} {:>10.1}  {}",
-            s.name,
-            s.cpus.len(),
-            o.executions,
-            o.seconds,
-            o.verdict()
-        );
+        )]
+    } else {
+        // The `dpor` explorer (issue 12, items 1-3) runs in the normal build.
+        vec![(
+            "dpor",
+            Explorer::Dpor {
+                max_executions: None,
+            },
+        )]
     }
 }
 
-#[cfg(not(loom))]
+/// One measured row of `benches/scale.tsv`.
+#[derive(Clone, Debug)]
+struct Row {
+    model: String,
+    config: String,
+    cpus: usize,
+    explorer: String,
+    /// `None`: did not finish within the limit.
+    executions: Option<u64>,
+    graphs: Option<u64>,
+    schedules: Option<u64>,
+    seconds: f64,
+    verdict: String,
+}
+
+impl Row {
+    fn to_tsv(&self) -> String {
+        let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.1}\t{}",
+            self.model,
+            self.config,
+            self.cpus,
+            self.explorer,
+            o(self.executions),
+            o(self.graphs),
+            o(self.schedules),
+            self.seconds,
+            self.verdict
+        )
+    }
+
+    fn from_tsv(line: &str) -> Option<Row> {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 9 {
+            return None;
+        }
+        let n = |s: &str| s.parse::<u64>().ok();
+        Some(Row {
+            model: f[0].into(),
+            config: f[1].into(),
+            cpus: f[2].parse().ok()?,
+            explorer: f[3].into(),
+            executions: n(f[4]),
+            graphs: n(f[5]),
+            schedules: n(f[6]),
+            seconds: f[7].parse().ok()?,
+            verdict: f[8].into(),
+        })
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tsv_path() -> PathBuf {
+    root().join("benches/scale.tsv")
+}
+
+const TSV_HEADER: &str =
+    "# model\tconfiguration\tCPUs\texplorer\texecutions\tgraphs\tschedules\tseconds\tverdict";
+
+fn read_rows() -> Vec<Row> {
+    std::fs::read_to_string(tsv_path())
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(Row::from_tsv)
+        .collect()
+}
+
+fn write_rows(rows: &[Row]) {
+    let mut text = String::from(TSV_HEADER);
+    text.push('\n');
+    for r in rows {
+        text.push_str(&r.to_tsv());
+        text.push('\n');
+    }
+    std::fs::write(tsv_path(), text).expect("write benches/scale.tsv");
+}
+
+/// The child: explore one configuration, print one TSV row on stdout.
+fn child(index: usize, explorer: &str) {
+    let (model, config, s) = ladder().swap_remove(index);
+    let s: &'static Scenario = Box::leak(Box::new(s));
+    let e = explorers()
+        .into_iter()
+        .find(|(k, _)| *k == explorer)
+        .expect("explorer of this build")
+        .1;
+    let o = run(s, e);
+    // loom appends its distinct counts to the file `LOOM_KMODEL_DISTINCT` names.
+    let (mut graphs, mut schedules) = (None, None);
+    if let Some(file) = std::env::var_os("LOOM_KMODEL_DISTINCT") {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if let Some(line) = text.lines().last() {
+            let nums: Vec<u64> = line
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            if let [_, s, g] = nums[..] {
+                schedules = Some(s);
+                graphs = Some(g);
+            }
+        }
+    }
+    // dpor (and every explorer) counts its distinct Mazurkiewicz traces itself; loom's
+    // distinct visible schedules come from `LOOM_KMODEL_DISTINCT` above.
+    if schedules.is_none() {
+        schedules = Some(o.distinct_traces);
+    }
+    let row = Row {
+        model: model.into(),
+        config,
+        cpus: s.cpus.len(),
+        explorer: explorer.into(),
+        executions: Some(o.executions),
+        graphs,
+        schedules,
+        seconds: o.seconds,
+        verdict: o.verdict(),
+    };
+    println!("{}", row.to_tsv());
+}
+
+/// Run `index` under `explorer` in a child process, killed after `limit`.
+fn measure(index: usize, explorer: &str, limit: Duration) -> Option<Row> {
+    let distinct = std::env::temp_dir().join(format!(
+        "kmodel-scale-{}-{index}-{explorer}.txt",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&distinct);
+    let mut child = Command::new(std::env::current_exe().ok()?)
+        .args(["--child", &index.to_string(), explorer])
+        .env("LOOM_KMODEL_DISTINCT", &distinct)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().ok()? {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&distinct);
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = child.wait_with_output().ok()?;
+    let _ = std::fs::remove_file(&distinct);
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().rev().find_map(Row::from_tsv)
+}
+
+fn measure_all(filter: Option<&str>) {
+    let limit = Duration::from_secs(
+        std::env::var("KMODEL_SCALE_LIMIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(600),
+    );
+    let ladder = ladder();
+    let mut rows = read_rows();
+    println!(
+        "{:<24} {:<36} {:>4} {:<6} {:>12} {:>8} {:>10} {:>8}  verdict",
+        "model", "configuration", "CPUs", "expl.", "executions", "graphs", "schedules", "seconds"
+    );
+    for (explorer, _) in explorers() {
+        let mut stopped: Vec<&str> = Vec::new();
+        for (i, (model, config, s)) in ladder.iter().enumerate() {
+            if filter.is_some_and(|f| !config.contains(f) && !model.contains(f)) {
+                continue;
+            }
+            if stopped.contains(model) {
+                continue;
+            }
+            let row = measure(i, explorer, limit).unwrap_or_else(|| {
+                stopped.push(model);
+                Row {
+                    model: model.to_string(),
+                    config: config.clone(),
+                    cpus: s.cpus.len(),
+                    explorer: explorer.into(),
+                    executions: None,
+                    graphs: None,
+                    schedules: None,
+                    seconds: limit.as_secs_f64(),
+                    verdict: format!("not finished in {} s", limit.as_secs()),
+                }
+            });
+            let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+            println!(
+                "{:<24} {:<36} {:>4} {:<6} {:>12} {:>8} {:>10} {:>8.1}  {}",
+                row.model,
+                row.config,
+                row.cpus,
+                row.explorer,
+                o(row.executions),
+                o(row.graphs),
+                o(row.schedules),
+                row.seconds,
+                row.verdict
+            );
+            rows.retain(|r| !(r.config == row.config && r.explorer == row.explorer));
+            rows.push(row);
+            rows.sort_by_key(|r| {
+                (
+                    ladder
+                        .iter()
+                        .position(|(_, c, _)| *c == r.config)
+                        .unwrap_or(usize::MAX),
+                    r.explorer.clone(),
+                )
+            });
+            write_rows(&rows);
+        }
+    }
+}
+
+const BEGIN: &str = "<!-- kmodel-scale:begin -->";
+const END: &str = "<!-- kmodel-scale:end -->";
+
+/// Render each model's rows between the markers of its README.
+fn write_readmes() {
+    let rows = read_rows();
+    let mut models: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
+    models.dedup();
+    for model in models {
+        let mut t = format!(
+            "{BEGIN}\n_Generated by `cargo bench --bench loom_scale -- --write-readmes` from \
+             benches/scale.tsv; do not edit by hand. Limit {} s per configuration, 2-core machine \
+             shared with other work (seconds are pessimistic). Graphs: distinct execution graphs \
+             (po, rf, mo; loom only); schedules: loom's distinct visible schedules, dpor's distinct \
+             Mazurkiewicz traces._\n\n\
+             | configuration | CPUs | explorer | executions | distinct graphs | distinct schedules | seconds | verdict |\n\
+             |---|---:|---|---:|---:|---:|---:|---|\n",
+            std::env::var("KMODEL_SCALE_LIMIT").unwrap_or_else(|_| "600".into())
+        );
+        let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+        for r in rows.iter().filter(|r| r.model == model) {
+            t.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {} |\n",
+                r.config,
+                r.cpus,
+                r.explorer,
+                o(r.executions),
+                o(r.graphs),
+                o(r.schedules),
+                r.seconds,
+                r.verdict
+            ));
+        }
+        t.push_str(END);
+        let readme = root().join("models").join(model).join("README.md");
+        let text = std::fs::read_to_string(&readme).expect("model README");
+        let new = match (text.find(BEGIN), text.find(END)) {
+            (Some(b), Some(e)) if b < e => {
+                format!("{}{}{}", &text[..b], t, &text[e + END.len()..])
+            }
+            _ => format!("{}\n## Scale\n\n{}\n", text.trim_end(), t),
+        };
+        std::fs::write(&readme, new).expect("write README");
+        println!("wrote the scale table of {}", Path::new(&readme).display());
+    }
+}
+
 fn main() {
-    eprintln!("loom_scale needs a loom build: RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo bench --bench loom_scale");
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.first().map(String::as_str) {
+        Some("--child") => child(args[1].parse().expect("index"), &args[2]),
+        Some("--write-readmes") => write_readmes(),
+        filter => {
+            if explorers().is_empty() {
+                return;
+            }
+            measure_all(filter)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Refresh the CPU-column blocks pasted into docs/*.md from `kmodel replay`.
+"""Refresh the CPU-column blocks pasted into docs/*.md from `kmodel replay` (its default,
+condensed view: the top-level calls and the race, then the violation).
 
 Each block follows a line "`cargo run --release -- replay counterexamples/M/S-HASH.trace`".
 When the trace was regenerated under a new name, the newest trace of the same scenario is
@@ -8,7 +9,7 @@ used (loom's first, then PCT's, then random's). Run from the repository root aft
 """
 import glob, re, subprocess, sys
 
-KMODEL = "./target/release/kmodel"
+KMODEL = "./kmodel"  # the wrapper: rebuilds the CLI first if a source changed
 CMD = re.compile(r"^`cargo run --release -- replay (counterexamples/([a-z_]+)/([a-z0-9_]+)-[0-9a-f]+\.trace)`$")
 
 def pick(path, model, scenario):
@@ -28,8 +29,10 @@ def block(trace):
     out = subprocess.run([KMODEL, "replay", trace], capture_output=True, text=True).stdout
     lines = out.splitlines()
     start = next(i for i, l in enumerate(lines) if l.startswith("CPU0 ("))
-    end = next(i for i, l in enumerate(lines) if l.startswith("reproduced:"))
-    return "\n".join(lines[start:end]).rstrip() + "\n\n"
+    end = next(i for i, l in enumerate(lines) if l.startswith("reproduced"))
+    # The columns and the violation line; not the "(N of M steps ...)" note.
+    keep = [l for l in lines[start:end] if not l.endswith("--full shows every step)")]
+    return "\n".join(keep).rstrip() + "\n\n"
 
 for doc in sorted(glob.glob("docs/*.md")):
     lines = open(doc).read().split("\n")

@@ -30,17 +30,98 @@ enum Command {
     Replay(cmd::replay::Args),
 }
 
+/// clap's error as kmodel's one line: `error: … (hint: …)`. clap's own hint (its "tip")
+/// is kept; otherwise the hint names the `--help` that lists the usage.
+fn one_line(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    let rendered = e.render().to_string();
+    let mut what = Vec::new();
+    let mut tip = None;
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage:") {
+            usage = Some(u.trim().to_string());
+        } else if let Some(t) = line.strip_prefix("tip:") {
+            tip.get_or_insert_with(|| t.trim().to_string());
+        } else if line.starts_with("For more information") || usage.is_some() {
+            // clap's pointer to --help, or the help text after the usage
+        } else {
+            what.push(
+                line.strip_prefix("error:")
+                    .unwrap_or(line)
+                    .trim()
+                    .to_string(),
+            );
+        }
+    }
+    // `kmodel replay [OPTIONS] <FILE>` → `kmodel replay`
+    let command = usage
+        .as_deref()
+        .map(|u| {
+            u.split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|c| c.contains(' '))
+        .or_else(|| {
+            // clap shows no usage for a bad value: the subcommand is the first argument that
+            // names one.
+            let names: Vec<String> = <Cli as clap::CommandFactory>::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            std::env::args()
+                .skip(1)
+                .find(|a| names.contains(a))
+                .map(|a| format!("kmodel {a}"))
+        })
+        .unwrap_or_else(|| "kmodel".into());
+    // `--iterations -1`: clap reads `-1` as a flag and suggests `-- -1`, which is wrong here.
+    if what.iter().any(|w| {
+        w.strip_prefix("unexpected argument '-")
+            .and_then(|r| r.split('\'').next())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    }) {
+        tip = Some("counts and seeds are not negative".into());
+    }
+    let mut msg = what.join(" ");
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+    ) || msg.is_empty()
+    {
+        let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        msg = format!("`{command}` needs a command: {}", commands.join(", "));
+    }
+    let hint = match tip {
+        Some(t) => format!("{t}; `{command} --help` shows the usage"),
+        None => format!("`{command} --help` shows the usage"),
+    };
+    format!("error: {} (hint: {hint})", msg.trim_end_matches(['.', ':']))
+}
+
 fn main() {
+    // Die quietly, like any Unix filter, when the reader of stdout goes away (`kmodel replay
+    // … | head`), instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(exit::OK);
+        }
+        Err(e) => {
+            eprintln!("{}", one_line(&e));
+            std::process::exit(exit::USAGE);
         }
     };
     let result = match cli.command {
@@ -51,7 +132,9 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line, whatever the error carries.
+            let msg = format!("{e:#}").replace(['\n', '\r'], " ");
+            eprintln!("error: {msg}");
             std::process::exit(exit::USAGE);
         }
     }

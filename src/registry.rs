@@ -8,6 +8,7 @@ use crate::UsageError;
 pub fn all() -> Vec<&'static Scenario> {
     litmus::SCENARIOS
         .iter()
+        .chain(litmus::kernel_suite::SCENARIOS)
         .chain(vm_bo_lifecycle::SCENARIOS)
         .chain(dma_fence_rcu::SCENARIOS)
         .chain(mmu_interval_notifier::SCENARIOS)

@@ -27,10 +27,14 @@ pub enum Explorer {
     /// shuttle's DFS: exhaustive under sequential consistency, without partial-order
     /// reduction, stopping after `max_iterations` if given.
     Dfs { max_iterations: Option<usize> },
+    /// kmodel's own DPOR explorer on shuttle's runtime ([`crate::dpor`]): exhaustive under
+    /// sequential consistency, one execution per Mazurkiewicz trace up to sleep-set blocking;
+    /// stopping after `max_executions` if given.
+    Dpor { max_executions: Option<usize> },
 }
 
 /// Names of the explorers, as the CLI takes them.
-pub const EXPLORERS: &[&str] = &["loom", "random", "pct", "dfs"];
+pub const EXPLORERS: &[&str] = &["loom", "random", "pct", "dfs", "dpor"];
 
 impl Explorer {
     /// The explorer `kind` with the scenario's default bounds; `iterations` overrides the
@@ -58,6 +62,9 @@ impl Explorer {
             "dfs" => Explorer::Dfs {
                 max_iterations: iterations,
             },
+            "dpor" => Explorer::Dpor {
+                max_executions: iterations,
+            },
             _ => return None,
         })
     }
@@ -69,6 +76,7 @@ impl Explorer {
             Explorer::Random { .. } => "random",
             Explorer::Pct { .. } => "pct",
             Explorer::Dfs { .. } => "dfs",
+            Explorer::Dpor { .. } => "dpor",
         }
     }
 
@@ -95,6 +103,12 @@ impl Explorer {
             Explorer::Dfs {
                 max_iterations: Some(m),
             } => format!("dfs max_iterations={m}"),
+            Explorer::Dpor {
+                max_executions: None,
+            } => "dpor max_executions=none".into(),
+            Explorer::Dpor {
+                max_executions: Some(m),
+            } => format!("dpor max_executions={m}"),
         }
     }
 
@@ -119,6 +133,9 @@ pub struct Outcome {
     pub scenario: &'static Scenario,
     pub explorer: Explorer,
     pub executions: u64,
+    /// Distinct Mazurkiewicz traces among the executions that ran to their end
+    /// ([`crate::dpor::trace_hash`]): `executions / distinct_traces` is the redundancy.
+    pub distinct_traces: u64,
     /// Seconds of the exploration (for loom, without the second run that captures the
     /// failing execution's checkpoint).
     pub seconds: f64,
@@ -179,6 +196,7 @@ impl Outcome {
                 format!("verified up to {b} preemptions")
             }
             Explorer::Dfs { .. } if self.complete => "verified under SC (no weak memory)".into(),
+            Explorer::Dpor { .. } if self.complete => "verified under SC (source-set DPOR)".into(),
             _ => format!("no counterexample in {} runs", self.executions),
         }
     }
@@ -274,6 +292,26 @@ impl Outcome {
     }
 }
 
+/// The `KMODEL_CHECK_GRAPHS` check of one scenario under loom (docs/architecture.md, "What
+/// loom's DPOR sees"), whatever the environment says: its outcome, and (executions, distinct
+/// loom execution graphs, executions whose graph was seen with other CPU observations).
+#[cfg(loom)]
+pub fn check_graphs(s: &'static Scenario) -> (Outcome, (u64, u64, u64)) {
+    crate::rt::graphs::force(true);
+    let o = run(
+        s,
+        Explorer::Loom {
+            preemption_bound: s.bounds.loom_preemption_bound,
+        },
+    );
+    crate::rt::graphs::force(false);
+    (o, crate::rt::graphs::last())
+}
+
+/// Executions started by every exploration in this process so far (for progress display
+/// only: `kmodel check` polls it; no verdict reads it).
+pub static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Explore `s` with `explorer`. Panics if this build cannot run it ([`Explorer::available`]).
 pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
     assert!(
@@ -305,6 +343,7 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
         scenario: s,
         explorer,
         executions: stats.executions,
+        distinct_traces: stats.distinct.len() as u64,
         seconds,
         complete: complete && failed.is_none(),
         found: failed.map(|f| Found {
@@ -356,6 +395,10 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
         Explorer::Dfs { max_iterations } => {
             let (st, f) = rt::shuttle::dfs(s, max_iterations);
             let complete = max_iterations.is_none_or(|m| (st.executions as usize) < m);
+            (st, f, None, complete, None)
+        }
+        Explorer::Dpor { max_executions } => {
+            let (st, f, complete) = rt::shuttle::dpor(s, max_executions);
             (st, f, None, complete, None)
         }
         Explorer::Loom { .. } => unreachable!("checked by run()"),

@@ -88,6 +88,14 @@ pub const LIST_HEAD_UAF: Invariant = Invariant::new(
     "LIST_HEAD_UAF",
     "no list operation reads or writes a list_head whose storage is gone (a returned function's on-stack LIST_HEAD, or a freed object)",
 );
+/// `kfree()` of an object one of whose `list_head`s is still linked with a `list_head`
+/// outside it: the list's next walker, or the next `list_add`/`list_del` of a neighbour,
+/// writes into freed memory. Checked at the `kfree` itself, whatever the interleaving, so no
+/// schedule can hide the window between the free and the list's next use.
+pub const FREE_WHILE_LINKED: Invariant = Invariant::new(
+    "FREE_WHILE_LINKED",
+    "no object is freed while one of its list_heads is still linked on a list (kfree() of an object still linked on a list)",
+);
 /// CONFIG_DEBUG_LIST: `__list_add_valid` / `__list_del_entry_valid` fail. As in the kernel
 /// without CONFIG_BUG_ON_DATA_CORRUPTION, the operation is skipped and the execution goes on.
 pub const LIST_CORRUPTION: Invariant = Invariant::new(
@@ -143,6 +151,7 @@ pub const BUILTIN: &[Invariant] = &[
     REFCOUNT_ADD_ON_ZERO,
     REFCOUNT_UNDERFLOW,
     LIST_HEAD_UAF,
+    FREE_WHILE_LINKED,
     LIST_CORRUPTION,
     OOPS,
     LOCK_NOT_HELD,

@@ -7,6 +7,8 @@
 //! - [`explore`]: running a scenario under loom (exhaustive DPOR, weak memory; `--cfg loom`
 //!   builds) or shuttle (random, PCT, DFS) and judging the verdict.
 //! - [`replay`]: re-executing a trace's interleaving step for step.
+//! - [`dpor`]: kmodel's own DPOR explorer (source sets, sleep sets) and the dependency
+//!   relation over recorded events that every explorer's distinct-trace count uses.
 //! - [`trace`]: counterexample traces, their file format, and CPU-column rendering.
 //! - [`invariant`]: named invariants, including the ones the primitives check.
 //!
@@ -14,6 +16,7 @@
 //! See docs/architecture.md for how a scenario flows from definition to verdict to trace to
 //! replay.
 
+pub mod dpor;
 pub mod explore;
 pub mod invariant;
 pub mod kernel;

@@ -33,6 +33,43 @@ impl Expected {
     }
 }
 
+/// Named reasons why loom's C11 answer to a litmus test differs from the LKMM's
+/// (tools/memory-model): see [`Scenario::c11_differs`].
+pub mod c11 {
+    /// C11 allows load buffering, but loom does not explore it: a load reads only stores
+    /// already made in the interleaving, so no load reads a value that depends on a store
+    /// later in its own CPU's program order (LB shapes are never found).
+    pub const NO_LOAD_BUFFERING: &str = "C11: no load buffering";
+    /// C11 relaxed accesses have no address, data or control dependency ordering, which the
+    /// LKMM has (e.g. a pointer loaded by `READ_ONCE()` and then dereferenced).
+    pub const NO_DEPENDENCY_ORDERING: &str = "C11: no dependency ordering";
+    /// A C11 mutex is acquire/release only; the LKMM's `spin_unlock()` followed by a
+    /// `spin_lock()` also orders for CPUs that do not take the lock (po-unlock-lock-po).
+    pub const UNLOCK_LOCK_WEAKER: &str = "C11: unlock->lock weaker";
+    /// Not C11's but loom's: loom orders stores only partially (CDSChecker-style vector
+    /// clocks) and lets an RMW read any latest store, but does not forbid a concurrent plain
+    /// store from landing between an RMW's read and its write (vendor/loom/src/rt/atomic.rs:
+    /// "RMW Atomicity:" is left empty). `atomic_add_unless(v, 1, 0)` (1->2) racing
+    /// `atomic_set(v, 0)` can then end with v=2, which C11 and the LKMM forbid.
+    pub const LOOM_RMW_ATOMICITY: &str = "loom: RMW atomicity not enforced";
+    /// Every named reason.
+    pub const ALL: &[&str] = &[
+        NO_LOAD_BUFFERING,
+        NO_DEPENDENCY_ORDERING,
+        UNLOCK_LOCK_WEAKER,
+        LOOM_RMW_ATOMICITY,
+    ];
+}
+
+/// Where C11 (loom) and the LKMM give a scenario different answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct C11Difference {
+    /// One of [`c11::ALL`].
+    pub reason: &'static str,
+    /// The LKMM's answer (herd7's); the scenario's `expected` is C11's.
+    pub lkmm: Expected,
+}
+
 /// How far each explorer goes by default. Every bound is printed with the verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
@@ -44,16 +81,27 @@ pub struct Bounds {
     pub shuttle_iterations: usize,
     /// PCT's bug depth.
     pub pct_depth: usize,
+    /// The DFS gate's budget (tests/dfs_gate.rs, docs/architecture.md "The DFS gate"): shuttle's
+    /// DFS runs up to this many executions; if it exhausts the scenario, its verdict must
+    /// agree with the scenario's SC expectation, and any violation it reaches must be one
+    /// that expectation names. `None`: not gated (say why at the scenario).
+    pub dfs_iterations: Option<usize>,
 }
 
 impl Bounds {
-    /// Full loom exploration, 10 000 shuttle runs, PCT depth 3.
+    /// Full loom exploration, 10 000 shuttle runs, PCT depth 3, a DFS gate budget of
+    /// [`Bounds::DFS_GATE_DEFAULT`] executions.
     pub const DEFAULT: Bounds = Bounds {
         loom_preemption_bound: None,
         loom_max_branches: 10_000,
         shuttle_iterations: 10_000,
         pct_depth: 3,
+        dfs_iterations: Some(Bounds::DFS_GATE_DEFAULT),
     };
+
+    /// The DFS gate's default budget: enough for a two-CPU probe or litmus test (tens to
+    /// hundreds of executions) with room, cheap for a scenario it does not exhaust.
+    pub const DFS_GATE_DEFAULT: usize = 2_000;
 }
 
 /// A named scenario of a model.
@@ -73,6 +121,9 @@ pub struct Scenario {
     /// memory; `Some(Reachable(X))` when loom's data-race check stops the execution first at
     /// an earlier symptom that shuttle, which has no data-race detector, cannot see.
     pub expected_sc: Option<Expected>,
+    /// Set where C11, which loom implements, answers otherwise than the LKMM: `expected` is
+    /// then C11's answer and this keeps the LKMM's ([`Scenario::c11_differs`]).
+    pub c11_differs: Option<C11Difference>,
     pub bounds: Bounds,
     /// The states that must occur in at least one execution for the verdict to mean anything
     /// ([`Witness`]): an exploration that reaches no counterexample and misses one of them is
@@ -102,6 +153,7 @@ impl Scenario {
             cpus,
             expected,
             expected_sc: None,
+            c11_differs: None,
             bounds: Bounds::DEFAULT,
             witnesses: &[],
             sources,
@@ -121,6 +173,25 @@ impl Scenario {
     /// The same, with the witnesses its verdict needs ([`Scenario::witnesses`]).
     pub const fn witnesses(self, witnesses: &'static [Witness]) -> Scenario {
         Scenario { witnesses, ..self }
+    }
+
+    /// The same, where loom's C11 answer is `c11` for the named `reason` (one of
+    /// [`c11::ALL`]) while the LKMM's stays the `expected` given so far: loom (and, unless
+    /// [`Scenario::expected_sc`] says otherwise, shuttle) must then find `c11`.
+    pub const fn c11_differs(self, reason: &'static str, c11: Expected) -> Scenario {
+        Scenario {
+            c11_differs: Some(C11Difference {
+                reason,
+                lkmm: self.expected,
+            }),
+            expected: c11,
+            ..self
+        }
+    }
+
+    /// The LKMM's answer: `expected`, unless C11 differs ([`Scenario::c11_differs`]).
+    pub fn expected_lkmm(&self) -> Expected {
+        self.c11_differs.map_or(self.expected, |d| d.lkmm)
     }
 
     /// The same under another name (for names that are not Rust identifiers, such as the
@@ -152,6 +223,8 @@ impl Scenario {
         let e = self.expected_for(explorer).describe();
         if self.expected_sc.is_some() && explorer != "loom" {
             format!("{e} under SC")
+        } else if let (Some(d), "loom") = (self.c11_differs, explorer) {
+            format!("{e} ({}; LKMM: {})", d.reason, d.lkmm.describe())
         } else {
             e
         }
@@ -159,9 +232,17 @@ impl Scenario {
 
     /// Fingerprint of the model's and the checker's sources: a trace recorded under another
     /// fingerprint may no longer replay.
+    ///
+    /// Only the code counts: comments and layout are stripped first
+    /// ([`crate::trace::code_of`]), so a comment-only edit keeps the fingerprint.
     pub fn fingerprint(&self) -> String {
-        let mut parts: Vec<&str> = crate::CHECKER_SOURCES.to_vec();
-        parts.extend_from_slice(self.sources);
+        use crate::trace::code_of;
+        static CHECKER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let checker =
+            CHECKER.get_or_init(|| crate::CHECKER_SOURCES.iter().map(|s| code_of(s)).collect());
+        let model: Vec<String> = self.sources.iter().map(|s| code_of(s)).collect();
+        let mut parts: Vec<&str> = checker.iter().map(String::as_str).collect();
+        parts.extend(model.iter().map(String::as_str));
         parts.push(self.name);
         format!("{:016x}", crate::trace::fnv1a(&parts))
     }

@@ -126,6 +126,8 @@ proptest! {
             *out.lock().unwrap() = Some([ids(0), ids(1)]);
             let empty = [list_empty(&lists.heads[0]), list_empty(&lists.heads[1])];
             assert_eq!(empty, [ids(0).is_empty(), ids(1).is_empty()]);
+            // Unlink before freeing: kfree() of a linked item is FREE_WHILE_LINKED.
+            for it in &items { list_del_init(&it.entry); }
             spin_unlock(g);
             for it in &items { kfree(it); }
             kfree(&lists);

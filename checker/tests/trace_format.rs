@@ -80,6 +80,94 @@ fn save_is_atomic_and_deduplicated() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stale `.NAME.trace.PID.tmp` of a process that is gone (kill -9 during a save) is
+/// removed by the next save in its directory; a live process's is left alone.
+#[test]
+fn save_removes_stale_temporaries_of_dead_processes() {
+    let dir = std::env::temp_dir().join(format!("kmodel-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let stale = dir.join(format!(".s-000000000000.trace.{dead_pid}.tmp"));
+    let live = dir.join(format!(".s-000000000000.trace.{}.tmp", std::process::id()));
+    std::fs::write(&stale, "kmodel-trace 1\nmodel: half").unwrap();
+    std::fs::write(&live, "being written").unwrap();
+    let p = sample().save_in(&dir).unwrap();
+    assert!(!stale.exists(), "stale temporary kept");
+    assert!(live.exists(), "a live process's temporary removed");
+    assert_eq!(Trace::read(&p).unwrap(), sample());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A failed save names the path and says what to do.
+#[test]
+fn save_errors_name_the_path_with_a_hint() {
+    let dir = std::env::temp_dir().join(format!("kmodel-notdir-{}", std::process::id()));
+    std::fs::write(&dir, "a file where the directory should be").unwrap();
+    let e = sample()
+        .save_in(&dir.join("model"))
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_file(&dir).unwrap();
+    assert!(
+        e.starts_with("cannot save ") && e.contains(&*dir.to_string_lossy()),
+        "{e}"
+    );
+    assert!(e.contains("(hint: ") && !e.contains('\n'), "{e}");
+}
+
+/// Special files are refused before they are read: a FIFO with no writer (which would block
+/// the open), a device that never ends, a directory.
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_without_reading() {
+    let dir = std::env::temp_dir().join(format!("kmodel-special-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo.trace");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (path, want) in [
+        (fifo.as_path(), "FIFO"),
+        (std::path::Path::new("/dev/zero"), "device"),
+        (dir.as_path(), "directory"),
+    ] {
+        let e = Trace::read(path).unwrap_err().to_string();
+        assert!(e.contains(want) && e.contains("(hint: "), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The fingerprint hashes a model's code, not its comments or layout.
+#[test]
+fn fingerprint_code_ignores_comments_and_layout() {
+    use checker::trace::code_of;
+    let a = "/// Doc.\nfn f(x: &'a str) -> char {\n    // a comment\n    let c = '/'; /* block /* nested */ */\n    g(\"// not a comment\", r#\"/* raw */\"#, c)\n}\n";
+    let b = "fn f(x: &'a str) -> char { let c = '/';\n g(\"// not a comment\", r#\"/* raw */\"#, c) } // edited comment\n";
+    assert_eq!(code_of(a), code_of(b));
+    assert_eq!(
+        code_of(a),
+        "fn f(x:&'a str)->char{let c='/';g(\"// not a comment\",r#\"/* raw */\"#,c)}"
+    );
+    // Code changes, including inside strings, change it.
+    assert_ne!(code_of(a), code_of(&a.replace("let c", "let d")));
+    assert_ne!(
+        code_of(a),
+        code_of(&a.replace("not a comment", "not a  comment"))
+    );
+    // The scenario fingerprint is built from it: the real sources' code is non-trivial.
+    let (code, all): (usize, usize) = checker::CHECKER_SOURCES
+        .iter()
+        .map(|s| (code_of(s).len(), s.len()))
+        .fold((0, 0), |(c, a), (x, y)| (c + x, a + y));
+    assert!(code > all / 3, "{code} of {all} bytes are code");
+}
+
 fn err(text: &str) -> TraceError {
     Trace::parse(text).expect_err("must be refused")
 }
@@ -113,6 +201,25 @@ fn bad_inputs_are_refused_with_a_hint() {
         (
             good.replace("fingerprint: 00ff", "colour: blue"),
             "unknown header key",
+        ),
+        // issue 14: a step count that used to reserve memory before reading a step.
+        (
+            good.replace("steps: 3", "steps: 18446744073709551615"),
+            "truncated",
+        ),
+        (good.replace("steps: 3", "steps: 2147483648"), "truncated"),
+        // The violation is the trace's last step, by the thread the header names.
+        (
+            good.replace("violation-step: 3", "violation-step: 2"),
+            "does not match its last step",
+        ),
+        (
+            good.replace("violation-tid: 2", "violation-tid: 1"),
+            "does not match its last step",
+        ),
+        (
+            good.replace("message: WARN_ON(x)", "message: WARN_ON(y)"),
+            "does not match its last step",
         ),
     ];
     for (text, want) in cases {

@@ -1,6 +1,8 @@
 //! `kmodel check`: explore, judge, save counterexamples.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use checker::explore::{Explorer, Outcome, EXPLORERS};
@@ -15,7 +17,7 @@ use kmodel::{registry, UsageError};
 pub struct Args {
     /// MODEL or MODEL/SCENARIO (default: every scenario of every model).
     pub selection: Option<String>,
-    /// Explorers, comma-separated: loom, random, pct, dfs, or all (= loom,random,pct).
+    /// Explorers, comma-separated: loom, random, pct, dfs, dpor, or all (= loom,random,pct).
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub explorer: Vec<String>,
     /// Executions of the shuttle explorers (random, pct; dfs stops there). Default: each
@@ -55,6 +57,9 @@ pub struct Record {
     pub verdict: String,
     pub as_expected: bool,
     pub executions: u64,
+    /// Distinct Mazurkiewicz traces among the executions that ran to their end.
+    #[serde(default)]
+    pub distinct_traces: u64,
     pub seconds: f64,
     /// The exploration covered its whole space.
     pub complete: bool,
@@ -103,6 +108,7 @@ impl Record {
             verdict: o.verdict(),
             as_expected: o.as_expected(),
             executions: o.executions,
+            distinct_traces: o.distinct_traces,
             seconds: o.seconds,
             complete: o.complete,
             violation: o.found.as_ref().map(|f| f.violation.invariant.clone()),
@@ -151,9 +157,40 @@ fn explorer_kinds(requested: &[String]) -> Result<Vec<&'static str>, UsageError>
     Ok(kinds)
 }
 
+/// Refuse what would only fail after the exploration: zero counts, an `--out` that is a
+/// file, a `--write-table` file without its table block.
+fn validate(args: &Args) -> Result<(), UsageError> {
+    if args.iterations == Some(0) {
+        return Err(UsageError(
+            "--iterations 0 runs nothing and would judge nothing (hint: pass at least 1, or leave it out for each scenario's own bound)".into(),
+        ));
+    }
+    if args.jobs == Some(0) {
+        return Err(UsageError(
+            "--jobs 0 would run no exploration (hint: pass at least 1, or leave it out for one per core)".into(),
+        ));
+    }
+    if !args.no_save {
+        if let Ok(meta) = std::fs::metadata(&args.out) {
+            if !meta.is_dir() {
+                return Err(UsageError(format!(
+                    "--out {} is not a directory (hint: --out names the directory counterexamples are saved under)",
+                    args.out.display()
+                )));
+            }
+        }
+    }
+    if let Some(file) = &args.write_table {
+        read_table_file(file)?;
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    let start = std::time::Instant::now();
     let kinds = explorer_kinds(&args.explorer)?;
     let scenarios = registry::select(args.selection.as_deref())?;
+    validate(&args)?;
     let local: Vec<&str> = kinds
         .iter()
         .copied()
@@ -171,14 +208,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let mut work: Vec<(&'static Scenario, Explorer)> = Vec::new();
     for s in &scenarios {
         for k in &local {
@@ -188,27 +222,51 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
 
-    // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
-    let worker = (!delegated.is_empty()).then(|| {
-        let mut wargs = vec![
-            "check".to_string(),
+    // Progress: a bar on a terminal (never with --json or when stdout is piped); the loom
+    // build, asked by the parent, writes progress lines on stderr instead.
+    let done = AtomicUsize::new(0);
+    let loom_progress: Mutex<Option<(usize, usize, u64)>> = Mutex::new(None);
+    let finished = AtomicBool::new(false);
+    let bar = (!args.json && !cfg!(loom) && std::io::stdout().is_terminal()).then(|| {
+        let b =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stdout());
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .expect("progress template"),
+        );
+        b
+    });
+    let report_to_parent =
+        cfg!(loom) && std::env::var_os(crate::loom_build::PROGRESS_ENV).is_some();
+    // Before stderr is silenced below: the progress lines go to a copy of it.
+    let progress_out = report_to_parent
+        .then(|| {
+            use std::os::fd::AsFd;
+            std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .map(std::fs::File::from)
+        })
+        .flatten();
+
+    let wargs = (!delegated.is_empty()).then(|| {
+        let mut wargs: Vec<std::ffi::OsString> = vec![
+            "check".into(),
             "--explorer=loom".into(),
             "--json".into(),
             "--no-save".into(),
+            format!("--jobs={}", jobs.div_ceil(2).max(1)).into(),
         ];
         if let Some(sel) = &args.selection {
-            wargs.push(sel.clone());
+            wargs.push("--".into());
+            wargs.push(sel.into());
         }
-        wargs.push(format!("--jobs={}", jobs.div_ceil(2).max(1)));
-        crate::loom_build::loom_binary()
-            .map(|_| std::thread::spawn(move || crate::loom_build::run(&wargs)))
+        wargs
     });
-    let worker = match worker {
-        Some(Ok(h)) => Some(h),
-        Some(Err(e)) => return Err(e),
-        None => None,
-    };
-
+    if wargs.is_some() {
+        crate::loom_build::loom_binary()?;
+    }
     if !args.json && !work.is_empty() {
         println!(
             "checking {} scenario(s) with {}",
@@ -216,7 +274,78 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             kinds.join(", ")
         );
     }
-    let outcomes = explore_all(&work, jobs, !args.json);
+    let (outcomes, loom_result) = std::thread::scope(|scope| {
+        // loom runs in the `--cfg loom` build of this binary, in parallel with the local work.
+        let worker = wargs.as_ref().map(|wargs| {
+            let on_progress = |line: &str| {
+                let n: Vec<u64> = line.split(' ').filter_map(|x| x.parse().ok()).collect();
+                if let [d, t, e] = n[..] {
+                    *loom_progress.lock().unwrap() = Some((d as usize, t as usize, e));
+                }
+            };
+            let show = bar.is_some();
+            scope.spawn(move || {
+                crate::loom_build::run_with_progress(wargs, show.then_some(&on_progress as _))
+            })
+        });
+        if bar.is_some() || progress_out.is_some() {
+            scope.spawn(|| {
+                let start = std::time::Instant::now();
+                let mut out = progress_out.as_ref();
+                while !finished.load(Ordering::Relaxed) {
+                    let d = done.load(Ordering::Relaxed);
+                    let execs = checker::explore::EXECUTIONS.load(Ordering::Relaxed);
+                    if let Some(f) = out.as_mut() {
+                        use std::io::Write;
+                        if writeln!(
+                            f,
+                            "{}{d} {} {execs}",
+                            crate::loom_build::PROGRESS_PREFIX,
+                            work.len()
+                        )
+                        .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    if let Some(b) = &bar {
+                        let mut msg = String::new();
+                        if !work.is_empty() {
+                            msg = format!(
+                                "{d}/{} shuttle explorations ({execs} executions)",
+                                work.len()
+                            );
+                        }
+                        if wargs.is_some() {
+                            let l = match *loom_progress.lock().unwrap() {
+                                Some((ld, lt, le)) => {
+                                    format!("loom {ld}/{lt} scenarios ({le} executions)")
+                                }
+                                None => "loom starting".to_string(),
+                            };
+                            msg = if msg.is_empty() {
+                                l
+                            } else {
+                                format!("{msg}; {l}")
+                            };
+                        }
+                        b.set_message(msg);
+                        b.tick();
+                    }
+                    let tick = if bar.is_some() { 200 } else { 500 };
+                    std::thread::sleep(std::time::Duration::from_millis(tick));
+                    let _ = start;
+                }
+            });
+        }
+        let outcomes = explore_all(&work, jobs, !args.json, &done, bar.as_ref());
+        let loom_result = worker.map(|h| h.join().expect("loom worker thread"));
+        finished.store(true, Ordering::Relaxed);
+        (outcomes, loom_result)
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
 
     let mut records: Vec<(Record, Option<Trace>)> = outcomes
         .iter()
@@ -228,8 +357,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         })
         .collect();
 
-    if let Some(h) = worker {
-        let (code, stdout, stderr) = h.join().expect("loom worker thread")?;
+    if let Some(r) = loom_result {
+        let (code, stdout, stderr) = r?;
         let loom_records: Vec<Record> = serde_json::from_str(&stdout).map_err(|_| {
             anyhow::anyhow!(
                 "the loom build of kmodel failed (exit {code}): {} (hint: run `RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo run --release -- check --explorer loom` to see it)",
@@ -246,7 +375,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
 
-    // Settle how each trace replays, then save it.
+    // Settle how each trace replays (shuttle's banner for the failing replays is silenced:
+    // the verdicts say it all), then save it. A failed save stops the saving, not the report:
+    // the verdicts and the paths already saved are printed, then the error.
+    let mut save_error = None;
+    let quiet = gag::Gag::stderr().ok();
     for (r, t) in records.iter_mut() {
         let Some(t) = t else { continue };
         #[cfg(not(loom))]
@@ -256,11 +389,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         r.replay = Some(t.replay.as_str().to_string());
         if args.no_save {
             r.trace_text = Some(t.to_text());
-        } else {
-            let path = t.save_in(&args.out.join(&t.model))?;
-            r.trace = Some(path.display().to_string());
+        } else if save_error.is_none() {
+            match t.save_in(&args.out.join(&t.model)) {
+                Ok(path) => r.trace = Some(path.display().to_string()),
+                Err(e) => save_error = Some(e),
+            }
         }
     }
+    drop(quiet);
     records.sort_by(|a, b| {
         (
             a.0.model.as_str(),
@@ -273,14 +409,28 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 order(&b.0.explorer),
             ))
     });
+    let unsaved = records
+        .iter()
+        .filter(|(r, t)| t.is_some() && r.trace.is_none() && r.trace_text.is_none())
+        .count();
     let records: Vec<Record> = records.into_iter().map(|(r, _)| r).collect();
-    if let Some(file) = &args.write_table {
-        write_table(file, &records, &args)?;
-    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&records)?);
     } else {
         print_report(&records);
+        println!("total: {:.1}s wall clock", start.elapsed().as_secs_f64());
+    }
+    if let Some(e) = save_error {
+        // `… (hint: …)` with what was not saved added inside the hint.
+        let e = e.to_string();
+        let e = e.strip_suffix(')').unwrap_or(&e);
+        return Err(UsageError(format!(
+            "{e}; {unsaved} counterexample(s) not saved, the verdicts and saved paths above are complete)"
+        ))
+        .into());
+    }
+    if let Some(file) = &args.write_table {
+        write_table(file, &records, &args)?;
     }
     Ok(if records.iter().all(|r| r.as_expected) {
         kmodel::exit::OK
@@ -302,6 +452,8 @@ fn explore_all(
     work: &[(&'static Scenario, Explorer)],
     jobs: usize,
     progress: bool,
+    done_count: &AtomicUsize,
+    bar: Option<&indicatif::ProgressBar>,
 ) -> Vec<Outcome> {
     let next = Mutex::new(0usize);
     let done = Mutex::new(Vec::new());
@@ -318,7 +470,7 @@ fn explore_all(
                 let Some((s, e)) = work.get(i) else { break };
                 let o = checker::explore::run(s, *e);
                 if progress {
-                    println!(
+                    let line = format!(
                         "  {} [{}]: {} ({} executions, {:.1}s, witnesses {})",
                         s.id(),
                         e.kind(),
@@ -327,8 +479,13 @@ fn explore_all(
                         o.seconds,
                         o.witnesses_summary()
                     );
+                    match bar {
+                        Some(b) => b.println(line),
+                        None => println!("{line}"),
+                    }
                 }
                 done.lock().unwrap().push(o);
+                done_count.fetch_add(1, Ordering::Relaxed);
             });
         }
     });
@@ -336,7 +493,7 @@ fn explore_all(
 }
 
 fn print_report(records: &[Record]) {
-    let rows: Vec<[String; 7]> = records
+    let rows: Vec<[String; 8]> = records
         .iter()
         .map(|r| {
             [
@@ -354,6 +511,7 @@ fn print_report(records: &[Record]) {
                 ),
                 r.witnesses(),
                 r.executions.to_string(),
+                r.distinct_traces.to_string(),
                 format!("{:.2}", r.seconds),
             ]
         })
@@ -365,6 +523,7 @@ fn print_report(records: &[Record]) {
         "VERDICT",
         "WITNESSES",
         "EXECUTIONS",
+        "DISTINCT",
         "SECONDS",
     ]
     .map(String::from);
@@ -446,13 +605,36 @@ fn print_report(records: &[Record]) {
         records.iter().filter(|r| r.as_expected).count(),
         records.len()
     );
+    println!("{}", time_split(records));
+}
+
+/// Seconds per explorer, summed over its scenarios (explorations run in parallel, so the sum
+/// can exceed the wall-clock time).
+fn time_split(records: &[Record]) -> String {
+    let mut split: Vec<(&str, f64, usize)> = Vec::new();
+    for r in records {
+        match split.iter_mut().find(|(k, _, _)| *k == r.explorer) {
+            Some((_, s, n)) => {
+                *s += r.seconds;
+                *n += 1;
+            }
+            None => split.push((&r.explorer, r.seconds, 1)),
+        }
+    }
+    split.sort_by_key(|(k, _, _)| order(k));
+    let parts: Vec<String> = split
+        .iter()
+        .map(|(k, s, n)| format!("{k} {s:.1}s ({n} scenarios)"))
+        .collect();
+    format!("explorer time: {}", parts.join(", "))
 }
 
 const TABLE_BEGIN: &str = "<!-- kmodel-table:begin -->";
 const TABLE_END: &str = "<!-- kmodel-table:end -->";
 
-/// Replace the table block of `file` with the verdicts, as Markdown.
-fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyhow::Result<()> {
+/// The text of a `--write-table` file and where its table block begins and ends: exactly one
+/// begin marker, then exactly one end marker.
+fn read_table_file(file: &std::path::Path) -> Result<(String, usize, usize), UsageError> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         UsageError(format!(
             "cannot read {}: {e} (hint: --write-table takes an existing README)",
@@ -463,9 +645,57 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
         return Err(UsageError(format!(
             "{} has no `{TABLE_BEGIN}` ... `{TABLE_END}` block (hint: add the two lines where the table goes)",
             file.display()
-        ))
-        .into());
+        )));
     };
+    if e < b {
+        return Err(UsageError(format!(
+            "{}: `{TABLE_END}` comes before `{TABLE_BEGIN}` (hint: put the begin line first; nothing was written)",
+            file.display()
+        )));
+    }
+    if text.matches(TABLE_BEGIN).count() > 1 || text.matches(TABLE_END).count() > 1 {
+        return Err(UsageError(format!(
+            "{} has more than one `{TABLE_BEGIN}` or `{TABLE_END}` line (hint: keep one block; nothing was written)",
+            file.display()
+        )));
+    }
+    Ok((text, b, e))
+}
+
+/// Write `text` to `file` atomically: a temporary file beside it, fsynced, renamed over it.
+fn write_atomically(file: &std::path::Path, text: &str) -> Result<(), UsageError> {
+    use std::io::Write;
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        UsageError(format!(
+            "cannot write {}: {e} (hint: the file is unchanged; check that its directory is writable and the disk not full)",
+            file.display()
+        ))
+    })
+}
+
+/// Replace the table block of `file` with the verdicts, as Markdown.
+fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyhow::Result<()> {
+    let (text, b, e) = read_table_file(file)?;
     let mut t = String::new();
     t.push_str(TABLE_BEGIN);
     t.push_str(&format!(
@@ -480,10 +710,10 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             .map(|n| n.get())
             .unwrap_or(1)
     ));
-    t.push_str("| scenario | explorer | expected | verdict | witnesses | executions | seconds |\n|---|---|---|---|---|---:|---:|\n");
+    t.push_str("| scenario | explorer | expected | verdict | witnesses | executions | distinct traces | seconds |\n|---|---|---|---|---|---:|---:|---:|\n");
     for r in records {
         t.push_str(&format!(
-            "| `{}` | {} | {} | {}{} | {} | {} | {:.2} |\n",
+            "| `{}` | {} | {} | {}{} | {} | {} | {} | {:.2} |\n",
             r.scenario,
             r.settings,
             r.expected,
@@ -495,10 +725,11 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             },
             r.witnesses(),
             r.executions,
+            r.distinct_traces,
             r.seconds
         ));
     }
     let out = format!("{}{}{}", &text[..b], t, &text[e..]);
-    std::fs::write(file, out)?;
+    write_atomically(file, &out)?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use checker::replay::{replay, ReplayVerdict};
-use checker::trace::{render_columns, thread_name, Event, ReplayMode, Trace, TraceError};
+use checker::trace::{
+    header, render, render_dot, thread_name, Event, ReplayMode, Trace, TraceError, View,
+};
 
 use kmodel::{registry, UsageError};
 
@@ -20,6 +22,13 @@ pub struct Args {
     /// Print only the verdict, not the interleaving.
     #[arg(long)]
     pub quiet: bool,
+    /// Print every step (setup and nested calls included), not the condensed view.
+    #[arg(long, conflicts_with = "dot")]
+    pub full: bool,
+    /// Print the execution's happens-before, reads-from and lock-order graph as Graphviz DOT
+    /// instead of the columns (`kmodel replay T --dot | dot -Tsvg > race.svg`).
+    #[arg(long)]
+    pub dot: bool,
 }
 
 fn show(e: &Option<Event>) -> String {
@@ -30,6 +39,12 @@ fn show(e: &Option<Event>) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    if args.times == 0 {
+        return Err(UsageError(
+            "--times 0 would replay nothing (hint: pass at least 1; the default is 1)".into(),
+        )
+        .into());
+    }
     let trace = Trace::read(&args.file).map_err(|e| UsageError(e.to_string()))?;
     let Some(s) = registry::find(&trace.model, &trace.scenario) else {
         let e = TraceError::UnknownScenario {
@@ -39,21 +54,39 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         return Err(UsageError(e.to_string()).into());
     };
     if trace.replay == ReplayMode::Loom && !cfg!(loom) {
-        // Needs weak memory: loom replays it from the checkpoint the trace carries.
-        let mut wargs = vec![
-            "replay".to_string(),
-            args.file.display().to_string(),
-            format!("--times={}", args.times),
-        ];
-        if args.quiet {
-            wargs.push("--quiet".into());
+        // Needs weak memory: loom replays it from the checkpoint the trace carries. The path
+        // goes as it is (not lossily as UTF-8), after `--` (it may start with `-`).
+        let mut wargs: Vec<std::ffi::OsString> =
+            vec!["replay".into(), format!("--times={}", args.times).into()];
+        for (on, flag) in [
+            (args.quiet, "--quiet"),
+            (args.full, "--full"),
+            (args.dot, "--dot"),
+        ] {
+            if on {
+                wargs.push(flag.into());
+            }
         }
+        wargs.push("--".into());
+        wargs.push(args.file.clone().into_os_string());
         let (code, stdout, stderr) = crate::loom_build::run(&wargs)?;
         print!("{stdout}");
         eprint!("{stderr}");
         return Ok(code);
     }
-    let times = args.times.max(1);
+    // The fingerprint first, in one line in every mode: a trace of another model version may
+    // depart from the model, and that is the first thing to know about it.
+    let same_model = s.fingerprint() == trace.fingerprint;
+    if !same_model {
+        eprintln!(
+            "warning: the model changed since this trace was recorded (fingerprint {}, now {}); a departure from the trace below comes from that (hint: run `cargo run --release -- check {}/{}` for a fresh counterexample)",
+            trace.fingerprint,
+            s.fingerprint(),
+            trace.model,
+            trace.scenario
+        );
+    }
+    let times = args.times;
     // shuttle prints its own banner for every failing execution; the verdict below says it all.
     let quiet = gag::Gag::stderr().ok();
     let first = replay(s, &trace).map_err(|e| UsageError(e.to_string()))?;
@@ -67,44 +100,48 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
     drop(quiet);
-    if !args.quiet {
-        println!("trace:     {}", args.file.display());
-        println!(
-            "scenario:  {}/{} — {}",
-            trace.model, trace.scenario, trace.summary
-        );
-        println!("expected:  {}", trace.expected);
-        println!(
-            "found by:  {}; replayed by {}",
-            trace.explorer,
-            trace.replay.as_str()
-        );
-        if !first.same_model {
-            println!(
-                "note:      the model changed since this trace was recorded (fingerprint {}, now {})",
-                trace.fingerprint,
-                s.fingerprint()
-            );
-        }
-        println!();
-        let mut shown = trace.clone();
+    let code = kmodel::replay_exit_code(&trace, s, &first.verdict);
+    let mut shown = trace.clone();
+    if let ReplayVerdict::Reproduced(v) = &first.verdict {
         shown.events = first.events.clone();
-        if let ReplayVerdict::Reproduced(v) = &first.verdict {
-            shown.violation = v.clone();
-            println!("{}", render_columns(&shown));
+        shown.violation = v.clone();
+    }
+    if args.dot {
+        print!("{}", render_dot(&shown));
+        return Ok(code);
+    }
+    if !args.quiet {
+        print!("{}", header(&trace, &args.file.display().to_string()));
+        println!();
+        let view = if args.full {
+            View::Full
         } else {
-            println!("{}", render_columns(&trace));
-        }
+            View::Condensed
+        };
+        print!("{}", render(&shown, view));
     }
     let again = if times > 1 {
         format!(" {times}/{times} times")
     } else {
         String::new()
     };
-    Ok(match first.verdict {
+    let why = if same_model {
+        "the trace does not describe an execution of this scenario: it was edited or belongs elsewhere"
+    } else {
+        "the model changed since the trace was recorded"
+    };
+    match first.verdict {
+        ReplayVerdict::Reproduced(v) if !args.quiet => {
+            // The view above ends with the violation's message.
+            println!(
+                "reproduced{again}: {} ({} at step {})",
+                v.invariant,
+                thread_name(v.tid),
+                v.step
+            );
+        }
         ReplayVerdict::Reproduced(v) => {
             println!("reproduced{again}: {v}");
-            kmodel::exit::FOUND
         }
         ReplayVerdict::Diverged {
             step,
@@ -112,28 +149,48 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             replayed,
         } => {
             println!(
-                "diverged at step {step}: the trace recorded {}, the replay did {} (hint: the model changed since the trace was recorded; run `cargo run --release -- check {}/{}` for a fresh counterexample)",
+                "diverged at step {step}: the trace recorded {}, the replay did {} (hint: {why}; run `cargo run --release -- check {}/{}` for a fresh counterexample)",
                 show(&recorded),
                 show(&replayed),
                 trace.model,
                 trace.scenario
             );
-            kmodel::exit::USAGE
+        }
+        ReplayVerdict::Passes { diverged } if code == kmodel::exit::OK => {
+            let did = diverged.map(|(_, _, rep)| show(&rep)).unwrap_or_default();
+            println!(
+                "passes now: {} is no longer violated along this interleaving (it ran every recorded step before it, then did {did} instead, and ran to the end); run `cargo run --release -- check {}/{}` to explore the rest",
+                trace.violation.invariant,
+                trace.model,
+                trace.scenario
+            );
+        }
+        ReplayVerdict::Passes {
+            diverged: Some((n, _, _)),
+        } if n == trace.violation.step && !kmodel::same_scenario(&trace, s) => {
+            println!(
+                "departed: the replay followed every step before the violation and then passed, but the trace's header (summary, CPUs) describes another scenario than {}/{} (hint: the trace was edited or belongs to another scenario; run `cargo run --release -- check {}/{}` for a counterexample of this one)",
+                trace.model, trace.scenario, trace.model, trace.scenario
+            );
+        }
+        ReplayVerdict::Passes {
+            diverged: Some((n, _, _)),
+        } if n == trace.violation.step && kmodel::sc_pass_of_a_loom_trace(&trace) => {
+            println!(
+                "not shown: shuttle's sequentially consistent replay followed every step before the violation and then passed, but loom found this trace under C11, which a pass under SC does not clear (hint: run `cargo run --release -- check {}/{} --explorer loom` to see whether it still fails)",
+                trace.model, trace.scenario
+            );
         }
         ReplayVerdict::Passes { diverged } => {
-            let how = match diverged {
-                None => "it ran every recorded step".to_string(),
-                Some((n, rec, rep)) => format!(
-                    "it departed from the trace at step {n}: recorded {}, replayed {}",
-                    show(&rec),
-                    show(&rep)
-                ),
-            };
+            let (n, rec, rep) = diverged.unwrap_or((trace.events.len() + 1, None, None));
             println!(
-                "passes now: {} is no longer violated along this interleaving ({how}); run `cargo run --release -- check {}/{}` to explore the rest",
-                trace.violation.invariant, trace.model, trace.scenario
+                "departed at step {n}: the trace recorded {}, the replay did {}, then ran without a violation (hint: {why}; run `cargo run --release -- check {}/{}` for a fresh counterexample)",
+                show(&rec),
+                show(&rep),
+                trace.model,
+                trace.scenario
             );
-            kmodel::exit::OK
         }
-    })
+    }
+    Ok(code)
 }

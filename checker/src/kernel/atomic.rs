@@ -15,6 +15,32 @@
 //! | `smp_mb()`                              | `fence(SeqCst)`              |
 //! | `smp_wmb()`                             | `fence(Release)`             |
 //! | `smp_rmb()`                             | `fence(Acquire)`             |
+//! | `cmpxchg(p, o, n)`, `atomic_cmpxchg()` (fully ordered on success) | `load(Relaxed)`; if it equals `o`: `fence(SeqCst); compare_exchange(Relaxed, Relaxed); fence(SeqCst)` on success |
+//! | a failed `cmpxchg()` (any ordering)     | a `Relaxed` load: unordered (Documentation/atomic_t.txt, v6.12: "RMW operations that are conditional are unordered on FAILURE") |
+//! | `cmpxchg_relaxed()`                     | `compare_exchange(Relaxed, Relaxed)` |
+//! | `cmpxchg_acquire()`                     | `compare_exchange(Acquire, Relaxed)` |
+//! | `cmpxchg_release()`                     | `compare_exchange(Release, Relaxed)` |
+//! | `xchg(p, n)`, `atomic_xchg()` (fully ordered) | `fence(SeqCst); swap(Relaxed); fence(SeqCst)` |
+//! | `xchg_relaxed/_acquire/_release()`      | `swap(Relaxed/Acquire/Release)` |
+//! | `atomic_add_unless(v, a, u)`, `atomic_inc_not_zero(v)` | the kernel's `atomic_try_cmpxchg()` loop (include/linux/atomic/atomic-arch-fallback.h): fully ordered when it adds, an unordered `Relaxed` load when it returns false |
+//! | `smp_mb__before_atomic()`, `smp_mb__after_atomic()` | `fence(SeqCst)` |
+//! | `smp_mb__after_spinlock()`              | `fence(SeqCst)` (after the lock's acquire) |
+//! | `smp_mb__after_unlock_lock()`           | `fence(SeqCst)` (after the lock's acquire) |
+//!
+//! A fully ordered RMW is "like having an smp_mb() before and an smp_mb() after the
+//! primitive" (Documentation/atomic_t.txt, v6.12), so the
+//! success path is two SC fences around a relaxed RMW. The failure path must stay unordered
+//! (Documentation/litmus-tests/atomic/cmpxchg-fail-unordered-*.litmus are `Sometimes`), but
+//! C11 cannot put a fence before an RMW only if it will succeed; hence the relaxed load
+//! first. `MODEL:` a `cmpxchg()` whose first load sees `o` but whose RMW then fails (another
+//! CPU changed the value in between) returns that value after a full barrier: the same
+//! result is also explored without the barrier, from the first load reading it, so no
+//! outcome is lost (the calibration's cmpxchg-fail-{ordered,unordered}-{1,2} agree with
+//! herd7), and each scheduling point of the pair is one of the RMW's.
+//!
+//! `MODEL:` `smp_mb__before_atomic()`/`smp_mb__after_atomic()` and the two lock variants are
+//! full fences (include/asm-generic/barrier.h defines them as `smp_mb()`). The LKMM gives them this strength only towards the adjacent RMW or lock (linux-kernel.cat,
+//! `mb`); used elsewhere (which the kernel forbids) the model orders more than the LKMM.
 //!
 //! `MODEL:` address and control dependencies (which the LKMM orders, e.g. after
 //! `READ_ONCE()` of a pointer that is then dereferenced) have no C11 counterpart: the model
@@ -117,4 +143,192 @@ pub fn smp_wmb() {
 /// `smp_rmb()`.
 pub fn smp_rmb() {
     fence(Ordering::Acquire); // smp_rmb()
+}
+
+/// How an RMW orders, as the kernel names its variants (`_relaxed`, `_acquire`, `_release`,
+/// none: fully ordered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RmwOrder {
+    /// No suffix: `smp_mb()` before and after (on success, for the conditional ones).
+    Full,
+    /// `_relaxed`.
+    Relaxed,
+    /// `_acquire`: the read part is an acquire.
+    Acquire,
+    /// `_release`: the write part is a release.
+    Release,
+}
+
+impl RmwOrder {
+    fn suffix(self) -> &'static str {
+        match self {
+            RmwOrder::Full => "",
+            RmwOrder::Relaxed => "_relaxed",
+            RmwOrder::Acquire => "_acquire",
+            RmwOrder::Release => "_release",
+        }
+    }
+    fn success(self) -> Ordering {
+        match self {
+            RmwOrder::Full | RmwOrder::Relaxed => Ordering::Relaxed,
+            RmwOrder::Acquire => Ordering::Acquire,
+            RmwOrder::Release => Ordering::Release,
+        }
+    }
+}
+
+/// The kernel's conditional RMW: `cmpxchg{,_relaxed,_acquire,_release}(p, o, n)`. Returns
+/// the value it read; it stored `n` iff that equals `o`. A failure is unordered whatever the
+/// variant (Documentation/atomic_t.txt).
+fn cmpxchg_order(a: &AtomicT, o: isize, n: isize, ord: RmwOrder, op: &str) -> isize {
+    if ord != RmwOrder::Full {
+        let r = a.v.compare_exchange(o, n, ord.success(), Ordering::Relaxed); // cmpxchg_*(p, o, n)
+        return record_cmpxchg(a, op, ord, o, n, r);
+    }
+    let cur = a.v.load(Ordering::Relaxed); // cmpxchg(p, o, n): the read
+    if cur != o {
+        return record_cmpxchg(a, op, ord, o, n, Err(cur)); // failed: unordered
+    }
+    fence(Ordering::SeqCst); // (full barrier before a successful cmpxchg)
+    let r =
+        a.v.compare_exchange(o, n, Ordering::Relaxed, Ordering::Relaxed); // cmpxchg(p, o, n): the RMW
+    if r.is_ok() {
+        fence(Ordering::SeqCst); // (full barrier after)
+    }
+    record_cmpxchg(a, op, ord, o, n, r)
+}
+
+fn record_cmpxchg(
+    a: &AtomicT,
+    op: &str,
+    ord: RmwOrder,
+    o: isize,
+    n: isize,
+    r: Result<isize, isize>,
+) -> isize {
+    let name = format!("{op}{}", ord.suffix());
+    match r {
+        Ok(old) => {
+            rt::record(&name, &a.name, &format!("{old}->{n}"));
+            old
+        }
+        Err(cur) => {
+            rt::record(&name, &a.name, &format!("{cur} (!= {o}: failed)"));
+            cur
+        }
+    }
+}
+
+/// `cmpxchg(p, o, n)` on a plain variable: fully ordered if it succeeds, unordered if not.
+pub fn cmpxchg(a: &AtomicT, o: isize, n: isize) -> isize {
+    cmpxchg_order(a, o, n, RmwOrder::Full, "cmpxchg")
+}
+
+/// `cmpxchg_relaxed(p, o, n)`.
+pub fn cmpxchg_relaxed(a: &AtomicT, o: isize, n: isize) -> isize {
+    cmpxchg_order(a, o, n, RmwOrder::Relaxed, "cmpxchg")
+}
+
+/// `cmpxchg_acquire(p, o, n)`.
+pub fn cmpxchg_acquire(a: &AtomicT, o: isize, n: isize) -> isize {
+    cmpxchg_order(a, o, n, RmwOrder::Acquire, "cmpxchg")
+}
+
+/// `cmpxchg_release(p, o, n)`.
+pub fn cmpxchg_release(a: &AtomicT, o: isize, n: isize) -> isize {
+    cmpxchg_order(a, o, n, RmwOrder::Release, "cmpxchg")
+}
+
+/// `atomic_cmpxchg(v, o, n)` (and its `_relaxed`/`_acquire`/`_release` forms by `ord`).
+pub fn atomic_cmpxchg(a: &AtomicT, o: isize, n: isize, ord: RmwOrder) -> isize {
+    cmpxchg_order(a, o, n, ord, "atomic_cmpxchg")
+}
+
+/// `xchg{,_relaxed,_acquire,_release}(p, n)` / `atomic_xchg*()`: returns the old value.
+pub fn xchg_order(a: &AtomicT, n: isize, ord: RmwOrder) -> isize {
+    let old = if ord == RmwOrder::Full {
+        fence(Ordering::SeqCst); // (full barrier before)
+        let old = a.v.swap(n, Ordering::Relaxed); // xchg(p, n)
+        fence(Ordering::SeqCst); // (full barrier after)
+        old
+    } else {
+        let o = match ord {
+            RmwOrder::Acquire => Ordering::Acquire,
+            RmwOrder::Release => Ordering::Release,
+            _ => Ordering::Relaxed,
+        };
+        a.v.swap(n, o) // xchg_*(p, n)
+    };
+    rt::record(
+        &format!("xchg{}", ord.suffix()),
+        &a.name,
+        &format!("{old}->{n}"),
+    );
+    old
+}
+
+/// `xchg(p, n)`: fully ordered.
+pub fn xchg(a: &AtomicT, n: isize) -> isize {
+    xchg_order(a, n, RmwOrder::Full)
+}
+
+/// `atomic_add_unless(v, a, u)`: adds `a` unless the value is `u`; true if it added. Fully
+/// ordered when it adds, unordered when it does not (Documentation/atomic_t.txt). The
+/// kernel's generic version (include/linux/atomic/atomic-arch-fallback.h, v6.12,
+/// `raw_atomic_fetch_add_unless()`) is this loop:
+/// `c = atomic_read(v); do { if (c == u) break; } while (!atomic_try_cmpxchg(v, &c, c + a));`
+pub fn atomic_add_unless(v: &AtomicT, add: isize, u: isize) -> bool {
+    let mut c = v.v.load(Ordering::Relaxed); // int c = raw_atomic_read(v);
+    loop {
+        if c == u {
+            rt::record(
+                "atomic_add_unless",
+                &v.name,
+                &format!("{c} (== {u}: not added)"),
+            );
+            return false; // if (unlikely(c == u)) break;
+        }
+        fence(Ordering::SeqCst); // (full barrier before a successful try_cmpxchg)
+        match v
+            .v
+            .compare_exchange(c, c + add, Ordering::Relaxed, Ordering::Relaxed) // raw_atomic_try_cmpxchg(v, &c, c + a)
+        {
+            Ok(old) => {
+                fence(Ordering::SeqCst); // (full barrier after)
+                rt::record("atomic_add_unless", &v.name, &format!("{old}->{}", old + add));
+                return true;
+            }
+            Err(cur) => c = cur,
+        }
+    }
+}
+
+/// `atomic_inc_not_zero(v)`: `atomic_add_unless(v, 1, 0)`.
+pub fn atomic_inc_not_zero(v: &AtomicT) -> bool {
+    atomic_add_unless(v, 1, 0)
+}
+
+/// `smp_mb__before_atomic()`: orders the following RMW (that returns no value) as fully.
+#[allow(non_snake_case)]
+pub fn smp_mb__before_atomic() {
+    fence(Ordering::SeqCst); // smp_mb__before_atomic()
+}
+
+/// `smp_mb__after_atomic()`: orders the preceding RMW (that returns no value, or a failed
+/// cmpxchg) as fully.
+#[allow(non_snake_case)]
+pub fn smp_mb__after_atomic() {
+    fence(Ordering::SeqCst); // smp_mb__after_atomic()
+}
+
+/// `smp_mb__after_spinlock()`: makes the preceding `spin_lock()` a full barrier.
+#[allow(non_snake_case)]
+pub fn smp_mb__after_spinlock() {
+    fence(Ordering::SeqCst); // smp_mb__after_spinlock()
+}
+
+/// `smp_mb__after_unlock_lock()`: makes an unlock followed by a lock a full barrier.
+#[allow(non_snake_case)]
+pub fn smp_mb__after_unlock_lock() {
+    fence(Ordering::SeqCst); // smp_mb__after_unlock_lock()
 }

@@ -49,12 +49,14 @@ impl<T> Guarded<T> {
         T: Clone,
     {
         self.check("read");
+        rt::touch(&self.name, false);
         self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Write the field (checked).
     pub fn write(&self, v: T) {
         self.check("write");
+        rt::touch(&self.name, true);
         *self.value.lock().unwrap_or_else(|e| e.into_inner()) = v;
     }
 

@@ -135,6 +135,22 @@ impl Drop for StackListHead {
     }
 }
 
+/// KASAN's shadow check of the object an entry lives in, before an operation that relinks
+/// the entry: a facade load, so that loom orders the relinking against that object's
+/// `kfree` (its shadow store) and explores the free on both sides of it. The links
+/// themselves stay ghost state; the ghost operation runs right after this scheduling point.
+/// Only the relinked entry's own object: a neighbour that is relinked is still linked, so
+/// freeing it is [`FREE_WHILE_LINKED`](crate::invariant::FREE_WHILE_LINKED) whatever the
+/// order, and a walk reaches only linked objects.
+fn shadow_check(entry: &ListHead) {
+    if !rt::active() {
+        return;
+    }
+    if let Some(o) = owner_of(entry.id) {
+        crate::kernel::slab::touch_shadow(o);
+    }
+}
+
 fn owner_of(n: NodeId) -> Option<ObjId> {
     rt::with(|w| match w.nodes[n].storage {
         Storage::Object(o) => Some(o),
@@ -156,6 +172,36 @@ fn ring(w: &World, start: NodeId) -> Vec<NodeId> {
     out
 }
 
+/// For `kfree(obj)`: every `list_head` inside `obj` that is still linked with one outside it,
+/// described as "NODE is still on HEAD" (or "still linked to NODE" when the ring has no head).
+pub(crate) fn still_linked(w: &World, obj: ObjId) -> Vec<String> {
+    let inside = |n: NodeId| matches!(w.nodes[n].storage, Storage::Object(o) if o == obj);
+    let mut out = Vec::new();
+    for n in 0..w.nodes.len() {
+        if !inside(n) {
+            continue;
+        }
+        let others: Vec<NodeId> = ring(w, n).into_iter().filter(|&m| !inside(m)).collect();
+        if others.is_empty() {
+            continue;
+        }
+        let heads: Vec<&str> = others
+            .iter()
+            .filter(|&&m| w.nodes[m].is_head)
+            .map(|&m| w.nodes[m].name.as_str())
+            .collect();
+        out.push(if heads.is_empty() {
+            format!(
+                "{} is still linked to {}",
+                w.nodes[n].name, w.nodes[others[0]].name
+            )
+        } else {
+            format!("{} is still on {}", w.nodes[n].name, heads.join(", "))
+        });
+    }
+    out
+}
+
 /// Reports gathered while the world is borrowed, emitted after.
 type Reports = Vec<(&'static Invariant, String)>;
 
@@ -170,6 +216,7 @@ impl Op<'_> {
     /// KASAN on a node the operation reads or writes.
     fn touch(&mut self, n: NodeId) {
         let node = &self.w.nodes[n];
+        rt::touch(&node.name, !crate::dpor::footprint::is_read_op(self.op));
         match node.storage {
             Storage::Stack { tid, live: false } => {
                 let msg = format!(
@@ -360,6 +407,7 @@ pub fn INIT_LIST_HEAD(list: &ListHead) {
 
 /// `list_add(new, head)`: insert `new` after `head`.
 pub fn list_add(new: &ListHead, head: &ListHead) {
+    shadow_check(new); // kasan_check_write(new)
     list_op("list_add", new, none, |o| {
         o.check_locks(head.id);
         if let Some(next) = o.next_of(head.id) {
@@ -370,6 +418,7 @@ pub fn list_add(new: &ListHead, head: &ListHead) {
 
 /// `list_add_tail(new, head)`: insert `new` before `head`.
 pub fn list_add_tail(new: &ListHead, head: &ListHead) {
+    shadow_check(new); // kasan_check_write(new)
     list_op("list_add_tail", new, none, |o| {
         o.check_locks(head.id);
         if let Some(prev) = o.prev_of(head.id) {
@@ -380,6 +429,7 @@ pub fn list_add_tail(new: &ListHead, head: &ListHead) {
 
 /// `list_del(entry)`: unlink and poison (`next = LIST_POISON1`, `prev = LIST_POISON2`).
 pub fn list_del(entry: &ListHead) {
+    shadow_check(entry); // kasan_check_write(entry)
     list_op("list_del", entry, none, |o| {
         o.check_locks(entry.id);
         if o.del_entry(entry.id) {
@@ -391,6 +441,7 @@ pub fn list_del(entry: &ListHead) {
 
 /// `list_del_init(entry)`: unlink and re-initialise (self-linked).
 pub fn list_del_init(entry: &ListHead) {
+    shadow_check(entry); // kasan_check_write(entry)
     list_op("list_del_init", entry, none, |o| {
         o.check_locks(entry.id);
         if o.del_entry(entry.id) {
@@ -402,6 +453,7 @@ pub fn list_del_init(entry: &ListHead) {
 
 /// `list_move_tail(list, head)`: `__list_del_entry(list)` then `list_add_tail(list, head)`.
 pub fn list_move_tail(entry: &ListHead, head: &ListHead) {
+    shadow_check(entry); // kasan_check_write(entry)
     list_op("list_move_tail", entry, none, |o| {
         o.check_locks(entry.id);
         o.check_locks(head.id);

@@ -1,6 +1,13 @@
 //! Model of `spinlock_t` (include/linux/spinlock.h) and `struct mutex`
 //! (include/linux/mutex.h), with `lockdep_assert_held()` (include/linux/lockdep.h).
 //!
+//! Ordering (LKMM, tools/memory-model/linux-kernel.def): a lock is an acquire, an unlock a
+//! release, as the facade's mutex is; the LKMM's extra ordering of an unlock followed by a
+//! lock for CPUs outside the lock is not modelled (`C11: unlock->lock weaker`, see
+//! models/litmus/README.md). A failed `spin_trylock()`/`mutex_trylock()` orders nothing.
+//! `spin_is_locked()` reads a lock word (`LKW` set by the lock, `UL` cleared by the unlock, a
+//! relaxed read), which only [`SpinLock::new_observable`] locks carry.
+//!
 //! Both are the backend's mutex: taking one is a scheduling point, and a CPU that would block
 //! is not runnable, so a deadlock is a deadlock of the explorer. Unlocking is an explicit
 //! call that consumes the guard, as in the kernel. Each lock knows the object it lives in, so
@@ -29,6 +36,9 @@ pub struct LockGhost {
     /// An rwsem's readers: bit `tid` set while that CPU holds it for read. Always 0 for a
     /// spinlock or mutex.
     pub(crate) readers: AtomicU64,
+    /// The lock word that `spin_is_locked()` reads, for a [`SpinLock::new_observable`] lock
+    /// only: 1 while held. A facade atomic, so other CPUs may read it stale (weak memory).
+    pub(crate) word: Option<crate::sync::atomic::AtomicIsize>,
 }
 
 impl LockGhost {
@@ -39,6 +49,7 @@ impl LockGhost {
             owner,
             holder: AtomicUsize::new(0),
             readers: AtomicU64::new(0),
+            word: None,
         }
     }
 
@@ -121,6 +132,9 @@ impl RawLock {
     }
 
     fn acquired(&self, op: &'static str, guard: MutexGuard<'_, ()>) -> LockGuard {
+        if let Some(w) = &self.ghost.word {
+            w.store(1, crate::sync::atomic::Ordering::Relaxed); // the lock word's write (LKMM: LKW)
+        }
         self.ghost
             .holder
             .store(rt::current_tid() + 1, Ordering::Relaxed);
@@ -184,6 +198,9 @@ impl LockGuard {
             );
         }
         self.ghost.holder.store(0, Ordering::Relaxed);
+        if let Some(w) = &self.ghost.word {
+            w.store(0, crate::sync::atomic::Ordering::Release); // the unlock's release write (LKMM: UL)
+        }
         self.guard.take(); // the release: shuttle's scheduling point comes before it
         super::lockdep::lock_release(&self.ghost.name);
         if let Some(a) = self.atomic.take() {
@@ -230,6 +247,19 @@ impl SpinLock {
     }
 }
 
+impl SpinLock {
+    /// The same, for a lock that some CPU reads with [`spin_is_locked`]: it gets a lock word
+    /// (one more scheduling point in each lock and unlock, so only such locks have one).
+    /// `MODEL:` the kernel's every spinlock has its word; the model gives one only where it
+    /// is read, to keep the other models' explorations as they are.
+    pub fn new_observable(owner: ObjId, owner_name: &str, field: &str) -> SpinLock {
+        let mut raw = RawLock::new(Some(owner), format!("{owner_name}.{field}"));
+        Arc::get_mut(&mut raw.ghost).expect("just created").word =
+            Some(crate::sync::atomic::AtomicIsize::new(0));
+        SpinLock(raw)
+    }
+}
+
 impl Lockable for SpinLock {
     fn ghost(&self) -> &Arc<LockGhost> {
         &self.0.ghost
@@ -261,6 +291,28 @@ pub fn spin_lock(lock: &SpinLock) -> LockGuard {
 /// `spin_unlock(lock)`.
 pub fn spin_unlock(guard: LockGuard) {
     guard.unlock("spin_unlock")
+}
+
+/// `spin_trylock(lock)`: `Some` if it was taken. A failed trylock is a read of the lock
+/// and orders nothing.
+pub fn spin_trylock(lock: &SpinLock) -> Option<LockGuard> {
+    lock.0.trylock("spin_trylock")
+}
+
+/// `spin_is_locked(lock)`: whether the lock is held, as the running CPU sees its lock word
+/// (an unordered read: LKMM `RL`/`RU`, linux-kernel.def). Needs a lock made with
+/// [`SpinLock::new_observable`].
+pub fn spin_is_locked(lock: &SpinLock) -> bool {
+    let g = &lock.0.ghost;
+    let w = g.word.as_ref().unwrap_or_else(|| {
+        panic!(
+            "spin_is_locked({}): the lock was made with SpinLock::new, not SpinLock::new_observable",
+            g.name
+        )
+    });
+    let v = w.load(crate::sync::atomic::Ordering::Relaxed); // spin_is_locked(lock)
+    rt::record("spin_is_locked", &g.name, &(v != 0).to_string());
+    v != 0
 }
 
 /// `mutex_lock(lock)`.

@@ -25,8 +25,11 @@ pub mod slab;
 pub mod wait;
 
 pub use atomic::{
-    atomic_inc, atomic_inc_return, atomic_read, atomic_set, smp_load_acquire, smp_mb, smp_rmb,
-    smp_store_release, smp_wmb, AtomicT, READ_ONCE, WRITE_ONCE,
+    atomic_add_unless, atomic_cmpxchg, atomic_inc, atomic_inc_not_zero, atomic_inc_return,
+    atomic_read, atomic_set, cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release,
+    smp_load_acquire, smp_mb, smp_mb__after_atomic, smp_mb__after_spinlock,
+    smp_mb__after_unlock_lock, smp_mb__before_atomic, smp_rmb, smp_store_release, smp_wmb, xchg,
+    xchg_order, AtomicT, RmwOrder, READ_ONCE, WRITE_ONCE,
 };
 pub use bitops::{bitword_set, clear_bit, set_bit, test_and_set_bit, test_bit, BitWord};
 pub use bug::{BUG_ON, WARN_ON};
@@ -41,8 +44,8 @@ pub use list::{
 };
 pub use llist::{llist_add, llist_del_all, llist_empty, LlistHead, LlistNode};
 pub use lock::{
-    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_lock, spin_unlock, KMutex,
-    LockGuard, SpinLock,
+    lockdep_assert_held, mutex_lock, mutex_trylock, mutex_unlock, spin_is_locked, spin_lock,
+    spin_trylock, spin_unlock, KMutex, LockGuard, SpinLock,
 };
 pub use processor::cpu_relax;
 pub use rcu::{
@@ -51,8 +54,8 @@ pub use rcu::{
     rcu_read_unlock, rcu_replace_pointer, synchronize_rcu, RcuPointer, RCU_INIT_POINTER,
 };
 pub use rwsem::{
-    down_read, down_write, lockdep_assert_held_read, lockdep_assert_held_write, up_read, up_write,
-    RwSemaphore, RwsemReadGuard, RwsemWriteGuard,
+    down_read, down_read_trylock, down_write, down_write_trylock, lockdep_assert_held_read,
+    lockdep_assert_held_write, up_read, up_write, RwSemaphore, RwsemReadGuard, RwsemWriteGuard,
 };
 pub use sched::{in_atomic, might_sleep};
 pub use seqcount::{
@@ -105,9 +108,23 @@ pub fn trace_note(op: &str, obj: &str, result: &str) {
 /// Ghost clock: the number of events recorded so far in this execution (its current step).
 /// Models use it to stamp their ghost histories for linearizability checks; it is not a
 /// scheduling point.
+///
+/// A CPU that reads the clock before it has recorded any step also records the reading
+/// (a `ghost_now` step, `clock` = the value). When a CPU first runs is a scheduling decision
+/// that no other step shows: without it a replay, which runs each CPU when its next recorded
+/// step is due, would start the CPU later and read a later time (issue 14). With it, the
+/// replay runs the CPU exactly where the recording did. A later reading is timed by the CPU's
+/// own steps before it, which the replay places where the recording did.
 pub fn ghost_now() -> usize {
     if !rt::active() {
         return 0;
     }
-    rt::with(|w| w.events.len())
+    let tid = rt::current_tid();
+    rt::with(|w| {
+        let now = w.events.len();
+        if tid != 0 && !w.events.iter().any(|e| e.tid == tid) {
+            w.push_event(tid, "ghost_now", "clock", now.to_string());
+        }
+        now
+    })
 }

@@ -6,7 +6,8 @@
 //! As in the toy implementation of Paul McKenney's perfbook (§9.5.5, "Per-thread lock-based
 //! RCU"), every CPU has a lock of its own. The outermost [`rcu_read_lock`] takes the running
 //! CPU's lock and [`rcu_read_unlock`] releases it (nested sections only count, in a ghost
-//! nesting counter); [`synchronize_rcu`] takes and releases every other CPU's lock in turn.
+//! nesting counter); [`synchronize_rcu`] takes and releases every other CPU's lock in turn,
+//! between two full barriers.
 //! It therefore waits for exactly the read-side sections that were running when it reached
 //! each CPU, with no spin loop (loom explores spin loops badly). These locks are the facade's
 //! mutex directly: they are not in the lockdep graph (RCU's own lockdep rules are not
@@ -33,16 +34,38 @@
 //! | `rcu_access_pointer(p)`         | `load(Relaxed)` (the value may be compared, not dereferenced) |
 //! | `rcu_dereference_protected(p, c)` | `load(Relaxed)` (the update-side lock orders it)        |
 //! | `rcu_replace_pointer(p, v, c)`  | `rcu_dereference_protected` then `rcu_assign_pointer`, as the macro is |
-//! | grace period (`synchronize_rcu`, `call_rcu`) | the per-CPU locks (acquire/release) for `synchronize_rcu`; for `call_rcu`, `fence(SeqCst)` at the call and after each outermost `rcu_read_lock()` |
+//! | `rcu_read_lock()` / `rcu_read_unlock()` | no fence (the LKMM gives them none); the reader lock's acquire/release and the bookkeeping RMWs below order nothing between CPUs except through a grace period |
+//! | `synchronize_rcu()`             | `fence(SeqCst)`, wait on every other CPU's reader lock (acquire/release), `fence(SeqCst)`: a strong fence (`gp` in tools/memory-model/linux-kernel.cat, v6.8) |
+//! | `call_rcu()` / `kfree_rcu()` callback | after the grace period's end: an `Acquire` RMW on every other CPU's quiescent-state word, which each outermost `rcu_read_unlock()` `Release`s |
 //!
-//! `MODEL:` the fundamental law of RCU says that a reader that starts after a grace period
-//! began sees every store made before it began. The kernel gets this from the memory barriers
-//! of the grace-period machinery; the model from an SC fence in `call_rcu` before the
-//! snapshot and one in `rcu_read_lock` after the CPU is marked as reading: a reader the
-//! snapshot did not include has its fence later in the SC order, so it reads the remover's
-//! stores (C11 fence-fence rule). The real `rcu_read_lock()` has no barrier; the fences stand
-//! in for the grace period's.
+//! ## The grace-period bookkeeping is a facade object
 //!
+//! Which CPUs are inside a section, and which callbacks wait for whom, is ghost state whose
+//! value depends on the interleaving. Every change of it happens at an RMW on one facade
+//! atomic, the world's `gp` word, so loom sees every two of them as dependent and explores
+//! both orders (no execution graph hides a different grace period): the outermost
+//! `rcu_read_lock()` (`Acquire`), the outermost `rcu_read_unlock()` (`Relaxed`), and
+//! `call_rcu()`'s snapshot (`Release`). `MODEL:` the orderings are chosen so that only a grace
+//! period orders readers:
+//!
+//! - a reader's RMWs on `gp` are `Acquire` or `Relaxed`, never `Release`, so one reader's
+//!   section never happens before another's through `gp` (an RMW continues the release
+//!   sequence of the `call_rcu()` before it without adding its own thread's history);
+//! - `call_rcu()` releases on `gp` and a reader that enters later acquires it, so it sees every
+//!   store made before the call: the fundamental law's "a reader that begins after the grace
+//!   period began". This is stronger than the LKMM, which lets such a reader read the old
+//!   value provided the grace period then waits for it; the model cannot extend a snapshot
+//!   after the fact, so it makes that reader see the new value (as the removed `fence(SeqCst)`
+//!   in `rcu_read_lock()` did, without ordering anything else);
+//! - the end of a grace period acquires every CPU's quiescent-state word, which only that
+//!   CPU's `rcu_read_unlock()` writes: the callback is ordered after every section that has
+//!   ended, so after every section that was running at the call.
+//!
+//! `MODEL:` the callback runs inline on the CPU whose `rcu_read_unlock()` ended the grace
+//! period, so that CPU's code after its `rcu_read_unlock()` is also ordered after the other
+//! readers' sections. In the kernel the callback runs later, in softirq, and orders nothing
+//! for the CPU's own code.
+
 //! ## `__rcu` pointers
 //!
 //! An [`RcuPointer`] points into a [`KmemCache`]: its value names memory (a slab slot), not
@@ -67,7 +90,13 @@ struct RcuCpu {
     /// The held reader lock of the outermost section (dropped before `lock`).
     guard: Option<MutexGuard<'static, ()>>,
     lock: Option<Arc<Mutex<()>>>,
-    /// `rcu_read_lock()` nesting depth (ghost).
+    /// The CPU's quiescent-state word: every outermost `rcu_read_unlock()` releases on it,
+    /// and the end of a grace period acquires it ([`RcuWorld::new`]).
+    qs: Option<Arc<AtomicUsize>>,
+    /// Whether the CPU ever entered a section (its word has been released on).
+    entered: bool,
+    /// `rcu_read_lock()` nesting depth (ghost, changed only at a `gp` RMW when it goes
+    /// between 0 and 1).
     nesting: usize,
 }
 
@@ -92,13 +121,37 @@ struct Pending {
 }
 
 /// The RCU state of one execution (part of the world).
-#[derive(Default)]
 pub struct RcuWorld {
     cpus: Vec<RcuCpu>,
     pending: Vec<Pending>,
+    /// The grace-period bookkeeping word: every change of the ghost reader state (a CPU
+    /// entering or leaving its outermost section, `call_rcu()`'s snapshot) happens at an RMW
+    /// on it, so loom orders all of them.
+    gp: Option<Arc<AtomicUsize>>,
 }
 
+/// CPUs whose quiescent-state word is created with the world (loom runs at most 5 threads).
+const PREALLOCATED_CPUS: usize = 8;
+
 impl RcuWorld {
+    /// The RCU state of a new execution, created on its main thread: loom reports an access
+    /// to an atomic that its creation does not happen before, so every word a CPU may touch
+    /// exists before the first CPU is spawned.
+    pub(crate) fn new() -> RcuWorld {
+        let cpus = (0..PREALLOCATED_CPUS)
+            .map(|_| {
+                let mut c = RcuCpu::default();
+                c.qs = Some(Arc::new(AtomicUsize::new(0)));
+                c
+            })
+            .collect();
+        RcuWorld {
+            cpus,
+            pending: Vec::new(),
+            gp: Some(Arc::new(AtomicUsize::new(0))),
+        }
+    }
+
     fn cpu(&mut self, tid: Tid) -> &mut RcuCpu {
         if self.cpus.len() <= tid {
             self.cpus.resize_with(tid + 1, RcuCpu::default);
@@ -108,6 +161,19 @@ impl RcuWorld {
             c.lock = Some(Arc::new(Mutex::new(())));
         }
         c
+    }
+
+    fn gp(&mut self) -> Arc<AtomicUsize> {
+        self.gp
+            .get_or_insert_with(|| Arc::new(AtomicUsize::new(0)))
+            .clone()
+    }
+
+    fn qs(&mut self, tid: Tid) -> Arc<AtomicUsize> {
+        self.cpu(tid)
+            .qs
+            .get_or_insert_with(|| Arc::new(AtomicUsize::new(0)))
+            .clone()
     }
 }
 
@@ -121,35 +187,39 @@ pub fn rcu_read_lock_held() -> bool {
     rt::with(|w| w.rcu.cpus.get(tid).is_some_and(|c| c.nesting > 0))
 }
 
-/// `rcu_read_lock()`: enter a read-side critical section (nestable).
+/// `rcu_read_lock()`: enter a read-side critical section (nestable). No barrier: the LKMM
+/// gives `rcu_read_lock()` no ordering of its own (linux-kernel.cat: `Rcu-lock` is in no
+/// fence relation).
 pub fn rcu_read_lock() {
     let tid = rt::current_tid();
-    let (depth, lock) = rt::with(|w| {
+    let (depth, lock, gp) = rt::with(|w| {
+        let gp = w.rcu.gp();
         let c = w.rcu.cpu(tid);
-        (c.nesting, c.lock.clone().expect("created by cpu()"))
+        (c.nesting, c.lock.clone().expect("created by cpu()"), gp)
     });
     if depth > 0 {
         rt::with(|w| w.rcu.cpu(tid).nesting += 1);
         rt::record("rcu_read_lock", "", &format!("nested {}", depth + 1));
         return;
     }
-    let g = lock.lock().unwrap_or_else(|e| e.into_inner()); // the CPU's reader lock: a scheduling point
+    let g = lock.lock().unwrap_or_else(|e| e.into_inner()); // the CPU's reader lock: synchronize_rcu() waits on it
                                                             // SAFETY: the guard borrows `*lock`, whose `Arc` is kept next to it in `RcuCpu` (the guard
                                                             // field is dropped first, or forgotten).
     let g: MutexGuard<'static, ()> = unsafe { std::mem::transmute(g) };
+    gp.fetch_add(1, Ordering::Acquire); // MODEL: the grace-period bookkeeping sees this CPU enter (see the module doc)
     rt::with(|w| {
         let c = w.rcu.cpu(tid);
         c.guard = Some(g);
         c.nesting = 1;
+        c.entered = true;
     });
-    fence(Ordering::SeqCst); // MODEL: the grace period's barriers (see the module doc)
     super::sched::atomic_enter("rcu_read_lock()".to_string()); // ghost, for might_sleep()
     rt::record("rcu_read_lock", "", "");
 }
 
-/// `rcu_read_unlock()`: leave a read-side critical section. Leaving the outermost one ends the
-/// grace period of every `call_rcu()` that was waiting only for this CPU: their callbacks run
-/// here.
+/// `rcu_read_unlock()`: leave a read-side critical section. No barrier of its own. Leaving
+/// the outermost one ends the grace period of every `call_rcu()` that was waiting only for
+/// this CPU: their callbacks run here, after the grace period's end.
 pub fn rcu_read_unlock() {
     let tid = rt::current_tid();
     let depth = rt::with(|w| w.rcu.cpu(tid).nesting);
@@ -168,6 +238,9 @@ pub fn rcu_read_unlock() {
         rt::record("rcu_read_unlock", "", &format!("nested {}", depth - 1));
         return;
     }
+    let (gp, qs) = rt::with(|w| (w.rcu.gp(), w.rcu.qs(tid)));
+    qs.fetch_add(1, Ordering::Release); // MODEL: this CPU's quiescent state, which the grace period's end acquires
+    gp.fetch_add(1, Ordering::Relaxed); // MODEL: the grace-period bookkeeping sees this CPU leave
     let (guard, ready) = rt::with(|w| {
         let c = w.rcu.cpu(tid);
         c.nesting = 0;
@@ -189,12 +262,35 @@ pub fn rcu_read_unlock() {
     super::sched::atomic_exit("rcu_read_lock()");
     rt::record("rcu_read_unlock", "", "");
     for p in ready {
+        grace_period_end();
         rt::record("rcu callback", &p.what, "grace period over");
         (p.cb)();
     }
 }
 
+/// The end of a grace period, on the CPU that runs its callbacks: acquire every other CPU's
+/// quiescent-state word, so the callback is ordered after every read-side section that has
+/// ended (in particular every one that was running when the grace period began). Nothing
+/// orders the readers among themselves: each word is written by its own CPU only.
+fn grace_period_end() {
+    let me = rt::current_tid();
+    let words: Vec<Arc<AtomicUsize>> = rt::with(|w| {
+        w.rcu
+            .cpus
+            .iter()
+            .enumerate()
+            .filter(|&(t, c)| t != me && c.entered)
+            .filter_map(|(_, c)| c.qs.clone())
+            .collect()
+    });
+    for q in words {
+        q.fetch_add(0, Ordering::Acquire); // MODEL: the grace period collects that CPU's quiescent state
+    }
+}
+
 /// `synchronize_rcu()`: wait until every read-side section that is running now has ended.
+/// A full barrier before and after, as the LKMM states it (`gp` is a strong fence in
+/// tools/memory-model/linux-kernel.cat, v6.8).
 pub fn synchronize_rcu() {
     let me = rt::current_tid();
     if rcu_read_lock_held() {
@@ -210,6 +306,7 @@ pub fn synchronize_rcu() {
         // names the graver problem).
         super::sched::might_sleep("synchronize_rcu()");
     }
+    fence(Ordering::SeqCst); // the grace period's smp_mb() at its start
     let locks: Vec<Arc<Mutex<()>>> = rt::with(|w| {
         let n = w.threads;
         (0..n)
@@ -221,13 +318,15 @@ pub fn synchronize_rcu() {
         let g = l.lock().unwrap_or_else(|e| e.into_inner()); // wait for that CPU's reader, if any
         drop(g);
     }
+    fence(Ordering::SeqCst); // the grace period's smp_mb() at its end
     rt::record("synchronize_rcu", "", "");
 }
 
 /// `call_rcu(head, func)`: run `func` once every CPU that is inside a read-side section now,
 /// the caller included, has left it. `what` names the object for the trace.
 pub fn call_rcu(what: &str, func: impl FnOnce() + 'static) {
-    fence(Ordering::SeqCst); // MODEL: the grace period's barriers (see the module doc)
+    let gp = rt::with(|w| w.rcu.gp());
+    gp.fetch_add(1, Ordering::Release); // MODEL: the grace period starts: readers that enter later acquire it
     let waiting: Vec<Tid> = rt::with(|w| {
         w.rcu
             .cpus
@@ -239,6 +338,7 @@ pub fn call_rcu(what: &str, func: impl FnOnce() + 'static) {
     });
     if waiting.is_empty() {
         rt::record("call_rcu", what, "no reader: runs now");
+        grace_period_end();
         func();
         return;
     }

@@ -1,5 +1,6 @@
 //! Model of `struct rw_semaphore` (include/linux/rwsem.h, kernel/locking/rwsem.c, v6.8):
-//! `down_read()` / `up_read()` / `down_write()` / `up_write()`, with
+//! `down_read()` / `up_read()` / `down_write()` / `up_write()`, `down_read_trylock()` /
+//! `down_write_trylock()`, with
 //! `lockdep_assert_held_write()` / `lockdep_assert_held_read()` (include/linux/lockdep.h).
 //!
 //! The semaphore is the backend's reader-writer lock: any number of CPUs hold it for read at
@@ -75,6 +76,23 @@ impl RwSemaphore {
         }
         super::lockdep::lock_acquire(&g.name);
     }
+
+    /// Before a trylock: as [`RwSemaphore::before`], without lockdep's ordering edge (a
+    /// trylock cannot deadlock, so lockdep adds none).
+    fn before_trylock(&self, op: &str) {
+        self.ghost.check_owner_live(op);
+        let g = &self.ghost;
+        if g.held_for_write_by_current() || g.held_for_read_by_current() {
+            rt::report(
+                &DEADLOCK,
+                format!(
+                    "{op}({}): {} already holds it (MODEL: a holder's trylock is not modelled)",
+                    g.name,
+                    thread_name(rt::current_tid())
+                ),
+            );
+        }
+    }
 }
 
 impl Lockable for RwSemaphore {
@@ -138,6 +156,62 @@ pub fn down_write(sem: &RwSemaphore) -> RwsemWriteGuard {
         _rw: sem.rw.clone(),
         ghost: sem.ghost.clone(),
     }
+}
+
+/// `down_read_trylock(sem)` (kernel/locking/rwsem.c, v6.8): take `sem` for read if no
+/// writer holds it, without sleeping; `None` if one does.
+///
+/// `MODEL:` a trylock by a CPU that already holds `sem` is reported as `DEADLOCK`, as
+/// `down_read()` is (the kernel's would fail or, for a reader, succeed); no writer waiting
+/// in the queue makes it fail (no handoff, as for `down_read()`).
+pub fn down_read_trylock(sem: &RwSemaphore) -> Option<RwsemReadGuard> {
+    sem.before_trylock("down_read_trylock");
+    let Ok(guard) = sem.rw.try_read() else {
+        // down_read_trylock(sem): the attempt, a scheduling point; a writer holds it
+        super::lockdep::lock_acquired(&sem.ghost.name, false);
+        rt::record("down_read_trylock", &sem.ghost.name, "contended");
+        return None;
+    };
+    let tid = rt::current_tid();
+    sem.ghost
+        .readers
+        .fetch_or(reader_bit(tid), Ordering::Relaxed);
+    super::lockdep::lock_acquired(&sem.ghost.name, true);
+    rt::record("down_read_trylock", &sem.ghost.name, "");
+    // SAFETY: as in `down_read`.
+    let guard: RwLockReadGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
+    Some(RwsemReadGuard {
+        guard: Some(guard),
+        _rw: sem.rw.clone(),
+        ghost: sem.ghost.clone(),
+        tid,
+    })
+}
+
+/// `down_write_trylock(sem)` (kernel/locking/rwsem.c, v6.8): take `sem` exclusively if
+/// nobody holds it, without sleeping; `None` otherwise.
+///
+/// `MODEL:` as [`down_read_trylock`].
+pub fn down_write_trylock(sem: &RwSemaphore) -> Option<RwsemWriteGuard> {
+    sem.before_trylock("down_write_trylock");
+    let Ok(guard) = sem.rw.try_write() else {
+        // down_write_trylock(sem): the attempt, a scheduling point; someone holds it
+        super::lockdep::lock_acquired(&sem.ghost.name, false);
+        rt::record("down_write_trylock", &sem.ghost.name, "contended");
+        return None;
+    };
+    sem.ghost
+        .holder
+        .store(rt::current_tid() + 1, Ordering::Relaxed);
+    super::lockdep::lock_acquired(&sem.ghost.name, true);
+    rt::record("down_write_trylock", &sem.ghost.name, "");
+    // SAFETY: as in `down_read`.
+    let guard: RwLockWriteGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
+    Some(RwsemWriteGuard {
+        guard: Some(guard),
+        _rw: sem.rw.clone(),
+        ghost: sem.ghost.clone(),
+    })
 }
 
 /// The checks every release makes: the container is live (the release writes the count

@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use crate::invariant::{DOUBLE_FREE, USE_AFTER_FREE};
+use crate::invariant::{DOUBLE_FREE, FREE_WHILE_LINKED, USE_AFTER_FREE};
 use crate::rt;
 use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::trace::thread_name;
@@ -86,6 +86,7 @@ pub(crate) fn check_live(id: ObjId, name: &str) {
     if !rt::active() {
         return;
     }
+    rt::touch_live(name);
     let freed = rt::with(|w| w.objects.get(id).and_then(|o| o.freed));
     if let Some((tid, step)) = freed {
         rt::report(
@@ -171,16 +172,28 @@ pub fn kfree<T>(obj: &Obj<T>) {
     let tid = rt::current_tid();
     let shadow = rt::with(|w| w.objects[obj.0.id].shadow.clone());
     shadow.store(true, Ordering::SeqCst); // kasan_slab_free(): poison the object's shadow
-    let prev = rt::with(|w| {
+    let (prev, linked) = rt::with(|w| {
+        let linked = super::list::still_linked(w, obj.0.id);
         let step = w.events.len() + 1;
         let rec = &mut w.objects[obj.0.id];
         let prev = rec.freed;
         if prev.is_none() {
             rec.freed = Some((tid, step));
         }
-        prev
+        (prev, linked)
     });
     rt::record("kfree", &obj.0.name, "");
+    if prev.is_none() && !linked.is_empty() {
+        rt::report(
+            &FREE_WHILE_LINKED,
+            format!(
+                "kfree({}) by {} of an object still linked on a list: {}",
+                obj.0.name,
+                thread_name(tid),
+                linked.join("; ")
+            ),
+        );
+    }
     if let Some((t, s)) = prev {
         rt::report(
             &DOUBLE_FREE,

@@ -20,6 +20,9 @@ pub(crate) struct Stats {
     /// Keep the events of the last execution (for replays).
     pub keep_last: bool,
     pub last_events: Vec<Event>,
+    /// Canonical hashes of the Mazurkiewicz traces of the executions that ran to the end
+    /// ([`crate::dpor::trace_hash`]).
+    pub distinct: std::collections::HashSet<u64>,
     /// Witnesses reached: witness name -> number of executions that reached it.
     pub witnessed: BTreeMap<&'static str, u64>,
 }
@@ -49,15 +52,20 @@ pub(crate) fn stats_for(s: &Scenario, kind: &str, keep_last: bool) -> SharedStat
 
 /// Run the scenario's body once, inside the backend's execution.
 pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
+    crate::explore::EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let target = {
         let mut st = stats.lock().unwrap();
         st.executions += 1;
         st.target
     };
     rt::begin(Policy { target });
+    #[cfg(loom)]
+    rt::graphs::begin_execution();
     (s.body)();
     leak_check();
     let world = rt::take().expect("world of the execution");
+    #[cfg(loom)]
+    rt::graphs::end_execution(&s.id(), &world.events);
     let mut st = stats.lock().unwrap();
     let mut seen: Vec<&str> = world
         .violations
@@ -68,6 +76,7 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
     for inv in seen {
         *st.also.entry(inv.to_string()).or_default() += 1;
     }
+    st.distinct.insert(crate::dpor::trace_hash(&world.events));
     for w in &world.witnessed {
         *st.witnessed.entry(w).or_default() += 1;
     }

@@ -53,7 +53,9 @@ pub(crate) fn explore(
 ) -> (Stats, Option<Failed>, Option<String>, f64) {
     // The seconds returned are those of the exploration proper, without the capture run.
     let start = std::time::Instant::now();
+    super::graphs::start();
     let (stats, failed) = run_builder(s, &builder(s, preemption_bound), false);
+    super::graphs::finish(&s.id());
     let seconds = start.elapsed().as_secs_f64();
     let Some(failed) = failed else {
         return (stats, None, None, seconds);

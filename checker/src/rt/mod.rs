@@ -8,7 +8,11 @@
 mod world;
 pub(crate) use world::*;
 
+#[cfg(not(loom))]
+pub(crate) mod dpor;
 pub(crate) mod execution;
+#[cfg(loom)]
+pub(crate) mod graphs;
 #[cfg(loom)]
 pub(crate) mod loom;
 #[cfg(not(loom))]

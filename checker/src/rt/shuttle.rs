@@ -82,6 +82,26 @@ pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats
     run_with(s, "dfs", DfsScheduler::new(max_iterations, false), false)
 }
 
+/// Explore `s` with kmodel's DPOR explorer ([`crate::dpor`]); also returns the executions
+/// Whether it covered the whole space (it did not stop at `max_executions`).
+pub(crate) fn dpor(
+    s: &'static Scenario,
+    max_executions: Option<usize>,
+) -> (Stats, Option<Failed>, bool) {
+    let mut dpor = crate::dpor::Dpor::new();
+    dpor.limit = max_executions.map(|m| m as u64);
+    let core = Arc::new(Mutex::new(dpor));
+    let (stats, failed) = run_with(
+        s,
+        "dpor",
+        super::dpor::DporScheduler::new(core.clone()),
+        false,
+    );
+    super::gather_touches(false);
+    let complete = !core.lock().unwrap().capped;
+    (stats, failed, complete)
+}
+
 /// Replay one execution, following `recorded`'s event order; `kind` is the explorer that
 /// found it (its expected invariant is where the replay stops).
 pub(crate) fn replay(

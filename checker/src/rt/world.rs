@@ -143,7 +143,7 @@ pub(crate) fn begin(policy: Policy) {
             threads: 1,
             lockdep: Default::default(),
             sleeping: Vec::new(),
-            rcu: Default::default(),
+            rcu: crate::kernel::rcu::RcuWorld::new(),
             sched: Default::default(),
         })
     });
@@ -352,5 +352,88 @@ pub(crate) fn event_counts() -> Vec<usize> {
             counts[e.tid] += 1;
         }
         counts
+    })
+}
+
+/// Call `f` on every event recorded from index `from` on in the execution in progress;
+/// returns the number of events recorded so far (`from` outside an execution or while it is
+/// torn down). For the dpor scheduler, which reads what a thread recorded between two
+/// scheduling points.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn events_since(from: usize, mut f: impl FnMut(&Event)) -> usize {
+    if QUIET.with(|q| q.get()) {
+        return from;
+    }
+    WORLD.with(|w| {
+        let Ok(w) = w.try_borrow() else {
+            return from;
+        };
+        let Some(w) = w.as_ref() else {
+            return from;
+        };
+        for e in w.events.iter().skip(from) {
+            f(e);
+        }
+        w.events.len().max(from)
+    })
+}
+
+std::thread_local! {
+    /// Ghost accesses that record no event, gathered for the dpor explorer while it runs
+    /// (None otherwise: nothing is gathered and `touch` costs one thread-local read).
+    static TOUCHES: RefCell<Option<Vec<crate::dpor::Access>>> = const { RefCell::new(None) };
+}
+
+/// A ghost access to `name` that records no event (an object's liveness check, a
+/// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
+pub(crate) fn touch(name: &str, write: bool) {
+    TOUCHES.with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            if let Some(t) = t.as_mut() {
+                crate::dpor::footprint::touch_accesses(name, write, |a| t.push(a));
+            }
+        }
+    });
+}
+
+/// A liveness check of the object `name` that records no event (see [`touch`]).
+pub(crate) fn touch_live(name: &str) {
+    TOUCHES.with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            if let Some(t) = t.as_mut() {
+                t.push(crate::dpor::footprint::live_access(name));
+            }
+        }
+    });
+}
+
+/// The wait queue `tid` sleeps on, or the lock it waits for, in the execution in progress.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn waiting_on(tid: Tid) -> Option<String> {
+    WORLD.with(|w| {
+        let w = w.try_borrow().ok()?;
+        let w = w.as_ref()?;
+        w.sleeping
+            .get(tid)
+            .cloned()
+            .flatten()
+            .or_else(|| w.lockdep.waiting.get(tid).cloned().flatten())
+    })
+}
+
+/// Start (`true`) or stop gathering [`touch`]es on this OS thread.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn gather_touches(on: bool) {
+    TOUCHES.with(|t| *t.borrow_mut() = on.then(Vec::new));
+}
+
+/// The touches gathered since the last call.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn take_touches() -> Vec<crate::dpor::Access> {
+    TOUCHES.with(|t| {
+        t.try_borrow_mut()
+            .ok()
+            .and_then(|mut t| t.as_mut().map(std::mem::take))
+            .unwrap_or_default()
     })
 }

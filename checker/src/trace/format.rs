@@ -27,7 +27,10 @@
 //!
 //! Every header key is required except `loom-checkpoint`; unknown keys are refused (a newer
 //! format must bump the version). The step count in the header and the `--- end` line catch
-//! truncated files. Fields never contain tabs or newlines (the writer replaces them).
+//! truncated files (the count is checked against the steps read, never used to reserve
+//! memory). The violation is the last step, by `violation-tid`, with `message` as its result.
+//! Fields never contain tabs or newlines (the writer replaces them, and the reader reads a
+//! lone carriage return as the space the writer makes of it).
 
 use super::{thread_name, Event, ReplayMode, Trace, Violation};
 
@@ -59,7 +62,19 @@ pub enum TraceError {
     Truncated { expected: usize, found: usize },
     #[error("trace is for model `{model}` scenario `{scenario}`, which this kmodel does not have (hint: `kmodel list` shows the scenarios; the trace may come from another version)")]
     UnknownScenario { model: String, scenario: String },
+    #[error(
+        "cannot read {path}: {what} (hint: pass a regular .trace file written by `kmodel check`)"
+    )]
+    NotAFile { path: String, what: String },
+    #[error("cannot read {path}: it is larger than {MAX_TRACE_BYTES} bytes, which no trace is (hint: pass a .trace file written by `kmodel check`)")]
+    TooLarge { path: String },
+    #[error("trace's violation does not match its last step: {0} (hint: the file is damaged; re-run `kmodel check` to regenerate it)")]
+    Inconsistent(String),
 }
+
+/// The largest trace file the reader accepts. The largest committed trace is under 100 KiB
+/// (most of it loom's checkpoint); a trace is a single execution of a small model.
+pub const MAX_TRACE_BYTES: u64 = 64 << 20;
 
 fn clean(s: &str) -> String {
     s.replace(['\t', '\n', '\r'], " ")
@@ -128,11 +143,46 @@ impl Trace {
     }
 
     /// Read a trace file.
+    ///
+    /// Only a regular file is read, at most [`MAX_TRACE_BYTES`] of it: a FIFO, a device
+    /// (`/dev/zero`), a directory or a socket is refused without reading (a FIFO with no writer
+    /// is opened non-blocking, so it cannot hang the reader).
     pub fn read(path: &std::path::Path) -> Result<Trace, TraceError> {
-        let text = std::fs::read(path).map_err(|source| TraceError::Io {
-            path: path.display().to_string(),
+        use std::io::Read;
+        let shown = || path.display().to_string();
+        let io = |source| TraceError::Io {
+            path: shown(),
             source,
-        })?;
+        };
+        let not_a_file = |ft: std::fs::FileType| TraceError::NotAFile {
+            path: shown(),
+            what: file_kind(ft).to_string(),
+        };
+        // Refuse special files before opening them (opening a FIFO blocks for a writer).
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(not_a_file(meta.file_type()));
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        {
+            // The path may have been swapped for a FIFO since: never block on open.
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.custom_flags(libc::O_NONBLOCK);
+        }
+        let file = opts.open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(not_a_file(meta.file_type()));
+        }
+        let mut text = Vec::new();
+        file.take(MAX_TRACE_BYTES + 1)
+            .read_to_end(&mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_TRACE_BYTES {
+            return Err(TraceError::TooLarge { path: shown() });
+        }
         let text = String::from_utf8(text).map_err(|_| TraceError::NotATrace)?;
         Trace::parse(&text)
     }
@@ -192,7 +242,8 @@ impl Trace {
                     value: "unknown header key".into(),
                 });
             }
-            header.push((k.to_string(), v.to_string()));
+            // A lone carriage return inside a value reads as the space the writer makes of it.
+            header.push((k.to_string(), clean(v)));
         }
         if !saw_separator {
             // A header without its `---`: name the first missing field, else call it truncated.
@@ -244,7 +295,8 @@ impl Trace {
             }
         };
         let nsteps = num("steps")?;
-        let mut events = Vec::with_capacity(nsteps);
+        // The header's count is checked against the steps read, never trusted for memory.
+        let mut events = Vec::with_capacity(nsteps.min(4096));
         let mut ended = false;
         let last_line = text.lines().count().saturating_sub(1);
         let cut_short = !text.ends_with('\n');
@@ -282,9 +334,9 @@ impl Trace {
             events.push(Event {
                 tid,
                 depth,
-                op: f[3].into(),
-                obj: f[4].into(),
-                result: f[5].into(),
+                op: clean(f[3]),
+                obj: clean(f[4]),
+                result: clean(f[5]),
             });
         }
         if !ended || events.len() != nsteps {
@@ -304,6 +356,33 @@ impl Trace {
                 field: "violation-step".into(),
                 value: violation.step.to_string(),
             });
+        }
+        // The violation is the last step, recorded by its thread (a violation stops the
+        // execution that kmodel saves): a replay that follows every step before it and then
+        // passes has followed the whole trace.
+        let last = &events[events.len() - 1];
+        let recorded = Event {
+            tid: violation.tid,
+            depth: last.depth,
+            op: "VIOLATION".into(),
+            obj: violation.invariant.clone(),
+            result: clean(&violation.message),
+        };
+        if violation.step != events.len() {
+            return Err(TraceError::Inconsistent(format!(
+                "the header puts it at step {}, the trace has {} steps",
+                violation.step,
+                events.len()
+            )));
+        }
+        if *last != recorded {
+            return Err(TraceError::Inconsistent(format!(
+                "the header says {} by {}, the last step is {} by {}",
+                violation.invariant,
+                thread_name(violation.tid),
+                last.op,
+                thread_name(last.tid)
+            )));
         }
         Ok(Trace {
             model: get("model")?,
@@ -325,23 +404,178 @@ impl Trace {
         })
     }
 
-    /// Write the trace into `dir` under its content name, atomically (a temporary file in
-    /// the same directory, then a rename). An identical trace already there is kept.
-    /// Returns the path.
-    pub fn save_in(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join(self.content_name());
+    /// Write the trace into `dir` under its content name, atomically: a temporary file
+    /// `.NAME.PID.tmp` in the same directory, written and fsynced, renamed over the name, then
+    /// the directory fsynced. An identical trace already there is kept. No temporary file
+    /// survives a failed save, and temporary files left by killed kmodel processes (their PID
+    /// is gone) are removed first. Returns the path.
+    pub fn save_in(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, SaveError> {
+        let name = self.content_name();
+        let err = |source: std::io::Error| SaveError {
+            path: dir.join(&name).display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(err)?;
+        remove_stale_temporaries(dir);
+        let path = dir.join(&name);
         if path.exists() {
             return Ok(path);
         }
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            self.content_name(),
-            std::process::id()
-        ));
-        std::fs::write(&tmp, self.to_text())?;
-        std::fs::rename(&tmp, &path)?;
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let written = write_synced(&tmp, self.to_text().as_bytes())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .and_then(|()| sync_dir(dir));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
         Ok(path)
+    }
+}
+
+/// A trace that could not be saved: the path and a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot save {path}: {source} (hint: {})", save_hint(source))]
+pub struct SaveError {
+    pub path: String,
+    pub source: std::io::Error,
+}
+
+fn save_hint(e: &std::io::Error) -> &'static str {
+    #[cfg(unix)]
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
+            return "the disk is full; free some space or pass `--out DIR` on another disk"
+        }
+        Some(libc::EROFS) => {
+            return "the disk is read-only; pass `--out DIR` naming a writable directory"
+        }
+        Some(libc::ENOTDIR) | Some(libc::EEXIST) => {
+            return "`--out` must name a directory, and DIR/<model> must not be a file"
+        }
+        _ => {}
+    }
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "the directory is not writable; pass `--out DIR` naming a writable directory"
+        }
+        _ => "check that `--out` names a writable directory on a disk with space",
+    }
+}
+
+/// How many saves have run in this process, for [`write_synced`]'s fault injection.
+static SAVES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Write `bytes` to a new file `tmp` and fsync it.
+///
+/// Test hook: with `KMODEL_TEST_FAIL_SAVE=N` in the environment, the N-th save of the
+/// process (1-based) fails after writing half of its bytes, with the error a full disk gives
+/// (ENOSPC). The fault tests use it to check that no temporary file survives and that
+/// `kmodel check` still prints its verdicts and the paths it saved.
+fn write_synced(tmp: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let fail = std::env::var("KMODEL_TEST_FAIL_SAVE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        == Some(n);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)?;
+    if fail {
+        f.write_all(&bytes[..bytes.len() / 2])?;
+        return Err(fault());
+    }
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// The injected fault: a full disk.
+fn fault() -> std::io::Error {
+    #[cfg(unix)]
+    {
+        std::io::Error::from_raw_os_error(libc::ENOSPC)
+    }
+    #[cfg(not(unix))]
+    {
+        std::io::Error::other("no space left on device (injected)")
+    }
+}
+
+/// fsync a directory, so that a rename in it survives a crash.
+fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Remove `.NAME.trace.PID.tmp` files in `dir` whose process is gone (a kmodel killed during
+/// a save). Temporaries of live processes are theirs to finish.
+pub fn remove_stale_temporaries(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once(".trace."))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` exists.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// What a non-regular file is, for the error message.
+fn file_kind(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "it is a FIFO, not a regular file";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "it is a device, not a regular file";
+        }
+        if ft.is_socket() {
+            return "it is a socket, not a regular file";
+        }
+    }
+    if ft.is_dir() {
+        "it is a directory, not a file"
+    } else {
+        "it is not a regular file"
     }
 }
 
@@ -350,5 +584,5 @@ fn parse_thread(s: &str, ncpus: usize) -> Option<usize> {
         return Some(0);
     }
     let n: usize = s.strip_prefix("CPU")?.parse().ok()?;
-    (n < ncpus).then_some(n + 1)
+    (n < ncpus).then(|| n + 1)
 }

@@ -1,11 +1,16 @@
 //! Counterexample traces: the event log of one execution, kmodel's versioned text format,
 //! and the CPU-column rendering a kernel commit message uses.
 
+pub mod access;
+mod dot;
 mod format;
 mod render;
 
-pub use format::{TraceError, FORMAT_VERSION};
-pub use render::render_columns;
+pub use dot::render_dot;
+pub use format::{
+    remove_stale_temporaries, SaveError, TraceError, FORMAT_VERSION, MAX_TRACE_BYTES,
+};
+pub use render::{condensed_steps, header, render, render_columns, View, CONDENSED_ROWS};
 
 /// One thing a CPU did: a kernel-level operation on an object, with its result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,4 +115,104 @@ pub fn fnv1a(parts: &[&str]) -> u64 {
         }
     }
     h
+}
+
+/// A Rust source's code without its comments and layout, for fingerprints: comments (doc
+/// comments included) are dropped, and whitespace is kept only as one space between two
+/// identifier characters. String and character literals are kept as written. A comment-only
+/// or whitespace-only edit of a model therefore keeps its traces' fingerprint.
+pub fn code_of(src: &str) -> String {
+    let s = src.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let mut space = false;
+    let mut i = 0;
+    let push = |out: &mut Vec<u8>, space: &mut bool, bytes: &[u8]| {
+        if *space && out.last().is_some_and(|&p| ident(p)) && ident(bytes[0]) {
+            out.push(b' ');
+        }
+        *space = false;
+        out.extend_from_slice(bytes);
+    };
+    while i < s.len() {
+        let c = s[i];
+        let next = s.get(i + 1).copied();
+        if c.is_ascii_whitespace() {
+            space = true;
+            i += 1;
+        } else if c == b'/' && next == Some(b'/') {
+            while i < s.len() && s[i] != b'\n' {
+                i += 1;
+            }
+            space = true;
+        } else if c == b'/' && next == Some(b'*') {
+            let mut depth = 0usize;
+            while i < s.len() {
+                if s[i] == b'/' && s.get(i + 1) == Some(&b'*') {
+                    depth += 1;
+                    i += 2;
+                } else if s[i] == b'*' && s.get(i + 1) == Some(&b'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            space = true;
+        } else if c == b'r'
+            && !out.last().is_some_and(|&p| ident(p) && p != b'b')
+            && matches!(next, Some(b'"') | Some(b'#'))
+            && s[i + 1..]
+                .iter()
+                .position(|&b| b != b'#')
+                .is_some_and(|k| s[i + 1 + k] == b'"')
+        {
+            // A raw string: r"…", r#"…"#, …
+            let hashes = s[i + 1..].iter().take_while(|&&b| b == b'#').count();
+            let body = i + 2 + hashes;
+            let mut close = vec![b'#'; hashes + 1];
+            close[0] = b'"';
+            let end = s[body..]
+                .windows(close.len())
+                .position(|w| w == close.as_slice())
+                .map_or(s.len(), |k| body + k + close.len());
+            push(&mut out, &mut space, &s[i..end]);
+            i = end;
+        } else if c == b'"' {
+            let mut j = i + 1;
+            while j < s.len() && s[j] != b'"' {
+                j += if s[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = (j + 1).min(s.len());
+            push(&mut out, &mut space, &s[i..end]);
+            i = end;
+        } else if c == b'\'' {
+            // A character literal ('x', '\n', '\''), else a lifetime or a label.
+            let end = if next == Some(b'\\') {
+                s[i + 2..]
+                    .iter()
+                    .position(|&b| b == b'\'')
+                    .map(|k| i + 2 + k + 1)
+            } else {
+                let len = std::str::from_utf8(&s[i + 1..(i + 5).min(s.len())])
+                    .ok()
+                    .or_else(|| std::str::from_utf8(&s[i + 1..(i + 4).min(s.len())]).ok())
+                    .or_else(|| std::str::from_utf8(&s[i + 1..(i + 3).min(s.len())]).ok())
+                    .or_else(|| std::str::from_utf8(&s[i + 1..(i + 2).min(s.len())]).ok())
+                    .and_then(|t| t.chars().next())
+                    .map_or(1, char::len_utf8);
+                (s.get(i + 1 + len) == Some(&b'\'')).then_some(i + 1 + len + 1)
+            };
+            let end = end.unwrap_or(i + 1).min(s.len());
+            push(&mut out, &mut space, &s[i..end]);
+            i = end;
+        } else {
+            push(&mut out, &mut space, &s[i..i + 1]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -16,9 +16,11 @@ use checker::kernel::{
     spin_lock, spin_unlock, test_and_set_bit, test_bit, trace_call, trace_note, AtomicT, BitWord,
     Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
-use checker::scenario::check;
+use checker::scenario::{check, witness};
 
-use crate::invariants::{CALLBACK_ONCE, CB_LIST_AFTER_SIGNAL, FENCE_SIGNALS_ONCE};
+use crate::invariants::{
+    CALLBACK_ONCE, CB_LIST_AFTER_SIGNAL, FENCE_SIGNALS_ONCE, GET_RCU_MEETS_RELEASED_FENCE,
+};
 
 /// `DMA_FENCE_FLAG_SIGNALED_BIT`.
 pub const DMA_FENCE_FLAG_SIGNALED_BIT: usize = 0;
@@ -197,6 +199,7 @@ pub fn dma_fence_get_rcu(f: &FencePtr) -> Option<FencePtr> {
         // if (kref_get_unless_zero(&fence->refcount))
         Some(f.clone()) // return fence;
     } else {
+        witness(&GET_RCU_MEETS_RELEASED_FENCE);
         None // return NULL;
     }
 }

@@ -23,13 +23,13 @@ use checker::kernel::{
     write_seqcount_end, AtomicT, KMutex, KmemCache, Obj, ObjId, RcuPointer, SeqcountT, SlabPtr,
     BUG_ON, RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::check;
+use checker::scenario::{check, witness_if};
 
 use crate::dma_fence::{
     dma_fence_get, dma_fence_get_rcu, dma_fence_is_signaled, dma_fence_put, DmaFence, FencePtr,
     DMA_FENCE_FLAG_SIGNALED_BIT,
 };
-use crate::invariants::IDLE_LINEARIZABLE;
+use crate::invariants::{IDLE_LINEARIZABLE, READS_FENCE_IN_RECYCLED_MEMORY};
 use checker::kernel::test_bit;
 
 /// `struct dma_resv` (v5.10), exclusive slot only.
@@ -368,6 +368,9 @@ pub fn dma_resv_test_signaled_rcu(obj: &Obj<DmaResv>, test_all: bool) -> bool {
             for i in 0..shared_count {
                 let l = fobj.as_ref().expect("shared_count > 0");
                 let fence = rcu_dereference(&l.shared[i]); // struct dma_fence *fence = rcu_dereference(fobj->shared[i]);
+                if let Some(f) = &fence {
+                    witness_recycled_read(f);
+                }
                 let Some(fence) = check_not_null(fence, l, i, shared_count) else {
                     break 'retry false;
                 };
@@ -478,6 +481,20 @@ pub fn dma_resv_get_fences_rcu(obj: &Obj<DmaResv>) -> (Option<FencePtr>, Vec<Fen
     }
 }
 
+/// [`READS_FENCE_IN_RECYCLED_MEMORY`] for a fence pointer an RCU reader just loaded (ghost):
+/// the memory held an earlier fence that signaled, before the fence the store installed.
+fn witness_recycled_read(f: &FencePtr) {
+    let installed = f.installed();
+    let recycled = f
+        .ghost()
+        .signals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|(o, _)| Some(*o) != installed);
+    witness_if(recycled, &READS_FENCE_IN_RECYCLED_MEMORY);
+}
+
 /// The four-line snippet of the June 2021 thread (and of the pre-5.19
 /// `dma_resv_wait_timeout_rcu()` fast path): `rcu_read_lock(); fence = excl; idle = !fence
 /// || test_bit(SIGNALED); rcu_read_unlock();` — no reference, no seqcount.
@@ -485,6 +502,9 @@ pub fn snippet_excl_idle(obj: &Obj<DmaResv>) -> bool {
     let _c = trace_call("snippet_excl_idle", obj.name());
     rcu_read_lock(); // rcu_read_lock();
     let fence = rcu_dereference(&obj.fence_excl); // fence = rcu_dereference(obj->fence_excl);
+    if let Some(f) = &fence {
+        witness_recycled_read(f);
+    }
     let idle = match &fence {
         None => true,                                               // !fence
         Some(f) => test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags), // test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)

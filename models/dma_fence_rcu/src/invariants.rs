@@ -1,7 +1,7 @@
 //! The invariants of the dma_fence_rcu model, stated in kernel terms: constants only, so
 //! that every file of the crate can name them.
 
-use checker::invariant::Invariant;
+use checker::invariant::{Invariant, Witness};
 
 /// Item 6 of the issue: a fence a reader returns is the one it read, with a reference on it.
 pub const FENCE_GET_IDENTITY: Invariant = Invariant::new(
@@ -39,3 +39,29 @@ pub const INVARIANTS: &[Invariant] = &[
     CB_LIST_AFTER_SIGNAL,
     CALLBACK_ONCE,
 ];
+
+/// The state every RCU reader pattern is about: the reader holds a fence pointer inside its
+/// read section while the writer has already dropped that fence's last reference.
+pub const GET_RCU_MEETS_RELEASED_FENCE: Witness = Witness::new(
+    "GET_RCU_MEETS_RELEASED_FENCE",
+    "dma_fence_get_rcu() under rcu_read_lock() meets a fence whose refcount already reached 0: the writer released it after the reader loaded its pointer",
+);
+
+/// The publication races' state: the reader reads the pointer to a fence that was just
+/// initialised in memory recycled from a signaled fence (whose SIGNALED bit the init clears).
+pub const READS_FENCE_IN_RECYCLED_MEMORY: Witness = Witness::new(
+    "READS_FENCE_IN_RECYCLED_MEMORY",
+    "inside rcu_read_lock(), rcu_dereference() of a dma_resv fence pointer returns the fence the writer published after dma_fence_init() in recycled memory whose previous fence had signaled",
+);
+
+/// add/remove callback against signal: the signal runs the accepted callback first.
+pub const CALLBACK_RUN_BEFORE_REMOVE: Witness = Witness::new(
+    "CALLBACK_RUN_BEFORE_REMOVE",
+    "dma_fence_add_callback() returns 0, then the concurrent dma_fence_signal() runs the callback, so dma_fence_remove_callback() returns false",
+);
+
+/// add/remove callback against signal: the callback is removed before the signal.
+pub const CALLBACK_REMOVED_BEFORE_SIGNAL: Witness = Witness::new(
+    "CALLBACK_REMOVED_BEFORE_SIGNAL",
+    "dma_fence_add_callback() returns 0 and dma_fence_remove_callback() takes the callback off fence->cb_list (returns true) before the concurrent dma_fence_signal()",
+);

@@ -9,8 +9,15 @@
 //!
 //! - [`invariants`]: the tests' `exists` clauses, negated (constants only).
 //! - [`scenarios`]: the scenario table and the tests' bodies.
+//! - [`kernel_suite`]: the rest of the kernel's 47 litmus tests, with their herd7 twins.
+//! - [`loom_calibration`]: loom's DPOR calibration for state-dependent operations (trylocks,
+//!   wait/wake, cmpxchg failure), self-contained (bodies, invariants, scenarios).
+//! - [`probes`]: the smallest shape for each primitive's outcomes, for the DFS gate.
 
 pub mod invariants;
+pub mod kernel_suite;
+pub mod loom_calibration;
+pub mod probes;
 pub mod scenarios;
 
 pub use invariants::INVARIANTS;
@@ -20,9 +27,14 @@ pub use scenarios::SCENARIOS;
 pub const SOURCES: &[&str] = &[
     include_str!("lib.rs"),
     include_str!("invariants.rs"),
+    include_str!("kernel_suite.rs"),
     include_str!("scenarios/mod.rs"),
     include_str!("scenarios/calibration.rs"),
+    include_str!("scenarios/ghost.rs"),
+    include_str!("scenarios/rcu.rs"),
     include_str!("scenarios/mp.rs"),
     include_str!("scenarios/sb.rs"),
     include_str!("scenarios/vars.rs"),
+    include_str!("loom_calibration.rs"),
+    include_str!("probes.rs"),
 ];

@@ -29,6 +29,7 @@ pub mod hmm;
 pub mod invariants;
 pub mod mmap;
 pub mod mmu_notifier;
+pub mod scale;
 pub mod scenarios;
 pub mod xe_vm;
 

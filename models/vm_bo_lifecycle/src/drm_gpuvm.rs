@@ -17,9 +17,11 @@ use checker::kernel::{
     Kref, ListHead, LlistHead, LlistNode, LockGuard, Obj, SpinLock, StackListHead, INIT_LIST_HEAD,
     WARN_ON,
 };
-use checker::scenario::{check, witness_if};
+use checker::scenario::{check, witness, witness_if};
 
-use crate::invariants::{FINAL_PUT_DURING_ITERATION, GPUVA_LIST_LIVE};
+use crate::invariants::{
+    FINAL_PUT_DURING_ITERATION, GPUVA_LIST_LIVE, PREALLOC_FINDS_EXISTING, WALK_SKIPS_ZOMBIE,
+};
 
 /// `struct drm_gem_object`, as far as drm_gpuvm uses it.
 pub struct DrmGemObject {
@@ -409,6 +411,7 @@ pub fn drm_gpuvm_bo_obtain_prealloc_v6_8(pre: &Obj<DrmGpuvmBo>) -> Obj<DrmGpuvmB
     let gpuvm = pre.vm.clone(); // struct drm_gpuvm *gpuvm = __vm_bo->vm;
     let obj = pre.obj.clone(); // struct drm_gem_object *obj = __vm_bo->obj;
     if let Some(vm_bo) = drm_gpuvm_bo_find(&gpuvm, &obj) {
+        witness(&PREALLOC_FINDS_EXISTING);
         drm_gpuvm_bo_put(Some(pre)); // drm_gpuvm_bo_put(__vm_bo);
         return vm_bo;
     }
@@ -431,6 +434,7 @@ pub fn drm_gpuvm_bo_obtain_prealloc(pre: &Obj<DrmGpuvmBo>) -> Obj<DrmGpuvmBo> {
     ); // drm_WARN_ON(gpuvm->drm, !drm_gpuvm_immediate_mode(gpuvm));
     let g = mutex_lock(&obj.gpuva_lock); // mutex_lock(&obj->gpuva.lock);
     if let Some(vm_bo) = drm_gpuvm_bo_find(&gpuvm, &obj) {
+        witness(&PREALLOC_FINDS_EXISTING);
         mutex_unlock(g); // mutex_unlock(&obj->gpuva.lock);
         kref_put(&pre.kref, || drm_gpuvm_bo_destroy_not_in_lists(pre)); // kref_put(&__vm_bo->kref, drm_gpuvm_bo_destroy_not_in_lists_kref);
         return vm_bo;
@@ -634,6 +638,7 @@ fn drm_gpuvm_prepare_objects_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -
     for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.extobj.list) {
         // list_for_each_entry(vm_bo, &gpuvm->extobj.list, list.entry.extobj) {
         if drm_gpuvm_bo_is_zombie(&vm_bo) {
+            witness(&WALK_SKIPS_ZOMBIE);
             continue; // if (drm_gpuvm_bo_is_zombie(vm_bo)) continue;
         }
         ret = exec_prepare_obj(exec, &vm_bo.obj); // ret = exec_prepare_obj(exec, vm_bo->obj, num_fences);
@@ -753,6 +758,7 @@ fn drm_gpuvm_validate_locked(gpuvm: &Obj<DrmGpuvm>, exec: &mut DrmExec) -> i32 {
     for vm_bo in list_for_each_entry::<DrmGpuvmBo>(&gpuvm.evict.list) {
         // list_for_each_entry_safe(vm_bo, next, &gpuvm->evict.list, list.entry.evict) {
         if drm_gpuvm_bo_is_zombie(&vm_bo) {
+            witness(&WALK_SKIPS_ZOMBIE);
             continue; // if (drm_gpuvm_bo_is_zombie(vm_bo)) continue;
         }
         ret = vm_bo_validate(&vm_bo, exec); // ret = ops->vm_bo_validate(vm_bo, exec);

@@ -367,6 +367,8 @@ macro_rules! dbg {
 mod rt;
 
 pub use rt::{explore, skip_branch, stop_exploring};
+// kmodel: patch: the execution-graph record of KMODEL_CHECK_GRAPHS
+pub use rt::kmodel_graph;
 // Expose for documentation purposes.
 pub use rt::MAX_THREADS;
 

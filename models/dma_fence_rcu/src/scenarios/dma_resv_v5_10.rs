@@ -9,7 +9,7 @@ use checker::kernel::{
     ghost_now, kfree, kmem_cache_alloc, kzalloc, mutex_lock, mutex_unlock, rcu_dereference,
     rcu_read_lock, rcu_read_unlock, KmemCache, Obj, SpinLock,
 };
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use crate::dma_fence::*;
 use crate::dma_resv_v5_10::*;
@@ -238,6 +238,8 @@ pub(crate) fn callback_vs_signal() {
         spawn_cpu(move || {
             let added = dma_fence_add_callback(&f, &cb);
             let removed = added == 0 && dma_fence_remove_callback(&f, &cb);
+            witness_if(added == 0 && !removed, &CALLBACK_RUN_BEFORE_REMOVE);
+            witness_if(removed, &CALLBACK_REMOVED_BEFORE_SIGNAL);
             *outcome.lock().unwrap() = (added, removed);
         })
     };

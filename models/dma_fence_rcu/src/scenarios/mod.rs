@@ -22,7 +22,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "rcu_dereference + dma_fence_get_rcu, no pointer re-check, SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused"),
     // The same reader with kfree_rcu fences.
     scenario!(get_rcu_kfree_rcu, ["reader", "writer"], unreachable,
-        "rcu_dereference + dma_fence_get_rcu, no pointer re-check, fences freed with kfree_rcu (dma_fence_free)"),
+        "rcu_dereference + dma_fence_get_rcu, no pointer re-check, fences freed with kfree_rcu (dma_fence_free)")
+        .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
     // Upstream `dma_fence_get_rcu_safe()` on recycled fences. Safe under SC. Under weak memory
     // its re-check is not ordered after the reference: v6.8's `kref_get_unless_zero()` is
     // `refcount_inc_not_zero()`, a relaxed cmpxchg (include/linux/refcount.h, v6.8), not the
@@ -39,20 +40,24 @@ pub const SCENARIOS: &[Scenario] = &[
         "rcu_read_lock; fence = excl; idle = !fence || test_bit(SIGNALED); rcu_read_unlock — fences freed with kfree_rcu"),
     // Pre-v5.19 `dma_resv_test_signaled_rcu()` (seqcount, reference, retry) on recycled fences.
     scenario!(seqcount_test_signaled_recycled, ["reader", "writer"], unreachable,
-        "v5.10 dma_resv_test_signaled_rcu (read_seqcount_begin, dma_fence_get_rcu, read_seqcount_retry) on SLAB_TYPESAFE_BY_RCU fences"),
+        "v5.10 dma_resv_test_signaled_rcu (read_seqcount_begin, dma_fence_get_rcu, read_seqcount_retry) on SLAB_TYPESAFE_BY_RCU fences")
+        .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
     // Publication without release: a weak-memory race only loom can show.
     scenario!(publish_rcu_init_pointer, ["reader", "writer"], reachable(IDLE_LINEARIZABLE),
         "a driver publishes a new exclusive fence (recycled memory, just dma_fence_init'ed) with RCU_INIT_POINTER, no release; the snippet reads it")
         .expected_sc(Expected::Unreachable),
     // The same with `rcu_assign_pointer()`.
     scenario!(publish_rcu_assign_pointer, ["reader", "writer"], unreachable,
-        "the same publication with rcu_assign_pointer (release)"),
+        "the same publication with rcu_assign_pointer (release)")
+        .witnesses(&[READS_FENCE_IN_RECYCLED_MEMORY]),
     // add/remove callback against signal.
     scenario!(callback_vs_signal, ["waiter", "signaler"], unreachable,
-        "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal"),
+        "dma_fence_add_callback then dma_fence_remove_callback against dma_fence_signal")
+        .witnesses(&[CALLBACK_RUN_BEFORE_REMOVE, CALLBACK_REMOVED_BEFORE_SIGNAL]),
     // v5.10 shared list: in-place reuse plus recycling, caught by the seqcount.
     scenario!(seqcount_get_fences_shared_recycled, ["reader", "writer"], unreachable,
-        "v5.10 dma_resv_get_fences_rcu against dma_resv_add_shared_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B"),
+        "v5.10 dma_resv_get_fences_rcu against dma_resv_add_shared_fence reusing A's slot in place for C; A is released and its SLAB_TYPESAFE_BY_RCU memory becomes a new fence B")
+        .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
     // v5.10 shared list: the append has the same unordered entry / count stores as v6.8, and
     // the reader dereferences the entry before its seqcount retry (weak memory only).
     scenario!(seqcount_test_signaled_shared_append, ["writer", "reader"], reachable(OOPS),
@@ -60,7 +65,8 @@ pub const SCENARIOS: &[Scenario] = &[
         .expected_sc(Expected::Unreachable),
     // v5.10 shared list: in-place publication after the seqcount's smp_wmb.
     scenario!(seqcount_test_signaled_shared_publish, ["writer", "reader"], unreachable,
-        "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot"),
+        "v5.10 dma_resv_add_shared_fence reuses A's slot in place for C, just dma_fence_init'ed in recycled memory whose SIGNALED bit was set; dma_resv_test_signaled_rcu(obj, true) reads the slot")
+        .witnesses(&[READS_FENCE_IN_RECYCLED_MEMORY]),
     // The unlocked iterator hands out a recycled fence: in-place slot reuse does not change the
     // list pointer, so nothing restarts. The window is ~25 writer steps long (replace, signal,
     // release, allocate, init) with the reader stopped in between: shuttle's random scheduler
@@ -79,13 +85,15 @@ pub const SCENARIOS: &[Scenario] = &[
         .expected_sc(Expected::Unreachable),
     // The same with kfree_rcu fences.
     scenario!(iter_get_fences_slot_reuse_kfree_rcu, ["reader", "writer"], unreachable,
-        "v6.8 dma_resv_get_fences against in-place slot reuse, fences freed with kfree_rcu"),
+        "v6.8 dma_resv_get_fences against in-place slot reuse, fences freed with kfree_rcu")
+        .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
     // The iterator is not a snapshot: test_signaled can answer idle from a replaced fence.
     scenario!(iter_test_signaled_slot_reuse_kfree_rcu, ["reader", "writer"], reachable(IDLE_LINEARIZABLE),
         "v6.8 dma_resv_test_signaled against in-place slot reuse (C replaces A, then A signals), fences freed with kfree_rcu"),
     // List replacement with kfree_rcu fences: the restart rule.
     scenario!(iter_get_fences_list_replaced_kfree_rcu, ["reader", "writer"], unreachable,
-        "v6.8 dma_resv_get_fences against dma_resv_reserve_fences replacing the list (old list kfree_rcu, signaled S dropped); fences freed with kfree_rcu"),
+        "v6.8 dma_resv_get_fences against dma_resv_reserve_fences replacing the list (old list kfree_rcu, signaled S dropped); fences freed with kfree_rcu")
+        .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
     // List replacement with recycled fences: the restart check is not ordered after the
     // reference (weak memory only).
     scenario!(iter_get_fences_list_replaced_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),

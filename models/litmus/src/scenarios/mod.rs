@@ -6,12 +6,16 @@ use checker::scenario::{Expected, Scenario};
 use crate::invariants::*;
 
 mod calibration;
+mod ghost;
 mod mp;
+mod rcu;
 mod sb;
 mod vars;
 
 use calibration::*;
+use ghost::*;
 use mp::*;
+use rcu::*;
 use sb::*;
 
 /// Every scenario of this crate.
@@ -41,4 +45,53 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(r_then_rw, ["P0", "P1"], reachable(R_SEES_ONLY_INITIAL),
         "explorer calibration (loom#166, #392): P1 reads x then writes it; P0's read of x may see that write")
         .named("R+poonceonce-then-W"),
+    crate::loom_calibration::MUTEX_TRYLOCK_VS_LOCK,
+    crate::loom_calibration::MUTEX_TRYLOCK_VS_LOCK_STORE,
+    crate::loom_calibration::DOWN_READ_TRYLOCK_VS_DOWN_WRITE,
+    crate::loom_calibration::DOWN_WRITE_TRYLOCK_VS_DOWN_READ,
+    crate::loom_calibration::DOWN_WRITE_TRYLOCK_VS_DOWN_WRITE,
+    crate::loom_calibration::DOWN_READ_TRYLOCK_VS_DOWN_READ,
+    crate::loom_calibration::WAIT_EVENT_VS_WAKE_UP,
+    crate::loom_calibration::WAIT_EVENT_VS_EARLY_WAKE_UP,
+    crate::loom_calibration::KREF_GET_UNLESS_ZERO_VS_PUT,
+    crate::probes::SPIN_LOCK_INCREMENTS,
+    crate::probes::RWSEM_WRITER_VS_READER,
+    crate::probes::RWSEM_TWO_READERS,
+    crate::probes::TEST_AND_SET_BIT_ONE_WINNER,
+    crate::probes::TEST_AND_SET_BIT_EITHER_WINS,
+    crate::probes::SEQCOUNT_CONSISTENT,
+    crate::probes::SEQCOUNT_RETRIES,
+    crate::probes::KREF_TWO_PUTS,
+    crate::probes::LLIST_TWO_ADDS,
+    // RCU calibration (scenarios/rcu.rs; issue 10). SB with synchronize_rcu() on one side (a
+    // strong fence: `gp` in linux-kernel.cat) and smp_mb() on the other (LKMM: Never).
+    scenario!(sb_sync_mb, ["P0", "P1"], unreachable,
+        "store buffering with synchronize_rcu() on P0 and smp_mb() on P1: a grace period is a full barrier, not both 0")
+        .named("SB+sync+mb"),
+    // SB with rcu_read_lock() on one side and smp_mb() on the other (LKMM: Sometimes).
+    scenario!(sb_rcu_read_lock_mb, ["P0", "P1"], reachable(SB_NOT_BOTH_ZERO),
+        "store buffering with rcu_read_lock() between P0's store and load and smp_mb() on P1: rcu_read_lock() is no fence, both may read 0")
+        .named("SB+rcu_read_lock+mb")
+        .expected_sc(Expected::Unreachable),
+    // RCU+sync+read with call_rcu() (Never: the callback runs after the grace period).
+    scenario!(rcu_callback_read, ["P0", "P1"], unreachable,
+        "RCU message passing to a callback: P1 saw P0's first store in its read-side section, so the call_rcu() callback sees the section's second")
+        .named("RCU+call_rcu+read"),
+    // Two pre-existing readers and a callback that stores (Never).
+    scenario!(rcu_callback_after_reader_loads, ["P0", "P1", "P2"], unreachable,
+        "a call_rcu() callback runs after the loads of every reader that was inside at the call, whichever reader leaves last")
+        .named("RCU+readers+call_rcu"),
+    // MP whose only "ordering" is read-side sections (LKMM: Sometimes).
+    scenario!(mp_readers, ["P0", "P1"], reachable(MP_FLAG_IMPLIES_DATA),
+        "message passing from one read-side section to two others: read-side sections order nothing, P1 may see the flag without the data")
+        .named("MP+rcu_read_lock")
+        .expected_sc(Expected::Unreachable),
+    // The ghost-window calibration (scenarios/ghost.rs; issue 10 item 3).
+    scenario!(free_while_linked, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_LINKED),
+        "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before list_del()")
+        .named("ghost+kfree-linked"),
+    // The loom pruning calibration: executions = distinct visible schedules (KMODEL-PATCH.md).
+    scenario!(loom_pruning, ["P0", "P1"], unreachable,
+        "explorer calibration: loom runs each visible schedule once (cpu_relax and join resume without a visible operation)")
+        .named("loom-pruning"),
 ];

@@ -2,7 +2,7 @@
 //! series).
 
 use checker::kernel::{kfree, mutex_lock, mutex_unlock, trace_note, Obj};
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use crate::drm_gpuvm::*;
 use crate::invariants::*;
@@ -69,10 +69,11 @@ pub(crate) fn deferred_put_races_obtain(rev: DeferredPutRevision) {
     let put = spawn_cpu(move || {
         drm_gpuvm_bo_put_deferred(Some(&vm_bo), rev); // drm_gpuvm_bo_put_deferred(op_ctx->map.vm_bo);
     });
-    let (vm, gem) = (s.vm.clone(), s.gem.clone());
+    let (vm, gem, old) = (s.vm.clone(), s.gem.clone(), s.vm_bo.clone());
     let bind = spawn_cpu(move || {
         let pre = drm_gpuvm_bo_create(&vm, &gem); // preallocated_vm_bo = drm_gpuvm_bo_create(&vm->base, bo);
         let vm_bo = drm_gpuvm_bo_obtain_prealloc(&pre); // drm_gpuvm_bo_obtain_prealloc(preallocated_vm_bo);
+        witness_if(!vm_bo.ptr_eq(&old), &OBTAIN_AFTER_ZOMBIE); // (old is only freed at teardown)
         drm_gpuvm_bo_put_deferred(Some(&vm_bo), DeferredPutRevision::Upstream); // (the bind fails later) drm_gpuvm_bo_put_deferred(vm_bo);
     });
     join(put);
@@ -101,8 +102,11 @@ pub(crate) fn deferred_put_races_cleanup(rev: DeferredPutRevision) {
     let put = spawn_cpu(move || {
         drm_gpuvm_bo_put_deferred(Some(&vm_bo), rev); // drm_gpuvm_bo_put_deferred(op_ctx->map.vm_bo);
     });
-    let vm = s.vm.clone();
-    let cleanup = spawn_cpu(move || drm_gpuvm_bo_deferred_cleanup(&vm, CleanupRevision::Upstream)); // drm_gpuvm_bo_deferred_cleanup(&vm->base);
+    let (vm, zombie) = (s.vm.clone(), s.vm_bo.clone());
+    let cleanup = spawn_cpu(move || {
+        drm_gpuvm_bo_deferred_cleanup(&vm, CleanupRevision::Upstream); // drm_gpuvm_bo_deferred_cleanup(&vm->base);
+        witness_if(zombie.is_freed(), &CLEANUP_FREES_QUEUED_ZOMBIE); // (nothing else frees it before teardown)
+    });
     join(put);
     join(cleanup);
     teardown_immediate(&s.vm);
@@ -238,9 +242,10 @@ pub(crate) fn vm_bind_races_unmap_and_close() {
     let s = setup_immediate(ListLocking::Spinlock);
     drm_gem_object_get(&s.gem); // the VM_BIND ioctl's drm_gem_object_lookup()
     let mapped: std::sync::Arc<std::sync::Mutex<Option<Obj<DrmGpuva>>>> = Default::default();
-    let (vm, gem, out) = (s.vm.clone(), s.gem.clone(), mapped.clone());
+    let (vm, gem, out, old) = (s.vm.clone(), s.gem.clone(), mapped.clone(), s.vm_bo.clone());
     let bind = spawn_cpu(move || {
-        let (_vm_bo, va) = vm_bind_map(&vm, &gem);
+        let (vm_bo, va) = vm_bind_map(&vm, &gem);
+        witness_if(!vm_bo.ptr_eq(&old), &OBTAIN_AFTER_ZOMBIE); // obtain_prealloc no longer found old
         drm_gem_object_put(&gem); // drm_gem_object_put(obj);  (end of the ioctl)
         *out.lock().unwrap() = Some(va);
     });

@@ -2,17 +2,19 @@
 //! lock.
 
 use checker::kernel::{mutex_lock, mutex_unlock, Obj};
-use checker::scenario::{join, spawn_cpu};
+use checker::scenario::{join, spawn_cpu, witness_if};
 
 use super::immediate::check_vm_bo_unique;
 use super::prepare_objects::final_put;
 use super::resv_lock_dance::setup_one_vm_bo;
 use crate::drm_gpuvm::*;
+use crate::invariants::*;
 
 /// new mapping of the same (VM, GEM): obtain (find) under the lock, then unbind.
 pub(crate) fn put_races_obtain(put_locked: bool) {
     let (vm, gem, vm_bo) = setup_one_vm_bo();
     let (vm0, gem0, vm1, gem1) = (vm.clone(), gem.clone(), vm.clone(), gem.clone());
+    let old = vm_bo.clone(); // ghost: whether the old vm_bo is freed yet
     let unmap = spawn_cpu(move || {
         if put_locked {
             final_put(&vm0, &gem0, &vm_bo);
@@ -22,6 +24,8 @@ pub(crate) fn put_races_obtain(put_locked: bool) {
     });
     let bind = spawn_cpu(move || {
         let g = mutex_lock(drm_gem_gpuva_lock(&vm1, &gem1)); // dma_resv_lock(obj->resv, NULL);
+        witness_if(old.is_freed(), &OBTAIN_AFTER_FINAL_PUT);
+        witness_if(!old.is_freed(), &OBTAIN_BEFORE_FINAL_PUT);
         let vm_bo = drm_gpuvm_bo_obtain(&vm1, &gem1); // vm_bo = drm_gpuvm_bo_obtain(gpuvm, obj);
         drm_gpuvm_bo_put(Some(&vm_bo)); // (the mapping goes away again) drm_gpuvm_bo_put(vm_bo);
         mutex_unlock(g); // dma_resv_unlock(obj->resv);
@@ -58,7 +62,9 @@ pub(crate) fn obtain_races_obtain(locked: bool) {
             if let Some(g) = g {
                 mutex_unlock(g); // dma_resv_unlock(obj->resv);
             }
-            got.lock().unwrap().push(vm_bo);
+            let mut got = got.lock().unwrap();
+            witness_if(got.iter().any(|o| o.ptr_eq(&vm_bo)), &OBTAIN_FINDS_OTHERS);
+            got.push(vm_bo);
         })
     });
     for c in cpus {

@@ -1,8 +1,11 @@
 //! The lockless extobj iterator: `drm_gpuvm_prepare_objects()` against a final put, in
 //! both list-locking modes, and v3 of the iterator.
 
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
 use checker::kernel::{mutex_lock, mutex_unlock, Obj};
-use checker::scenario::{check, join, spawn_cpu};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use crate::drm_gpuvm::*;
 use crate::invariants::*;
@@ -39,14 +42,60 @@ pub(crate) fn setup_extobjs(locking: ListLocking, n: usize) -> Setup {
     Setup { vm, gems, vm_bos }
 }
 
+/// Ghost state of the submits (no scheduling point), for the witnesses that need to know
+/// what other CPUs did.
+#[derive(Clone, Default)]
+pub(crate) struct SubmitGhost {
+    /// The GEM and vm_bo whose last reference the unmap path drops, if any.
+    dying: Option<(Obj<DrmGemObject>, Obj<DrmGpuvmBo>)>,
+    /// Some submit's `drm_gpuvm_prepare_objects()` locked the dying vm_bo's GEM.
+    dying_locked: Arc<AtomicBool>,
+    /// A submit is in its drm_exec transaction: it holds the VM's resv, and every GEM resv it
+    /// holds stays held until this is cleared (just before `drm_exec_fini()`).
+    pub(crate) in_transaction: Arc<AtomicBool>,
+}
+
+impl SubmitGhost {
+    /// The ghost of submits racing with the final put of `vm_bo` (of `gem`).
+    pub(crate) fn with_final_put(gem: &Obj<DrmGemObject>, vm_bo: &Obj<DrmGpuvmBo>) -> Self {
+        SubmitGhost {
+            dying: Some((gem.clone(), vm_bo.clone())),
+            ..Default::default()
+        }
+    }
+
+    /// A submit's `drm_gpuvm_prepare_objects()` returned with `exec`'s locks (VM's resv held):
+    /// [`FINAL_PUT_BETWEEN_SUBMITS`] if an earlier submit locked the dying vm_bo's GEM and
+    /// this one's walk no longer found it.
+    pub(crate) fn prepared(&self, exec: &DrmExec) {
+        let Some((gem, vm_bo)) = &self.dying else {
+            return;
+        };
+        let locked = exec.objects.iter().any(|(o, _)| o.ptr_eq(gem));
+        witness_if(
+            !locked && vm_bo.is_freed() && self.dying_locked.load(Relaxed),
+            &FINAL_PUT_BETWEEN_SUBMITS,
+        );
+        if locked {
+            self.dying_locked.store(true, Relaxed);
+        }
+    }
+}
+
 /// The exec path of a driver: `drm_gpuvm_prepare_objects()` inside a drm_exec transaction,
 /// optionally after locking the VM's resv first (`drm_gpuvm_prepare_vm()`), which is what
 /// serialises concurrent users of the VM's lists. `must_lock` is a GEM whose vm_bo stays
 /// alive throughout.
-pub(crate) fn exec_path(vm: &Obj<DrmGpuvm>, must_lock: &Obj<DrmGemObject>, lock_vm_resv: bool) {
+pub(crate) fn exec_path(
+    vm: &Obj<DrmGpuvm>,
+    must_lock: &Obj<DrmGemObject>,
+    lock_vm_resv: bool,
+    ghost: &SubmitGhost,
+) {
     let mut exec = DrmExec::default();
     let vm_resv = lock_vm_resv.then(|| mutex_lock(&vm.resv)); // drm_gpuvm_prepare_vm(): drm_exec_prepare_obj(exec, gpuvm->r_obj)
     let ret = drm_gpuvm_prepare_objects(vm, &mut exec);
+    ghost.prepared(&exec);
     let locked = exec.objects.iter().any(|(o, _)| o.ptr_eq(must_lock));
     check(ret != 0 || locked, &PREPARE_LOCKED_ALL, || {
         format!(
@@ -125,10 +174,11 @@ pub(crate) fn prepare_objects_race_n(
     gems: usize,
 ) {
     let s = setup_extobjs(locking, gems);
+    let ghost = SubmitGhost::with_final_put(&s.gems[0], &s.vm_bos[0]);
     let cpus: Vec<_> = (0..execs)
         .map(|_| {
-            let (vm, gem_b) = (s.vm.clone(), s.gems[gems - 1].clone());
-            spawn_cpu(move || exec_path(&vm, &gem_b, lock_vm_resv))
+            let (vm, gem_b, ghost) = (s.vm.clone(), s.gems[gems - 1].clone(), ghost.clone());
+            spawn_cpu(move || exec_path(&vm, &gem_b, lock_vm_resv, &ghost))
         })
         .collect();
     let (vm, gem_a, vm_bo_a) = (s.vm.clone(), s.gems[0].clone(), s.vm_bos[0].clone());

@@ -1,9 +1,13 @@
 //! `drm_gpuvm_validate()` in both list-locking modes, and against the eviction path.
 
-use checker::kernel::{mutex_lock, mutex_unlock, Obj};
-use checker::scenario::{check, join, spawn_cpu};
+use std::sync::atomic::Ordering::Relaxed;
 
-use super::prepare_objects::{check_extobj_list_restored, final_put, setup_two_extobjs, teardown};
+use checker::kernel::{mutex_lock, mutex_unlock, Obj};
+use checker::scenario::{check, join, spawn_cpu, witness_if};
+
+use super::prepare_objects::{
+    check_extobj_list_restored, final_put, setup_two_extobjs, teardown, SubmitGhost,
+};
 use crate::drm_gpuvm::*;
 use crate::invariants::*;
 
@@ -22,10 +26,12 @@ pub(crate) fn evict(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
 
 /// The exec path of a driver's submit: lock the VM's resv (`drm_gpuvm_prepare_vm`), every
 /// external object (`drm_gpuvm_prepare_objects`), validate, then `drm_exec_fini`.
-pub(crate) fn exec_validate(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
+pub(crate) fn exec_validate(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>], ghost: &SubmitGhost) {
     let mut exec = DrmExec::default();
     let vm_resv = mutex_lock(&vm.resv); // drm_gpuvm_prepare_vm(): drm_exec_prepare_obj(exec, gpuvm->r_obj)
+    ghost.in_transaction.store(true, Relaxed);
     let mut ret = drm_gpuvm_prepare_objects(vm, &mut exec); // drm_gpuvm_prepare_objects(gpuvm, exec, num_fences);
+    ghost.prepared(&exec);
     if ret == 0 {
         ret = drm_gpuvm_validate(vm, &mut exec); // drm_gpuvm_validate(gpuvm, exec);
     }
@@ -41,6 +47,7 @@ pub(crate) fn exec_validate(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
             left.join(", ")
         )
     });
+    ghost.in_transaction.store(false, Relaxed);
     drm_exec_fini(exec);
     mutex_unlock(vm_resv); // drm_exec_fini(): dma_resv_unlock(gpuvm->r_obj->resv)
 }
@@ -49,10 +56,11 @@ pub(crate) fn exec_validate(vm: &Obj<DrmGpuvm>, vm_bos: &[Obj<DrmGpuvmBo>]) {
 pub(crate) fn validate_race(locking: ListLocking) {
     let s = setup_two_extobjs(locking);
     evict(&s.vm, &s.vm_bos);
+    let ghost = SubmitGhost::with_final_put(&s.gems[0], &s.vm_bos[0]);
     let cpus: Vec<_> = (0..2)
         .map(|_| {
-            let (vm, vm_bos) = (s.vm.clone(), s.vm_bos.clone());
-            spawn_cpu(move || exec_validate(&vm, &vm_bos))
+            let (vm, vm_bos, ghost) = (s.vm.clone(), s.vm_bos.clone(), ghost.clone());
+            spawn_cpu(move || exec_validate(&vm, &vm_bos, &ghost))
         })
         .collect();
     let (vm, gem_a, vm_bo_a) = (s.vm.clone(), s.gems[0].clone(), s.vm_bos[0].clone());
@@ -76,12 +84,14 @@ pub(crate) fn validate_default_mode() {
 pub(crate) fn validate_races_evict(locking: ListLocking) {
     let s = setup_two_extobjs(locking);
     evict(&s.vm, &s.vm_bos[..1]);
-    let (vm, vm_bos) = (s.vm.clone(), s.vm_bos.clone());
-    let submit = spawn_cpu(move || exec_validate(&vm, &vm_bos));
+    let ghost = SubmitGhost::default();
+    let (vm, vm_bos, g0) = (s.vm.clone(), s.vm_bos.clone(), ghost.clone());
+    let submit = spawn_cpu(move || exec_validate(&vm, &vm_bos, &g0));
     let vm_bo_b = s.vm_bos[1].clone();
     let evict = spawn_cpu(move || {
         let g = mutex_lock(&vm_bo_b.obj.resv); // dma_resv_lock(bo->base.resv, NULL);  (ttm_bo_evict)
         drm_gpuvm_bo_evict(&vm_bo_b, true); // drm_gpuvm_bo_evict(vm_bo, true);  (the driver's move_notify)
+        witness_if(ghost.in_transaction.load(Relaxed), &EVICT_DURING_SUBMIT);
         mutex_unlock(g); // dma_resv_unlock(bo->base.resv);
     });
     join(submit);

@@ -249,6 +249,12 @@ impl<T: Numeric> Atomic<T> {
 
             trace!(state = ?self.state, ?ordering, "Atomic::load");
 
+            // kmodel: patch: reads-from for KMODEL_CHECK_GRAPHS
+            super::kmodel_graph::atomic_ordinal(
+                execution.threads.active_id().as_usize(),
+                ordinal_of(state.cnt, index),
+            );
+
             T::from_u64(state.load(&mut execution.threads, index, location, ordering))
         })
     }
@@ -295,6 +301,12 @@ impl<T: Numeric> Atomic<T> {
                 val.into_u64(),
                 ordering,
             );
+
+            // kmodel: patch: coherence for KMODEL_CHECK_GRAPHS
+            super::kmodel_graph::atomic_ordinal(
+                execution.threads.active_id().as_usize(),
+                u64::from(state.cnt) - 1,
+            );
         })
     }
 
@@ -326,7 +338,9 @@ impl<T: Numeric> Atomic<T> {
 
             trace!(state = ?self.state, ?success, ?failure, "Atomic::rmw");
 
-            state
+            // kmodel: patch: reads-from (a failed RMW) or coherence for KMODEL_CHECK_GRAPHS
+            let read = ordinal_of(state.cnt, index);
+            let r = state
                 .rmw(
                     &mut execution.threads,
                     index,
@@ -335,7 +349,12 @@ impl<T: Numeric> Atomic<T> {
                     failure,
                     |num| f(T::from_u64(num)).map(T::into_u64),
                 )
-                .map(T::from_u64)
+                .map(T::from_u64);
+            super::kmodel_graph::atomic_ordinal(
+                execution.threads.active_id().as_usize(),
+                if r.is_ok() { u64::from(state.cnt) - 1 } else { read },
+            );
+            r
         })
     }
 
@@ -931,6 +950,14 @@ fn range(cnt: u16) -> (usize, usize) {
     );
 
     (start, end)
+}
+
+/// kmodel: patch: the position in the modification order of the store at `index` of the
+/// history ring (the last `MAX_ATOMIC_HISTORY` of `cnt` stores).
+fn ordinal_of(cnt: u16, index: usize) -> u64 {
+    let last = cnt as usize - 1;
+    let back = (last % MAX_ATOMIC_HISTORY + MAX_ATOMIC_HISTORY - index) % MAX_ATOMIC_HISTORY;
+    (last - back) as u64
 }
 
 fn index(cnt: u16) -> usize {

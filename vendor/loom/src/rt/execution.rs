@@ -36,6 +36,10 @@ pub(crate) struct Execution {
 
     /// Log execution output to STDOUT
     pub(crate) log: bool,
+
+    /// kmodel patch: the thread that was active when a run of forced invisible steps began;
+    /// the next explored branch prefers it, as loom would have without the forced steps.
+    resume: Option<thread::Id>,
 }
 
 #[derive(Debug, Eq, PartialEq, Hash, Clone, Copy)]
@@ -70,6 +74,7 @@ impl Execution {
             max_history: 7,
             location: false,
             log: false,
+            resume: None,
         }
     }
 
@@ -129,6 +134,7 @@ impl Execution {
             max_history,
             location,
             log,
+            resume: None,
         })
     }
 
@@ -162,12 +168,37 @@ impl Execution {
             }
         }
 
+        // kmodel patch: a runnable thread with no pending operation that has run before (it
+        // resumes after `park` or `yield_now`) runs first, alone, up to its next operation, at
+        // a branch loom does not explore (see KMODEL-PATCH.md). What it runs is local to it,
+        // so running it now or later gives the same visible schedule.
+        let forced = if self.path.forces_invisible_steps() {
+            self.threads
+                .iter()
+                .find(|(_, th)| {
+                    th.is_runnable() && th.operation.is_none() && (th.started || force_starts())
+                })
+                .map(|(i, _)| i)
+        } else {
+            None
+        };
+
+        // The thread loom prefers: the active one, or, after forced steps, the one that was
+        // active before them.
+        let preferred = match forced {
+            Some(_) => {
+                self.resume.get_or_insert(curr_thread);
+                curr_thread
+            }
+            None => self.resume.take().unwrap_or(curr_thread),
+        };
+
         // It's important to avoid pre-emption as much as possible
-        let mut initial = Some(self.threads.active_id());
+        let mut initial = Some(preferred);
 
         // If the thread is not runnable, then we can pick any arbitrary other
         // runnable thread.
-        if !self.threads.active().is_runnable() {
+        if !self.threads[preferred].is_runnable() {
             initial = None;
 
             for (i, th) in self.threads.iter() {
@@ -187,27 +218,46 @@ impl Execution {
 
         let path_id = self.path.pos();
 
-        let next = self.path.branch_thread(self.id, {
-            self.threads.iter().map(|(i, th)| {
-                if initial.is_none() && th.is_runnable() {
-                    initial = Some(i);
-                }
-
-                if initial == Some(i) {
-                    Thread::Active
-                } else if th.is_yield() {
-                    Thread::Yield
-                } else if !th.is_runnable() {
-                    Thread::Disabled
-                } else {
-                    Thread::Skip
-                }
+        let next = if let Some(forced) = forced {
+            self.path.branch_thread_forced(self.id, {
+                self.threads.iter().map(move |(i, th)| {
+                    if i == forced {
+                        Thread::Active
+                    } else if th.is_yield() {
+                        Thread::Yield
+                    } else if !th.is_runnable() {
+                        Thread::Disabled
+                    } else {
+                        Thread::Skip
+                    }
+                })
             })
-        });
+        } else {
+            self.path.branch_thread(self.id, {
+                self.threads.iter().map(|(i, th)| {
+                    if initial.is_none() && th.is_runnable() {
+                        initial = Some(i);
+                    }
+
+                    if initial == Some(i) {
+                        Thread::Active
+                    } else if th.is_yield() {
+                        Thread::Yield
+                    } else if !th.is_runnable() {
+                        Thread::Disabled
+                    } else {
+                        Thread::Skip
+                    }
+                })
+            })
+        };
 
         let switched = Some(self.threads.active_id()) != next;
 
         self.threads.set_active(next);
+        if self.threads.is_active() {
+            self.threads.active_mut().started = true;
+        }
 
         // There is no active thread. Unless all threads have terminated, the
         // test has deadlocked.
@@ -230,6 +280,10 @@ impl Execution {
         if let Some(operation) = self.threads.active().operation {
             let threads = &mut self.threads;
             let th_id = threads.active_id();
+
+            if let Some(distinct) = &mut self.path.distinct {
+                distinct.commit(th_id.as_usize(), &operation);
+            }
 
             for access in self.objects.dependent_accesses(operation) {
                 threads.active_mut().dpor_vv.join(access.version());
@@ -260,6 +314,14 @@ impl Execution {
     pub(crate) fn check_for_leaks(&self) {
         self.objects.check_for_leaks();
     }
+}
+
+/// kmodel patch: `LOOM_KMODEL_FORCE_STARTS` also forces a new thread's first step (from its
+/// start to its first operation). Off: it lost `vm_bo_lifecycle/obtain_races_obtain_broken`'s
+/// data race (KMODEL-PATCH.md), so it stays an experiment.
+fn force_starts() -> bool {
+    static F: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *F.get_or_init(|| std::env::var_os("LOOM_KMODEL_FORCE_STARTS").is_some())
 }
 
 impl fmt::Debug for Execution {

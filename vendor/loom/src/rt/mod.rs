@@ -20,6 +20,8 @@ pub(crate) use self::cell::Cell;
 mod condvar;
 pub(crate) use self::condvar::Condvar;
 
+mod distinct;
+
 mod execution;
 pub(crate) use self::execution::Execution;
 
@@ -40,6 +42,9 @@ pub(crate) use self::mutex::Mutex;
 
 mod path;
 pub(crate) use self::path::Path;
+
+// kmodel: patch: the execution-graph record of KMODEL_CHECK_GRAPHS
+pub mod kmodel_graph;
 
 mod rwlock;
 pub(crate) use self::rwlock::RwLock;
@@ -129,6 +134,12 @@ where
 
     if switch {
         Scheduler::switch();
+    }
+
+    // kmodel: patch: the announced operation runs now
+    if kmodel_graph::enabled() {
+        let thread = execution(|execution| execution.threads.active_id().as_usize());
+        kmodel_graph::executed(thread);
     }
 
     ret

@@ -1,4 +1,4 @@
-use crate::rt::object;
+use crate::rt::object::{self, Action};
 use crate::rt::{thread, Access, Location, Synchronize, VersionVec};
 
 use std::sync::atomic::Ordering::{Acquire, Release};
@@ -47,11 +47,23 @@ impl Mutex {
     }
 
     pub(crate) fn try_acquire_lock(&self, location: Location) -> bool {
-        self.state.branch_opaque(location);
+        // kmodel patch: a try_lock is its own action, so that another thread's acquisition
+        // does not disable it (`post_acquire`): it runs, and fails, while the lock is held.
+        self.state.branch_action(Action::TryLock, location);
         self.post_acquire()
     }
 
     pub(crate) fn release_lock(&self) {
+        // kmodel patch: the release is a scheduling point, a dependent access of the mutex
+        // like the acquisitions. Released inside the holder's last transition (0.7.2), no
+        // thread ever ran between that transition and the release, and a `try_lock` racing
+        // with the release was never reordered before it: it never failed unless another
+        // dependency forced it. Not while unwinding (a panic or a deadlock in progress).
+        if super::execution(|execution| execution.threads.is_active()) && !std::thread::panicking()
+        {
+            self.state.branch_opaque(Location::disabled());
+        }
+
         super::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
 
@@ -119,7 +131,10 @@ impl Mutex {
                 }
 
                 if let Some(operation) = thread.operation.as_ref() {
-                    if operation.object() == self.state.erase() {
+                    // kmodel patch: a pending `try_lock` is not disabled: it fails.
+                    if operation.object() == self.state.erase()
+                        && operation.action() != Action::TryLock
+                    {
                         let location = operation.location();
                         trace!(state = ?self.state, thread = ?id,
                             "Mutex::post_acquire");

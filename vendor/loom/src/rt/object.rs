@@ -68,6 +68,10 @@ pub(super) enum Action {
 
     /// Generic action with no specialized dependencies on access.
     Opaque,
+
+    /// kmodel patch: `Mutex::try_lock`, which another thread's acquisition does not disable
+    /// (dependent on every access of the mutex, like `Opaque`).
+    TryLock,
 }
 
 macro_rules! objects {
@@ -390,6 +394,12 @@ impl<T: Object<Entry = Entry>> Ref<T> {
             self
         );
 
+        // kmodel: patch: record the announced operation for KMODEL_CHECK_GRAPHS
+        super::kmodel_graph::announce(
+            execution.threads.active_id().as_usize(),
+            self.index,
+            &action,
+        );
         execution.threads.active_mut().operation = Some(Operation {
             obj: self.erase(),
             action,

@@ -1,3 +1,4 @@
+use crate::rt::distinct::Distinct;
 use crate::rt::{execution, object, thread, MAX_ATOMIC_HISTORY, MAX_THREADS};
 
 #[cfg(feature = "checkpoint")]
@@ -32,6 +33,11 @@ pub(crate) struct Path {
 
     /// How to reset the `exploring` state
     exploring_on_start: bool,
+
+    /// kmodel patch: counts distinct visible schedules and execution graphs when
+    /// `LOOM_KMODEL_DISTINCT` is set (a measurement; never changes the exploration).
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    pub(super) distinct: Option<Box<Distinct>>,
 }
 
 #[derive(Debug)]
@@ -133,6 +139,7 @@ impl Path {
             exploring,
             skipping: false,
             exploring_on_start: exploring,
+            distinct: Distinct::from_env(),
         }
     }
 
@@ -213,7 +220,11 @@ impl Path {
 
         self.pos += 1;
 
-        load.values[load.pos as usize] as usize
+        let slot = load.values[load.pos as usize] as usize;
+        if let Some(distinct) = &mut self.distinct {
+            distinct.read(slot);
+        }
+        slot
     }
 
     /// Branch on spurious notifications
@@ -333,6 +344,32 @@ impl Path {
             .map(|(i, _)| thread::Id::new(execution_id, i))
     }
 
+    /// kmodel patch: whether a thread with no pending operation is run alone (unbounded
+    /// exploration only: a bounded one keeps loom's preemption accounting unchanged).
+    pub(super) fn forces_invisible_steps(&self) -> bool {
+        // `LOOM_KMODEL_NO_FORCE` restores loom's own choice, to measure before/after with
+        // one build.
+        static NO_FORCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        self.preemption_bound.is_none()
+            && !*NO_FORCE.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_FORCE").is_some())
+    }
+
+    /// kmodel patch: a scheduling branch with a single choice, the thread marked `Active` in
+    /// `seed`. It is recorded (so that a replayed path keeps its positions) but never
+    /// explored: `step` and `backtrack` pass over it like a branch taken in a critical
+    /// section.
+    pub(super) fn branch_thread_forced(
+        &mut self,
+        execution_id: execution::Id,
+        seed: impl ExactSizeIterator<Item = Thread>,
+    ) -> Option<thread::Id> {
+        let exploring = self.exploring;
+        self.exploring = false;
+        let next = self.branch_thread(execution_id, seed);
+        self.exploring = exploring;
+        next
+    }
+
     pub(super) fn backtrack(&mut self, mut point: usize, thread_id: thread::Id) {
         let schedule = loop {
             if let Some(schedule_ref) =
@@ -391,6 +428,19 @@ impl Path {
     /// This function will also trim the object store, dropping any objects that
     /// are created in pruned sections of the path.
     pub(super) fn step(&mut self) -> bool {
+        if let Some(distinct) = &mut self.distinct {
+            distinct.finish_execution();
+        }
+        let more = self.step_branches();
+        if !more {
+            if let Some(distinct) = &self.distinct {
+                distinct.report();
+            }
+        }
+        more
+    }
+
+    fn step_branches(&mut self) -> bool {
         // Reset the position to zero, the path will start traversing from the
         // beginning
         self.pos = 0;

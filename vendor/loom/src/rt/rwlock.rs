@@ -22,6 +22,12 @@ pub(super) enum Action {
 
     /// Write lock
     Write,
+
+    /// kmodel patch: `try_read`, which a writer's acquisition does not disable
+    TryRead,
+
+    /// kmodel patch: `try_write`, which no acquisition disables
+    TryWrite,
 }
 
 #[derive(Debug)]
@@ -79,16 +85,21 @@ impl RwLock {
     }
 
     pub(crate) fn try_acquire_read_lock(&self, location: Location) -> bool {
-        self.state.branch_action(Action::Read, location);
+        // kmodel patch: its own action, so that a writer's acquisition does not disable it
+        // (`post_acquire_write_lock`): it runs, and fails, while the lock is write-held.
+        self.state.branch_action(Action::TryRead, location);
         self.post_acquire_read_lock()
     }
 
     pub(crate) fn try_acquire_write_lock(&self, location: Location) -> bool {
-        self.state.branch_action(Action::Write, location);
+        // kmodel patch: as `try_acquire_read_lock`.
+        self.state.branch_action(Action::TryWrite, location);
         self.post_acquire_write_lock()
     }
 
     pub(crate) fn release_read_lock(&self) {
+        self.branch_release();
+
         super::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
             let thread_id = execution.threads.active_id();
@@ -116,6 +127,8 @@ impl RwLock {
     }
 
     pub(crate) fn release_write_lock(&self) {
+        self.branch_release();
+
         super::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
 
@@ -132,6 +145,16 @@ impl RwLock {
 
             self.unlock_threads(execution, thread_id);
         });
+    }
+
+    /// kmodel patch: a release is a scheduling point, a dependent access of the lock like the
+    /// acquisitions (see `Mutex::release_lock`): a `try_read`/`try_write` racing with it is
+    /// reordered before it. Not while unwinding.
+    fn branch_release(&self) {
+        if super::execution(|execution| execution.threads.is_active()) && !std::thread::panicking()
+        {
+            self.state.branch_opaque(Location::disabled());
+        }
     }
 
     fn unlock_threads(&self, execution: &mut Execution, thread_id: thread::Id) {
@@ -247,7 +270,12 @@ impl RwLock {
                 }
 
                 match th.operation.as_ref() {
-                    Some(op) if op.object() == self.state.erase() => {
+                    // kmodel patch: a pending `try_read`/`try_write` is not disabled: it fails.
+                    Some(op)
+                        if op.object() == self.state.erase()
+                            && op.action() != Action::TryRead
+                            && op.action() != Action::TryWrite =>
+                    {
                         let location = op.location();
                         th.set_blocked(location);
                     }

@@ -9,6 +9,11 @@ use std::collections::VecDeque;
 
 pub(crate) struct Scheduler {
     max_threads: usize,
+
+    /// kmodel patch: finished coroutines, kept with their stacks for the next execution's
+    /// threads (by stack size), so that an execution does not map, protect and unmap a fresh
+    /// stack per thread. A finished generator is re-armed with `init_code`.
+    pool: Vec<(Option<usize>, Thread)>,
 }
 
 type Thread = Generator<'static, Option<Box<dyn FnOnce()>>, ()>;
@@ -32,6 +37,7 @@ impl Scheduler {
     pub(crate) fn new(capacity: usize) -> Scheduler {
         Scheduler {
             max_threads: capacity,
+            pool: Vec::new(),
         }
     }
 
@@ -79,7 +85,9 @@ impl Scheduler {
         F: FnOnce() + Send + 'static,
     {
         let mut threads = Vec::new();
-        threads.push(spawn_thread(Box::new(f), None));
+        let mut sizes = Vec::new();
+        threads.push(spawn_thread(&mut self.pool, Box::new(f), None));
+        sizes.push(None);
         threads[0].resume();
 
         loop {
@@ -87,6 +95,9 @@ impl Scheduler {
                 for thread in &mut threads {
                     thread.resume();
                     assert!(thread.is_done());
+                }
+                if !no_pool() {
+                    self.pool.extend(sizes.into_iter().zip(threads));
                 }
                 return;
             }
@@ -101,7 +112,8 @@ impl Scheduler {
                 let thread_id = threads.len();
                 let QueuedSpawn { f, stack_size } = th;
 
-                threads.push(spawn_thread(f, stack_size));
+                threads.push(spawn_thread(&mut self.pool, f, stack_size));
+                sizes.push(stack_size);
                 threads[thread_id].resume();
             }
         }
@@ -132,7 +144,11 @@ impl Scheduler {
     }
 }
 
-fn spawn_thread(f: Box<dyn FnOnce()>, stack_size: Option<usize>) -> Thread {
+fn spawn_thread(
+    pool: &mut Vec<(Option<usize>, Thread)>,
+    f: Box<dyn FnOnce()>,
+    stack_size: Option<usize>,
+) -> Thread {
     let body = move || {
         loop {
             let f: Option<Option<Box<dyn FnOnce()>>> = generator::yield_(());
@@ -145,15 +161,35 @@ fn spawn_thread(f: Box<dyn FnOnce()>, stack_size: Option<usize>) -> Thread {
             }
         }
 
-        generator::done!();
+        // kmodel patch: return, instead of `generator::done!()`, which ends the coroutine
+        // by unwinding (a panic per thread per execution).
+        if no_pool() {
+            generator::done!();
+        }
     };
-    let mut g = match stack_size {
-        Some(stack_size) => Gn::new_opt(stack_size, body),
-        None => Gn::new(body),
+    // kmodel patch: reuse a finished coroutine's stack of the same size when there is one.
+    let mut g = match pool.iter().rposition(|(size, _)| *size == stack_size) {
+        Some(i) => {
+            let (_, mut g) = pool.swap_remove(i);
+            debug_assert!(g.is_done());
+            g.init_code(body);
+            g
+        }
+        None => match stack_size {
+            Some(stack_size) => Gn::new_opt(stack_size, body),
+            None => Gn::new(body),
+        },
     };
     g.resume();
     g.set_para(Some(f));
     g
+}
+
+/// kmodel patch: `LOOM_KMODEL_NO_POOL` restores loom's fresh stack per thread and its
+/// unwinding teardown, to measure before/after with one build.
+fn no_pool() -> bool {
+    static NO_POOL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NO_POOL.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_POOL").is_some())
 }
 
 unsafe fn transmute_lt<'a, 'b>(state: &'a RefCell<State<'b>>) -> &'a RefCell<State<'static>> {

@@ -32,6 +32,9 @@ pub(crate) struct Thread {
     /// Number of times the thread yielded
     pub yield_count: usize,
 
+    /// kmodel patch: the thread has been scheduled at least once (it is past its start).
+    pub started: bool,
+
     locals: LocalMap,
 
     /// `tracing` span used to associate diagnostics with the current thread.
@@ -101,6 +104,7 @@ impl Thread {
             dpor_vv: VersionVec::new(),
             last_yield: None,
             yield_count: 0,
+            started: false,
             locals: HashMap::new(),
         }
     }
@@ -196,6 +200,8 @@ impl Set {
         let iteration_span = tracing::Span::current();
         // Push initial thread
         threads.push(Thread::new(Id::new(execution_id, 0), &iteration_span));
+        // kmodel patch: the main thread runs from the start.
+        threads[0].started = true;
 
         Set {
             execution_id,
@@ -353,6 +359,8 @@ impl Set {
         self.threads.clear();
         self.threads
             .push(Thread::new(Id::new(execution_id, 0), &self.iteration_span));
+        // kmodel patch: the main thread runs from the start.
+        self.threads[0].started = true;
 
         self.execution_id = execution_id;
         self.active = Some(0);

@@ -1,0 +1,91 @@
+//! The dpor explorer's backend: [`crate::dpor::Dpor`] driving shuttle's runtime through its
+//! public `Scheduler` trait. Task 0 is the main thread, task `n` the `n`-th spawned thread,
+//! which is the trace's thread numbering (as for [`super::shuttle`]'s replay scheduler).
+
+use std::sync::{Arc, Mutex};
+
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+
+use crate::dpor::{accesses, Dpor, Observed};
+
+/// A shuttle scheduler that asks a [`Dpor`] explorer at every scheduling point.
+pub(crate) struct DporScheduler {
+    pub core: Arc<Mutex<Dpor>>,
+    /// Events of the execution in progress already handed to the explorer.
+    cursor: usize,
+    first: bool,
+    debug: bool,
+}
+
+impl DporScheduler {
+    pub(crate) fn new(core: Arc<Mutex<Dpor>>) -> DporScheduler {
+        DporScheduler {
+            core,
+            cursor: 0,
+            first: true,
+            debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some(),
+        }
+    }
+}
+
+/// `CPUn` (a join's object) as a thread index.
+fn joined_tid(obj: &str) -> Option<usize> {
+    obj.strip_prefix("CPU")?
+        .parse::<usize>()
+        .ok()
+        .map(|n| n + 1)
+}
+
+impl Scheduler for DporScheduler {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.cursor = 0;
+        self.first = true;
+        super::gather_touches(true);
+        if self.core.lock().unwrap().next_execution() {
+            Some(Schedule::new(0))
+        } else {
+            None
+        }
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let ids: Vec<usize> = runnable.iter().map(|t| usize::from(t.id())).collect();
+        let mut obs = Observed::default();
+        let debug = self.debug;
+        if self.first {
+            // The world of this execution does not exist yet (the main thread creates it).
+            self.first = false;
+        } else {
+            obs.accesses = super::take_touches();
+            self.cursor = super::events_since(self.cursor, |e| {
+                obs.events += 1;
+                if debug {
+                    obs.debug.push_str(&format!("{}({}) ", e.op, e.obj));
+                }
+                accesses(e, |a| obs.accesses.push(a));
+                if e.op == "join" {
+                    obs.joins.extend(joined_tid(&e.obj));
+                }
+            });
+        }
+        if let Some(c) = current {
+            if !ids.contains(&usize::from(c)) {
+                obs.waiting_on = super::waiting_on(usize::from(c));
+            }
+        }
+        self.core
+            .lock()
+            .unwrap()
+            .schedule(&ids, is_yielding, obs)
+            .map(TaskId::from)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,337 @@
+//! Calibration of loom's DPOR for operations whose outcome depends on the object's state
+//! (vendor/loom/KMODEL-PATCH.md, "try_lock"): a trylock, a `compare_exchange` that may fail,
+//! a wait against a wake-up. Each scenario's expected result is the true one (every
+//! interleaving of the kernel code, by hand). The ones marked "fails on loom 0.7.2" were
+//! verified by crates.io loom (and by kmodel's loom before the trylock patch); the others
+//! show an operation loom already explores both ways.
+//!
+//! Self-contained: only facade-level primitives of `checker::kernel`.
+
+use checker::invariant::{Invariant, DEADLOCK};
+use checker::kernel::{
+    down_read, down_read_trylock, down_write, down_write_trylock, kfree, kref_get_unless_zero,
+    kref_put, kzalloc, mutex_lock, mutex_trylock, mutex_unlock, up_read, up_write, wait_event,
+    wake_up_all, AtomicT, KMutex, Kref, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
+};
+use checker::scenario::{check, join, spawn_cpu, Expected, Scenario};
+
+/// A trylock that other CPUs' critical sections can make fail, negated.
+pub const TRYLOCK_NEVER_FAILS: Invariant = Invariant::new(
+    "TRYLOCK_NEVER_FAILS",
+    "CPU0's trylock takes the lock (exists (0:trylock failed) never holds; it does hold when CPU1 holds the lock at that moment, so an explorer that finds no violation missed an interleaving)",
+);
+
+/// `kref_get_unless_zero()` against the final `kref_put()`, negated.
+pub const GET_UNLESS_ZERO_NEVER_FAILS: Invariant = Invariant::new(
+    "GET_UNLESS_ZERO_NEVER_FAILS",
+    "CPU0's kref_get_unless_zero() takes a reference (it fails when CPU1's kref_put() dropped the count to 0 first: its cmpxchg loop reads 0)",
+);
+
+/// Every invariant of this file.
+pub const INVARIANTS: &[Invariant] = &[TRYLOCK_NEVER_FAILS, GET_UNLESS_ZERO_NEVER_FAILS];
+
+struct Locks {
+    m: KMutex,
+    sem: RwSemaphore,
+    x: AtomicT,
+}
+
+fn locks() -> checker::kernel::Obj<Locks> {
+    kzalloc("obj", |id, n| Locks {
+        m: KMutex::new(id, n, "lock"),
+        sem: RwSemaphore::new(id, n, "sem"),
+        x: AtomicT::new(n, "x", 0),
+    })
+}
+
+/// CPU0 `mutex_trylock(L)`; CPU1 `mutex_lock(L)`, (a store,) `mutex_unlock(L)`.
+fn trylock_vs_lock(store_inside: bool) {
+    let o = locks();
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let got = mutex_trylock(&o.m); // if (mutex_trylock(&obj->lock)) {
+            let taken = got.is_some();
+            if let Some(g) = got {
+                if store_inside {
+                    WRITE_ONCE(&o.x, 2); // WRITE_ONCE(obj->x, 2);
+                }
+                mutex_unlock(g); // mutex_unlock(&obj->lock); }
+            }
+            check(taken, &TRYLOCK_NEVER_FAILS, || {
+                "mutex_trylock(obj.lock) failed: CPU1 held it".into()
+            });
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let g = mutex_lock(&o.m); // mutex_lock(&obj->lock);
+            if store_inside {
+                WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+            }
+            mutex_unlock(g); // mutex_unlock(&obj->lock);
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&o);
+}
+
+fn mutex_trylock_vs_lock() {
+    trylock_vs_lock(false)
+}
+
+fn mutex_trylock_vs_lock_store() {
+    trylock_vs_lock(true)
+}
+
+/// CPU0 tries the rwsem in mode `try_write`; CPU1 takes it in mode `write`, then releases.
+fn rwsem_trylock(try_write: bool, write: bool) {
+    let o = locks();
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let taken = if try_write {
+                let g = down_write_trylock(&o.sem); // if (down_write_trylock(&obj->sem)) {
+                let t = g.is_some();
+                if let Some(g) = g {
+                    up_write(g); // up_write(&obj->sem); }
+                }
+                t
+            } else {
+                let g = down_read_trylock(&o.sem); // if (down_read_trylock(&obj->sem)) {
+                let t = g.is_some();
+                if let Some(g) = g {
+                    up_read(g); // up_read(&obj->sem); }
+                }
+                t
+            };
+            check(taken, &TRYLOCK_NEVER_FAILS, || {
+                "the rwsem trylock failed: CPU1 held obj.sem".into()
+            });
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            if write {
+                let g = down_write(&o.sem); // down_write(&obj->sem);
+                up_write(g); // up_write(&obj->sem);
+            } else {
+                let g = down_read(&o.sem); // down_read(&obj->sem);
+                up_read(g); // up_read(&obj->sem);
+            }
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&o);
+}
+
+fn down_read_trylock_vs_down_write() {
+    rwsem_trylock(false, true)
+}
+
+fn down_write_trylock_vs_down_read() {
+    rwsem_trylock(true, false)
+}
+
+fn down_write_trylock_vs_down_write() {
+    rwsem_trylock(true, true)
+}
+
+/// Two readers: CPU0's `down_read_trylock()` never fails against CPU1's `down_read()`.
+fn down_read_trylock_vs_down_read() {
+    rwsem_trylock(false, false)
+}
+
+struct Waiter {
+    wq: WaitQueueHead,
+    done: AtomicT,
+}
+
+/// CPU0 `wait_event(wq, READ_ONCE(done))`; CPU1 sets `done` and wakes `wq`, in that order
+/// or (the bug) the other.
+fn wait_vs_wake(wake_first: bool) {
+    let o = kzalloc("obj", |_, n| Waiter {
+        wq: WaitQueueHead::new(n, "wq"),
+        done: AtomicT::new(n, "done", 0),
+    });
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            wait_event(&o.wq, || READ_ONCE(&o.done) == 1); // wait_event(obj->wq, READ_ONCE(obj->done));
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            if wake_first {
+                wake_up_all(&o.wq); // wake_up_all(&obj->wq);
+                WRITE_ONCE(&o.done, 1); // WRITE_ONCE(obj->done, 1);
+            } else {
+                WRITE_ONCE(&o.done, 1); // WRITE_ONCE(obj->done, 1);
+                wake_up_all(&o.wq); // wake_up_all(&obj->wq);
+            }
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&o);
+}
+
+fn wait_event_vs_wake_up_after_store() {
+    wait_vs_wake(false)
+}
+
+fn wait_event_vs_wake_up_before_store() {
+    wait_vs_wake(true)
+}
+
+struct Counted {
+    kref: Kref,
+}
+
+/// CPU0 `kref_get_unless_zero()`; CPU1 the final `kref_put()`: the cmpxchg loop fails
+/// (reads 0) exactly when the put ran first.
+fn get_unless_zero_vs_put() {
+    let o = kzalloc("obj", |_, n| Counted { kref: Kref::new(n) });
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let got = kref_get_unless_zero(&o.kref); // if (kref_get_unless_zero(&obj->kref))
+            if got {
+                kref_put(&o.kref, || {}); // kref_put(&obj->kref, release);
+            }
+            check(got, &GET_UNLESS_ZERO_NEVER_FAILS, || {
+                "kref_get_unless_zero(obj.kref) read 0".into()
+            });
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            kref_put(&o.kref, || {}); // kref_put(&obj->kref, release);
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&o);
+}
+
+/// A calibration scenario of this file (default bounds).
+const fn scenario(
+    name: &'static str,
+    summary: &'static str,
+    cpus: &'static [&'static str],
+    expected: Expected,
+    body: fn(),
+) -> Scenario {
+    Scenario::new(
+        "litmus",
+        name,
+        summary,
+        cpus,
+        expected,
+        crate::SOURCES,
+        body,
+    )
+}
+
+/// Fails on loom 0.7.2 (verified): its try_lock never failed against a lock another thread
+/// takes, unless other dependencies forced that order.
+pub const MUTEX_TRYLOCK_VS_LOCK: Scenario = scenario(
+    "loom-mutex_trylock+lock",
+    "loom calibration: CPU0 mutex_trylock(L) against CPU1 mutex_lock(L); mutex_unlock(L): the trylock fails while CPU1 holds L",
+    &["P0 trylock", "P1 lock/unlock"],
+    Expected::Reachable(TRYLOCK_NEVER_FAILS),
+    mutex_trylock_vs_lock,
+);
+
+/// Fails on loom 0.7.2 (verified), as the previous one, with a store in both critical
+/// sections.
+pub const MUTEX_TRYLOCK_VS_LOCK_STORE: Scenario = scenario(
+    "loom-mutex_trylock+lock-store",
+    "loom calibration: as loom-mutex_trylock+lock, with a WRITE_ONCE inside both critical sections",
+    &["P0 trylock", "P1 lock/store/unlock"],
+    Expected::Reachable(TRYLOCK_NEVER_FAILS),
+    mutex_trylock_vs_lock_store,
+);
+
+/// Fails on loom 0.7.2 (verified): RwLock::try_read never failed against a writer.
+pub const DOWN_READ_TRYLOCK_VS_DOWN_WRITE: Scenario = scenario(
+    "loom-down_read_trylock+down_write",
+    "loom calibration: CPU0 down_read_trylock(S) against CPU1 down_write(S); up_write(S): the trylock fails while CPU1 holds S",
+    &["P0 read trylock", "P1 down_write/up_write"],
+    Expected::Reachable(TRYLOCK_NEVER_FAILS),
+    down_read_trylock_vs_down_write,
+);
+
+/// Fails on loom 0.7.2 (verified): RwLock::try_write never failed against a reader.
+pub const DOWN_WRITE_TRYLOCK_VS_DOWN_READ: Scenario = scenario(
+    "loom-down_write_trylock+down_read",
+    "loom calibration: CPU0 down_write_trylock(S) against CPU1 down_read(S); up_read(S): the trylock fails while CPU1 holds S",
+    &["P0 write trylock", "P1 down_read/up_read"],
+    Expected::Reachable(TRYLOCK_NEVER_FAILS),
+    down_write_trylock_vs_down_read,
+);
+
+/// Fails on loom 0.7.2 (verified): RwLock::try_write never failed against a writer.
+pub const DOWN_WRITE_TRYLOCK_VS_DOWN_WRITE: Scenario = scenario(
+    "loom-down_write_trylock+down_write",
+    "loom calibration: CPU0 down_write_trylock(S) against CPU1 down_write(S); up_write(S): the trylock fails while CPU1 holds S",
+    &["P0 write trylock", "P1 down_write/up_write"],
+    Expected::Reachable(TRYLOCK_NEVER_FAILS),
+    down_write_trylock_vs_down_write,
+);
+
+/// Right on loom 0.7.2 too: a reader's trylock never fails against another reader.
+pub const DOWN_READ_TRYLOCK_VS_DOWN_READ: Scenario = scenario(
+    "loom-down_read_trylock+down_read",
+    "loom calibration: CPU0 down_read_trylock(S) against CPU1 down_read(S); up_read(S): readers share S, the trylock never fails",
+    &["P0 read trylock", "P1 down_read/up_read"],
+    Expected::Unreachable,
+    down_read_trylock_vs_down_read,
+);
+
+/// Right on loom 0.7.2 too (a condvar's wait and notify are dependent accesses).
+pub const WAIT_EVENT_VS_WAKE_UP: Scenario = scenario(
+    "loom-wait_event+store-wake_up_all",
+    "loom calibration: CPU0 wait_event(wq, done) against CPU1 done = 1; wake_up_all(wq): CPU0 always wakes",
+    &["P0 waiter", "P1 store/wake"],
+    Expected::Unreachable,
+    wait_event_vs_wake_up_after_store,
+);
+
+/// Right on loom 0.7.2 too: the wake-up before the store is lost when it runs between
+/// CPU0's check of `done` and its sleep.
+pub const WAIT_EVENT_VS_EARLY_WAKE_UP: Scenario = scenario(
+    "loom-wait_event+wake_up_all-store",
+    "loom calibration: CPU0 wait_event(wq, done) against CPU1 wake_up_all(wq); done = 1 (wake-up first): CPU0 may sleep forever",
+    &["P0 waiter", "P1 wake/store"],
+    Expected::Reachable(DEADLOCK),
+    wait_event_vs_wake_up_before_store,
+);
+
+/// Right on loom 0.7.2 too (a compare_exchange, failing or not, is an RMW for its DPOR).
+pub const KREF_GET_UNLESS_ZERO_VS_PUT: Scenario = scenario(
+    "loom-kref_get_unless_zero+kref_put",
+    "loom calibration: CPU0 kref_get_unless_zero() against CPU1's final kref_put(): the cmpxchg loop reads 0 when the put ran first",
+    &["P0 get_unless_zero", "P1 put"],
+    Expected::Reachable(GET_UNLESS_ZERO_NEVER_FAILS),
+    get_unless_zero_vs_put,
+);
+
+/// Every scenario of this file.
+pub const SCENARIOS: &[Scenario] = &[
+    MUTEX_TRYLOCK_VS_LOCK,
+    MUTEX_TRYLOCK_VS_LOCK_STORE,
+    DOWN_READ_TRYLOCK_VS_DOWN_WRITE,
+    DOWN_WRITE_TRYLOCK_VS_DOWN_READ,
+    DOWN_WRITE_TRYLOCK_VS_DOWN_WRITE,
+    DOWN_READ_TRYLOCK_VS_DOWN_READ,
+    WAIT_EVENT_VS_WAKE_UP,
+    WAIT_EVENT_VS_EARLY_WAKE_UP,
+    KREF_GET_UNLESS_ZERO_VS_PUT,
+];

@@ -1,0 +1,435 @@
+//! Probes: the smallest two-CPU shapes that exercise each primitive's outcomes (both
+//! results of a test-and-set, a seqcount retry and its absence, readers sharing an rwsem, a
+//! writer excluding them, ...), so that the DFS gate (tests/dfs_gate.rs) and loom check
+//! every primitive, not only the shapes the models happen to use. Each expected result is
+//! the kernel's, by hand over every interleaving; an `Unreachable` probe's `Reachable`
+//! sibling shows the outcome is not vacuous.
+
+use checker::invariant::Invariant;
+use checker::kernel::{
+    down_read, down_write, kfree, kref_put, kzalloc, llist_add, llist_del_all, read_seqcount_begin,
+    read_seqcount_retry, spin_lock, spin_unlock, test_and_set_bit, up_read, up_write,
+    write_seqcount_begin, write_seqcount_end, AtomicT, BitWord, Kref, LlistHead, LlistNode,
+    RwSemaphore, SeqcountT, SpinLock, READ_ONCE, WRITE_ONCE,
+};
+use checker::scenario::{check, join, spawn_cpu, Bounds, Expected, Scenario};
+
+/// Two increments under a lock, negated lost update.
+pub const LOCKED_INCREMENTS_ADD_UP: Invariant = Invariant::new(
+    "LOCKED_INCREMENTS_ADD_UP",
+    "two CPUs that each increment x under the same lock leave x == 2",
+);
+
+/// What an rwsem reader sees of a writer's two stores.
+pub const READER_SEES_WHOLE_UPDATE: Invariant = Invariant::new(
+    "READER_SEES_WHOLE_UPDATE",
+    "a reader under down_read() sees both or neither of the stores a writer makes under down_write() (x == y)",
+);
+
+/// Whether two readers can hold an rwsem at once, negated.
+pub const READERS_NEVER_OVERLAP: Invariant = Invariant::new(
+    "READERS_NEVER_OVERLAP",
+    "two CPUs never hold the rwsem for read at the same time (they may: readers share it)",
+);
+
+/// `kref_put()` from 2 on two CPUs.
+pub const RELEASE_EXACTLY_ONCE: Invariant = Invariant::new(
+    "RELEASE_EXACTLY_ONCE",
+    "two kref_put() calls from a count of 2 run the release exactly once",
+);
+
+/// Two `llist_add()` calls, then `llist_del_all()`.
+pub const LLIST_KEEPS_EVERY_NODE: Invariant = Invariant::new(
+    "LLIST_KEEPS_EVERY_NODE",
+    "after two concurrent llist_add() calls, llist_del_all() returns both nodes, and exactly one llist_add() saw the list empty",
+);
+
+/// A seqcount reader that does not retry saw a consistent pair.
+pub const SEQCOUNT_READER_CONSISTENT: Invariant = Invariant::new(
+    "SEQCOUNT_READER_CONSISTENT",
+    "a reader whose read_seqcount_retry() says no retry read x == y, both written inside one write section",
+);
+
+/// Whether `read_seqcount_retry()` ever says retry, negated.
+pub const SEQCOUNT_NEVER_RETRIES: Invariant = Invariant::new(
+    "SEQCOUNT_NEVER_RETRIES",
+    "read_seqcount_retry() never asks the reader to retry (it does when the writer ran between begin and retry)",
+);
+
+/// Two `test_and_set_bit()` calls on one bit.
+pub const TEST_AND_SET_ONE_WINNER: Invariant = Invariant::new(
+    "TEST_AND_SET_ONE_WINNER",
+    "of two test_and_set_bit(0) calls on a clear word, exactly one sees the bit clear",
+);
+
+/// Who wins the test-and-set, negated.
+pub const CPU0_ALWAYS_WINS: Invariant = Invariant::new(
+    "CPU0_ALWAYS_WINS",
+    "CPU0's test_and_set_bit(0) always sees the bit clear (CPU1 may set it first)",
+);
+
+/// Every invariant of this file.
+pub const INVARIANTS: &[Invariant] = &[
+    LOCKED_INCREMENTS_ADD_UP,
+    READER_SEES_WHOLE_UPDATE,
+    READERS_NEVER_OVERLAP,
+    RELEASE_EXACTLY_ONCE,
+    LLIST_KEEPS_EVERY_NODE,
+    SEQCOUNT_READER_CONSISTENT,
+    SEQCOUNT_NEVER_RETRIES,
+    TEST_AND_SET_ONE_WINNER,
+    CPU0_ALWAYS_WINS,
+];
+
+type Results = std::sync::Arc<std::sync::Mutex<Vec<isize>>>;
+
+fn results() -> Results {
+    std::sync::Arc::new(std::sync::Mutex::new(Vec::new()))
+}
+
+struct Shared {
+    lock: SpinLock,
+    sem: RwSemaphore,
+    seq: SeqcountT,
+    bits: BitWord,
+    readers: AtomicT,
+    x: AtomicT,
+    y: AtomicT,
+}
+
+fn shared() -> checker::kernel::Obj<Shared> {
+    kzalloc("obj", |id, n| Shared {
+        lock: SpinLock::new(id, n, "lock"),
+        sem: RwSemaphore::new(id, n, "sem"),
+        seq: SeqcountT::new(n, "seq"),
+        bits: BitWord::new(n, "flags", 0),
+        readers: AtomicT::new(n, "readers", 0),
+        x: AtomicT::new(n, "x", 0),
+        y: AtomicT::new(n, "y", 0),
+    })
+}
+
+/// Run `cpu(o, i, results)` on two CPUs, then `done(o, results)`.
+fn two_cpus(cpu: fn(&Shared, usize, &Results), done: fn(&Shared, &[isize])) {
+    let o = shared();
+    let r = results();
+    let spawn = |i: usize| {
+        let (o, r) = (o.clone(), r.clone());
+        spawn_cpu(move || cpu(&o, i, &r))
+    };
+    let (p0, p1) = (spawn(0), spawn(1));
+    join(p0);
+    join(p1);
+    let r = r.lock().unwrap().clone();
+    done(&o, &r);
+    kfree(&o);
+}
+
+fn spin_lock_increments() {
+    two_cpus(
+        |o, _, _| {
+            let g = spin_lock(&o.lock); // spin_lock(&obj->lock);
+            let v = READ_ONCE(&o.x); // v = READ_ONCE(obj->x);
+            WRITE_ONCE(&o.x, v + 1); // WRITE_ONCE(obj->x, v + 1);
+            spin_unlock(g); // spin_unlock(&obj->lock);
+        },
+        |o, _| {
+            let x = READ_ONCE(&o.x);
+            check(x == 2, &LOCKED_INCREMENTS_ADD_UP, || format!("x = {x}"));
+        },
+    )
+}
+
+fn rwsem_writer_vs_reader() {
+    two_cpus(
+        |o, i, _| {
+            if i == 0 {
+                let g = down_write(&o.sem); // down_write(&obj->sem);
+                WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+                WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
+                up_write(g); // up_write(&obj->sem);
+            } else {
+                let g = down_read(&o.sem); // down_read(&obj->sem);
+                let x = READ_ONCE(&o.x); // x = READ_ONCE(obj->x);
+                let y = READ_ONCE(&o.y); // y = READ_ONCE(obj->y);
+                up_read(g); // up_read(&obj->sem);
+                check(x == y, &READER_SEES_WHOLE_UPDATE, || {
+                    format!("x = {x}, y = {y}")
+                });
+            }
+        },
+        |_, _| {},
+    )
+}
+
+fn rwsem_two_readers() {
+    two_cpus(
+        |o, _, _| {
+            let g = down_read(&o.sem); // down_read(&obj->sem);
+            let inside = READ_ONCE(&o.readers); // (another reader inside?)
+            WRITE_ONCE(&o.readers, inside + 1);
+            let other = READ_ONCE(&o.readers);
+            WRITE_ONCE(&o.readers, other - 1);
+            up_read(g); // up_read(&obj->sem);
+            check(inside == 0, &READERS_NEVER_OVERLAP, || {
+                format!("{inside} other reader(s) inside")
+            });
+        },
+        |_, _| {},
+    )
+}
+
+fn test_and_set_both() {
+    two_cpus(
+        |o, _, r| {
+            let old = test_and_set_bit(0, &o.bits); // old = test_and_set_bit(0, &obj->flags);
+            r.lock().unwrap().push(isize::from(old));
+        },
+        |_, r| {
+            let winners = r.iter().filter(|&&old| old == 0).count();
+            check(winners == 1, &TEST_AND_SET_ONE_WINNER, || {
+                format!("{winners} CPUs saw the bit clear")
+            });
+        },
+    )
+}
+
+fn test_and_set_who_wins() {
+    two_cpus(
+        |o, i, _| {
+            let old = test_and_set_bit(0, &o.bits); // old = test_and_set_bit(0, &obj->flags);
+            if i == 0 {
+                check(!old, &CPU0_ALWAYS_WINS, || "CPU1 set the bit first".into());
+            }
+        },
+        |_, _| {},
+    )
+}
+
+/// CPU0 writes x, y in one write section; CPU1 reads them inside begin/retry.
+fn seqcount(check_consistency: bool) {
+    let o = shared();
+    let w = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            write_seqcount_begin(&o.seq); // write_seqcount_begin(&obj->seq);
+            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+            WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
+            write_seqcount_end(&o.seq); // write_seqcount_end(&obj->seq);
+        })
+    };
+    let r = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let start = read_seqcount_begin(&o.seq); // start = read_seqcount_begin(&obj->seq);
+            let x = READ_ONCE(&o.x); // x = READ_ONCE(obj->x);
+            let y = READ_ONCE(&o.y); // y = READ_ONCE(obj->y);
+            let retry = read_seqcount_retry(&o.seq, start); // if (read_seqcount_retry(&obj->seq, start))
+            if check_consistency {
+                check(retry || x == y, &SEQCOUNT_READER_CONSISTENT, || {
+                    format!("no retry, but x = {x}, y = {y}")
+                });
+            } else {
+                check(!retry, &SEQCOUNT_NEVER_RETRIES, || {
+                    format!("retry after reading x = {x}, y = {y}")
+                });
+            }
+        })
+    };
+    join(w);
+    join(r);
+    kfree(&o);
+}
+
+fn seqcount_consistent() {
+    seqcount(true)
+}
+
+fn seqcount_retries() {
+    seqcount(false)
+}
+
+struct Node {
+    node: LlistNode,
+}
+
+struct Counted {
+    kref: Kref,
+    releases: AtomicT,
+}
+
+fn kref_two_puts() {
+    let o = kzalloc("obj", |_, n| Counted {
+        kref: Kref::new(n),
+        releases: AtomicT::new(n, "releases", 0),
+    });
+    checker::kernel::kref_get(&o.kref); // kref_get(&obj->kref);  (count 2)
+    let cpu = || {
+        let o = o.clone();
+        spawn_cpu(move || {
+            kref_put(&o.kref, || {
+                let n = READ_ONCE(&o.releases);
+                WRITE_ONCE(&o.releases, n + 1); // release(): counted
+            }); // kref_put(&obj->kref, release);
+        })
+    };
+    let (p0, p1) = (cpu(), cpu());
+    join(p0);
+    join(p1);
+    let n = READ_ONCE(&o.releases);
+    check(n == 1, &RELEASE_EXACTLY_ONCE, || {
+        format!("release ran {n} times")
+    });
+    kfree(&o);
+}
+
+fn llist_two_adds() {
+    let head = std::sync::Arc::new(LlistHead::new("list", "head"));
+    let nodes: Vec<_> = (0..2)
+        .map(|_| {
+            kzalloc("node", |id, n| Node {
+                node: LlistNode::new(id, n, "llnode"),
+            })
+        })
+        .collect();
+    let empties = results();
+    let cpus: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            let (n, head, empties) = (n.clone(), head.clone(), empties.clone());
+            spawn_cpu(move || {
+                let was_empty = llist_add(&n.node, &head); // was_empty = llist_add(&obj->llnode, &list);
+                empties.lock().unwrap().push(isize::from(was_empty));
+            })
+        })
+        .collect();
+    for c in cpus {
+        join(c);
+    }
+    let got = llist_del_all::<Node>(&head, |n| &n.node);
+    let empties: isize = empties.lock().unwrap().iter().sum();
+    check(
+        got.len() == 2 && empties == 1,
+        &LLIST_KEEPS_EVERY_NODE,
+        || {
+            format!(
+                "llist_del_all() returned {} nodes; {empties} llist_add() saw it empty",
+                got.len()
+            )
+        },
+    );
+    drop(got);
+    for n in &nodes {
+        kfree(n);
+    }
+}
+
+/// A probe of this file (default bounds).
+const fn scenario(
+    name: &'static str,
+    summary: &'static str,
+    cpus: &'static [&'static str],
+    expected: Expected,
+    body: fn(),
+) -> Scenario {
+    Scenario::new(
+        "litmus",
+        name,
+        summary,
+        cpus,
+        expected,
+        crate::SOURCES,
+        body,
+    )
+}
+
+pub const SPIN_LOCK_INCREMENTS: Scenario = scenario(
+    "probe-spin_lock-increments",
+    "probe: two CPUs increment x under spin_lock(): no lost update",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    spin_lock_increments,
+);
+
+pub const RWSEM_WRITER_VS_READER: Scenario = scenario(
+    "probe-rwsem-writer+reader",
+    "probe: a writer stores x, y under down_write(); a reader under down_read() sees both or neither",
+    &["P0 writer", "P1 reader"],
+    Expected::Unreachable,
+    rwsem_writer_vs_reader,
+);
+
+pub const RWSEM_TWO_READERS: Scenario = scenario(
+    "probe-rwsem-two-readers",
+    "probe: two down_read() sections overlap (readers share the rwsem)",
+    &["P0 reader", "P1 reader"],
+    Expected::Reachable(READERS_NEVER_OVERLAP),
+    rwsem_two_readers,
+);
+
+pub const TEST_AND_SET_BIT_ONE_WINNER: Scenario = scenario(
+    "probe-test_and_set_bit-one-winner",
+    "probe: two test_and_set_bit(0) on a clear word: exactly one sees it clear",
+    &["P0", "P1"],
+    Expected::Unreachable,
+    test_and_set_both,
+);
+
+pub const TEST_AND_SET_BIT_EITHER_WINS: Scenario = scenario(
+    "probe-test_and_set_bit-either-wins",
+    "probe: two test_and_set_bit(0): CPU1 may win",
+    &["P0", "P1"],
+    Expected::Reachable(CPU0_ALWAYS_WINS),
+    test_and_set_who_wins,
+);
+
+pub const SEQCOUNT_CONSISTENT: Scenario = scenario(
+    "probe-seqcount-consistent",
+    "probe: a seqcount reader that does not retry saw both or neither of the write section's stores",
+    &["P0 writer", "P1 reader"],
+    Expected::Unreachable,
+    seqcount_consistent,
+)
+// DFS needs 3 002 executions (two fences and four loads on the reader, four stores on the
+// writer, no reduction).
+.bounds(Bounds {
+    dfs_iterations: Some(5_000),
+    ..Bounds::DEFAULT
+});
+
+pub const SEQCOUNT_RETRIES: Scenario = scenario(
+    "probe-seqcount-retry",
+    "probe: read_seqcount_retry() asks the reader to retry when the writer ran in between",
+    &["P0 writer", "P1 reader"],
+    Expected::Reachable(SEQCOUNT_NEVER_RETRIES),
+    seqcount_retries,
+);
+
+pub const KREF_TWO_PUTS: Scenario = scenario(
+    "probe-kref-two-puts",
+    "probe: two kref_put() from a count of 2 run the release exactly once",
+    &["P0 put", "P1 put"],
+    Expected::Unreachable,
+    kref_two_puts,
+);
+
+pub const LLIST_TWO_ADDS: Scenario = scenario(
+    "probe-llist-two-adds",
+    "probe: two concurrent llist_add(), then llist_del_all(): both nodes, one saw the list empty",
+    &["P0 add", "P1 add"],
+    Expected::Unreachable,
+    llist_two_adds,
+);
+
+/// Every probe.
+pub const SCENARIOS: &[Scenario] = &[
+    SPIN_LOCK_INCREMENTS,
+    RWSEM_WRITER_VS_READER,
+    RWSEM_TWO_READERS,
+    TEST_AND_SET_BIT_ONE_WINNER,
+    TEST_AND_SET_BIT_EITHER_WINS,
+    SEQCOUNT_CONSISTENT,
+    SEQCOUNT_RETRIES,
+    KREF_TWO_PUTS,
+    LLIST_TWO_ADDS,
+];

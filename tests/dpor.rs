@@ -1,0 +1,198 @@
+//! The dpor explorer's calibration and soundness (issue 12, items 1 and 3).
+//!
+//! - Calibration: n CPUs each doing k `atomic_inc` on one atomic have (nk)!/(k!)^n
+//!   Mazurkiewicz traces; an optimal explorer runs exactly that many executions.
+//! - Soundness: on every scenario that shuttle's DFS (no reduction) exhausts within
+//!   [`DFS_CAP`] executions, dpor reaches exactly the violations DFS reaches, and runs
+//!   every Mazurkiewicz trace DFS runs (the same number of distinct traces).
+//!
+//! Cost: about 15 s of CPU in a release build (DFS dominates).
+#![cfg(not(loom))]
+
+use checker::explore::{run, Explorer, Outcome};
+use checker::kernel::{atomic_inc, kfree, kzalloc, AtomicT};
+use checker::scenario::{join, spawn_cpu, Expected, Scenario};
+
+/// DFS executions at most per scenario in the soundness test (see its cost below).
+const DFS_CAP: usize = 3000;
+
+/// Run dpor on `s`: the one-liner other gates call.
+fn dpor(s: &'static Scenario) -> Outcome {
+    run(
+        s,
+        Explorer::Dpor {
+            max_executions: None,
+        },
+    )
+}
+
+fn incs(n: usize, k: usize) {
+    let v = kzalloc("v", |_, o| AtomicT::new(o, "x", 0));
+    let cpus: Vec<_> = (0..n)
+        .map(|_| {
+            let v = v.clone();
+            spawn_cpu(move || {
+                for _ in 0..k {
+                    atomic_inc(&v); // atomic_inc(&v->x);
+                }
+            })
+        })
+        .collect();
+    for c in cpus {
+        join(c);
+    }
+    kfree(&v);
+}
+
+macro_rules! calibration {
+    ($name:ident, $n:expr, $k:expr, $cpus:expr) => {
+        const $name: Scenario = Scenario::new(
+            "dpor_calibration",
+            stringify!($name),
+            "n CPUs x k atomic_inc on one atomic",
+            $cpus,
+            Expected::Unreachable,
+            &[],
+            || incs($n, $k),
+        );
+    };
+}
+
+calibration!(INC_2X1, 2, 1, &["inc", "inc"]);
+calibration!(INC_3X1, 3, 1, &["inc", "inc", "inc"]);
+calibration!(INC_4X1, 4, 1, &["inc", "inc", "inc", "inc"]);
+calibration!(INC_2X2, 2, 2, &["inc", "inc"]);
+calibration!(INC_3X2, 3, 2, &["inc", "inc", "inc"]);
+
+#[test]
+fn calibration_family_runs_the_minimum() {
+    for (s, min) in [
+        (&INC_2X1, 2),
+        (&INC_3X1, 6),
+        (&INC_4X1, 24),
+        (&INC_2X2, 6),
+        (&INC_3X2, 90),
+    ] {
+        let o = dpor(s);
+        println!(
+            "{}: {} executions, {} distinct traces, {:.3}s: {}",
+            s.name,
+            o.executions,
+            o.distinct_traces,
+            o.seconds,
+            o.verdict()
+        );
+        assert!(
+            o.complete && o.found.is_none(),
+            "{}: {}",
+            s.name,
+            o.verdict()
+        );
+        assert_eq!(o.distinct_traces, min, "{}: distinct traces", s.name);
+        assert_eq!(o.executions, min, "{}: executions", s.name);
+    }
+}
+
+/// The violations an outcome reached: the one that stopped it, and the non-fatal ones.
+fn reached(o: &Outcome) -> (Option<String>, Vec<String>) {
+    (
+        o.found.as_ref().map(|f| f.violation.invariant.clone()),
+        o.also_reached.iter().map(|(k, _)| k.clone()).collect(),
+    )
+}
+
+#[test]
+fn dpor_reaches_what_dfs_reaches() {
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for s in kmodel::registry::all() {
+        let d = run(
+            s,
+            Explorer::Dfs {
+                max_iterations: Some(DFS_CAP),
+            },
+        );
+        if !d.complete && d.found.is_none() {
+            continue; // DFS cannot exhaust it cheaply
+        }
+        if d.found
+            .as_ref()
+            .is_some_and(|f| f.violation.invariant == "LIVELOCK")
+        {
+            // DFS starves a CPU in a retry loop until shuttle's step bound; dpor does not
+            // run a CPU that just yielded (cpu_relax) while another can run, as the kernel's
+            // scheduler would not either, so it has no such schedule to compare.
+            println!(
+                "{}: dfs {} (unfair schedule), not compared",
+                s.id(),
+                d.verdict()
+            );
+            continue;
+        }
+        let p = dpor(s);
+        compared += 1;
+        println!(
+            "{}: dfs {} in {} ({} distinct), dpor {} in {} ({} distinct)",
+            s.id(),
+            d.verdict(),
+            d.executions,
+            d.distinct_traces,
+            p.verdict(),
+            p.executions,
+            p.distinct_traces
+        );
+        let (dr, pr) = (reached(&d), reached(&p));
+        let same = if d.complete {
+            // DFS exhausted it: the same verdict and the same non-fatal violations.
+            p.complete == d.complete && dr == pr
+        } else {
+            // DFS stopped at a counterexample: dpor must find one of the same invariant.
+            dr.0 == pr.0
+        };
+        if !same {
+            mismatches.push(format!("{}: dfs {dr:?}, dpor {pr:?}", s.id()));
+        }
+        if d.complete && p.complete {
+            assert!(
+                p.distinct_traces <= d.distinct_traces,
+                "{}: dpor ran traces DFS did not",
+                s.id()
+            );
+            assert_eq!(
+                p.distinct_traces,
+                d.distinct_traces,
+                "{}: dpor missed traces DFS ran",
+                s.id()
+            );
+        }
+    }
+    assert!(compared > 0);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// A dpor counterexample is a trace like the others: shuttle's replay follows it step for
+/// step to the same violation.
+#[test]
+fn dpor_counterexamples_replay() {
+    use checker::replay::{replay, ReplayVerdict};
+    let mut replayed = 0;
+    for s in kmodel::registry::all() {
+        if matches!(s.expected_for("dpor"), Expected::Unreachable) {
+            continue;
+        }
+        let o = dpor(s);
+        let t = o
+            .trace()
+            .unwrap_or_else(|| panic!("{}: no counterexample", s.id()));
+        let r = replay(s, &t).expect("replay runs");
+        assert!(
+            matches!(r.verdict, ReplayVerdict::Reproduced(ref v) if v.invariant == t.violation.invariant),
+            "{}: {:?}",
+            s.id(),
+            r.verdict
+        );
+        replayed += 1;
+    }
+    println!("{replayed} dpor counterexamples replayed");
+    assert!(replayed > 0);
+}

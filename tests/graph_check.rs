@@ -1,0 +1,35 @@
+//! The `KMODEL_CHECK_GRAPHS` check (docs/architecture.md, "What loom's DPOR sees", rule 4) on
+//! the dma_fence_rcu scenarios where RCU's reader bookkeeping once hid an observation from
+//! loom: no loom execution graph may be seen with two different CPU observations. Loom suite
+//! only (`RUSTFLAGS="--cfg loom" cargo test --release`); about 2 s.
+#![cfg(loom)]
+
+use checker::explore::check_graphs;
+
+#[test]
+fn rcu_bookkeeping_hides_no_observation() {
+    for name in [
+        "get_rcu_kfree_rcu",
+        "iter_get_fences_list_replaced_kfree_rcu",
+    ] {
+        let s = kmodel::registry::all()
+            .into_iter()
+            .find(|s| s.model == "dma_fence_rcu" && s.name == name)
+            .expect("scenario");
+        let (outcome, (executions, graphs, conflicts)) = check_graphs(s);
+        assert!(
+            outcome.as_expected(),
+            "{name}: {}",
+            outcome.mismatch().unwrap_or_default()
+        );
+        assert_eq!(
+            executions, outcome.executions,
+            "{name}: every execution checked"
+        );
+        assert!(graphs > 1, "{name}: {graphs} graphs");
+        assert_eq!(
+            conflicts, 0,
+            "{name}: {conflicts} executions whose loom execution graph was seen with other observations"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! kmodel: patch. A record of the execution graph loom explored, for kmodel's
+//! `KMODEL_CHECK_GRAPHS` debug mode (see vendor/loom/KMODEL-PATCH.md). Off unless enabled;
+//! when off, each hook is one thread-local flag read.
+//!
+//! Per thread, in program order, every operation on a loom object: the object, the action,
+//! and an ordinal. For an atomic load, the ordinal is the position in the atomic's
+//! modification order of the store it read (reads-from); for an atomic store or RMW, the
+//! position of the store it made (coherence); for any other object (mutex, rwlock, condvar,
+//! notify, arc), the position of the operation among that object's operations as they were
+//! executed (a lock's acquisition order). Two executions with the same record have the same
+//! execution graph.
+
+use std::cell::{Cell, RefCell};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+#[derive(Default)]
+struct Graph {
+    /// Per thread: (object, action, ordinal) in program order.
+    threads: Vec<Vec<(usize, u64, u64)>>,
+    /// Per thread: the operation announced at its last branch, not yet executed.
+    pending: Vec<Option<(usize, u64)>>,
+    /// Per object: operations executed so far.
+    counts: HashMap<usize, u64>,
+}
+
+std::thread_local! {
+    static ENABLED: Cell<bool> = const { Cell::new(false) };
+    static GRAPH: RefCell<Graph> = RefCell::new(Graph::default());
+}
+
+/// Turn recording on or off (for this OS thread, which runs every model thread).
+pub fn set_enabled(on: bool) {
+    ENABLED.with(|e| e.set(on));
+}
+
+/// Forget the record: call at the start of each execution.
+pub fn reset() {
+    GRAPH.with(|g| *g.borrow_mut() = Graph::default());
+}
+
+/// A hash of the record so far (the execution graph's key).
+pub fn key() -> u64 {
+    GRAPH.with(|g| {
+        let mut h = DefaultHasher::new();
+        g.borrow().threads.hash(&mut h);
+        h.finish()
+    })
+}
+
+pub(crate) fn enabled() -> bool {
+    ENABLED.with(|e| e.get())
+}
+
+/// A thread announced its next operation (at its branch point).
+pub(crate) fn announce(thread: usize, obj: usize, action: &dyn std::fmt::Debug) {
+    if !enabled() {
+        return;
+    }
+    let mut h = DefaultHasher::new();
+    format!("{action:?}").hash(&mut h);
+    let a = h.finish();
+    GRAPH.with(|g| {
+        let mut g = g.borrow_mut();
+        if g.pending.len() <= thread {
+            g.pending.resize(thread + 1, None);
+        }
+        g.pending[thread] = Some((obj, a));
+    });
+}
+
+/// The thread was scheduled again: its announced operation runs now.
+pub(crate) fn executed(thread: usize) {
+    if !enabled() {
+        return;
+    }
+    GRAPH.with(|g| {
+        let mut g = g.borrow_mut();
+        let Some(Some((obj, a))) = g.pending.get_mut(thread).map(|p| p.take()) else {
+            return;
+        };
+        let n = {
+            let c = g.counts.entry(obj).or_insert(0);
+            *c += 1;
+            *c - 1
+        };
+        if g.threads.len() <= thread {
+            g.threads.resize_with(thread + 1, Vec::new);
+        }
+        g.threads[thread].push((obj, a, n));
+    });
+}
+
+/// The atomic operation the thread just executed read or made the store with this position
+/// in the atomic's modification order: replaces the execution-order ordinal.
+pub(crate) fn atomic_ordinal(thread: usize, ordinal: u64) {
+    if !enabled() {
+        return;
+    }
+    GRAPH.with(|g| {
+        let mut g = g.borrow_mut();
+        if let Some(last) = g.threads.get_mut(thread).and_then(|t| t.last_mut()) {
+            last.2 = ordinal | (1 << 63);
+        }
+    });
+}
