@@ -12,6 +12,7 @@ pub fn all() -> Vec<&'static Scenario> {
         .chain(vm_bo_lifecycle::SCENARIOS)
         .chain(dma_fence_rcu::SCENARIOS)
         .chain(mmu_interval_notifier::SCENARIOS)
+        .chain(gpuva_split_merge::SCENARIOS)
         .collect()
 }
 

@@ -355,21 +355,22 @@ fn warn_and_bug() {
 fn lockdep_reports_an_inversion_without_a_deadlock() {
     let v = violation_of(|| {
         let a = new_lists();
-        let b = kzalloc("other", |id, name| KMutex::new(id, name, "mutex"));
+        // Two spinlocks: a mutex under a spinlock would be SLEEP_IN_ATOMIC first (kernel/sched.rs).
+        let b = kzalloc("other", |id, name| SpinLock::new(id, name, "lock"));
         let ga = spin_lock(&a.lock);
-        let gb = mutex_lock(&b);
-        mutex_unlock(gb);
+        let gb = spin_lock(&b);
+        spin_unlock(gb);
         spin_unlock(ga);
         // The other order, later, on the same CPU: no deadlock is possible here, lockdep
         // reports it all the same.
-        let gb = mutex_lock(&b);
+        let gb = spin_lock(&b);
         let ga = spin_lock(&a.lock);
         spin_unlock(ga);
-        mutex_unlock(gb);
+        spin_unlock(gb);
     });
     assert!(
         v.starts_with(
-            "LOCK_ORDER: possible circular locking dependency: main takes lists#1.lock (lists.lock) while holding other#1.mutex (other.mutex); earlier main took other#1.mutex while holding lists#1.lock"
+            "LOCK_ORDER: possible circular locking dependency: main takes lists#1.lock (lists.lock) while holding other#1.lock (other.lock); earlier main took other#1.lock while holding lists#1.lock"
         ),
         "{v}"
     );

@@ -112,6 +112,10 @@ impl RawLock {
 
     fn lock(&self, op: &'static str) -> LockGuard {
         self.ghost.check_owner_live(op);
+        if op == "mutex_lock" {
+            super::sched::might_sleep(&format!("mutex_lock({})", self.ghost.name));
+            // mutex_lock(): might_sleep()
+        }
         if self.ghost.held_by_current() {
             rt::report(
                 &DEADLOCK,
@@ -136,6 +140,11 @@ impl RawLock {
             .store(rt::current_tid() + 1, Ordering::Relaxed);
         super::lockdep::lock_acquired(&self.ghost.name, true);
         rt::record(op, &self.ghost.name, "");
+        // spin_lock(): preempt_disable() (ghost, for might_sleep()).
+        let atomic = (op == "spin_lock").then(|| format!("spin_lock({})", self.ghost.name));
+        if let Some(a) = &atomic {
+            super::sched::atomic_enter(a.clone());
+        }
         // SAFETY: the guard borrows `*self.mutex`, which the `Arc` stored next to it in the
         // `LockGuard` keeps alive; the guard is dropped first (see `LockGuard::drop`).
         let guard: MutexGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
@@ -143,6 +152,7 @@ impl RawLock {
             guard: Some(guard),
             _mutex: self.mutex.clone(),
             ghost: self.ghost.clone(),
+            atomic,
         }
     }
 
@@ -165,6 +175,8 @@ pub struct LockGuard {
     guard: Option<MutexGuard<'static, ()>>,
     _mutex: Arc<Mutex<()>>,
     ghost: Arc<LockGhost>,
+    /// A spinlock's atomic section (for `might_sleep()`), `None` for a mutex.
+    atomic: Option<String>,
 }
 
 impl LockGuard {
@@ -191,6 +203,9 @@ impl LockGuard {
         }
         self.guard.take(); // the release: shuttle's scheduling point comes before it
         super::lockdep::lock_release(&self.ghost.name);
+        if let Some(a) = self.atomic.take() {
+            super::sched::atomic_exit(&a); // spin_unlock(): preempt_enable()
+        }
         // Recorded after the release, so that a replay runs the unlocking CPU through the
         // release's scheduling point to the release itself.
         rt::record(op, &self.ghost.name, "");
@@ -209,6 +224,9 @@ impl Drop for LockGuard {
             }
             self.guard.take();
             super::lockdep::lock_release(&self.ghost.name);
+            if let Some(a) = self.atomic.take() {
+                super::sched::atomic_exit(&a);
+            }
         }
     }
 }

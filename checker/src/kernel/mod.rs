@@ -19,6 +19,7 @@ pub mod lockdep;
 pub mod processor;
 pub mod rcu;
 pub mod rwsem;
+pub mod sched;
 pub mod seqcount;
 pub mod slab;
 pub mod wait;
@@ -56,10 +57,11 @@ pub use rwsem::{
     down_read, down_read_trylock, down_write, down_write_trylock, lockdep_assert_held_read,
     lockdep_assert_held_write, up_read, up_write, RwSemaphore, RwsemReadGuard, RwsemWriteGuard,
 };
+pub use sched::{in_atomic, might_sleep};
 pub use seqcount::{
     read_seqcount_begin, read_seqcount_retry, write_seqcount_begin, write_seqcount_end, SeqcountT,
 };
-pub use slab::{kfree, kzalloc, Obj, ObjId};
+pub use slab::{kfree, kmalloc, kzalloc, Gfp, Obj, ObjId};
 pub use wait::{wait_event, wake_up_all, WaitQueueHead};
 
 use crate::rt;

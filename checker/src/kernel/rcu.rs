@@ -213,6 +213,7 @@ pub fn rcu_read_lock() {
         c.nesting = 1;
         c.entered = true;
     });
+    super::sched::atomic_enter("rcu_read_lock()".to_string()); // ghost, for might_sleep()
     rt::record("rcu_read_lock", "", "");
 }
 
@@ -258,6 +259,7 @@ pub fn rcu_read_unlock() {
         (guard, ready)
     });
     drop(guard); // the release: shuttle's scheduling point comes before it
+    super::sched::atomic_exit("rcu_read_lock()");
     rt::record("rcu_read_unlock", "", "");
     for p in ready {
         grace_period_end();
@@ -299,6 +301,10 @@ pub fn synchronize_rcu() {
                 thread_name(me)
             ),
         );
+    } else {
+        // synchronize_rcu(): might_sleep() (inside a read-side section the DEADLOCK above
+        // names the graver problem).
+        super::sched::might_sleep("synchronize_rcu()");
     }
     fence(Ordering::SeqCst); // the grace period's smp_mb() at its start
     let locks: Vec<Arc<Mutex<()>>> = rt::with(|w| {

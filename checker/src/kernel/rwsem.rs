@@ -57,6 +57,7 @@ impl RwSemaphore {
     /// Before taking it: a use-after-free of the container, a self-deadlock, lockdep.
     fn before(&self, op: &str) {
         self.ghost.check_owner_live(op);
+        super::sched::might_sleep(&format!("{op}({})", self.ghost.name)); // down_read()/down_write(): might_sleep()
         let g = &self.ghost;
         if g.held_for_write_by_current() || g.held_for_read_by_current() {
             let mode = if g.held_for_write_by_current() {

@@ -99,13 +99,35 @@ pub(crate) fn check_live(id: ObjId, name: &str) {
     }
 }
 
-/// `kzalloc(sizeof(T))`: allocate a model object of `kind`, named `kind#n`. `init` gets the
-/// object's id and name, so embedded primitives (krefs, locks, list heads) can know their
-/// container.
+/// The allocation flags that matter to the model (include/linux/gfp_types.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gfp {
+    /// `GFP_KERNEL`: may sleep (direct reclaim), so it calls `might_sleep()`.
+    Kernel,
+    /// `GFP_ATOMIC` / `GFP_NOWAIT`: never sleeps; legal in atomic context.
+    Atomic,
+}
+
+/// `kzalloc(sizeof(T), GFP_KERNEL)`: allocate a model object of `kind`, named `kind#n`.
+/// `init` gets the object's id and name, so embedded primitives (krefs, locks, list heads)
+/// can know their container. `MODEL:` allocation never fails.
 pub fn kzalloc<T: Send + Sync + 'static>(
     kind: &'static str,
     init: impl FnOnce(ObjId, &str) -> T,
 ) -> Obj<T> {
+    kmalloc(kind, Gfp::Kernel, init)
+}
+
+/// `kzalloc(sizeof(T), gfp)`: as [`kzalloc`] with explicit allocation flags; `Gfp::Kernel`
+/// calls `might_sleep()` (mm/slub.c `slab_pre_alloc_hook()` → `might_alloc()`).
+pub fn kmalloc<T: Send + Sync + 'static>(
+    kind: &'static str,
+    gfp: Gfp,
+    init: impl FnOnce(ObjId, &str) -> T,
+) -> Obj<T> {
+    if gfp == Gfp::Kernel {
+        super::sched::might_sleep(&format!("kzalloc({kind}, GFP_KERNEL)")); // might_alloc(gfp)
+    }
     let (id, name) = new_object(kind);
     let data = init(id, &name);
     let obj = Obj(Arc::new(Inner {

@@ -90,6 +90,8 @@ pub(crate) struct World {
     /// Slab memory by slot name (`cache[i]`): the KASAN check of an access to it, run after
     /// every recorded operation on an object inside it (checker/src/kernel/kmem_cache.rs).
     pub slab_checks: std::collections::HashMap<String, SlabCheck>,
+    /// Per CPU atomic sections, for `might_sleep()` (checker/src/kernel/sched.rs).
+    pub sched: crate::kernel::sched::SchedWorld,
 }
 
 /// The KASAN check of one slab slot (see [`World::slab_checks`]).
@@ -149,6 +151,7 @@ pub(crate) fn begin(policy: Policy) {
             sleeping: Vec::new(),
             rcu: crate::kernel::rcu::RcuWorld::new(),
             slab_checks: Default::default(),
+            sched: Default::default(),
         })
     });
     drop(old);
