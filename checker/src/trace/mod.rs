@@ -2,6 +2,7 @@
 //! and the CPU-column rendering a kernel commit message uses.
 
 mod format;
+pub mod litmus;
 mod render;
 
 pub use format::{
