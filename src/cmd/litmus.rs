@@ -1,7 +1,7 @@
 //! `kmodel litmus`: export a weak-memory counterexample as a litmus test for the Linux-kernel
 //! memory model and, when herd7 is available, judge it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use checker::trace::litmus::{export, LkmmVerdict};
@@ -96,16 +96,35 @@ pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
     let file = scratch.join(format!("{name}.litmus"));
     let herd = std::fs::canonicalize(&herd).unwrap_or(herd);
     let res = std::fs::write(&file, text).map_err(|e| e.to_string()).and_then(|_| {
-        Command::new(&herd)
+        let mut child = Command::new(&herd)
             .current_dir(&dir)
             .args(["-conf", "linux-kernel.cfg"])
             .arg(&file)
-            .output()
-            .map_err(|e| e.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        // herd7's search grows exponentially with the test: give up after HERD7_SECONDS.
+        let start = std::time::Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if start.elapsed().as_secs() >= herd7_seconds() => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("timeout after {} s", herd7_seconds()));
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        child.wait_with_output().map_err(|e| e.to_string())
     });
     let _ = std::fs::remove_dir_all(&scratch);
     match res {
-        Err(e) => LkmmStatus::NotJudged(format!("herd7 did not run: {e}; hint: check KMODEL_HERD7")),
+        Err(e) => LkmmStatus::NotJudged(format!(
+            "herd7 did not finish: {e}; hint: raise KMODEL_HERD7_SECONDS or check KMODEL_HERD7"
+        )),
         Ok(o) => {
             let out = String::from_utf8_lossy(&o.stdout);
             match LkmmVerdict::from_herd7(&out) {
@@ -122,24 +141,17 @@ pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
     }
 }
 
+/// How long herd7 may run on one test: `KMODEL_HERD7_SECONDS`, default 20.
+fn herd7_seconds() -> u64 {
+    std::env::var("KMODEL_HERD7_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
+}
+
 /// Export and judge a trace.
 pub fn judge(trace: &Trace) -> LkmmStatus {
     match export(trace) {
         Ok(l) => run_herd7(&l.name, &l.text),
         Err(e) => LkmmStatus::NotJudged(format!("cannot export: {e}")),
     }
-}
-
-/// The herd7 output of a test, for reports.
-pub fn herd7_output(text: &str, name: &str) -> Option<String> {
-    let herd = herd7()?;
-    let dir = lkmm_dir()?;
-    let file = std::env::temp_dir().join(format!("{name}-{}.litmus", std::process::id()));
-    std::fs::write(&file, text).ok()?;
-    let herd = std::fs::canonicalize(&herd).unwrap_or(herd);
-    let o = Command::new(herd).current_dir(Path::new(&dir)).args(["-conf", "linux-kernel.cfg"]).arg(&file).output().ok();
-    let _ = std::fs::remove_file(&file);
-    o.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -152,13 +164,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     } else if !args.quiet {
         print!("{}", lit.text);
         println!();
-    }
-    if !args.quiet {
-        if let Some(o) = herd7_output(&lit.text, &lit.name) {
-            for l in o.lines() {
-                println!("# {l}");
-            }
-        }
     }
     println!("LKMM: {}", run_herd7(&lit.name, &lit.text).as_str());
     Ok(0)

@@ -372,6 +372,9 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                         }
                     } else {
                         let a = addr(loc, &mut used, &held);
+                        if let Val::Ptr(Some(target)) = val {
+                            used.insert(repr[target].clone());
+                        }
                         lines.push(format!("\t{f}(*{a}, {});", show(val)));
                     }
                 }
