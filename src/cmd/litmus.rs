@@ -86,40 +86,45 @@ pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
     let cfg = std::fs::read_to_string(dir.join("linux-kernel.cfg")).unwrap_or_default();
     if cfg.lines().any(|l| l.trim() == "variant lkmmv2") {
         return LkmmStatus::NotJudged(
-            "an lkmmv2 LKMM (Linux >= 6.15); hint: use vendor/lkmm/fetch.sh's Linux 6.12 files".into(),
+            "an lkmmv2 LKMM (Linux >= 6.15); hint: use vendor/lkmm/fetch.sh's Linux 6.12 files"
+                .into(),
         );
     }
     let scratch = std::env::temp_dir().join(format!("kmodel-litmus-{}", std::process::id()));
     if std::fs::create_dir_all(&scratch).is_err() {
-        return LkmmStatus::NotJudged("cannot create a scratch directory; hint: check TMPDIR".into());
+        return LkmmStatus::NotJudged(
+            "cannot create a scratch directory; hint: check TMPDIR".into(),
+        );
     }
     let file = scratch.join(format!("{name}.litmus"));
     let herd = std::fs::canonicalize(&herd).unwrap_or(herd);
-    let res = std::fs::write(&file, text).map_err(|e| e.to_string()).and_then(|_| {
-        let mut child = Command::new(&herd)
-            .current_dir(&dir)
-            .args(["-conf", "linux-kernel.cfg"])
-            .arg(&file)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        // herd7's search grows exponentially with the test: give up after HERD7_SECONDS.
-        let start = std::time::Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if start.elapsed().as_secs() >= herd7_seconds() => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(format!("timeout after {} s", herd7_seconds()));
+    let res = std::fs::write(&file, text)
+        .map_err(|e| e.to_string())
+        .and_then(|_| {
+            let mut child = Command::new(&herd)
+                .current_dir(&dir)
+                .args(["-conf", "linux-kernel.cfg"])
+                .arg(&file)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            // herd7's search grows exponentially with the test: give up after HERD7_SECONDS.
+            let start = std::time::Instant::now();
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) => break,
+                    Ok(None) if start.elapsed().as_secs() >= herd7_seconds() => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(format!("timeout after {} s", herd7_seconds()));
+                    }
+                    Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                    Err(e) => return Err(e.to_string()),
                 }
-                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
-                Err(e) => return Err(e.to_string()),
             }
-        }
-        child.wait_with_output().map_err(|e| e.to_string())
-    });
+            child.wait_with_output().map_err(|e| e.to_string())
+        });
     let _ = std::fs::remove_dir_all(&scratch);
     match res {
         Err(e) => LkmmStatus::NotJudged(format!(
@@ -143,7 +148,10 @@ pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
 
 /// How long herd7 may run on one test: `KMODEL_HERD7_SECONDS`, default 20.
 fn herd7_seconds() -> u64 {
-    std::env::var("KMODEL_HERD7_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
+    std::env::var("KMODEL_HERD7_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
 }
 
 /// Export and judge a trace.
@@ -159,7 +167,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let lit = export(&trace).map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
     if let Some(out) = &args.out {
         std::fs::write(out, &lit.text).map_err(|e| {
-            UsageError(format!("cannot write {}: {e} (hint: check the directory exists)", out.display()))
+            UsageError(format!(
+                "cannot write {}: {e} (hint: check the directory exists)",
+                out.display()
+            ))
         })?;
     } else if !args.quiet {
         print!("{}", lit.text);

@@ -52,12 +52,29 @@ enum Val {
 #[derive(Clone, Debug)]
 enum Op {
     /// `r = F(*loc)`, observing `val`.
-    Load { f: &'static str, loc: String, val: Val },
+    Load {
+        f: &'static str,
+        loc: String,
+        val: Val,
+    },
     /// `F(*loc, val)`.
-    Store { f: &'static str, loc: String, val: Val },
+    Store {
+        f: &'static str,
+        loc: String,
+        val: Val,
+    },
     /// `r = F(args)` with `loc` read as `old`; `code` has `{loc}` and `{r}` placeholders.
-    Rmw { loc: String, old: Option<i64>, new: i64, code: String, after: Option<&'static str> },
-    Lock { f: &'static str, lock: String },
+    Rmw {
+        loc: String,
+        old: Option<i64>,
+        new: i64,
+        code: String,
+        after: Option<&'static str>,
+    },
+    Lock {
+        f: &'static str,
+        lock: String,
+    },
     Fence(&'static str),
 }
 
@@ -119,10 +136,18 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
     let res = e.result.as_str();
     let bad = || format!("{}({obj}) = {res}: value not understood", e.op);
     let load = |f| -> Result<Vec<Op>, String> {
-        Ok(vec![Op::Load { f, loc: obj.into(), val: value(res).ok_or_else(bad)? }])
+        Ok(vec![Op::Load {
+            f,
+            loc: obj.into(),
+            val: value(res).ok_or_else(bad)?,
+        }])
     };
     let store = |f| -> Result<Vec<Op>, String> {
-        Ok(vec![Op::Store { f, loc: obj.into(), val: value(res).ok_or_else(bad)? }])
+        Ok(vec![Op::Store {
+            f,
+            loc: obj.into(),
+            val: value(res).ok_or_else(bad)?,
+        }])
     };
     let bitloc = |n: u32| format!("{obj}.bit{n}");
     Ok(match e.op.as_str() {
@@ -137,8 +162,18 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
         "rcu_assign_pointer" | "smp_store_release" => store("smp_store_release")?,
         "kref_get" | "atomic_inc" | "atomic_inc_return" => {
             let (a, b) = arrow(res).ok_or_else(bad)?;
-            let f = if e.op == "atomic_inc_return" { "atomic_fetch_add" } else { "atomic_fetch_add_relaxed" };
-            vec![Op::Rmw { loc: obj.into(), old: Some(a), new: b, code: format!("{{r}} = {f}(1, {{loc}});"), after: None }]
+            let f = if e.op == "atomic_inc_return" {
+                "atomic_fetch_add"
+            } else {
+                "atomic_fetch_add_relaxed"
+            };
+            vec![Op::Rmw {
+                loc: obj.into(),
+                old: Some(a),
+                new: b,
+                code: format!("{{r}} = {f}(1, {{loc}});"),
+                after: None,
+            }]
         }
         "kref_put" => {
             let (a, b) = arrow(res).ok_or_else(bad)?;
@@ -159,26 +194,62 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
                 after: None,
             }],
             None => {
-                let v = res.split_whitespace().next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-                vec![Op::Load { f: "READ_ONCE", loc: obj.into(), val: Val::Int(v) }]
+                let v = res
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(bad)?;
+                vec![Op::Load {
+                    f: "READ_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(v),
+                }]
             }
         },
         "test_bit" => {
             let (n, v) = bit(res).ok_or_else(bad)?;
-            vec![Op::Load { f: "READ_ONCE", loc: bitloc(n), val: Val::Int(v.ok_or_else(bad)?) }]
+            vec![Op::Load {
+                f: "READ_ONCE",
+                loc: bitloc(n),
+                val: Val::Int(v.ok_or_else(bad)?),
+            }]
         }
         "test_and_set_bit" | "set_bit" => {
             let (n, v) = bit(res).ok_or_else(bad)?;
-            let f = if e.op == "set_bit" { "xchg_relaxed" } else { "xchg" };
-            vec![Op::Rmw { loc: bitloc(n), old: v, new: 1, code: format!("{{r}} = {f}({{loc}}, 1);"), after: None }]
+            let f = if e.op == "set_bit" {
+                "xchg_relaxed"
+            } else {
+                "xchg"
+            };
+            vec![Op::Rmw {
+                loc: bitloc(n),
+                old: v,
+                new: 1,
+                code: format!("{{r}} = {f}({{loc}}, 1);"),
+                after: None,
+            }]
         }
         "write_seqcount_begin" => {
             let (_, b) = arrow(res).ok_or_else(bad)?;
-            vec![Op::Store { f: "WRITE_ONCE", loc: obj.into(), val: Val::Int(b) }, Op::Fence("smp_wmb")]
+            vec![
+                Op::Store {
+                    f: "WRITE_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(b),
+                },
+                Op::Fence("smp_wmb"),
+            ]
         }
         "write_seqcount_end" => {
             let (_, b) = arrow(res).ok_or_else(bad)?;
-            vec![Op::Fence("smp_wmb"), Op::Store { f: "WRITE_ONCE", loc: obj.into(), val: Val::Int(b) }]
+            vec![
+                Op::Fence("smp_wmb"),
+                Op::Store {
+                    f: "WRITE_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(b),
+                },
+            ]
         }
         "read_seqcount_begin" => {
             let mut v = load("READ_ONCE")?;
@@ -186,14 +257,31 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
             v
         }
         "read_seqcount_retry" => {
-            let n = res.split_whitespace().next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-            vec![Op::Fence("smp_rmb"), Op::Load { f: "READ_ONCE", loc: obj.into(), val: Val::Int(n) }]
+            let n = res
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(bad)?;
+            vec![
+                Op::Fence("smp_rmb"),
+                Op::Load {
+                    f: "READ_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(n),
+                },
+            ]
         }
         "spin_lock" | "mutex_lock" | "down_read" | "down_write" => {
-            vec![Op::Lock { f: "spin_lock", lock: obj.into() }]
+            vec![Op::Lock {
+                f: "spin_lock",
+                lock: obj.into(),
+            }]
         }
         "spin_unlock" | "mutex_unlock" | "up_read" | "up_write" => {
-            vec![Op::Lock { f: "spin_unlock", lock: obj.into() }]
+            vec![Op::Lock {
+                f: "spin_unlock",
+                lock: obj.into(),
+            }]
         }
         "rcu_read_lock" => vec![Op::Fence("rcu_read_lock")],
         "rcu_read_unlock" => vec![Op::Fence("rcu_read_unlock")],
@@ -224,7 +312,11 @@ fn op_loc(o: &Op) -> Option<&str> {
 /// Export `trace` as a litmus test. Fails only on a trace with no CPU events at all.
 pub fn export(trace: &Trace) -> Result<Litmus, String> {
     let name = format!("kmodel-{}", var(&trace.scenario));
-    let spawn = trace.events.iter().position(|e| e.op == "spawn").unwrap_or(0);
+    let spawn = trace
+        .events
+        .iter()
+        .position(|e| e.op == "spawn")
+        .unwrap_or(0);
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
     // (tid, op) in trace order, main's events before the first spawn as the initial state.
     let mut init: Vec<Op> = Vec::new();
@@ -234,7 +326,9 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
             Ok(v) if e.tid == 0 && i < spawn => init.extend(v),
             Ok(v) if e.tid == 0 => {
                 if !v.is_empty() {
-                    *dropped.entry(format!("main's {} after the spawns", e.op)).or_default() += 1;
+                    *dropped
+                        .entry(format!("main's {} after the spawns", e.op))
+                        .or_default() += 1;
                 }
             }
             Ok(v) => cpu.extend(v.into_iter().map(|o| (e.tid, o))),
@@ -248,8 +342,11 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
             who.entry(l.to_string()).or_default().insert(*t);
         }
     }
-    let shared: BTreeSet<String> =
-        who.iter().filter(|(_, t)| t.len() >= 2).map(|(l, _)| l.clone()).collect();
+    let shared: BTreeSet<String> = who
+        .iter()
+        .filter(|(_, t)| t.len() >= 2)
+        .map(|(l, _)| l.clone())
+        .collect();
     if shared.is_empty() {
         return Err("no location is accessed by two CPUs (hint: only a weak-memory counterexample between CPUs exports)".into());
     }
@@ -267,7 +364,17 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     let mut ptr_locs: BTreeSet<String> = BTreeSet::new();
     let mut targets: BTreeSet<String> = BTreeSet::new();
     for o in init.iter().chain(cpu.iter().map(|(_, o)| o)) {
-        if let Op::Load { loc, val: Val::Ptr(p), .. } | Op::Store { loc, val: Val::Ptr(p), .. } = o {
+        if let Op::Load {
+            loc,
+            val: Val::Ptr(p),
+            ..
+        }
+        | Op::Store {
+            loc,
+            val: Val::Ptr(p),
+            ..
+        } = o
+        {
             ptr_locs.insert(loc.clone());
             if let Some(p) = p {
                 targets.insert(p.clone());
@@ -279,7 +386,9 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     let repr: BTreeMap<String, String> = targets
         .iter()
         .map(|t| {
-            let field = shared.iter().find(|l| l.starts_with(&format!("{t}.")) && !ptr_locs.contains(*l));
+            let field = shared
+                .iter()
+                .find(|l| l.starts_with(&format!("{t}.")) && !ptr_locs.contains(*l));
             (t.clone(), var(field.map_or(t.as_str(), |f| f.as_str())))
         })
         .collect();
@@ -305,7 +414,11 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     let bits_of = |loc: &str| -> Vec<(String, u32)> {
         shared
             .iter()
-            .filter_map(|l| l.strip_prefix(&format!("{loc}.bit")).and_then(|n| n.parse().ok()).map(|n| (l.clone(), n)))
+            .filter_map(|l| {
+                l.strip_prefix(&format!("{loc}.bit"))
+                    .and_then(|n| n.parse().ok())
+                    .map(|n| (l.clone(), n))
+            })
             .collect()
     };
     for (l, v) in initial.clone() {
@@ -315,10 +428,22 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
             }
         }
     }
-    let locks: BTreeSet<String> =
-        cpu.iter().filter_map(|(_, o)| if let Op::Lock { lock, .. } = o { Some(lock.clone()) } else { None }).collect();
+    let locks: BTreeSet<String> = cpu
+        .iter()
+        .filter_map(|(_, o)| {
+            if let Op::Lock { lock, .. } = o {
+                Some(lock.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     // Every location (raw name) and every pointer target's own variable (already a var name).
-    let vars: BTreeSet<String> = shared.iter().filter(|l| !locks.contains(*l)).cloned().collect();
+    let vars: BTreeSet<String> = shared
+        .iter()
+        .filter(|l| !locks.contains(*l))
+        .cloned()
+        .collect();
     let extra: BTreeSet<String> = repr
         .values()
         .filter(|v| !shared.iter().any(|l| &var(l) == *v))
@@ -336,18 +461,19 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
         // Registers holding a pointer loaded by this CPU, by the location they point to.
         let mut held: BTreeMap<String, String> = BTreeMap::new();
         let mut nreg = 0;
-        let mut addr = |loc: &str, used: &mut BTreeSet<String>, held: &BTreeMap<String, String>| -> String {
-            match held.get(&var(loc)) {
-                Some(r) => {
-                    ndeps += 1;
-                    r.clone()
+        let mut addr =
+            |loc: &str, used: &mut BTreeSet<String>, held: &BTreeMap<String, String>| -> String {
+                match held.get(&var(loc)) {
+                    Some(r) => {
+                        ndeps += 1;
+                        r.clone()
+                    }
+                    None => {
+                        used.insert(var(loc));
+                        var(loc)
+                    }
                 }
-                None => {
-                    used.insert(var(loc));
-                    var(loc)
-                }
-            }
-        };
+            };
         for (_, o) in cpu.iter().filter(|(tt, _)| *tt == t) {
             match o {
                 Op::Load { f, loc, val } => {
@@ -366,7 +492,11 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                     let bits = bits_of(loc);
                     if !bits.is_empty() {
                         for (b, i) in bits {
-                            let v = if let Val::Int(n) = val { (n >> i) & 1 } else { 0 };
+                            let v = if let Val::Int(n) = val {
+                                (n >> i) & 1
+                            } else {
+                                0
+                            };
                             let a = addr(&b, &mut used, &held);
                             lines.push(format!("\t{f}(*{a}, {v});"));
                         }
@@ -378,12 +508,21 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                         lines.push(format!("\t{f}(*{a}, {});", show(val)));
                     }
                 }
-                Op::Rmw { loc, old, new: _, code, after } => {
+                Op::Rmw {
+                    loc,
+                    old,
+                    new: _,
+                    code,
+                    after,
+                } => {
                     let r = format!("r{nreg}");
                     nreg += 1;
                     decls.push(format!("\tint {r};"));
                     let a = addr(loc, &mut used, &held);
-                    lines.push(format!("\t{}", code.replace("{r}", &r).replace("{loc}", &a)));
+                    lines.push(format!(
+                        "\t{}",
+                        code.replace("{r}", &r).replace("{loc}", &a)
+                    ));
                     if let Some(v) = old {
                         exists.push(format!("{p}:{r}={v}"));
                     }
@@ -410,7 +549,12 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                 }
             })
             .collect();
-        let _ = writeln!(body, "P{p}({}) /* {} */\n{{", params.join(", "), trace.cpus.get(t - 1).map_or("?", |s| s.as_str()));
+        let _ = writeln!(
+            body,
+            "P{p}({}) /* {} */\n{{",
+            params.join(", "),
+            trace.cpus.get(t - 1).map_or("?", |s| s.as_str())
+        );
         for d in decls {
             let _ = writeln!(body, "{d}");
         }
@@ -426,14 +570,34 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     let mut out = String::new();
     let _ = writeln!(out, "C {name}\n");
     let _ = writeln!(out, "(*");
-    let _ = writeln!(out, " * Exported by `kmodel litmus` from a {} counterexample of {}/{}:", trace.replay.as_str(), trace.model, trace.scenario);
-    let _ = writeln!(out, " * {}: {}", trace.violation.invariant, trace.violation.message.replace("*)", "* )"));
-    let _ = writeln!(out, " * Result: Sometimes means the counterexample stands under the LKMM.");
+    let _ = writeln!(
+        out,
+        " * Exported by `kmodel litmus` from a {} counterexample of {}/{}:",
+        trace.replay.as_str(),
+        trace.model,
+        trace.scenario
+    );
+    let _ = writeln!(
+        out,
+        " * {}: {}",
+        trace.violation.invariant,
+        trace.violation.message.replace("*)", "* )")
+    );
+    let _ = writeln!(
+        out,
+        " * Result: Sometimes means the counterexample stands under the LKMM."
+    );
     if ndeps > 0 {
-        let _ = writeln!(out, " * Address dependencies: {ndeps} access(es) through a loaded pointer.");
+        let _ = writeln!(
+            out,
+            " * Address dependencies: {ndeps} access(es) through a loaded pointer."
+        );
     }
     if ndropped_accesses > 0 || !dropped.is_empty() {
-        let _ = writeln!(out, " * Dropped: {ndropped_accesses} access(es) of locations only one CPU touches;");
+        let _ = writeln!(
+            out,
+            " * Dropped: {ndropped_accesses} access(es) of locations only one CPU touches;"
+        );
         for (why, n) in &dropped {
             let _ = writeln!(out, " *   {n} x {}", why.replace("*)", "* )"));
         }
@@ -462,7 +626,15 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     }
     let _ = writeln!(out, "}}\n");
     out.push_str(&body);
-    let _ = writeln!(out, "exists ({})", if exists.is_empty() { "true".to_string() } else { exists.join(" /\\ ") });
+    let _ = writeln!(
+        out,
+        "exists ({})",
+        if exists.is_empty() {
+            "true".to_string()
+        } else {
+            exists.join(" /\\ ")
+        }
+    );
     Ok(Litmus { name, text: out })
 }
 
