@@ -25,7 +25,8 @@
 //!   `synchronize_rcu()` in the CPU that ran it;
 //! - barriers (`smp_mb`, `smp_rmb`, `smp_wmb`, `smp_mb__*`) keep their names.
 //!
-//! What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
+//! Accesses of a location only one CPU touches are left out, except that a fully ordered RMW
+//! of one leaves its `smp_mb()`. What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
 //! verdict knows what the litmus test does not contain.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -352,12 +353,22 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     }
     let keep = |o: &Op| op_loc(o).is_none_or(|l| shared.contains(l));
     let mut ndropped_accesses = 0;
+    // A fully ordered RMW on a location only its CPU touches keeps its two smp_mb()s.
     let cpu: Vec<(usize, Op)> = cpu
         .into_iter()
-        .filter(|(_, o)| {
-            let k = keep(o);
-            ndropped_accesses += usize::from(!k);
-            k
+        .filter_map(|(t, o)| {
+            if keep(&o) {
+                return Some((t, o));
+            }
+            ndropped_accesses += 1;
+            match &o {
+                Op::Rmw { code, .. }
+                    if code.contains("= xchg(") || code.contains("= atomic_fetch_add(") =>
+                {
+                    Some((t, Op::Fence("smp_mb")))
+                }
+                _ => None,
+            }
         })
         .collect();
     // Pointer-typed locations and the objects pointers point to.
