@@ -28,6 +28,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Re-execute a saved counterexample's interleaving and compare every step.
     Replay(cmd::replay::Args),
+    /// Export a weak-memory counterexample as a litmus test and judge it by the LKMM (herd7).
+    Litmus(cmd::litmus::Args),
 }
 
 /// clap's error as kmodel's one line: `error: … (hint: …)`. clap's own hint (its "tip")
@@ -128,6 +130,7 @@ fn main() {
         Command::List(a) => cmd::list::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Replay(a) => cmd::replay::run(a),
+        Command::Litmus(a) => cmd::litmus::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

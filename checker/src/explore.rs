@@ -287,6 +287,7 @@ impl Outcome {
             violation: f.violation.clone(),
             replay: ReplayMode::Shuttle,
             loom_checkpoint: f.loom_checkpoint.clone(),
+            lkmm: None,
             events: f.events.clone(),
         })
     }

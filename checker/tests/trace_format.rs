@@ -22,6 +22,7 @@ fn sample() -> Trace {
         },
         replay: ReplayMode::Loom,
         loom_checkpoint: Some("{\"pos\":0}".into()),
+        lkmm: None,
         events: vec![
             Event {
                 tid: 0,
@@ -241,4 +242,16 @@ proptest! {
         lines[i] = junk;
         let _ = Trace::parse(&lines.join("\n"));
     }
+}
+
+/// The optional `lkmm:` header key: written when set, read back, and absent from older traces.
+#[test]
+fn lkmm_status_is_optional_and_round_trips() {
+    let mut t = sample();
+    assert!(!t.to_text().contains("\nlkmm:"));
+    assert_eq!(Trace::parse(&t.to_text()).unwrap().lkmm, None);
+    t.lkmm = Some("forbidden (C11 only)".into());
+    let text = t.to_text();
+    assert!(text.contains("\nlkmm: forbidden (C11 only)\n"));
+    assert_eq!(Trace::parse(&text).unwrap(), t);
 }

@@ -71,6 +71,10 @@ pub struct Record {
     pub trace: Option<String>,
     /// How the counterexample replays (shuttle, or loom when it needs weak memory).
     pub replay: Option<String>,
+    /// The LKMM's judgement (herd7) of a weak-memory-only counterexample: `allowed`,
+    /// `forbidden (C11 only)` or `not judged (…)`; absent without herd7 or for a shuttle trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lkmm: Option<String>,
     /// The counterexample's text (only with --no-save).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_text: Option<String>,
@@ -116,6 +120,7 @@ impl Record {
             also_reached: o.also_reached.clone(),
             trace: None,
             replay: None,
+            lkmm: None,
             trace_text: None,
             mismatch: o.mismatch(),
             witnesses_reached: o
@@ -387,6 +392,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             checker::replay::settle_replay_mode(s, t);
         }
         r.replay = Some(t.replay.as_str().to_string());
+        // A weak-memory-only counterexample: judge it by the LKMM when herd7 is there.
+        #[cfg(not(loom))]
+        if t.replay == checker::trace::ReplayMode::Loom && super::litmus::available() {
+            let status = super::litmus::judge(t).as_str();
+            t.lkmm = Some(status.clone());
+            r.lkmm = Some(status);
+        }
         if args.no_save {
             r.trace_text = Some(t.to_text());
         } else if save_error.is_none() {
@@ -597,6 +609,9 @@ fn print_report(records: &[Record]) {
                 r.violation.as_deref().unwrap_or("")
             );
             println!("  replay with: cargo run --release -- replay {path}");
+            if let Some(l) = &r.lkmm {
+                println!("  LKMM: {l} (kmodel litmus {path})");
+            }
         }
     }
     println!();

@@ -2,4 +2,5 @@
 
 pub mod check;
 pub mod list;
+pub mod litmus;
 pub mod replay;

@@ -133,16 +133,19 @@ pub fn smp_store_release(a: &AtomicT, v: isize) {
 /// `smp_mb()`.
 pub fn smp_mb() {
     fence(Ordering::SeqCst); // smp_mb()
+    rt::record("smp_mb", "", ""); // an event for `kmodel litmus`, no scheduling point
 }
 
 /// `smp_wmb()`.
 pub fn smp_wmb() {
     fence(Ordering::Release); // smp_wmb()
+    rt::record("smp_wmb", "", ""); // an event for `kmodel litmus`, no scheduling point
 }
 
 /// `smp_rmb()`.
 pub fn smp_rmb() {
     fence(Ordering::Acquire); // smp_rmb()
+    rt::record("smp_rmb", "", ""); // an event for `kmodel litmus`, no scheduling point
 }
 
 /// How an RMW orders, as the kernel names its variants (`_relaxed`, `_acquire`, `_release`,
@@ -312,6 +315,7 @@ pub fn atomic_inc_not_zero(v: &AtomicT) -> bool {
 #[allow(non_snake_case)]
 pub fn smp_mb__before_atomic() {
     fence(Ordering::SeqCst); // smp_mb__before_atomic()
+    rt::record("smp_mb__before_atomic", "", ""); // an event for `kmodel litmus`, no scheduling point
 }
 
 /// `smp_mb__after_atomic()`: orders the preceding RMW (that returns no value, or a failed
@@ -319,16 +323,19 @@ pub fn smp_mb__before_atomic() {
 #[allow(non_snake_case)]
 pub fn smp_mb__after_atomic() {
     fence(Ordering::SeqCst); // smp_mb__after_atomic()
+    rt::record("smp_mb__after_atomic", "", ""); // an event for `kmodel litmus`, no scheduling point
 }
 
 /// `smp_mb__after_spinlock()`: makes the preceding `spin_lock()` a full barrier.
 #[allow(non_snake_case)]
 pub fn smp_mb__after_spinlock() {
     fence(Ordering::SeqCst); // smp_mb__after_spinlock()
+    rt::record("smp_mb__after_spinlock", "", ""); // an event for `kmodel litmus`, no scheduling point
 }
 
 /// `smp_mb__after_unlock_lock()`: makes an unlock followed by a lock a full barrier.
 #[allow(non_snake_case)]
 pub fn smp_mb__after_unlock_lock() {
     fence(Ordering::SeqCst); // smp_mb__after_unlock_lock()
+    rt::record("smp_mb__after_unlock_lock", "", ""); // an event for `kmodel litmus`, no scheduling point
 }

@@ -18,6 +18,7 @@
 //! message: list_del(...) writes through ...
 //! replay: shuttle
 //! loom-checkpoint: {...one line of JSON...}       (only for traces loom found)
+//! lkmm: allowed                                  (optional: herd7's LKMM judgement)
 //! steps: 57
 //! ---
 //! 1<TAB>main<TAB>0<TAB>kzalloc<TAB>vm#1<TAB>ok
@@ -25,7 +26,7 @@
 //! --- end
 //! ```
 //!
-//! Every header key is required except `loom-checkpoint`; unknown keys are refused (a newer
+//! Every header key is required except `loom-checkpoint` and `lkmm`; unknown keys are refused (a newer
 //! format must bump the version). The step count in the header and the `--- end` line catch
 //! truncated files (the count is checked against the steps read, never used to reserve
 //! memory). The violation is the last step, by `violation-tid`, with `message` as its result.
@@ -109,6 +110,9 @@ impl Trace {
         let _ = writeln!(out, "replay: {}", self.replay.as_str());
         if let Some(cp) = &self.loom_checkpoint {
             let _ = writeln!(out, "loom-checkpoint: {}", clean(cp));
+        }
+        if let Some(l) = &self.lkmm {
+            let _ = writeln!(out, "lkmm: {}", clean(l));
         }
         let _ = writeln!(out, "steps: {}", self.events.len());
         let _ = writeln!(out, "---");
@@ -234,6 +238,7 @@ impl Trace {
                 "message",
                 "replay",
                 "loom-checkpoint",
+                "lkmm",
                 "steps",
             ];
             if !KNOWN.contains(&k) {
@@ -399,6 +404,10 @@ impl Trace {
             loom_checkpoint: header
                 .iter()
                 .find(|(k, _)| k == "loom-checkpoint")
+                .map(|(_, v)| v.clone()),
+            lkmm: header
+                .iter()
+                .find(|(k, _)| k == "lkmm")
                 .map(|(_, v)| v.clone()),
             events,
         })

@@ -4,6 +4,7 @@
 pub mod access;
 mod dot;
 mod format;
+pub mod litmus;
 mod render;
 
 pub use dot::render_dot;
@@ -102,6 +103,11 @@ pub struct Trace {
     pub replay: ReplayMode,
     /// loom's checkpoint (its internal path, JSON) of the failing execution, when loom found it.
     pub loom_checkpoint: Option<String>,
+    /// What herd7 says of the counterexample under the Linux-kernel memory model (`allowed`,
+    /// `forbidden (C11 only)`, `not judged (…)`), for a weak-memory (`replay: loom`) trace
+    /// judged when it was saved; `None` in traces written without herd7 (header key `lkmm:`,
+    /// optional).
+    pub lkmm: Option<String>,
     pub events: Vec<Event>,
 }
 

@@ -1,0 +1,679 @@
+//! Export a weak-memory counterexample as a litmus test in herd7's C syntax, for the
+//! Linux-kernel memory model (tools/memory-model). The export works from the trace's events
+//! alone (no replay): the CPUs' marked accesses, barriers, locks and RCU calls on the
+//! locations two or more CPUs touch, the values every such read observed as the `exists`
+//! clause, and an address dependency where a pointer a CPU loaded is dereferenced.
+//!
+//! The mapping, kernel call → litmus statement (the LKMM's linux-kernel.def names):
+//! - `READ_ONCE`, `atomic_read`, `rcu_dereference*`, `rcu_access_pointer` → `READ_ONCE`
+//!   (`rcu_dereference` keeps its name; `rcu_dereference_protected`, a plain load under the
+//!   writer's lock, becomes `READ_ONCE`);
+//! - `WRITE_ONCE`, `atomic_set`, `kref_init`, `RCU_INIT_POINTER`, a plain `store` →
+//!   `WRITE_ONCE`; `rcu_assign_pointer`, `smp_store_release`, `smp_load_acquire` keep theirs;
+//! - `kref_get` → `atomic_fetch_add_relaxed`; `kref_put` (`refcount_dec_and_test()`) →
+//!   `atomic_fetch_sub_release` and, when it reached zero, `smp_rmb()` (the kernel's
+//!   `smp_acquire__after_ctrl_dep()`); `kref_get_unless_zero` (`refcount_inc_not_zero()`) →
+//!   `cmpxchg_relaxed` when it succeeded, `READ_ONCE` when it read zero;
+//! - a bit of a flags word is its own location: `test_bit` → `READ_ONCE`, `test_and_set_bit`
+//!   → `xchg` (fully ordered), `set_bit` → `xchg_relaxed`;
+//! - `write_seqcount_begin` → `WRITE_ONCE; smp_wmb()`, `write_seqcount_end` → `smp_wmb();
+//!   WRITE_ONCE`, `read_seqcount_begin` → `READ_ONCE; smp_rmb()`, `read_seqcount_retry` →
+//!   `smp_rmb(); READ_ONCE`;
+//! - `spin_lock`, `mutex_lock`, `down_read`, `down_write` → `spin_lock` (a reader lock becomes
+//!   exclusive: stronger than the kernel); the unlocks → `spin_unlock`;
+//! - `rcu_read_lock`/`rcu_read_unlock` keep theirs; an RCU callback's `grace period over` →
+//!   `synchronize_rcu()` in the CPU that ran it;
+//! - barriers (`smp_mb`, `smp_rmb`, `smp_wmb`, `smp_mb__*`) keep their names.
+//!
+//! Accesses of a location only one CPU touches are left out, except that a fully ordered RMW
+//! of one leaves its `smp_mb()`. What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
+//! verdict knows what the litmus test does not contain.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::{Event, Trace};
+
+/// A litmus test made from a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Litmus {
+    /// The test's name (`kmodel-<scenario>`).
+    pub name: String,
+    /// The test in herd7's C syntax.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Val {
+    Int(i64),
+    /// A pointer to an object (`fence_cache[0]`); `None` is NULL.
+    Ptr(Option<String>),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// `r = F(*loc)`, observing `val`.
+    Load {
+        f: &'static str,
+        loc: String,
+        val: Val,
+    },
+    /// `F(*loc, val)`.
+    Store {
+        f: &'static str,
+        loc: String,
+        val: Val,
+    },
+    /// `r = F(args)` with `loc` read as `old`; `code` has `{loc}` and `{r}` placeholders.
+    Rmw {
+        loc: String,
+        old: Option<i64>,
+        new: i64,
+        code: String,
+        after: Option<&'static str>,
+    },
+    Lock {
+        f: &'static str,
+        lock: String,
+    },
+    Fence(&'static str),
+}
+
+/// The location a kernel object path becomes (`resv#1.fence_excl` → `resv1_fence_excl`).
+fn var(obj: &str) -> String {
+    let mut s = String::new();
+    for c in obj.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c);
+        } else if c != '#' && !s.ends_with('_') && !s.is_empty() {
+            s.push('_');
+        }
+    }
+    while s.ends_with('_') {
+        s.pop();
+    }
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert_str(0, "v_");
+    }
+    s
+}
+
+/// A recorded value: `NULL`, `fence_cache[0] (fence#1)`, `3`, `0x0`.
+fn value(s: &str) -> Option<Val> {
+    let s = s.trim();
+    if s == "NULL" {
+        return Some(Val::Ptr(None));
+    }
+    if let Some(h) = s.strip_prefix("0x") {
+        return i64::from_str_radix(h, 16).ok().map(Val::Int);
+    }
+    if let Ok(n) = s.parse() {
+        return Some(Val::Int(n));
+    }
+    let head = s.split_whitespace().next()?;
+    (head.contains('[') || head.contains('#')).then(|| Val::Ptr(Some(head.to_string())))
+}
+
+/// `a->b` (`1->2 true`), or `a -> b`.
+fn arrow(s: &str) -> Option<(i64, i64)> {
+    let (a, b) = s.split_once("->")?;
+    let b = b.split_whitespace().next()?;
+    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+}
+
+/// `bit N: was V`, `bit N: V`, `bit N`.
+fn bit(s: &str) -> Option<(u32, Option<i64>)> {
+    let rest = s.strip_prefix("bit ")?;
+    let (n, v) = match rest.split_once(':') {
+        Some((n, v)) => (n, v.trim().trim_start_matches("was ").parse().ok()),
+        None => (rest, None),
+    };
+    Some((n.trim().parse().ok()?, v))
+}
+
+/// The litmus operations of one event (none for bookkeeping events), or why it is dropped.
+fn ops(e: &Event) -> Result<Vec<Op>, String> {
+    let obj = e.obj.as_str();
+    let res = e.result.as_str();
+    let bad = || format!("{}({obj}) = {res}: value not understood", e.op);
+    let load = |f| -> Result<Vec<Op>, String> {
+        Ok(vec![Op::Load {
+            f,
+            loc: obj.into(),
+            val: value(res).ok_or_else(bad)?,
+        }])
+    };
+    let store = |f| -> Result<Vec<Op>, String> {
+        Ok(vec![Op::Store {
+            f,
+            loc: obj.into(),
+            val: value(res).ok_or_else(bad)?,
+        }])
+    };
+    let bitloc = |n: u32| format!("{obj}.bit{n}");
+    Ok(match e.op.as_str() {
+        "READ_ONCE" | "atomic_read" | "rcu_access_pointer" | "rcu_dereference_protected" => {
+            load("READ_ONCE")?
+        }
+        "rcu_dereference" | "rcu_dereference_check" => load("rcu_dereference")?,
+        "smp_load_acquire" => load("smp_load_acquire")?,
+        "WRITE_ONCE" | "atomic_set" | "kref_init" | "RCU_INIT_POINTER" | "store" => {
+            store("WRITE_ONCE")?
+        }
+        "rcu_assign_pointer" | "smp_store_release" => store("smp_store_release")?,
+        "kref_get" | "atomic_inc" | "atomic_inc_return" => {
+            let (a, b) = arrow(res).ok_or_else(bad)?;
+            let f = if e.op == "atomic_inc_return" {
+                "atomic_fetch_add"
+            } else {
+                "atomic_fetch_add_relaxed"
+            };
+            vec![Op::Rmw {
+                loc: obj.into(),
+                old: Some(a),
+                new: b,
+                code: format!("{{r}} = {f}(1, {{loc}});"),
+                after: None,
+            }]
+        }
+        "kref_put" => {
+            let (a, b) = arrow(res).ok_or_else(bad)?;
+            vec![Op::Rmw {
+                loc: obj.into(),
+                old: Some(a),
+                new: b,
+                code: "{r} = atomic_fetch_sub_release(1, {loc});".into(),
+                after: (b == 0).then_some("smp_rmb"),
+            }]
+        }
+        "kref_get_unless_zero" | "atomic_inc_not_zero" => match arrow(res) {
+            Some((a, b)) => vec![Op::Rmw {
+                loc: obj.into(),
+                old: Some(a),
+                new: b,
+                code: format!("{{r}} = cmpxchg_relaxed({{loc}}, {a}, {b});"),
+                after: None,
+            }],
+            None => {
+                let v = res
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(bad)?;
+                vec![Op::Load {
+                    f: "READ_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(v),
+                }]
+            }
+        },
+        "test_bit" => {
+            let (n, v) = bit(res).ok_or_else(bad)?;
+            vec![Op::Load {
+                f: "READ_ONCE",
+                loc: bitloc(n),
+                val: Val::Int(v.ok_or_else(bad)?),
+            }]
+        }
+        "test_and_set_bit" | "set_bit" => {
+            let (n, v) = bit(res).ok_or_else(bad)?;
+            let f = if e.op == "set_bit" {
+                "xchg_relaxed"
+            } else {
+                "xchg"
+            };
+            vec![Op::Rmw {
+                loc: bitloc(n),
+                old: v,
+                new: 1,
+                code: format!("{{r}} = {f}({{loc}}, 1);"),
+                after: None,
+            }]
+        }
+        "write_seqcount_begin" => {
+            let (_, b) = arrow(res).ok_or_else(bad)?;
+            vec![
+                Op::Store {
+                    f: "WRITE_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(b),
+                },
+                Op::Fence("smp_wmb"),
+            ]
+        }
+        "write_seqcount_end" => {
+            let (_, b) = arrow(res).ok_or_else(bad)?;
+            vec![
+                Op::Fence("smp_wmb"),
+                Op::Store {
+                    f: "WRITE_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(b),
+                },
+            ]
+        }
+        "read_seqcount_begin" => {
+            let mut v = load("READ_ONCE")?;
+            v.push(Op::Fence("smp_rmb"));
+            v
+        }
+        "read_seqcount_retry" => {
+            let n = res
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(bad)?;
+            vec![
+                Op::Fence("smp_rmb"),
+                Op::Load {
+                    f: "READ_ONCE",
+                    loc: obj.into(),
+                    val: Val::Int(n),
+                },
+            ]
+        }
+        "spin_lock" | "mutex_lock" | "down_read" | "down_write" => {
+            vec![Op::Lock {
+                f: "spin_lock",
+                lock: obj.into(),
+            }]
+        }
+        "spin_unlock" | "mutex_unlock" | "up_read" | "up_write" => {
+            vec![Op::Lock {
+                f: "spin_unlock",
+                lock: obj.into(),
+            }]
+        }
+        "rcu_read_lock" => vec![Op::Fence("rcu_read_lock")],
+        "rcu_read_unlock" => vec![Op::Fence("rcu_read_unlock")],
+        "synchronize_rcu" => vec![Op::Fence("synchronize_rcu")],
+        "rcu callback" => vec![Op::Fence("synchronize_rcu")],
+        "smp_mb" => vec![Op::Fence("smp_mb")],
+        "smp_rmb" => vec![Op::Fence("smp_rmb")],
+        "smp_wmb" => vec![Op::Fence("smp_wmb")],
+        "smp_mb__before_atomic" => vec![Op::Fence("smp_mb__before_atomic")],
+        "smp_mb__after_atomic" => vec![Op::Fence("smp_mb__after_atomic")],
+        "smp_mb__after_spinlock" => vec![Op::Fence("smp_mb__after_spinlock")],
+        "smp_mb__after_unlock_lock" => vec![Op::Fence("smp_mb__after_unlock_lock")],
+        op if op.ends_with("()") => vec![],
+        "kzalloc" | "kmem_cache_alloc" | "spawn" | "join" | "VIOLATION" | "answer" | "restart"
+        | "INIT_LIST_HEAD" => vec![],
+        _ => return Err(format!("{}({obj}) = {res}: no litmus equivalent", e.op)),
+    })
+}
+
+fn op_loc(o: &Op) -> Option<&str> {
+    match o {
+        Op::Load { loc, .. } | Op::Store { loc, .. } | Op::Rmw { loc, .. } => Some(loc),
+        Op::Lock { lock, .. } => Some(lock),
+        Op::Fence(_) => None,
+    }
+}
+
+/// Export `trace` as a litmus test. Fails only on a trace with no CPU events at all.
+pub fn export(trace: &Trace) -> Result<Litmus, String> {
+    let name = format!("kmodel-{}", var(&trace.scenario));
+    let spawn = trace
+        .events
+        .iter()
+        .position(|e| e.op == "spawn")
+        .unwrap_or(0);
+    let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
+    // (tid, op) in trace order, main's events before the first spawn as the initial state.
+    let mut init: Vec<Op> = Vec::new();
+    let mut cpu: Vec<(usize, Op)> = Vec::new();
+    for (i, e) in trace.events.iter().enumerate() {
+        match ops(e) {
+            Ok(v) if e.tid == 0 && i < spawn => init.extend(v),
+            Ok(v) if e.tid == 0 => {
+                if !v.is_empty() {
+                    *dropped
+                        .entry(format!("main's {} after the spawns", e.op))
+                        .or_default() += 1;
+                }
+            }
+            Ok(v) => cpu.extend(v.into_iter().map(|o| (e.tid, o))),
+            Err(why) => *dropped.entry(why).or_default() += 1,
+        }
+    }
+    // The locations and locks two or more CPUs touch.
+    let mut who: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for (t, o) in &cpu {
+        if let Some(l) = op_loc(o) {
+            who.entry(l.to_string()).or_default().insert(*t);
+        }
+    }
+    let shared: BTreeSet<String> = who
+        .iter()
+        .filter(|(_, t)| t.len() >= 2)
+        .map(|(l, _)| l.clone())
+        .collect();
+    if shared.is_empty() {
+        return Err("no location is accessed by two CPUs (hint: only a weak-memory counterexample between CPUs exports)".into());
+    }
+    let keep = |o: &Op| op_loc(o).is_none_or(|l| shared.contains(l));
+    let mut ndropped_accesses = 0;
+    // A fully ordered RMW on a location only its CPU touches keeps its two smp_mb()s.
+    let cpu: Vec<(usize, Op)> = cpu
+        .into_iter()
+        .filter_map(|(t, o)| {
+            if keep(&o) {
+                return Some((t, o));
+            }
+            ndropped_accesses += 1;
+            match &o {
+                Op::Rmw { code, .. }
+                    if code.contains("= xchg(") || code.contains("= atomic_fetch_add(") =>
+                {
+                    Some((t, Op::Fence("smp_mb")))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    // Pointer-typed locations and the objects pointers point to.
+    let mut ptr_locs: BTreeSet<String> = BTreeSet::new();
+    let mut targets: BTreeSet<String> = BTreeSet::new();
+    for o in init.iter().chain(cpu.iter().map(|(_, o)| o)) {
+        if let Op::Load {
+            loc,
+            val: Val::Ptr(p),
+            ..
+        }
+        | Op::Store {
+            loc,
+            val: Val::Ptr(p),
+            ..
+        } = o
+        {
+            ptr_locs.insert(loc.clone());
+            if let Some(p) = p {
+                targets.insert(p.clone());
+            }
+        }
+    }
+    // An object's address is that of its first field in the test (a dereference of a pointer
+    // to it that reaches that field is an address dependency), else of a variable of its own.
+    let repr: BTreeMap<String, String> = targets
+        .iter()
+        .map(|t| {
+            let field = shared
+                .iter()
+                .find(|l| l.starts_with(&format!("{t}.")) && !ptr_locs.contains(*l));
+            (t.clone(), var(field.map_or(t.as_str(), |f| f.as_str())))
+        })
+        .collect();
+    let show = |v: &Val| match v {
+        Val::Int(n) => n.to_string(),
+        Val::Ptr(None) => "0".to_string(),
+        Val::Ptr(Some(p)) => repr[p].clone(),
+    };
+    // The initial state: main's last write of each kept location.
+    let mut initial: BTreeMap<String, Val> = BTreeMap::new();
+    for o in &init {
+        match o {
+            Op::Store { loc, val, .. } | Op::Load { loc, val, .. } => {
+                initial.insert(loc.clone(), val.clone());
+            }
+            Op::Rmw { loc, new, .. } => {
+                initial.insert(loc.clone(), Val::Int(*new));
+            }
+            _ => {}
+        }
+    }
+    // A flags word stored whole sets each of its bits' locations.
+    let bits_of = |loc: &str| -> Vec<(String, u32)> {
+        shared
+            .iter()
+            .filter_map(|l| {
+                l.strip_prefix(&format!("{loc}.bit"))
+                    .and_then(|n| n.parse().ok())
+                    .map(|n| (l.clone(), n))
+            })
+            .collect()
+    };
+    for (l, v) in initial.clone() {
+        if let Val::Int(n) = v {
+            for (b, i) in bits_of(&l) {
+                initial.insert(b, Val::Int((n >> i) & 1));
+            }
+        }
+    }
+    let locks: BTreeSet<String> = cpu
+        .iter()
+        .filter_map(|(_, o)| {
+            if let Op::Lock { lock, .. } = o {
+                Some(lock.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    // Every location (raw name) and every pointer target's own variable (already a var name).
+    let vars: BTreeSet<String> = shared
+        .iter()
+        .filter(|l| !locks.contains(*l))
+        .cloned()
+        .collect();
+    let extra: BTreeSet<String> = repr
+        .values()
+        .filter(|v| !shared.iter().any(|l| &var(l) == *v))
+        .cloned()
+        .collect();
+    // The threads.
+    let tids: BTreeSet<usize> = cpu.iter().map(|(t, _)| *t).collect();
+    let mut body = String::new();
+    let mut exists: Vec<String> = Vec::new();
+    let mut ndeps = 0;
+    for (p, &t) in tids.iter().enumerate() {
+        let mut decls: Vec<String> = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        // Registers holding a pointer loaded by this CPU, by the location they point to.
+        let mut held: BTreeMap<String, String> = BTreeMap::new();
+        let mut nreg = 0;
+        let mut addr =
+            |loc: &str, used: &mut BTreeSet<String>, held: &BTreeMap<String, String>| -> String {
+                match held.get(&var(loc)) {
+                    Some(r) => {
+                        ndeps += 1;
+                        r.clone()
+                    }
+                    None => {
+                        used.insert(var(loc));
+                        var(loc)
+                    }
+                }
+            };
+        for (_, o) in cpu.iter().filter(|(tt, _)| *tt == t) {
+            match o {
+                Op::Load { f, loc, val } => {
+                    let r = format!("r{nreg}");
+                    nreg += 1;
+                    let ptr = ptr_locs.contains(loc);
+                    decls.push(format!("\t{}{r};", if ptr { "int *" } else { "int " }));
+                    let a = addr(loc, &mut used, &held);
+                    lines.push(format!("\t{r} = {f}(*{a});"));
+                    exists.push(format!("{p}:{r}={}", show(val)));
+                    if let Val::Ptr(Some(target)) = val {
+                        held.insert(repr[target].clone(), r);
+                    }
+                }
+                Op::Store { f, loc, val } => {
+                    let bits = bits_of(loc);
+                    if !bits.is_empty() {
+                        for (b, i) in bits {
+                            let v = if let Val::Int(n) = val {
+                                (n >> i) & 1
+                            } else {
+                                0
+                            };
+                            let a = addr(&b, &mut used, &held);
+                            lines.push(format!("\t{f}(*{a}, {v});"));
+                        }
+                    } else {
+                        let a = addr(loc, &mut used, &held);
+                        if let Val::Ptr(Some(target)) = val {
+                            used.insert(repr[target].clone());
+                        }
+                        lines.push(format!("\t{f}(*{a}, {});", show(val)));
+                    }
+                }
+                Op::Rmw {
+                    loc,
+                    old,
+                    new: _,
+                    code,
+                    after,
+                } => {
+                    let r = format!("r{nreg}");
+                    nreg += 1;
+                    decls.push(format!("\tint {r};"));
+                    let a = addr(loc, &mut used, &held);
+                    lines.push(format!(
+                        "\t{}",
+                        code.replace("{r}", &r).replace("{loc}", &a)
+                    ));
+                    if let Some(v) = old {
+                        exists.push(format!("{p}:{r}={v}"));
+                    }
+                    if let Some(f) = after {
+                        lines.push(format!("\t{f}();"));
+                    }
+                }
+                Op::Lock { f, lock } => {
+                    used.insert(var(lock));
+                    lines.push(format!("\t{f}({});", var(lock)));
+                }
+                Op::Fence(f) => lines.push(format!("\t{f}();")),
+            }
+        }
+        let params: Vec<String> = used
+            .iter()
+            .map(|u| {
+                if locks.iter().any(|l| &var(l) == u) {
+                    format!("spinlock_t *{u}")
+                } else if ptr_locs.iter().any(|l| &var(l) == u) {
+                    format!("int **{u}")
+                } else {
+                    format!("int *{u}")
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            body,
+            "P{p}({}) /* {} */\n{{",
+            params.join(", "),
+            trace.cpus.get(t - 1).map_or("?", |s| s.as_str())
+        );
+        for d in decls {
+            let _ = writeln!(body, "{d}");
+        }
+        if nreg > 0 {
+            let _ = writeln!(body);
+        }
+        for l in lines {
+            let _ = writeln!(body, "{l}");
+        }
+        let _ = writeln!(body, "}}\n");
+    }
+    // The header.
+    let mut out = String::new();
+    let _ = writeln!(out, "C {name}\n");
+    let _ = writeln!(out, "(*");
+    let _ = writeln!(
+        out,
+        " * Exported by `kmodel litmus` from a {} counterexample of {}/{}:",
+        trace.replay.as_str(),
+        trace.model,
+        trace.scenario
+    );
+    let _ = writeln!(
+        out,
+        " * {}: {}",
+        trace.violation.invariant,
+        trace.violation.message.replace("*)", "* )")
+    );
+    let _ = writeln!(
+        out,
+        " * Result: Sometimes means the counterexample stands under the LKMM."
+    );
+    if ndeps > 0 {
+        let _ = writeln!(
+            out,
+            " * Address dependencies: {ndeps} access(es) through a loaded pointer."
+        );
+    }
+    if ndropped_accesses > 0 || !dropped.is_empty() {
+        let _ = writeln!(
+            out,
+            " * Dropped: {ndropped_accesses} access(es) of locations only one CPU touches;"
+        );
+        for (why, n) in &dropped {
+            let _ = writeln!(out, " *   {n} x {}", why.replace("*)", "* )"));
+        }
+    }
+    let _ = writeln!(out, " *)\n");
+    let _ = writeln!(out, "{{");
+    for l in &vars {
+        let v = var(l);
+        match (ptr_locs.contains(l), initial.get(l)) {
+            (true, Some(Val::Ptr(Some(p)))) => {
+                let _ = writeln!(out, "\tint *{v}={};", repr[p]);
+            }
+            (true, _) => {
+                let _ = writeln!(out, "\tint *{v}=0;");
+            }
+            (false, Some(Val::Int(n))) => {
+                let _ = writeln!(out, "\tint {v}={n};");
+            }
+            _ => {
+                let _ = writeln!(out, "\tint {v}=0;");
+            }
+        }
+    }
+    for v in &extra {
+        let _ = writeln!(out, "\tint {v}=0;");
+    }
+    let _ = writeln!(out, "}}\n");
+    out.push_str(&body);
+    let _ = writeln!(
+        out,
+        "exists ({})",
+        if exists.is_empty() {
+            "true".to_string()
+        } else {
+            exists.join(" /\\ ")
+        }
+    );
+    Ok(Litmus { name, text: out })
+}
+
+/// herd7's answer for a litmus test: its `Observation` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LkmmVerdict {
+    /// `Sometimes` or `Always`: the execution is allowed, the counterexample stands.
+    Allowed,
+    /// `Never`: only C11 (loom) allows it.
+    Forbidden,
+}
+
+impl LkmmVerdict {
+    /// The header value and the status word: `allowed` or `forbidden (C11 only)`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LkmmVerdict::Allowed => "allowed",
+            LkmmVerdict::Forbidden => "forbidden (C11 only)",
+        }
+    }
+
+    /// Read herd7's output.
+    pub fn from_herd7(out: &str) -> Option<LkmmVerdict> {
+        let obs = out.lines().find(|l| l.starts_with("Observation "))?;
+        match obs.split_whitespace().nth(2)? {
+            "Never" => Some(LkmmVerdict::Forbidden),
+            "Sometimes" | "Always" => Some(LkmmVerdict::Allowed),
+            _ => None,
+        }
+    }
+}

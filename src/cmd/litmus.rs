@@ -1,0 +1,181 @@
+//! `kmodel litmus`: export a weak-memory counterexample as a litmus test for the Linux-kernel
+//! memory model and, when herd7 is available, judge it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use checker::trace::litmus::{export, LkmmVerdict};
+use checker::trace::Trace;
+
+use kmodel::UsageError;
+
+/// Export a counterexample (a `replay: loom` trace) as a herd7 litmus test and judge it by
+/// the LKMM. Exit 0: judged or exported. Exit 2: bad input.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The trace file (counterexamples/<model>/<scenario>-<hash>.trace).
+    pub file: PathBuf,
+    /// Write the litmus test to this file instead of printing it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print only the LKMM status line.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What the LKMM says of a counterexample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LkmmStatus {
+    Judged(LkmmVerdict),
+    /// herd7 or the LKMM files are missing, or the export failed: why, with a hint.
+    NotJudged(String),
+}
+
+impl LkmmStatus {
+    /// `allowed`, `forbidden (C11 only)`, `not judged (…)`.
+    pub fn as_str(&self) -> String {
+        match self {
+            LkmmStatus::Judged(v) => v.as_str().to_string(),
+            LkmmStatus::NotJudged(why) => format!("not judged ({why})"),
+        }
+    }
+}
+
+/// `KMODEL_HERD7`, else target/herd7/bin/herd7, else `herd7` on PATH.
+pub fn herd7() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KMODEL_HERD7") {
+        return Some(PathBuf::from(p));
+    }
+    let built = PathBuf::from("target/herd7/bin/herd7");
+    if built.is_file() {
+        return Some(built);
+    }
+    let ok = Command::new("herd7")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then(|| PathBuf::from("herd7"))
+}
+
+/// `KMODEL_LKMM_DIR` (a kernel tree's tools/memory-model), else target/lkmm's.
+pub fn lkmm_dir() -> Option<PathBuf> {
+    let d = std::env::var_os("KMODEL_LKMM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/lkmm/tools/memory-model"));
+    d.join("linux-kernel.cat").is_file().then_some(d)
+}
+
+/// Whether herd7 and the LKMM files are both there.
+pub fn available() -> bool {
+    herd7().is_some() && lkmm_dir().is_some()
+}
+
+/// Run herd7 with the LKMM on a litmus test's text.
+pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
+    let Some(herd) = herd7() else {
+        return LkmmStatus::NotJudged(
+            "herd7 not found; hint: set KMODEL_HERD7 or build it into target/herd7 (see .ci/run)"
+                .into(),
+        );
+    };
+    let Some(dir) = lkmm_dir() else {
+        return LkmmStatus::NotJudged(
+            "LKMM files not found; hint: `bash vendor/lkmm/fetch.sh` or set KMODEL_LKMM_DIR".into(),
+        );
+    };
+    let cfg = std::fs::read_to_string(dir.join("linux-kernel.cfg")).unwrap_or_default();
+    if cfg.lines().any(|l| l.trim() == "variant lkmmv2") {
+        return LkmmStatus::NotJudged(
+            "an lkmmv2 LKMM (Linux >= 6.15); hint: use vendor/lkmm/fetch.sh's Linux 6.12 files"
+                .into(),
+        );
+    }
+    let scratch = std::env::temp_dir().join(format!("kmodel-litmus-{}", std::process::id()));
+    if std::fs::create_dir_all(&scratch).is_err() {
+        return LkmmStatus::NotJudged(
+            "cannot create a scratch directory; hint: check TMPDIR".into(),
+        );
+    }
+    let file = scratch.join(format!("{name}.litmus"));
+    let herd = std::fs::canonicalize(&herd).unwrap_or(herd);
+    let res = std::fs::write(&file, text)
+        .map_err(|e| e.to_string())
+        .and_then(|_| {
+            let mut child = Command::new(&herd)
+                .current_dir(&dir)
+                .args(["-conf", "linux-kernel.cfg"])
+                .arg(&file)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            // herd7's search grows exponentially with the test: give up after HERD7_SECONDS.
+            let start = std::time::Instant::now();
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) => break,
+                    Ok(None) if start.elapsed().as_secs() >= herd7_seconds() => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(format!("timeout after {} s", herd7_seconds()));
+                    }
+                    Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            child.wait_with_output().map_err(|e| e.to_string())
+        });
+    let _ = std::fs::remove_dir_all(&scratch);
+    match res {
+        Err(e) => LkmmStatus::NotJudged(format!(
+            "herd7 did not finish: {e}; hint: raise KMODEL_HERD7_SECONDS or check KMODEL_HERD7"
+        )),
+        Ok(o) => {
+            let out = String::from_utf8_lossy(&o.stdout);
+            match LkmmVerdict::from_herd7(&out) {
+                Some(v) => LkmmStatus::Judged(v),
+                None => {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    let first = err.lines().chain(out.lines()).next().unwrap_or("no output");
+                    LkmmStatus::NotJudged(format!(
+                        "herd7 gave no verdict: {first}; hint: run `kmodel litmus --out F.litmus` and herd7 on F.litmus"
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// How long herd7 may run on one test: `KMODEL_HERD7_SECONDS`, default 20.
+fn herd7_seconds() -> u64 {
+    std::env::var("KMODEL_HERD7_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
+
+/// Export and judge a trace.
+pub fn judge(trace: &Trace) -> LkmmStatus {
+    match export(trace) {
+        Ok(l) => run_herd7(&l.name, &l.text),
+        Err(e) => LkmmStatus::NotJudged(format!("cannot export: {e}")),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let trace = Trace::read(&args.file).map_err(|e| UsageError(e.to_string()))?;
+    let lit = export(&trace).map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
+    if let Some(out) = &args.out {
+        std::fs::write(out, &lit.text).map_err(|e| {
+            UsageError(format!(
+                "cannot write {}: {e} (hint: check the directory exists)",
+                out.display()
+            ))
+        })?;
+    } else if !args.quiet {
+        print!("{}", lit.text);
+        println!();
+    }
+    println!("LKMM: {}", run_herd7(&lit.name, &lit.text).as_str());
+    Ok(0)
+}

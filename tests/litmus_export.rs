@@ -1,0 +1,178 @@
+//! `kmodel litmus`: the exporter on synthetic traces, and the committed MP+poonceonces loom
+//! trace exported and judged allowed by herd7 with the LKMM. Without herd7 or the LKMM files
+//! the herd7 test prints why and passes, unless `CI` is set. Cost: one herd7 run (< 1 s).
+#![cfg(not(loom))]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use checker::trace::litmus::{export, LkmmVerdict};
+use checker::trace::{Event, ReplayMode, Trace, Violation};
+
+fn ev(tid: usize, op: &str, obj: &str, result: &str) -> Event {
+    Event {
+        tid,
+        depth: 0,
+        op: op.into(),
+        obj: obj.into(),
+        result: result.into(),
+    }
+}
+
+fn trace(events: Vec<Event>) -> Trace {
+    let n = events.len();
+    Trace {
+        model: "m".into(),
+        scenario: "s".into(),
+        summary: "x".into(),
+        expected: "reachable X".into(),
+        explorer: "loom preemption_bound=none".into(),
+        loom_version: "0".into(),
+        shuttle_version: "0".into(),
+        fingerprint: "0".into(),
+        cpus: vec!["writer".into(), "reader".into()],
+        violation: Violation {
+            invariant: "X".into(),
+            message: "m".into(),
+            tid: 2,
+            step: n,
+        },
+        replay: ReplayMode::Loom,
+        loom_checkpoint: None,
+        lkmm: None,
+        events,
+    }
+}
+
+/// Publication through a pointer: the reader's dereference is an address dependency, the
+/// writer's smp_wmb and the observed values are in the test; main's writes are the initial
+/// state; a location only one CPU touches is dropped.
+#[test]
+fn exports_pointer_publication_with_an_address_dependency() {
+    let t = trace(vec![
+        ev(0, "WRITE_ONCE", "obj#1.data", "0"),
+        ev(0, "spawn", "CPU0", ""),
+        ev(1, "WRITE_ONCE", "obj#1.data", "1"),
+        ev(1, "WRITE_ONCE", "private#1.x", "5"),
+        ev(1, "smp_wmb", "", ""),
+        ev(1, "rcu_assign_pointer", "head#1.p", "obj#1 (thing#1)"),
+        ev(2, "rcu_read_lock", "", ""),
+        ev(2, "rcu_dereference", "head#1.p", "obj#1 (thing#1)"),
+        ev(2, "READ_ONCE", "obj#1.data", "0"),
+        ev(2, "rcu_read_unlock", "", ""),
+        ev(2, "VIOLATION", "X", "m"),
+    ]);
+    let l = export(&t).unwrap();
+    let s = &l.text;
+    assert!(s.starts_with("C kmodel-s\n"), "{s}");
+    assert!(s.contains("\tint obj1_data=0;"), "{s}");
+    assert!(s.contains("\tint *head1_p=0;"), "{s}");
+    assert!(s.contains("smp_wmb();"), "{s}");
+    assert!(s.contains("smp_store_release(*head1_p, obj1_data);"), "{s}");
+    assert!(s.contains("r0 = rcu_dereference(*head1_p);"), "{s}");
+    assert!(
+        s.contains("r1 = READ_ONCE(*r0);"),
+        "address dependency: {s}"
+    );
+    assert!(!s.contains("private1_x"), "{s}");
+    assert!(s.contains("exists (1:r0=obj1_data /\\ 1:r1=0)"), "{s}");
+}
+
+/// kref and bit operations map to the LKMM's RMWs with their observed old values.
+#[test]
+fn exports_refcounts_and_bits() {
+    let t = trace(vec![
+        ev(0, "kref_init", "f#1.refcount", "1"),
+        ev(0, "spawn", "CPU0", ""),
+        ev(1, "kref_put", "f#1.refcount", "1->0"),
+        ev(1, "test_and_set_bit", "f#1.flags", "bit 0: was 0"),
+        ev(2, "kref_get_unless_zero", "f#1.refcount", "0 -> false"),
+        ev(2, "test_bit", "f#1.flags", "bit 0: 1"),
+    ]);
+    let s = export(&t).unwrap().text;
+    assert!(
+        s.contains("r0 = atomic_fetch_sub_release(1, f1_refcount);\n\tsmp_rmb();"),
+        "{s}"
+    );
+    assert!(s.contains("r1 = xchg(f1_flags_bit0, 1);"), "{s}");
+    assert!(s.contains("r0 = READ_ONCE(*f1_refcount);"), "{s}");
+    assert!(
+        s.contains("exists (0:r0=1 /\\ 0:r1=0 /\\ 1:r0=0 /\\ 1:r1=1)"),
+        "{s}"
+    );
+}
+
+#[test]
+fn refuses_a_trace_without_shared_locations() {
+    let t = trace(vec![
+        ev(0, "spawn", "CPU0", ""),
+        ev(1, "WRITE_ONCE", "a#1.x", "1"),
+    ]);
+    assert!(export(&t).unwrap_err().contains("hint:"));
+}
+
+#[test]
+fn reads_herd7_observations() {
+    assert_eq!(
+        LkmmVerdict::from_herd7("Observation t Never 0 4\n"),
+        Some(LkmmVerdict::Forbidden)
+    );
+    assert_eq!(
+        LkmmVerdict::from_herd7("Observation t Sometimes 1 3\n"),
+        Some(LkmmVerdict::Allowed)
+    );
+    assert_eq!(LkmmVerdict::from_herd7("nothing"), None);
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The committed MP+poonceonces loom trace, exported by the CLI and judged by herd7.
+#[test]
+fn mp_poonceonces_trace_is_allowed_by_the_lkmm() {
+    let herd = std::env::var_os("KMODEL_HERD7").is_some()
+        || root().join("target/herd7/bin/herd7").is_file()
+        || Command::new("herd7")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    let lkmm = std::env::var_os("KMODEL_LKMM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/lkmm/tools/memory-model"))
+        .join("linux-kernel.cat")
+        .is_file();
+    if !(herd && lkmm) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "herd7 or the LKMM files missing in CI"
+        );
+        eprintln!("skipped: herd7 or the LKMM files not found (KMODEL_HERD7, target/herd7; vendor/lkmm/fetch.sh)");
+        return;
+    }
+    let trace = std::fs::read_dir(root().join("counterexamples/litmus"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("MP+poonceonces-")
+        })
+        .expect("the committed MP+poonceonces trace");
+    let out = Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .current_dir(root())
+        .arg("litmus")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("exists (1:r0=1 /\\ 1:r1=0)"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("LKMM: allowed"), "{stdout}");
+}
