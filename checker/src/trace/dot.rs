@@ -294,6 +294,7 @@ mod tests {
             loom_version: String::new(),
             shuttle_version: String::new(),
             fingerprint: String::new(),
+            lkmm: None,
             cpus: vec!["a".into(), "b".into()],
             violation: Violation {
                 invariant: "X".into(),

@@ -433,6 +433,7 @@ mod tests {
             loom_version: String::new(),
             shuttle_version: String::new(),
             fingerprint: String::new(),
+            lkmm: None,
             cpus: vec!["P0".into(), "P1".into()],
             violation: Violation {
                 invariant: "MP_FLAG_IMPLIES_DATA".into(),
