@@ -425,7 +425,8 @@ impl Dpor {
                         let at = held_before[i]
                             .iter()
                             .find(|(l, _, held_shared)| {
-                                acq.iter().any(|(al, shared)| al == l && !(*shared && *held_shared))
+                                acq.iter()
+                                    .any(|(al, shared)| al == l && !(*shared && *held_shared))
                             })
                             .map_or(i, |&(_, a, _)| a);
                         if !races.contains(&(at, j)) {
