@@ -98,7 +98,8 @@ pub(crate) fn dpor(
         false,
     );
     super::gather_touches(false);
-    let complete = !core.lock().unwrap().capped;
+    let core = core.lock().unwrap();
+    let complete = !core.capped && !core.saw_rcu;
     (stats, failed, complete)
 }
 

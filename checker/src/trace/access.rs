@@ -144,6 +144,10 @@ pub fn classify(e: &Event) -> Access {
             read: Some(r.ends_with("was 1")),
             write: Some(true),
         }),
+        // spin_is_locked() reads the lock word that spin_lock()/spin_unlock() write.
+        "spin_is_locked" => Access::Load {
+            value: r.to_string(),
+        },
         _ if ACQUIRES.contains(&op) => Access::Acquire,
         _ if RELEASES.contains(&op) => Access::Release,
         "rcu_read_lock" if r.is_empty() => Access::Acquire,
@@ -188,7 +192,13 @@ pub fn stale_reads(events: &[Event]) -> HashMap<usize, String> {
         match classify(e) {
             Access::Load { value } => {
                 if let Some(l) = latest.get(obj) {
-                    if *l != value {
+                    // read_seqcount_begin() records the begin value, the sequence it read
+                    // with its low (writer-active) bit cleared.
+                    let l_read = match (e.op.as_str(), l.parse::<usize>()) {
+                        ("read_seqcount_begin", Ok(n)) => (n & !1).to_string(),
+                        _ => l.clone(),
+                    };
+                    if l_read != value {
                         stale.insert(i, l.clone());
                     }
                 }
@@ -206,6 +216,13 @@ pub fn stale_reads(events: &[Event]) -> HashMap<usize, String> {
             }
             Access::Rmw { new, .. } => {
                 latest.insert(obj, new);
+            }
+            // The lock word, as spin_is_locked() reads it.
+            Access::Acquire if !obj.is_empty() => {
+                latest.insert(obj, "true".into());
+            }
+            Access::Release if !obj.is_empty() => {
+                latest.insert(obj, "false".into());
             }
             Access::Bit { nr, read, write } => {
                 if let (Some(r), Some(w)) = (read, words.get(obj)) {
