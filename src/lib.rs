@@ -67,3 +67,22 @@ pub fn same_scenario(trace: &checker::trace::Trace, s: &checker::scenario::Scena
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// Every committed counterexample (`counterexamples/<model>/*.trace` under `root`), sorted:
+/// the traces the test gates replay and render.
+pub fn committed_traces(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(models) = std::fs::read_dir(root.join("counterexamples")) else {
+        return out;
+    };
+    for model in models.flatten().map(|m| m.path()).filter(|m| m.is_dir()) {
+        for f in std::fs::read_dir(model).into_iter().flatten().flatten() {
+            let f = f.path();
+            if f.extension().is_some_and(|e| e == "trace") {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    out
+}

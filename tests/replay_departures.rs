@@ -13,21 +13,7 @@ use checker::trace::{ReplayMode, Trace};
 use kmodel::exit;
 
 fn committed() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("counterexamples");
-    let mut out = Vec::new();
-    for model in std::fs::read_dir(root).unwrap() {
-        let model = model.unwrap().path();
-        if model.is_dir() {
-            for f in std::fs::read_dir(model).unwrap() {
-                let f = f.unwrap().path();
-                if f.extension().is_some_and(|e| e == "trace") {
-                    out.push(f);
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    kmodel::committed_traces(Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// The exit code `kmodel replay` gives `text` (read, scenario looked up, replayed by shuttle).
