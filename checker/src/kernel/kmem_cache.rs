@@ -32,11 +32,6 @@ use crate::invariant::{DOUBLE_FREE, USE_AFTER_FREE};
 use crate::rt::{self, ObjId};
 use crate::trace::thread_name;
 
-struct SlabCheckArgs<'a, T: 'static> {
-    cache: &'a KmemCache<T>,
-    mem: &'a Slot<T>,
-}
-
 struct Slot<T> {
     data: T,
     name: String,
@@ -254,18 +249,17 @@ fn check_memory<T: Send + Sync + 'static>(cache: &KmemCache<T>, mem: &Slot<T>) {
     if !rt::active() {
         return;
     }
-    let p = SlabCheckArgs { cache, mem };
-    let (occ, free) = *p.mem.occupant.lock().unwrap_or_else(|e| e.into_inner());
+    let (occ, free) = *mem.occupant.lock().unwrap_or_else(|e| e.into_inner());
     if !free {
         return;
     }
-    if p.cache.0.typesafe_by_rcu && super::rcu::rcu_read_lock_held() {
+    if cache.0.typesafe_by_rcu && super::rcu::rcu_read_lock_held() {
         return; // type-stable memory inside a read-side section
     }
     let Some(id) = occ else { return };
     let (name, freed) = rt::with(|w| (w.objects[id].name.clone(), w.objects[id].freed));
     let (tid, step) = freed.unwrap_or((0, 0));
-    let why = if p.cache.0.typesafe_by_rcu {
+    let why = if cache.0.typesafe_by_rcu {
         " (SLAB_TYPESAFE_BY_RCU memory is only type-stable inside rcu_read_lock())"
     } else {
         ""
@@ -274,7 +268,7 @@ fn check_memory<T: Send + Sync + 'static>(cache: &KmemCache<T>, mem: &Slot<T>) {
         &USE_AFTER_FREE,
         format!(
             "{} ({name}) accessed after kmem_cache_free({name}) by {} at step {step}{why}",
-            p.mem.name,
+            mem.name,
             thread_name(tid)
         ),
     );
