@@ -16,7 +16,7 @@ use checker::kernel::{
     kref_put, kzalloc, mutex_lock, mutex_trylock, mutex_unlock, up_read, up_write, wait_event,
     wake_up_all, AtomicT, KMutex, Kref, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, witness_if, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, witness_if, Scenario};
 
 /// A trylock that other CPUs' critical sections can make fail, negated.
 pub const TRYLOCK_NEVER_FAILS: Invariant = Invariant::new(
@@ -248,110 +248,51 @@ fn get_unless_zero_vs_put() {
     kfree(&o);
 }
 
-/// A calibration scenario of this file (default bounds).
-const fn scenario(
-    name: &'static str,
-    summary: &'static str,
-    cpus: &'static [&'static str],
-    expected: Expected,
-    body: fn(),
-) -> Scenario {
-    Scenario::new(
-        "litmus",
-        name,
-        summary,
-        cpus,
-        expected,
-        crate::SOURCES,
-        body,
-    )
-}
-
 /// Fails on loom 0.7.2 (verified): its try_lock never failed against a lock another thread
 /// takes, unless other dependencies forced that order.
-pub const MUTEX_TRYLOCK_VS_LOCK: Scenario = scenario(
-    "loom-mutex_trylock+lock",
-    "loom calibration: CPU0 mutex_trylock(L) against CPU1 mutex_lock(L); mutex_unlock(L): the trylock fails while CPU1 holds L",
-    &["P0 trylock", "P1 lock/unlock"],
-    Expected::Reachable(TRYLOCK_NEVER_FAILS),
-    mutex_trylock_vs_lock,
-);
+pub const MUTEX_TRYLOCK_VS_LOCK: Scenario = checker::scenario!(mutex_trylock_vs_lock, ["P0 trylock", "P1 lock/unlock"], reachable(TRYLOCK_NEVER_FAILS), "loom calibration: CPU0 mutex_trylock(L) against CPU1 mutex_lock(L); mutex_unlock(L): the trylock fails while CPU1 holds L")
+.named("loom-mutex_trylock+lock");
 
 /// Fails on loom 0.7.2 (verified), as the previous one, with a store in both critical
 /// sections.
-pub const MUTEX_TRYLOCK_VS_LOCK_STORE: Scenario = scenario(
-    "loom-mutex_trylock+lock-store",
-    "loom calibration: as loom-mutex_trylock+lock, with a WRITE_ONCE inside both critical sections",
-    &["P0 trylock", "P1 lock/store/unlock"],
-    Expected::Reachable(TRYLOCK_NEVER_FAILS),
+pub const MUTEX_TRYLOCK_VS_LOCK_STORE: Scenario = checker::scenario!(
     mutex_trylock_vs_lock_store,
-);
+    ["P0 trylock", "P1 lock/store/unlock"],
+    reachable(TRYLOCK_NEVER_FAILS),
+    "loom calibration: as loom-mutex_trylock+lock, with a WRITE_ONCE inside both critical sections"
+)
+.named("loom-mutex_trylock+lock-store");
 
 /// Fails on loom 0.7.2 (verified): RwLock::try_read never failed against a writer.
-pub const DOWN_READ_TRYLOCK_VS_DOWN_WRITE: Scenario = scenario(
-    "loom-down_read_trylock+down_write",
-    "loom calibration: CPU0 down_read_trylock(S) against CPU1 down_write(S); up_write(S): the trylock fails while CPU1 holds S",
-    &["P0 read trylock", "P1 down_write/up_write"],
-    Expected::Reachable(TRYLOCK_NEVER_FAILS),
-    down_read_trylock_vs_down_write,
-);
+pub const DOWN_READ_TRYLOCK_VS_DOWN_WRITE: Scenario = checker::scenario!(down_read_trylock_vs_down_write, ["P0 read trylock", "P1 down_write/up_write"], reachable(TRYLOCK_NEVER_FAILS), "loom calibration: CPU0 down_read_trylock(S) against CPU1 down_write(S); up_write(S): the trylock fails while CPU1 holds S")
+.named("loom-down_read_trylock+down_write");
 
 /// Fails on loom 0.7.2 (verified): RwLock::try_write never failed against a reader.
-pub const DOWN_WRITE_TRYLOCK_VS_DOWN_READ: Scenario = scenario(
-    "loom-down_write_trylock+down_read",
-    "loom calibration: CPU0 down_write_trylock(S) against CPU1 down_read(S); up_read(S): the trylock fails while CPU1 holds S",
-    &["P0 write trylock", "P1 down_read/up_read"],
-    Expected::Reachable(TRYLOCK_NEVER_FAILS),
-    down_write_trylock_vs_down_read,
-);
+pub const DOWN_WRITE_TRYLOCK_VS_DOWN_READ: Scenario = checker::scenario!(down_write_trylock_vs_down_read, ["P0 write trylock", "P1 down_read/up_read"], reachable(TRYLOCK_NEVER_FAILS), "loom calibration: CPU0 down_write_trylock(S) against CPU1 down_read(S); up_read(S): the trylock fails while CPU1 holds S")
+.named("loom-down_write_trylock+down_read");
 
 /// Fails on loom 0.7.2 (verified): RwLock::try_write never failed against a writer.
-pub const DOWN_WRITE_TRYLOCK_VS_DOWN_WRITE: Scenario = scenario(
-    "loom-down_write_trylock+down_write",
-    "loom calibration: CPU0 down_write_trylock(S) against CPU1 down_write(S); up_write(S): the trylock fails while CPU1 holds S",
-    &["P0 write trylock", "P1 down_write/up_write"],
-    Expected::Reachable(TRYLOCK_NEVER_FAILS),
-    down_write_trylock_vs_down_write,
-);
+pub const DOWN_WRITE_TRYLOCK_VS_DOWN_WRITE: Scenario = checker::scenario!(down_write_trylock_vs_down_write, ["P0 write trylock", "P1 down_write/up_write"], reachable(TRYLOCK_NEVER_FAILS), "loom calibration: CPU0 down_write_trylock(S) against CPU1 down_write(S); up_write(S): the trylock fails while CPU1 holds S")
+.named("loom-down_write_trylock+down_write");
 
 /// Right on loom 0.7.2 too: a reader's trylock never fails against another reader.
-pub const DOWN_READ_TRYLOCK_VS_DOWN_READ: Scenario = scenario(
-    "loom-down_read_trylock+down_read",
-    "loom calibration: CPU0 down_read_trylock(S) against CPU1 down_read(S); up_read(S): readers share S, the trylock never fails",
-    &["P0 read trylock", "P1 down_read/up_read"],
-    Expected::Unreachable,
-    down_read_trylock_vs_down_read,
-)
+pub const DOWN_READ_TRYLOCK_VS_DOWN_READ: Scenario = checker::scenario!(down_read_trylock_vs_down_read, ["P0 read trylock", "P1 down_read/up_read"], unreachable, "loom calibration: CPU0 down_read_trylock(S) against CPU1 down_read(S); up_read(S): readers share S, the trylock never fails")
+.named("loom-down_read_trylock+down_read")
 .witnesses(&[READ_TRYLOCK_WHILE_READER_HOLDS]);
 
 /// Right on loom 0.7.2 too (a condvar's wait and notify are dependent accesses).
-pub const WAIT_EVENT_VS_WAKE_UP: Scenario = scenario(
-    "loom-wait_event+store-wake_up_all",
-    "loom calibration: CPU0 wait_event(wq, done) against CPU1 done = 1; wake_up_all(wq): CPU0 always wakes",
-    &["P0 waiter", "P1 store/wake"],
-    Expected::Unreachable,
-    wait_event_vs_wake_up_after_store,
-)
+pub const WAIT_EVENT_VS_WAKE_UP: Scenario = checker::scenario!(wait_event_vs_wake_up_after_store, ["P0 waiter", "P1 store/wake"], unreachable, "loom calibration: CPU0 wait_event(wq, done) against CPU1 done = 1; wake_up_all(wq): CPU0 always wakes")
+.named("loom-wait_event+store-wake_up_all")
 .witnesses(&[WAIT_EVENT_SEES_NOT_DONE]);
 
 /// Right on loom 0.7.2 too: the wake-up before the store is lost when it runs between
 /// CPU0's check of `done` and its sleep.
-pub const WAIT_EVENT_VS_EARLY_WAKE_UP: Scenario = scenario(
-    "loom-wait_event+wake_up_all-store",
-    "loom calibration: CPU0 wait_event(wq, done) against CPU1 wake_up_all(wq); done = 1 (wake-up first): CPU0 may sleep forever",
-    &["P0 waiter", "P1 wake/store"],
-    Expected::Reachable(DEADLOCK),
-    wait_event_vs_wake_up_before_store,
-);
+pub const WAIT_EVENT_VS_EARLY_WAKE_UP: Scenario = checker::scenario!(wait_event_vs_wake_up_before_store, ["P0 waiter", "P1 wake/store"], reachable(DEADLOCK), "loom calibration: CPU0 wait_event(wq, done) against CPU1 wake_up_all(wq); done = 1 (wake-up first): CPU0 may sleep forever")
+.named("loom-wait_event+wake_up_all-store");
 
 /// Right on loom 0.7.2 too (a compare_exchange, failing or not, is an RMW for its DPOR).
-pub const KREF_GET_UNLESS_ZERO_VS_PUT: Scenario = scenario(
-    "loom-kref_get_unless_zero+kref_put",
-    "loom calibration: CPU0 kref_get_unless_zero() against CPU1's final kref_put(): the cmpxchg loop reads 0 when the put ran first",
-    &["P0 get_unless_zero", "P1 put"],
-    Expected::Reachable(GET_UNLESS_ZERO_NEVER_FAILS),
-    get_unless_zero_vs_put,
-);
+pub const KREF_GET_UNLESS_ZERO_VS_PUT: Scenario = checker::scenario!(get_unless_zero_vs_put, ["P0 get_unless_zero", "P1 put"], reachable(GET_UNLESS_ZERO_NEVER_FAILS), "loom calibration: CPU0 kref_get_unless_zero() against CPU1's final kref_put(): the cmpxchg loop reads 0 when the put ran first")
+.named("loom-kref_get_unless_zero+kref_put");
 
 /// Every scenario of this file.
 pub const SCENARIOS: &[Scenario] = &[

@@ -12,7 +12,7 @@ use checker::kernel::{
     write_seqcount_begin, write_seqcount_end, AtomicT, BitWord, Kref, LlistHead, LlistNode,
     RwSemaphore, SeqcountT, SpinLock, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, witness_if, Bounds, Expected, Scenario};
+use checker::scenario::{check, join, spawn_cpu, witness_if, Bounds, Scenario};
 
 /// Two increments under a lock, negated lost update.
 pub const LOCKED_INCREMENTS_ADD_UP: Invariant = Invariant::new(
@@ -362,75 +362,46 @@ fn llist_two_adds() {
     }
 }
 
-/// A probe of this file (default bounds).
-const fn scenario(
-    name: &'static str,
-    summary: &'static str,
-    cpus: &'static [&'static str],
-    expected: Expected,
-    body: fn(),
-) -> Scenario {
-    Scenario::new(
-        "litmus",
-        name,
-        summary,
-        cpus,
-        expected,
-        crate::SOURCES,
-        body,
-    )
-}
-
-pub const SPIN_LOCK_INCREMENTS: Scenario = scenario(
-    "probe-spin_lock-increments",
-    "probe: two CPUs increment x under spin_lock(): no lost update",
-    &["P0", "P1"],
-    Expected::Unreachable,
+pub const SPIN_LOCK_INCREMENTS: Scenario = checker::scenario!(
     spin_lock_increments,
+    ["P0", "P1"],
+    unreachable,
+    "probe: two CPUs increment x under spin_lock(): no lost update"
 )
+.named("probe-spin_lock-increments")
 .witnesses(&[LOCK_SEES_OTHER_INCREMENT]);
 
-pub const RWSEM_WRITER_VS_READER: Scenario = scenario(
-    "probe-rwsem-writer+reader",
-    "probe: a writer stores x, y under down_write(); a reader under down_read() sees both or neither",
-    &["P0 writer", "P1 reader"],
-    Expected::Unreachable,
-    rwsem_writer_vs_reader,
-)
+pub const RWSEM_WRITER_VS_READER: Scenario = checker::scenario!(rwsem_writer_vs_reader, ["P0 writer", "P1 reader"], unreachable, "probe: a writer stores x, y under down_write(); a reader under down_read() sees both or neither")
+.named("probe-rwsem-writer+reader")
 .witnesses(&[READER_SEES_WRITER]);
 
-pub const RWSEM_TWO_READERS: Scenario = scenario(
-    "probe-rwsem-two-readers",
-    "probe: two down_read() sections overlap (readers share the rwsem)",
-    &["P0 reader", "P1 reader"],
-    Expected::Reachable(READERS_NEVER_OVERLAP),
+pub const RWSEM_TWO_READERS: Scenario = checker::scenario!(
     rwsem_two_readers,
-);
-
-pub const TEST_AND_SET_BIT_ONE_WINNER: Scenario = scenario(
-    "probe-test_and_set_bit-one-winner",
-    "probe: two test_and_set_bit(0) on a clear word: exactly one sees it clear",
-    &["P0", "P1"],
-    Expected::Unreachable,
-    test_and_set_both,
+    ["P0 reader", "P1 reader"],
+    reachable(READERS_NEVER_OVERLAP),
+    "probe: two down_read() sections overlap (readers share the rwsem)"
 )
+.named("probe-rwsem-two-readers");
+
+pub const TEST_AND_SET_BIT_ONE_WINNER: Scenario = checker::scenario!(
+    test_and_set_both,
+    ["P0", "P1"],
+    unreachable,
+    "probe: two test_and_set_bit(0) on a clear word: exactly one sees it clear"
+)
+.named("probe-test_and_set_bit-one-winner")
 .witnesses(&[TEST_AND_SET_CPU1_WINS]);
 
-pub const TEST_AND_SET_BIT_EITHER_WINS: Scenario = scenario(
-    "probe-test_and_set_bit-either-wins",
-    "probe: two test_and_set_bit(0): CPU1 may win",
-    &["P0", "P1"],
-    Expected::Reachable(CPU0_ALWAYS_WINS),
+pub const TEST_AND_SET_BIT_EITHER_WINS: Scenario = checker::scenario!(
     test_and_set_who_wins,
-);
-
-pub const SEQCOUNT_CONSISTENT: Scenario = scenario(
-    "probe-seqcount-consistent",
-    "probe: a seqcount reader that does not retry saw both or neither of the write section's stores",
-    &["P0 writer", "P1 reader"],
-    Expected::Unreachable,
-    seqcount_consistent,
+    ["P0", "P1"],
+    reachable(CPU0_ALWAYS_WINS),
+    "probe: two test_and_set_bit(0): CPU1 may win"
 )
+.named("probe-test_and_set_bit-either-wins");
+
+pub const SEQCOUNT_CONSISTENT: Scenario = checker::scenario!(seqcount_consistent, ["P0 writer", "P1 reader"], unreachable, "probe: a seqcount reader that does not retry saw both or neither of the write section's stores")
+.named("probe-seqcount-consistent")
 // DFS needs 3 002 executions (two fences and four loads on the reader, four stores on the
 // writer, no reduction).
 .bounds(Bounds {
@@ -439,30 +410,30 @@ pub const SEQCOUNT_CONSISTENT: Scenario = scenario(
 })
 .witnesses(&[SEQCOUNT_READER_TORN]);
 
-pub const SEQCOUNT_RETRIES: Scenario = scenario(
-    "probe-seqcount-retry",
-    "probe: read_seqcount_retry() asks the reader to retry when the writer ran in between",
-    &["P0 writer", "P1 reader"],
-    Expected::Reachable(SEQCOUNT_NEVER_RETRIES),
+pub const SEQCOUNT_RETRIES: Scenario = checker::scenario!(
     seqcount_retries,
-);
-
-pub const KREF_TWO_PUTS: Scenario = scenario(
-    "probe-kref-two-puts",
-    "probe: two kref_put() from a count of 2 run the release exactly once",
-    &["P0 put", "P1 put"],
-    Expected::Unreachable,
-    kref_two_puts,
+    ["P0 writer", "P1 reader"],
+    reachable(SEQCOUNT_NEVER_RETRIES),
+    "probe: read_seqcount_retry() asks the reader to retry when the writer ran in between"
 )
+.named("probe-seqcount-retry");
+
+pub const KREF_TWO_PUTS: Scenario = checker::scenario!(
+    kref_two_puts,
+    ["P0 put", "P1 put"],
+    unreachable,
+    "probe: two kref_put() from a count of 2 run the release exactly once"
+)
+.named("probe-kref-two-puts")
 .witnesses(&[KREF_RELEASE_ON_CPU1]);
 
-pub const LLIST_TWO_ADDS: Scenario = scenario(
-    "probe-llist-two-adds",
-    "probe: two concurrent llist_add(), then llist_del_all(): both nodes, one saw the list empty",
-    &["P0 add", "P1 add"],
-    Expected::Unreachable,
+pub const LLIST_TWO_ADDS: Scenario = checker::scenario!(
     llist_two_adds,
+    ["P0 add", "P1 add"],
+    unreachable,
+    "probe: two concurrent llist_add(), then llist_del_all(): both nodes, one saw the list empty"
 )
+.named("probe-llist-two-adds")
 .witnesses(&[LLIST_ADD_SEES_OTHER]);
 
 /// Every probe.
