@@ -451,6 +451,58 @@ pub fn assert_as_expected(
     o
 }
 
+/// Replay fidelity: run `runs` single executions of `s` under the random scheduler and as many
+/// under PCT (seeds from `seed`), replay each by its recorded event order, and return the
+/// number replayed, or the first execution whose replay did not record the same events.
+///
+/// A primitive whose ghost state changes between two of its scheduling points shows other CPUs
+/// a state that no event names: the replay, which follows events, then runs another
+/// interleaving, and the dpor explorer, which does not preempt inside a primitive, misses it.
+/// This check finds such a primitive (calibration: `dma_fence_rcu/snippet_kfree_rcu`'s
+/// `rcu_read_unlock()` once left its section before its reader lock's release).
+#[cfg(not(loom))]
+pub fn replay_fidelity(s: &'static Scenario, runs: u64, seed: u64) -> Result<usize, String> {
+    let mut n = 0;
+    for pct in [false, true] {
+        for i in 0..runs {
+            let events = rt::shuttle::one_execution(s, pct, seed + i);
+            let kind = if pct { "pct" } else { "random" };
+            let (stats, failed) = rt::shuttle::replay(s, kind, &events);
+            let replayed = match failed {
+                Some(f) => f.events,
+                None => stats.last_events,
+            };
+            if replayed != events {
+                let at = (0..events.len().max(replayed.len()))
+                    .find(|&k| events.get(k) != replayed.get(k))
+                    .unwrap_or(0);
+                let show = |e: Option<&Event>| {
+                    e.map(|e| {
+                        format!(
+                            "{} {}({}) = {}",
+                            crate::trace::thread_name(e.tid),
+                            e.op,
+                            e.obj,
+                            e.result
+                        )
+                    })
+                    .unwrap_or_else(|| "nothing".into())
+                };
+                return Err(format!(
+                    "{}: {kind} seed {}: step {} recorded {}, replayed {}",
+                    s.id(),
+                    seed + i,
+                    at + 1,
+                    show(events.get(at)),
+                    show(replayed.get(at))
+                ));
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Run `body` as one execution (shuttle, round-robin: deterministic) and return its events,
 /// or the violation that ended it. Any violation ends it (no target). For testing the
 /// primitives' sequential behaviour.

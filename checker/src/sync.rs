@@ -27,3 +27,65 @@ pub const BACKEND: &str = "shuttle";
 pub const LOOM_VERSION: &str = "0.7.2";
 /// See [`LOOM_VERSION`].
 pub const SHUTTLE_VERSION: &str = "0.9.9";
+
+/// A word that exists for loom alone: an atomic whose accesses give loom the happens-before
+/// and the DPOR dependency of some ghost bookkeeping (RCU's grace-period words, a spinlock's
+/// word that `spin_is_locked()` reads). Under shuttle, which explores sequential consistency
+/// and whose explorers take dependencies from the recorded events, its plain accesses are
+/// nothing at all: they would be scheduling points without an event, where a preemption
+/// shows another CPU a half-done primitive that no trace can name (a replay follows events)
+/// and that the dpor explorer cannot order. The `_point` accesses stay one scheduling point
+/// under shuttle too, for a primitive that has no other.
+#[derive(Clone)]
+pub(crate) struct LoomWord {
+    #[cfg(loom)]
+    a: std::sync::Arc<atomic::AtomicUsize>,
+}
+
+impl LoomWord {
+    pub(crate) fn new(_v: usize) -> LoomWord {
+        LoomWord {
+            #[cfg(loom)]
+            a: std::sync::Arc::new(atomic::AtomicUsize::new(_v)),
+        }
+    }
+
+    /// An RMW under loom; nothing under shuttle.
+    pub(crate) fn fetch_add(&self, _v: usize, _order: atomic::Ordering) {
+        #[cfg(loom)]
+        self.a.fetch_add(_v, _order);
+    }
+
+    /// An RMW under loom; a scheduling point under shuttle.
+    pub(crate) fn fetch_add_point(&self, _v: usize, _order: atomic::Ordering) {
+        #[cfg(loom)]
+        self.a.fetch_add(_v, _order);
+        #[cfg(not(loom))]
+        schedule_point();
+    }
+
+    /// A store under loom; nothing under shuttle.
+    pub(crate) fn store(&self, _v: usize, _order: atomic::Ordering) {
+        #[cfg(loom)]
+        self.a.store(_v, _order);
+    }
+
+    /// A load under loom (`Some`, possibly stale); a scheduling point under shuttle (`None`:
+    /// the caller reads the ghost state it stands for, which is the latest value under
+    /// sequential consistency).
+    pub(crate) fn load_point(&self, _order: atomic::Ordering) -> Option<usize> {
+        #[cfg(loom)]
+        return Some(self.a.load(_order));
+        #[cfg(not(loom))]
+        {
+            schedule_point();
+            None
+        }
+    }
+}
+
+/// One scheduling point of shuttle and nothing else (an atomic load nobody else touches).
+#[cfg(not(loom))]
+fn schedule_point() {
+    atomic::AtomicUsize::new(0).load(atomic::Ordering::Relaxed);
+}

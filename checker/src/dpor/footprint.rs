@@ -165,15 +165,6 @@ const READS: &[&str] = &[
 const ACQUIRES: &[&str] = &["spin_lock", "mutex_lock", "down_write"];
 const RELEASES: &[&str] = &["spin_unlock", "mutex_unlock", "up_write"];
 
-/// Whether `op` belongs to a primitive with scheduling points that record no event, at which
-/// the dpor explorer does not preempt, so that it must not claim exhaustiveness: RCU (its
-/// grace-period words and per-CPU reader locks) and `spin_is_locked()` (an observable lock's
-/// word is stored apart from its mutex; litmus/MP+polockonce+poacquiresilsil: dpor ran 9 of
-/// DFS's 16 traces).
-pub fn has_silent_points(op: &str) -> bool {
-    is_rcu_op(op) || op == "spin_is_locked"
-}
-
 /// Whether `op` reads or changes RCU's global state (readers, grace periods, callbacks).
 pub fn is_rcu_op(op: &str) -> bool {
     op.starts_with("rcu_read_")
@@ -189,8 +180,7 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
     if op.ends_with("()") || op == "VIOLATION" || op == "spawn" || op == "join" {
         return;
     }
-    // RCU's global state (readers, grace periods, callbacks): one location, written by all
-    // (dpor also makes such a step dependent with every step: `Observed::global`).
+    // RCU's global state (readers, grace periods, callbacks): one location, written by all.
     if is_rcu_op(op) {
         out(Access {
             loc: loc("rcu"),

@@ -84,10 +84,6 @@ struct Step {
 #[derive(Debug, Default)]
 pub struct Observed {
     pub events: usize,
-    /// An operation with scheduling points that record no event ran in this step
-    /// ([`footprint::has_silent_points`]): the step is dependent with every step, and the
-    /// exploration is not claimed exhaustive ([`Dpor::saw_rcu`]).
-    pub global: bool,
     pub accesses: Vec<Access>,
     /// Threads joined by one of the events.
     pub joins: Vec<Tid>,
@@ -129,11 +125,6 @@ pub struct Dpor {
     pub limit: Option<u64>,
     /// The exploration stopped at `limit` with work left.
     pub capped: bool,
-    /// An execution ran an operation with scheduling points that record no event
-    /// ([`footprint::has_silent_points`]: RCU, `spin_is_locked`), which this explorer does not
-    /// preempt at, so it does not claim an exhaustive exploration then
-    /// (litmus/RCU+call_rcu+read: 6 of DFS's 8 traces).
-    pub saw_rcu: bool,
 }
 
 impl Dpor {
@@ -219,10 +210,6 @@ impl Dpor {
             self.cur_events += obs.events;
             for a in obs.accesses.iter().copied() {
                 self.cur_fp.push(a);
-            }
-            if obs.global {
-                self.cur_fp = Footprint::Global;
-                self.saw_rcu = true;
             }
             self.cur_joins.extend(obs.joins.iter().copied());
             self.cur_debug.push_str(&obs.debug);

@@ -37,8 +37,10 @@ pub struct LockGhost {
     /// spinlock or mutex.
     pub(crate) readers: AtomicU64,
     /// The lock word that `spin_is_locked()` reads, for a [`SpinLock::new_observable`] lock
-    /// only: 1 while held. A facade atomic, so other CPUs may read it stale (weak memory).
-    pub(crate) word: Option<crate::sync::atomic::AtomicIsize>,
+    /// only: 1 while held. Under loom other CPUs may read it stale (weak memory); under
+    /// shuttle it is no access at all, and `spin_is_locked()` reads `holder`, which the
+    /// acquisition and the release change right after their own scheduling point.
+    pub(crate) word: Option<crate::sync::LoomWord>,
 }
 
 impl LockGhost {
@@ -133,7 +135,7 @@ impl RawLock {
 
     fn acquired(&self, op: &'static str, guard: MutexGuard<'_, ()>) -> LockGuard {
         if let Some(w) = &self.ghost.word {
-            w.store(1, crate::sync::atomic::Ordering::Relaxed); // the lock word's write (LKMM: LKW)
+            w.store(1, crate::sync::atomic::Ordering::Relaxed); // the lock word's write (LKMM: LKW; loom only)
         }
         self.ghost
             .holder
@@ -197,11 +199,13 @@ impl LockGuard {
                 ),
             );
         }
-        self.ghost.holder.store(0, Ordering::Relaxed);
         if let Some(w) = &self.ghost.word {
-            w.store(0, crate::sync::atomic::Ordering::Release); // the unlock's release write (LKMM: UL)
+            w.store(0, crate::sync::atomic::Ordering::Release); // the unlock's release write (LKMM: UL; loom only)
         }
         self.guard.take(); // the release: shuttle's scheduling point comes before it
+                           // Ghost, after the last scheduling point: no CPU sees the lock free before the
+                           // release is recorded (`spin_is_locked()` under shuttle reads it).
+        self.ghost.holder.store(0, Ordering::Relaxed);
         super::lockdep::lock_release(&self.ghost.name);
         if let Some(a) = self.atomic.take() {
             super::sched::atomic_exit(&a); // spin_unlock(): preempt_enable()
@@ -249,13 +253,13 @@ impl SpinLock {
 
 impl SpinLock {
     /// The same, for a lock that some CPU reads with [`spin_is_locked`]: it gets a lock word
-    /// (one more scheduling point in each lock and unlock, so only such locks have one).
+    /// (under loom, one more access in each lock and unlock, so only such locks have one).
     /// `MODEL:` the kernel's every spinlock has its word; the model gives one only where it
     /// is read, to keep the other models' explorations as they are.
     pub fn new_observable(owner: ObjId, owner_name: &str, field: &str) -> SpinLock {
         let mut raw = RawLock::new(Some(owner), format!("{owner_name}.{field}"));
         Arc::get_mut(&mut raw.ghost).expect("just created").word =
-            Some(crate::sync::atomic::AtomicIsize::new(0));
+            Some(crate::sync::LoomWord::new(0));
         SpinLock(raw)
     }
 }
@@ -310,7 +314,9 @@ pub fn spin_is_locked(lock: &SpinLock) -> bool {
             g.name
         )
     });
-    let v = w.load(crate::sync::atomic::Ordering::Relaxed); // spin_is_locked(lock)
+    let v = w
+        .load_point(crate::sync::atomic::Ordering::Relaxed) // spin_is_locked(lock)
+        .unwrap_or_else(|| g.holder.load(Ordering::Relaxed)); // shuttle: the latest value
     rt::record("spin_is_locked", &g.name, &(v != 0).to_string());
     v != 0
 }

@@ -61,6 +61,16 @@
 //!   CPU's `rcu_read_unlock()` writes: the callback is ordered after every section that has
 //!   ended, so after every section that was running at the call.
 //!
+//! These words are loom's alone ([`LoomWord`]): under shuttle (sequential consistency) they
+//! are no scheduling point, so each primitive has one scheduling point before its recorded
+//! event (the reader lock's acquisition or release, `call_rcu()`'s point, or
+//! `synchronize_rcu()`'s fences and waits), and every ghost change comes after it. A
+//! preemption inside a primitive therefore never shows another CPU a state that the trace
+//! cannot name: random and PCT traces replay step for step, and the dpor explorer, which
+//! does not preempt between a thread's scheduling points until it records an event, misses
+//! no interleaving (calibration: `tests/replay_fidelity.rs`, and `tests/dpor.rs` on the RCU
+//! litmus scenarios).
+//!
 //! `MODEL:` the callback runs inline on the CPU whose `rcu_read_unlock()` ended the grace
 //! period, so that CPU's code after its `rcu_read_unlock()` is also ordered after the other
 //! readers' sections. In the kernel the callback runs later, in softirq, and orders nothing
@@ -81,7 +91,7 @@ use super::kmem_cache::{KmemCache, SlabPtr};
 use crate::invariant::{DEADLOCK, LOCK_MISUSE, LOCK_NOT_HELD};
 use crate::rt::{self, ObjId, Tid};
 use crate::sync::atomic::{fence, AtomicUsize, Ordering};
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{LoomWord, Mutex, MutexGuard};
 use crate::trace::thread_name;
 
 /// One CPU's read-side state.
@@ -92,7 +102,7 @@ struct RcuCpu {
     lock: Option<Arc<Mutex<()>>>,
     /// The CPU's quiescent-state word: every outermost `rcu_read_unlock()` releases on it,
     /// and the end of a grace period acquires it ([`RcuWorld::new`]).
-    qs: Option<Arc<AtomicUsize>>,
+    qs: Option<LoomWord>,
     /// Whether the CPU ever entered a section (its word has been released on).
     entered: bool,
     /// `rcu_read_lock()` nesting depth (ghost, changed only at a `gp` RMW when it goes
@@ -127,7 +137,7 @@ pub struct RcuWorld {
     /// The grace-period bookkeeping word: every change of the ghost reader state (a CPU
     /// entering or leaving its outermost section, `call_rcu()`'s snapshot) happens at an RMW
     /// on it, so loom orders all of them.
-    gp: Option<Arc<AtomicUsize>>,
+    gp: Option<LoomWord>,
 }
 
 /// CPUs whose quiescent-state word is created with the world (loom runs at most 5 threads).
@@ -141,14 +151,14 @@ impl RcuWorld {
         let cpus = (0..PREALLOCATED_CPUS)
             .map(|_| {
                 let mut c = RcuCpu::default();
-                c.qs = Some(Arc::new(AtomicUsize::new(0)));
+                c.qs = Some(LoomWord::new(0));
                 c
             })
             .collect();
         RcuWorld {
             cpus,
             pending: Vec::new(),
-            gp: Some(Arc::new(AtomicUsize::new(0))),
+            gp: Some(LoomWord::new(0)),
         }
     }
 
@@ -163,16 +173,14 @@ impl RcuWorld {
         c
     }
 
-    fn gp(&mut self) -> Arc<AtomicUsize> {
-        self.gp
-            .get_or_insert_with(|| Arc::new(AtomicUsize::new(0)))
-            .clone()
+    fn gp(&mut self) -> LoomWord {
+        self.gp.get_or_insert_with(|| LoomWord::new(0)).clone()
     }
 
-    fn qs(&mut self, tid: Tid) -> Arc<AtomicUsize> {
+    fn qs(&mut self, tid: Tid) -> LoomWord {
         self.cpu(tid)
             .qs
-            .get_or_insert_with(|| Arc::new(AtomicUsize::new(0)))
+            .get_or_insert_with(|| LoomWord::new(0))
             .clone()
     }
 }
@@ -206,7 +214,7 @@ pub fn rcu_read_lock() {
                                                             // SAFETY: the guard borrows `*lock`, whose `Arc` is kept next to it in `RcuCpu` (the guard
                                                             // field is dropped first, or forgotten).
     let g: MutexGuard<'static, ()> = unsafe { std::mem::transmute(g) };
-    gp.fetch_add(1, Ordering::Acquire); // MODEL: the grace-period bookkeeping sees this CPU enter (see the module doc)
+    gp.fetch_add(1, Ordering::Acquire); // MODEL: the grace-period bookkeeping sees this CPU enter (loom only; see the module doc)
     rt::with(|w| {
         let c = w.rcu.cpu(tid);
         c.guard = Some(g);
@@ -238,13 +246,15 @@ pub fn rcu_read_unlock() {
         rt::record("rcu_read_unlock", "", &format!("nested {}", depth - 1));
         return;
     }
-    let (gp, qs) = rt::with(|w| (w.rcu.gp(), w.rcu.qs(tid)));
-    qs.fetch_add(1, Ordering::Release); // MODEL: this CPU's quiescent state, which the grace period's end acquires
-    gp.fetch_add(1, Ordering::Relaxed); // MODEL: the grace-period bookkeeping sees this CPU leave
-    let (guard, ready) = rt::with(|w| {
+    let (gp, qs, guard) = rt::with(|w| (w.rcu.gp(), w.rcu.qs(tid), w.rcu.cpu(tid).guard.take()));
+    drop(guard); // the reader lock's release (synchronize_rcu() waits on it): shuttle's scheduling point comes before it
+    qs.fetch_add(1, Ordering::Release); // MODEL: this CPU's quiescent state, which the grace period's end acquires (loom only)
+    gp.fetch_add(1, Ordering::Relaxed); // MODEL: the grace-period bookkeeping sees this CPU leave (loom only)
+                                        // The ghost change comes after the last scheduling point, as in every primitive: no CPU
+                                        // can see this CPU gone from its section before its rcu_read_unlock() is recorded.
+    let ready = rt::with(|w| {
         let c = w.rcu.cpu(tid);
         c.nesting = 0;
-        let guard = c.guard.take();
         let mut ready = Vec::new();
         let mut i = 0;
         while i < w.rcu.pending.len() {
@@ -256,9 +266,8 @@ pub fn rcu_read_unlock() {
                 i += 1;
             }
         }
-        (guard, ready)
+        ready
     });
-    drop(guard); // the release: shuttle's scheduling point comes before it
     super::sched::atomic_exit("rcu_read_lock()");
     rt::record("rcu_read_unlock", "", "");
     for p in ready {
@@ -274,7 +283,7 @@ pub fn rcu_read_unlock() {
 /// orders the readers among themselves: each word is written by its own CPU only.
 fn grace_period_end() {
     let me = rt::current_tid();
-    let words: Vec<Arc<AtomicUsize>> = rt::with(|w| {
+    let words: Vec<LoomWord> = rt::with(|w| {
         w.rcu
             .cpus
             .iter()
@@ -284,7 +293,7 @@ fn grace_period_end() {
             .collect()
     });
     for q in words {
-        q.fetch_add(0, Ordering::Acquire); // MODEL: the grace period collects that CPU's quiescent state
+        q.fetch_add(0, Ordering::Acquire); // MODEL: the grace period collects that CPU's quiescent state (loom only)
     }
 }
 
@@ -326,7 +335,7 @@ pub fn synchronize_rcu() {
 /// the caller included, has left it. `what` names the object for the trace.
 pub fn call_rcu(what: &str, func: impl FnOnce() + 'static) {
     let gp = rt::with(|w| w.rcu.gp());
-    gp.fetch_add(1, Ordering::Release); // MODEL: the grace period starts: readers that enter later acquire it
+    gp.fetch_add_point(1, Ordering::Release); // MODEL: the grace period starts: readers that enter later acquire it
     let waiting: Vec<Tid> = rt::with(|w| {
         w.rcu
             .cpus

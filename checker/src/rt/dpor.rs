@@ -68,7 +68,6 @@ impl Scheduler for DporScheduler {
                     obs.debug.push_str(&format!("{}({}) ", e.op, e.obj));
                 }
                 accesses(e, |a| obs.accesses.push(a));
-                obs.global |= crate::dpor::footprint::has_silent_points(&e.op);
                 if e.op == "join" {
                     obs.joins.extend(joined_tid(&e.obj));
                 }

@@ -78,6 +78,20 @@ pub(crate) fn pct(
     )
 }
 
+/// One execution of `s` under `scheduler` (random or PCT), with its events, whether or not it
+/// violated anything (for [`crate::explore::replay_fidelity`]).
+pub(crate) fn one_execution(s: &'static Scenario, pct: bool, seed: u64) -> Vec<Event> {
+    let (stats, failed) = if pct {
+        run_with(s, "pct", PctScheduler::new_from_seed(seed, 3, 1), true)
+    } else {
+        run_with(s, "random", RandomScheduler::new_from_seed(seed, 1), true)
+    };
+    match failed {
+        Some(f) => f.events,
+        None => stats.last_events,
+    }
+}
+
 pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats, Option<Failed>) {
     run_with(s, "dfs", DfsScheduler::new(max_iterations, false), false)
 }
@@ -99,7 +113,7 @@ pub(crate) fn dpor(
     );
     super::gather_touches(false);
     let core = core.lock().unwrap();
-    let complete = !core.capped && !core.saw_rcu;
+    let complete = !core.capped;
     (stats, failed, complete)
 }
 
