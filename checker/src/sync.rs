@@ -17,17 +17,6 @@ pub(crate) use shuttle::{
     thread, thread_local,
 };
 
-/// The running thread reads or writes ghost state other threads share (the world, a
-/// `Guarded` field): loom must not treat its current step as invisible (vendored loom's
-/// `kmodel_shared_access`, vendor/loom/KMODEL-PATCH.md). shuttle has nothing to tell.
-#[track_caller]
-pub(crate) fn shared_access() {
-    #[cfg(loom)]
-    if loom::kmodel_shared_access() && std::env::var_os("KMODEL_DEBUG_SHARED").is_some() {
-        println!("shared access ends a forced step: {}", std::panic::Location::caller());
-    }
-}
-
 /// Name and version of the backend this build explores with, for trace headers.
 #[cfg(loom)]
 pub const BACKEND: &str = "loom";

@@ -76,7 +76,7 @@ pub struct Call(usize);
 pub fn trace_call(name: &'static str, args: &str) -> Call {
     let tid = rt::current_tid();
     if rt::active() {
-        rt::with_own(|w| {
+        rt::with(|w| {
             w.push_event(tid, format!("{name}()"), args, "");
             if let Some(d) = w.depth.get_mut(tid) {
                 *d = d.saturating_add(1);
@@ -90,7 +90,7 @@ impl Drop for Call {
     fn drop(&mut self) {
         if rt::active() {
             let tid = self.0;
-            rt::with_own(|w| {
+            rt::with(|w| {
                 if let Some(d) = w.depth.get_mut(tid) {
                     *d = d.saturating_sub(1);
                 }

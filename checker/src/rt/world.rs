@@ -117,24 +117,7 @@ pub(crate) fn set_current_tid(tid: Tid) {
 }
 
 /// Run `f` on the current world. Panics (a checker bug) outside an execution.
-#[track_caller]
 pub(crate) fn with<R>(f: impl FnOnce(&mut World) -> R) -> R {
-    crate::sync::shared_access();
-    with_own(f)
-}
-
-/// [`crate::sync::shared_access`], unless the world is borrowed: then the access is inside a
-/// [`with`], which already told, and the backend must not switch threads here.
-#[track_caller]
-fn shared_access_outside_world() {
-    if WORLD.with(|w| w.try_borrow_mut().is_ok()) {
-        crate::sync::shared_access();
-    }
-}
-
-/// [`with`] for what only the running thread's own steps read back (its call depth and
-/// function-entry events, which no other thread observes): not a shared access.
-pub(crate) fn with_own<R>(f: impl FnOnce(&mut World) -> R) -> R {
     WORLD.with(|w| {
         let mut w = w.borrow_mut();
         let w = w
@@ -424,9 +407,7 @@ std::thread_local! {
 
 /// A ghost access to `name` that records no event (an object's liveness check, a
 /// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
-#[track_caller]
 pub(crate) fn touch(name: &str, write: bool) {
-    shared_access_outside_world();
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {
@@ -437,9 +418,7 @@ pub(crate) fn touch(name: &str, write: bool) {
 }
 
 /// A liveness check of the object `name` that records no event (see [`touch`]).
-#[track_caller]
 pub(crate) fn touch_live(name: &str) {
-    shared_access_outside_world();
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {

@@ -369,8 +369,6 @@ mod rt;
 pub use rt::{explore, skip_branch, stop_exploring};
 // kmodel: patch: the execution-graph record of KMODEL_CHECK_GRAPHS
 pub use rt::kmodel_graph;
-// kmodel: patch: see `rt::execution::kmodel_shared_access`
-pub use rt::kmodel_shared_access;
 // Expose for documentation purposes.
 pub use rt::MAX_THREADS;
 

@@ -111,7 +111,6 @@ impl Execution {
 
         let mut threads = self.threads;
 
-        reset_forced_step();
         if !path.step() {
             return None;
         }
@@ -177,10 +176,7 @@ impl Execution {
             self.threads
                 .iter()
                 .find(|(_, th)| {
-                    th.is_runnable()
-                        && th.operation.is_none()
-                        && !th.shares
-                        && (th.started || force_starts())
+                    th.is_runnable() && th.operation.is_none() && (th.started || force_starts())
                 })
                 .map(|(i, _)| i)
         } else {
@@ -256,16 +252,11 @@ impl Execution {
             })
         };
 
-        FORCED_STEP.with(|f| f.set(forced.is_some() && next == forced));
-
         let switched = Some(self.threads.active_id()) != next;
 
         self.threads.set_active(next);
         if self.threads.is_active() {
             self.threads.active_mut().started = true;
-            if forced.is_none() {
-                self.threads.active_mut().shares = false;
-            }
         }
 
         // There is no active thread. Unless all threads have terminated, the
@@ -325,46 +316,12 @@ impl Execution {
     }
 }
 
-/// kmodel patch: a new thread's first step (from its start to its first operation) is forced
-/// too, unless `LOOM_KMODEL_NO_FORCE_STARTS` is set (loom as in the previous patch, for
-/// before/after measurements). Sound only with `kmodel_shared_access` (KMODEL-PATCH.md).
+/// kmodel patch: `LOOM_KMODEL_FORCE_STARTS` also forces a new thread's first step (from its
+/// start to its first operation). Off: it lost `vm_bo_lifecycle/obtain_races_obtain_broken`'s
+/// data race (KMODEL-PATCH.md), so it stays an experiment.
 fn force_starts() -> bool {
     static F: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *F.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_FORCE_STARTS").is_none())
-}
-
-std::thread_local! {
-    /// kmodel patch: the active thread runs a forced step.
-    static FORCED_STEP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// kmodel patch: the running thread is about to access state that other threads share but
-/// loom does not see (kmodel's ghost state: its lists, lock-protected fields, event log). A
-/// forced step is forced on the assumption that it touches nothing shared before its next
-/// loom operation; when it does, the step ends here, at an ordinary branch where the thread
-/// is one choice among the others, as every start step is in loom 0.7.2: the rest of its
-/// step (from this access to its next operation) runs where loom's exploration puts it.
-/// One thread-local read outside a forced step; a no-op outside a loom model or while
-/// unwinding.
-pub fn kmodel_shared_access() -> bool {
-    if !FORCED_STEP.with(|f| f.replace(false)) || std::thread::panicking() {
-        return false;
-    }
-    let switch = super::Scheduler::try_with_execution(|execution| {
-        let active = execution.threads.active_mut();
-        active.shares = true;
-        active.operation = None;
-        execution.schedule()
-    });
-    if switch == Some(true) {
-        super::Scheduler::switch();
-    }
-    true
-}
-
-/// kmodel patch: forget a forced step at the end of an execution.
-pub(crate) fn reset_forced_step() {
-    FORCED_STEP.with(|f| f.set(false));
+    *F.get_or_init(|| std::env::var_os("LOOM_KMODEL_FORCE_STARTS").is_some())
 }
 
 impl fmt::Debug for Execution {

@@ -24,8 +24,6 @@ mod distinct;
 
 mod execution;
 pub(crate) use self::execution::Execution;
-// kmodel: patch: a forced step that touches the user's shared state is explored after all
-pub use self::execution::kmodel_shared_access;
 
 mod notify;
 pub(crate) use self::notify::Notify;

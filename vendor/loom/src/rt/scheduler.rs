@@ -132,21 +132,6 @@ impl Scheduler {
         queued_spawn
     }
 
-    /// kmodel patch: like `with_execution`, but `None` outside a model's thread or while the
-    /// execution is borrowed (for hooks that user code may call anywhere).
-    pub(crate) fn try_with_execution<F, R>(f: F) -> Option<R>
-    where
-        F: FnOnce(&mut Execution) -> R,
-    {
-        if !STATE.is_set() {
-            return None;
-        }
-        STATE.with(|state| {
-            let mut state = state.try_borrow_mut().ok()?;
-            Some(f(state.execution))
-        })
-    }
-
     fn with_state<F, R>(f: F) -> R
     where
         F: FnOnce(&mut State<'_>) -> R,

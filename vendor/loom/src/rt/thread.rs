@@ -35,10 +35,6 @@ pub(crate) struct Thread {
     /// kmodel patch: the thread has been scheduled at least once (it is past its start).
     pub started: bool,
 
-    /// kmodel patch: the thread's forced step ended at an access to shared state loom does
-    /// not see (`kmodel_shared_access`): it is not forced again until it has run.
-    pub shares: bool,
-
     locals: LocalMap,
 
     /// `tracing` span used to associate diagnostics with the current thread.
@@ -109,7 +105,6 @@ impl Thread {
             last_yield: None,
             yield_count: 0,
             started: false,
-            shares: false,
             locals: HashMap::new(),
         }
     }
