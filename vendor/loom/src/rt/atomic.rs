@@ -345,17 +345,19 @@ impl<T: Numeric> Atomic<T> {
             if execution.path.is_traversed() {
                 let mut seed = [0; MAX_ATOMIC_HISTORY];
 
-                let n = state.match_rmw_to_stores(&mut seed[..]);
+                let mut n = state.match_rmw_to_stores(&mut seed[..]);
                 // kmodel: patch: a failed RMW (a `compare_exchange` that fails) is an
                 // atomic load (C11 [atomics.types.operations]): it may also read any older
                 // store a load with the failure ordering could read, on which it fails.
-                let n = state.match_failed_rmw_to_stores(
-                    &execution.threads,
-                    &mut seed[..],
-                    n,
-                    failure,
-                    |v| f(T::from_u64(v)).is_err(),
-                );
+                if !no_rmw_patch() {
+                    n = state.match_failed_rmw_to_stores(
+                        &execution.threads,
+                        &mut seed[..],
+                        n,
+                        failure,
+                        |v| f(T::from_u64(v)).is_err(),
+                    );
+                }
                 execution.path.push_load(&seed[..n]);
             }
 
@@ -635,7 +637,7 @@ impl State {
     fn enforce_rmw_atomicity(&mut self) {
         let cnt = self.cnt as usize;
         let real = cmp::min(cnt, MAX_ATOMIC_HISTORY);
-        if !self.stores[..real].iter().any(|st| st.rmw_source.is_some()) {
+        if no_rmw_patch() || !self.stores[..real].iter().any(|st| st.rmw_source.is_some()) {
             return;
         }
         loop {
@@ -1061,6 +1063,13 @@ impl FirstSeen {
             v => v <= last_yield,
         }
     }
+}
+
+/// kmodel patch: `LOOM_KMODEL_NO_RMW_PATCH` turns off both RMW patches of this file (RMW
+/// atomicity, failed RMWs that read older stores), to measure before/after with one build.
+fn no_rmw_patch() -> bool {
+    static NO_RMW_PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NO_RMW_PATCH.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_RMW_PATCH").is_some())
 }
 
 fn is_seq_cst(order: Ordering) -> bool {
