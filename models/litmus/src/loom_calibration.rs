@@ -33,7 +33,8 @@ pub const GET_UNLESS_ZERO_NEVER_FAILS: Invariant = Invariant::new(
     "CPU0's kref_get_unless_zero() takes a reference (it fails when CPU1's kref_put() dropped the count to 0 first: its cmpxchg loop reads 0)",
 );
 
-/// RMW atomicity (C11 [atomics.order]p10; the LKMM's `rmw` atomicity axiom).
+/// RMW atomicity (C++ [atomics.order], C11 7.17.3; the LKMM's linux-kernel.cat:
+/// `empty rmw & (fre ; coe) as atomic`).
 pub const RMW_ATOMIC_AGAINST_SET: Invariant = Invariant::new(
     "RMW_ATOMIC_AGAINST_SET",
     "v ends 0 or 1: CPU0's atomic_inc(v) (v was 1) either reads CPU1's atomic_set(v, 0) or is followed by it in v's coherence order; v=2 means the atomic_set landed between the inc's read and its write",

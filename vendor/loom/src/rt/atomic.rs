@@ -38,7 +38,7 @@
 //! - RMW Atomicity:
 //!
 //!   kmodel patch: an RMW's write immediately follows, in the modification order, the store
-//!   it read (C11 [atomics.order]p10). Each RMW store records the store it read
+//!   it read (C++ [atomics.order], C11 7.17.3). Each RMW store records the store it read
 //!   (`Store::rmw_source`); after every change to the modification order,
 //!   `enforce_rmw_atomicity` orders every store that is after the source after the RMW's
 //!   write, and every store before the write before the source. loom 0.7.2 left this
@@ -171,8 +171,9 @@ struct Store {
     seq_cst: bool,
 
     /// kmodel patch: for the store of an RMW, the number (`ordinal_of`: stores to this
-    /// atomic before it, in execution order) of the store its read part read. RMW atomicity: no store lies between
-    /// the two in the modification order (`State::enforce_rmw_atomicity`).
+    /// atomic before it, in execution order) of the store its read part read. RMW
+    /// atomicity: no store lies between the two in the modification order
+    /// (`State::enforce_rmw_atomicity`).
     rmw_source: Option<u16>,
 }
 
@@ -347,7 +348,7 @@ impl<T: Numeric> Atomic<T> {
 
                 let mut n = state.match_rmw_to_stores(&mut seed[..]);
                 // kmodel: patch: a failed RMW (a `compare_exchange` that fails) is an
-                // atomic load (C11 [atomics.types.operations]): it may also read any older
+                // atomic load (C++ [atomics.types.operations]): it may also read any older
                 // store a load with the failure ordering could read, on which it fails.
                 if !no_rmw_patch() {
                     n = state.match_failed_rmw_to_stores(
@@ -627,7 +628,7 @@ impl State {
         }
     }
 
-    /// kmodel patch: RMW atomicity (C11 [atomics.order]p10: an RMW reads the last value, in
+    /// kmodel patch: RMW atomicity (C++ [atomics.order]: an RMW reads the last value, in
     /// the modification order, before its own write). For every RMW store `w` whose source
     /// `s` is still in the history, and every other store `t`: if `s` is before `t`, then
     /// `w` is before `t`; if `t` is before `w`, then `t` is before `s`. loom's modification
