@@ -46,18 +46,12 @@ pub mod c11 {
     /// A C11 mutex is acquire/release only; the LKMM's `spin_unlock()` followed by a
     /// `spin_lock()` also orders for CPUs that do not take the lock (po-unlock-lock-po).
     pub const UNLOCK_LOCK_WEAKER: &str = "C11: unlock->lock weaker";
-    /// Not C11's but loom's: loom orders stores only partially (CDSChecker-style vector
-    /// clocks) and lets an RMW read any latest store, but does not forbid a concurrent plain
-    /// store from landing between an RMW's read and its write (vendor/loom/src/rt/atomic.rs:
-    /// "RMW Atomicity:" is left empty). `atomic_add_unless(v, 1, 0)` (1->2) racing
-    /// `atomic_set(v, 0)` can then end with v=2, which C11 and the LKMM forbid.
-    pub const LOOM_RMW_ATOMICITY: &str = "loom: RMW atomicity not enforced";
-    /// Every named reason.
+    /// Every named reason. (`loom: RMW atomicity not enforced` is gone: vendor/loom enforces
+    /// it, vendor/loom/KMODEL-PATCH.md "RMW atomicity and failed compare_exchange".)
     pub const ALL: &[&str] = &[
         NO_LOAD_BUFFERING,
         NO_DEPENDENCY_ORDERING,
         UNLOCK_LOCK_WEAKER,
-        LOOM_RMW_ATOMICITY,
     ];
 }
 

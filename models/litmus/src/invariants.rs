@@ -54,6 +54,8 @@ pub const INVARIANTS: &[Invariant] = &[
     LKMM_EXISTS,
     crate::loom_calibration::TRYLOCK_NEVER_FAILS,
     crate::loom_calibration::GET_UNLESS_ZERO_NEVER_FAILS,
+    crate::loom_calibration::RMW_ATOMIC_AGAINST_SET,
+    crate::loom_calibration::FAILED_CMPXCHG_READS_LATEST,
     crate::probes::LOCKED_INCREMENTS_ADD_UP,
     crate::probes::READER_SEES_WHOLE_UPDATE,
     crate::probes::READERS_NEVER_OVERLAP,

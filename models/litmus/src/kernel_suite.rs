@@ -28,7 +28,7 @@ use checker::kernel::{
     RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario;
-use checker::scenario::c11::{LOOM_RMW_ATOMICITY, NO_LOAD_BUFFERING, UNLOCK_LOCK_WEAKER};
+use checker::scenario::c11::{NO_LOAD_BUFFERING, UNLOCK_LOCK_WEAKER};
 use checker::scenario::{check, join, spawn_cpu, witness_if, Cpu, Expected, Scenario};
 
 use crate::invariants::*;
@@ -1290,8 +1290,6 @@ pub const ATOMIC_VS_SET: Scenario = scenario!(
     "atomic_add_unless() is atomic against atomic_set()"
 )
 .named("Atomic-RMW-ops-are-atomic-WRT-atomic_set")
-.c11_differs(LOOM_RMW_ATOMICITY, C11_REACHABLE)
-.expected_sc(Expected::Unreachable)
 .witnesses(&[ADD_UNLESS_SEES_SET, ADD_UNLESS_ADDS]);
 pub const CMPXCHG_FAIL_ORDERED_1: Scenario = scenario!(
     cmpxchg_fail_ordered_1,

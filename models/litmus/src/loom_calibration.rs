@@ -1,9 +1,11 @@
 //! Calibration of loom's DPOR for operations whose outcome depends on the object's state
 //! (vendor/loom/KMODEL-PATCH.md, "try_lock"): a trylock, a `compare_exchange` that may fail,
-//! a wait against a wake-up. Each scenario's expected result is the true one (every
-//! interleaving of the kernel code, by hand). The ones marked "fails on loom 0.7.2" were
-//! verified by crates.io loom (and by kmodel's loom before the trylock patch); the others
-//! show an operation loom already explores both ways.
+//! a wait against a wake-up; and of loom's modification order for RMWs
+//! (KMODEL-PATCH.md, "RMW atomicity and failed compare_exchange"). Each scenario's expected
+//! result is the true one (every interleaving of the kernel code, by hand). The ones marked
+//! "fails on loom 0.7.2" got the wrong verdict from crates.io loom (and from kmodel's loom
+//! before the patch they calibrate); the others show an operation loom already explores
+//! both ways.
 //!
 //! Self-contained: only facade-level primitives of `checker::kernel`.
 
@@ -12,11 +14,12 @@ use std::sync::Arc;
 
 use checker::invariant::{Invariant, Witness, DEADLOCK};
 use checker::kernel::{
-    down_read, down_read_trylock, down_write, down_write_trylock, kfree, kref_get_unless_zero,
-    kref_put, kzalloc, mutex_lock, mutex_trylock, mutex_unlock, up_read, up_write, wait_event,
-    wake_up_all, AtomicT, KMutex, Kref, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
+    atomic_inc, atomic_read, atomic_set, cmpxchg_relaxed, down_read, down_read_trylock, down_write,
+    down_write_trylock, kfree, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_trylock,
+    mutex_unlock, smp_rmb, smp_wmb, up_read, up_write, wait_event, wake_up_all, AtomicT, KMutex,
+    Kref, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{check, join, spawn_cpu, witness_if, Scenario};
+use checker::scenario::{check, join, spawn_cpu, witness_if, Expected, Scenario};
 
 /// A trylock that other CPUs' critical sections can make fail, negated.
 pub const TRYLOCK_NEVER_FAILS: Invariant = Invariant::new(
@@ -30,8 +33,26 @@ pub const GET_UNLESS_ZERO_NEVER_FAILS: Invariant = Invariant::new(
     "CPU0's kref_get_unless_zero() takes a reference (it fails when CPU1's kref_put() dropped the count to 0 first: its cmpxchg loop reads 0)",
 );
 
+/// RMW atomicity (C++ [atomics.order], C11 7.17.3; the LKMM's linux-kernel.cat:
+/// `empty rmw & (fre ; coe) as atomic`).
+pub const RMW_ATOMIC_AGAINST_SET: Invariant = Invariant::new(
+    "RMW_ATOMIC_AGAINST_SET",
+    "v ends 0 or 1: CPU0's atomic_inc(v) (v was 1) either reads CPU1's atomic_set(v, 0) or is followed by it in v's coherence order; v=2 means the atomic_set landed between the inc's read and its write",
+);
+
+/// A failed `cmpxchg_relaxed()` read the latest value, negated.
+pub const FAILED_CMPXCHG_READS_LATEST: Invariant = Invariant::new(
+    "FAILED_CMPXCHG_READS_LATEST",
+    "CPU1's failed cmpxchg_relaxed(x, 2, 3) after READ_ONCE(y) == 1 reads x == 1 (exists (1:r0=1 /\\ 1:r1=0) never holds; it does without a read barrier: a failed cmpxchg is a relaxed read, Documentation/atomic_t.txt)",
+);
+
 /// Every invariant of this file.
-pub const INVARIANTS: &[Invariant] = &[TRYLOCK_NEVER_FAILS, GET_UNLESS_ZERO_NEVER_FAILS];
+pub const INVARIANTS: &[Invariant] = &[
+    TRYLOCK_NEVER_FAILS,
+    GET_UNLESS_ZERO_NEVER_FAILS,
+    RMW_ATOMIC_AGAINST_SET,
+    FAILED_CMPXCHG_READS_LATEST,
+];
 
 /// Two readers inside the rwsem at once.
 pub const READ_TRYLOCK_WHILE_READER_HOLDS: Witness = Witness::new(
@@ -43,6 +64,24 @@ pub const READ_TRYLOCK_WHILE_READER_HOLDS: Witness = Witness::new(
 pub const WAIT_EVENT_SEES_NOT_DONE: Witness = Witness::new(
     "WAIT_EVENT_SEES_NOT_DONE",
     "wait_event()'s condition reads done == 0: CPU0 must sleep (or re-check), and only CPU1's store and wake_up_all() end its wait",
+);
+
+/// The atomic_inc reads CPU1's 0.
+pub const INC_READS_SET: Witness = Witness::new(
+    "INC_READS_SET",
+    "v ends 1: CPU0's atomic_inc(v) read the 0 of CPU1's atomic_set(v, 0)",
+);
+
+/// The atomic_set comes after the atomic_inc.
+pub const SET_AFTER_INC: Witness = Witness::new(
+    "SET_AFTER_INC",
+    "v ends 0: CPU1's atomic_set(v, 0) comes after CPU0's atomic_inc(v) in v's coherence order",
+);
+
+/// CPU1 saw the flag, so its cmpxchg ran after CPU0's store to x.
+pub const FAILED_CMPXCHG_AFTER_FLAG: Witness = Witness::new(
+    "FAILED_CMPXCHG_AFTER_FLAG",
+    "CPU1's READ_ONCE(y) reads 1 and its cmpxchg_relaxed(x, 2, 3) then fails",
 );
 
 struct Locks {
@@ -248,6 +287,119 @@ fn get_unless_zero_vs_put() {
     kfree(&o);
 }
 
+struct Vars {
+    v: AtomicT,
+    x: AtomicT,
+    y: AtomicT,
+}
+
+fn vars(v: isize) -> checker::kernel::Obj<Vars> {
+    kzalloc("obj", |_, n| Vars {
+        v: AtomicT::new(n, "v", v),
+        x: AtomicT::new(n, "x", 0),
+        y: AtomicT::new(n, "y", 0),
+    })
+}
+
+/// v = 1; CPU0 `atomic_inc(v)`; CPU1 `atomic_set(v, 0)`: v ends 0 or 1, never 2 (the
+/// bare form of Documentation/litmus-tests/atomic/Atomic-RMW-ops-are-atomic-WRT-atomic_set).
+fn atomic_inc_vs_atomic_set() {
+    let o = vars(1);
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            atomic_inc(&o.v); // atomic_inc(&obj->v);
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            atomic_set(&o.v, 0); // atomic_set(&obj->v, 0);
+        })
+    };
+    join(p0);
+    join(p1);
+    let v = atomic_read(&o.v); // (after both: the final value of v)
+    witness_if(v == 1, &INC_READS_SET);
+    witness_if(v == 0, &SET_AFTER_INC);
+    check(v != 2, &RMW_ATOMIC_AGAINST_SET, || {
+        format!("v = {v}: atomic_set(v, 0) landed inside atomic_inc(v) (1 -> 2)")
+    });
+    kfree(&o);
+}
+
+/// CPU0 `WRITE_ONCE(x, 1); smp_wmb(); WRITE_ONCE(y, 1)`; CPU1 `r0 = READ_ONCE(y);
+/// [smp_rmb();] r1 = cmpxchg_relaxed(x, 2, 3)`, which always fails (x is never 2).
+fn mp_failed_cmpxchg(rmb: bool) {
+    let o = vars(0);
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+            smp_wmb(); // smp_wmb();
+            WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&o.y); // r0 = READ_ONCE(obj->y);
+            if rmb {
+                smp_rmb(); // smp_rmb();
+            }
+            let r1 = cmpxchg_relaxed(&o.x, 2, 3); // r1 = cmpxchg_relaxed(&obj->x, 2, 3);
+            witness_if(r0 == 1, &FAILED_CMPXCHG_AFTER_FLAG);
+            check(!(r0 == 1 && r1 == 0), &FAILED_CMPXCHG_READS_LATEST, || {
+                format!("READ_ONCE(y) = {r0}, then the failed cmpxchg_relaxed(x, 2, 3) read x = {r1} (stale: CPU0 stored 1 before y)")
+            });
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&o);
+}
+
+fn mp_failed_cmpxchg_relaxed() {
+    mp_failed_cmpxchg(false)
+}
+
+fn mp_rmb_failed_cmpxchg_relaxed() {
+    mp_failed_cmpxchg(true)
+}
+
+/// Fails on loom 0.7.2 and on kmodel's loom before the RMW-atomicity patch (a
+/// counterexample, v = 2): loom let a concurrent store land between an RMW's read and write.
+pub const ATOMIC_INC_VS_ATOMIC_SET: Scenario = checker::scenario!(
+    atomic_inc_vs_atomic_set,
+    ["P0 atomic_inc", "P1 atomic_set"],
+    unreachable,
+    "loom calibration: v = 1; CPU0 atomic_inc(v) against CPU1 atomic_set(v, 0): v ends 0 or 1, never 2 (RMW atomicity)"
+)
+.named("loom-atomic_inc+atomic_set")
+.witnesses(&[INC_READS_SET, SET_AFTER_INC]);
+
+/// Fails on loom 0.7.2 and on kmodel's loom before the failed-CAS patch (verified): a failed
+/// `compare_exchange` always read the newest store. LKMM: allowed (herd7 `Sometimes`).
+pub const MP_FAILED_CMPXCHG_RELAXED: Scenario = checker::scenario!(
+    mp_failed_cmpxchg_relaxed,
+    ["P0 x, wmb, y", "P1 y, cmpxchg_relaxed(x)"],
+    reachable(FAILED_CMPXCHG_READS_LATEST),
+    "loom calibration: message passing whose reader's failing cmpxchg_relaxed(x) reads the stale 0 after seeing the flag (a failed cmpxchg is a relaxed read)"
+)
+.named("loom-MP+wmb+cmpxchg_relaxed-fails")
+.expected_sc(Expected::Unreachable);
+
+/// Right on every loom: with smp_rmb() the failed cmpxchg reads 1 (the patch lets a failed
+/// CAS read only stores a load could read).
+pub const MP_RMB_FAILED_CMPXCHG_RELAXED: Scenario = checker::scenario!(
+    mp_rmb_failed_cmpxchg_relaxed,
+    ["P0 x, wmb, y", "P1 y, rmb, cmpxchg_relaxed(x)"],
+    unreachable,
+    "loom calibration: as loom-MP+wmb+cmpxchg_relaxed-fails with smp_rmb() before the cmpxchg: the failed cmpxchg reads 1"
+)
+.named("loom-MP+wmb+rmb+cmpxchg_relaxed-fails")
+.witnesses(&[FAILED_CMPXCHG_AFTER_FLAG]);
+
 /// Fails on loom 0.7.2 (verified): its try_lock never failed against a lock another thread
 /// takes, unless other dependencies forced that order.
 pub const MUTEX_TRYLOCK_VS_LOCK: Scenario = checker::scenario!(mutex_trylock_vs_lock, ["P0 trylock", "P1 lock/unlock"], reachable(TRYLOCK_NEVER_FAILS), "loom calibration: CPU0 mutex_trylock(L) against CPU1 mutex_lock(L); mutex_unlock(L): the trylock fails while CPU1 holds L")
@@ -305,4 +457,7 @@ pub const SCENARIOS: &[Scenario] = &[
     WAIT_EVENT_VS_WAKE_UP,
     WAIT_EVENT_VS_EARLY_WAKE_UP,
     KREF_GET_UNLESS_ZERO_VS_PUT,
+    ATOMIC_INC_VS_ATOMIC_SET,
+    MP_FAILED_CMPXCHG_RELAXED,
+    MP_RMB_FAILED_CMPXCHG_RELAXED,
 ];

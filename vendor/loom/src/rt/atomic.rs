@@ -37,6 +37,13 @@
 //!
 //! - RMW Atomicity:
 //!
+//!   kmodel patch: an RMW's write immediately follows, in the modification order, the store
+//!   it read (C++ [atomics.order], C11 7.17.3). Each RMW store records the store it read
+//!   (`Store::rmw_source`); after every change to the modification order,
+//!   `enforce_rmw_atomicity` orders every store that is after the source after the RMW's
+//!   write, and every store before the write before the source. loom 0.7.2 left this
+//!   empty: a plain store concurrent with an RMW could land between its read and its write.
+//!
 //!
 //! # Fence modification order implications (figure 9)
 //!
@@ -162,6 +169,12 @@ struct Store {
 
     /// True when the store was done with `SeqCst` ordering
     seq_cst: bool,
+
+    /// kmodel patch: for the store of an RMW, the number (`ordinal_of`: stores to this
+    /// atomic before it, in execution order) of the store its read part read. RMW
+    /// atomicity: no store lies between the two in the modification order
+    /// (`State::enforce_rmw_atomicity`).
+    rmw_source: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -301,6 +314,8 @@ impl<T: Numeric> Atomic<T> {
                 val.into_u64(),
                 ordering,
             );
+            // kmodel: patch: a store after an RMW's source is after the RMW's write
+            state.enforce_rmw_atomicity();
 
             // kmodel: patch: coherence for KMODEL_CHECK_GRAPHS
             super::kmodel_graph::atomic_ordinal(
@@ -318,7 +333,9 @@ impl<T: Numeric> Atomic<T> {
         f: F,
     ) -> Result<T, E>
     where
-        F: FnOnce(T) -> Result<T, E>,
+        // kmodel: patch: `Fn`, not `FnOnce`: the candidates of a failure are found by
+        // evaluating `f` on each value a load could read (every caller's closure is pure).
+        F: Fn(T) -> Result<T, E>,
     {
         self.branch(Action::Rmw, location);
 
@@ -329,7 +346,19 @@ impl<T: Numeric> Atomic<T> {
             if execution.path.is_traversed() {
                 let mut seed = [0; MAX_ATOMIC_HISTORY];
 
-                let n = state.match_rmw_to_stores(&mut seed[..]);
+                let mut n = state.match_rmw_to_stores(&mut seed[..]);
+                // kmodel: patch: a failed RMW (a `compare_exchange` that fails) is an
+                // atomic load (C++ [atomics.types.operations]): it may also read any older
+                // store a load with the failure ordering could read, on which it fails.
+                if !no_rmw_patch() {
+                    n = state.match_failed_rmw_to_stores(
+                        &execution.threads,
+                        &mut seed[..],
+                        n,
+                        failure,
+                        |v| f(T::from_u64(v)).is_err(),
+                    );
+                }
                 execution.path.push_load(&seed[..n]);
             }
 
@@ -468,6 +497,8 @@ impl State {
 
         // Apply coherence rules
         self.apply_load_coherence(threads, index);
+        // kmodel: patch: the new order may place a store around an RMW
+        self.enforce_rmw_atomicity();
 
         let store = &mut self.stores[index];
 
@@ -518,6 +549,7 @@ impl State {
             sync,
             first_seen,
             seq_cst: is_seq_cst(ordering),
+            rmw_source: None,
         };
     }
 
@@ -538,6 +570,8 @@ impl State {
 
         // Apply coherence rules.
         self.apply_load_coherence(threads, index);
+        // kmodel: patch: the new order may place a store around an RMW
+        self.enforce_rmw_atomicity();
 
         self.stores[index].first_seen.touch(threads);
 
@@ -556,7 +590,13 @@ impl State {
                 // the load. This is our (hacky) way to establish a release
                 // sequence.
                 let sync = self.stores[index].sync;
+                // kmodel: patch: RMW atomicity. The write is the next store after the one
+                // read, in the modification order, for good.
+                let source = ordinal_of(self.cnt, index) as u16;
                 self.store(threads, sync, next, success);
+                let written = self::index(self.cnt - 1);
+                self.stores[written].rmw_source = Some(source);
+                self.enforce_rmw_atomicity();
 
                 Ok(prev)
             }
@@ -585,6 +625,78 @@ impl State {
                 let mo = self.stores[i].modification_order;
                 self.stores[index].modification_order.join(&mo);
             }
+        }
+    }
+
+    /// kmodel patch: RMW atomicity (C++ [atomics.order]: an RMW reads the last value, in
+    /// the modification order, before its own write). For every RMW store `w` whose source
+    /// `s` is still in the history, and every other store `t`: if `s` is before `t`, then
+    /// `w` is before `t`; if `t` is before `w`, then `t` is before `s`. loom's modification
+    /// order is a partial order of vector clocks that later loads refine (read-read and
+    /// write-read coherence join into the store read); each refinement can put a store
+    /// between an RMW's read and write, so this runs after every one, to a fixpoint.
+    fn enforce_rmw_atomicity(&mut self) {
+        let cnt = self.cnt as usize;
+        let real = cmp::min(cnt, MAX_ATOMIC_HISTORY);
+        if no_rmw_patch() || !self.stores[..real].iter().any(|st| st.rmw_source.is_some()) {
+            return;
+        }
+        loop {
+            let mut changed = false;
+            for w in 0..real {
+                let s = match self.stores[w]
+                    .rmw_source
+                    .and_then(|o| self.index_of_ordinal(o))
+                {
+                    Some(s) => s,
+                    None => continue,
+                };
+                for t in 0..real {
+                    if t == w || t == s {
+                        continue;
+                    }
+                    let mo_s = self.stores[s].modification_order;
+                    let mo_w = self.stores[w].modification_order;
+                    let mo_t = self.stores[t].modification_order;
+                    if mo_s < mo_t && !(mo_w < mo_t) {
+                        // `t` after the source: after the write as well (unless it is
+                        // already before the write, which the invariant excludes).
+                        if !(mo_t <= mo_w) {
+                            self.raise_modification_order(t, &mo_w);
+                            changed = true;
+                        }
+                    } else if mo_t < mo_w && !(mo_t < mo_s) && !(mo_s < mo_t) {
+                        // `t` before the write: before the source as well.
+                        self.raise_modification_order(s, &mo_t);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return;
+            }
+        }
+    }
+
+    /// kmodel patch: order the store at `target` after every store `mo` is after, and keep
+    /// every store that was after `target` after it.
+    fn raise_modification_order(&mut self, target: usize, mo: &VersionVec) {
+        let real = cmp::min(self.cnt as usize, MAX_ATOMIC_HISTORY);
+        let old = self.stores[target].modification_order;
+        for u in 0..real {
+            if u == target || old < self.stores[u].modification_order {
+                self.stores[u].modification_order.join(mo);
+            }
+        }
+    }
+
+    /// kmodel patch: the history index of store number `ordinal` (`ordinal_of`), if it is
+    /// still in the history.
+    fn index_of_ordinal(&self, ordinal: u16) -> Option<usize> {
+        if ordinal < self.cnt && self.cnt - ordinal <= MAX_ATOMIC_HISTORY as u16 {
+            Some(index(ordinal))
+        } else {
+            None
         }
     }
 
@@ -841,6 +953,30 @@ impl State {
         n
     }
 
+    /// kmodel patch: after the `n` stores of `dst` an RMW may read (the newest), append the
+    /// older stores that a load with ordering `failure` may read and on whose value the RMW
+    /// fails (`fails`): a failed RMW is a load. A store on whose value it would succeed is
+    /// not one: a successful RMW reads the newest store.
+    fn match_failed_rmw_to_stores(
+        &self,
+        threads: &thread::Set,
+        dst: &mut [u8],
+        n: usize,
+        failure: Ordering,
+        fails: impl Fn(u64) -> bool,
+    ) -> usize {
+        let mut loads = [0; MAX_ATOMIC_HISTORY];
+        let m = self.match_load_to_stores(threads, &mut loads[..], failure);
+        let mut n = n;
+        for &i in &loads[..m] {
+            if !dst[..n].contains(&i) && fails(self.stores[i as usize].value) {
+                dst[n] = i;
+                n += 1;
+            }
+        }
+        n
+    }
+
     fn stores_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Store> {
         let (start, end) = range(self.cnt);
         let (two, one) = self.stores[..end].split_at_mut(start);
@@ -885,6 +1021,7 @@ impl Default for Store {
             sync: Synchronize::new(),
             first_seen: FirstSeen::new(),
             seq_cst: false,
+            rmw_source: None,
         }
     }
 }
@@ -927,6 +1064,13 @@ impl FirstSeen {
             v => v <= last_yield,
         }
     }
+}
+
+/// kmodel patch: `LOOM_KMODEL_NO_RMW_PATCH` turns off both RMW patches of this file (RMW
+/// atomicity, failed RMWs that read older stores), to measure before/after with one build.
+fn no_rmw_patch() -> bool {
+    static NO_RMW_PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NO_RMW_PATCH.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_RMW_PATCH").is_some())
 }
 
 fn is_seq_cst(order: Ordering) -> bool {
