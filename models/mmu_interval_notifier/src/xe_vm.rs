@@ -18,8 +18,8 @@
 //! Either the exec's read section comes first, and its fence is in the resv when the callback
 //! walks it, so the callback waits for the job; or the callback's write section comes first,
 //! and the exec's `read_retry` sees the new sequence and backs off. The variants are the
-//! three ways to break that: publish the fence after `up_read()`, skip the `read_retry`, or
-//! return from the callback without waiting.
+//! four ways to break that: publish the fence after `up_read()`, skip the `read_retry`,
+//! forget the `set_seq` in the callback, or return from the callback without waiting.
 //!
 //! Every scheduling point is on a line of its own, commented with the kernel statement it
 //! stands for; `MODEL:` marks each simplification (listed in the crate README).
@@ -57,6 +57,9 @@ pub enum UserptrRevision {
     SkipReadRetry,
     /// the invalidate callback returns without waiting for the VM's fences.
     NoFenceWait,
+    /// the invalidate callback forgets `mmu_interval_set_seq()` under the notifier lock (in no
+    /// kernel; the hmm driver's `DriverRevision::NoSetSeq` is the same mistake).
+    NoSetSeq,
 }
 
 /// The `gpu_vm` of the document (Xe's `struct xe_vm`), as far as userptr needs it.
@@ -143,7 +146,9 @@ pub fn gpu_vma_userptr_invalidate(
         return false; // if (!mmu_notifier_range_blockable(range)) return false;  (xe)
     }
     let w = down_write(&vm.userptr_notifier_lock); // down_write(&gpu_vm->userptr_notifier_lock);
-    mmu_interval_set_seq(userptr_interval, cur_seq); // mmu_interval_set_seq(userptr_interval, cur_seq);
+    if vm.rev != UserptrRevision::NoSetSeq {
+        mmu_interval_set_seq(userptr_interval, cur_seq); // mmu_interval_set_seq(userptr_interval, cur_seq);
+    }
     up_write(w); // up_write(&gpu_vm->userptr_notifier_lock);
     if vm.rev != UserptrRevision::NoFenceWait {
         dma_resv_wait_timeout(&vm.resv); // dma_resv_wait_timeout(&gpu_vm->resv, DMA_RESV_USAGE_BOOKKEEP, false, MAX_SCHEDULE_TIMEOUT);

@@ -102,6 +102,9 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(userptr_exec_vs_munmap_no_fence_wait, ["exec", "munmap"], reachable(USERPTR_JOB_ACCESS),
         "an invalidate callback that returns without dma_resv_wait_timeout() on the VM's resv: the job still runs on the unmapped page")
         .bounds(SAMPLED),
+    scenario!(userptr_exec_vs_munmap_no_set_seq, ["exec", "munmap"], reachable(USERPTR_JOB_ACCESS),
+        "an invalidate callback that forgets mmu_interval_set_seq(): the exec's read_retry under the notifier lock sees no collision and submits a job on the unmapped page")
+        .bounds(SAMPLED),
     scenario!(userptr_exec_vs_migrate, ["exec", "migrate"], reachable(USERPTR_JOB_ACCESS),
         "upstream: the same exec and job against a migration of page 0 (MMU_NOTIFY_MIGRATE; the page is copied, the PTE replaced, the old page freed); the exec's retry goes through read_begin's lockless wait condition, which sees the end without ordering the PTE read after it (weak memory)")
         .bounds(SAMPLED)

@@ -91,3 +91,7 @@ pub(crate) fn userptr_exec_vs_munmap_skip_read_retry() {
 pub(crate) fn userptr_exec_vs_munmap_no_fence_wait() {
     userptr_exec_vs_munmap_with(UserptrRevision::NoFenceWait)
 }
+
+pub(crate) fn userptr_exec_vs_munmap_no_set_seq() {
+    userptr_exec_vs_munmap_with(UserptrRevision::NoSetSeq)
+}
