@@ -99,7 +99,10 @@ pub(crate) fn dpor(
     );
     super::gather_touches(false);
     let core = core.lock().unwrap();
-    let complete = !core.capped && !core.saw_rcu;
+    let mut stats = stats;
+    stats.blocked = core.blocked;
+    // A wakeup-tree sequence that could not be followed may have left traces unexplored.
+    let complete = !core.capped && !core.saw_rcu && core.wut_lost == 0;
     (stats, failed, complete)
 }
 
