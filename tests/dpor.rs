@@ -12,7 +12,6 @@
 #![cfg(not(loom))]
 
 use checker::explore::{run, Explorer, Outcome};
-#[allow(non_snake_case)]
 use checker::kernel::{atomic_inc, kfree, kzalloc, AtomicT, READ_ONCE, WRITE_ONCE};
 use checker::scenario::{join, spawn_cpu, Expected, Scenario};
 
