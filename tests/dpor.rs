@@ -2,6 +2,8 @@
 //!
 //! - Calibration: n CPUs each doing k `atomic_inc` on one atomic have (nk)!/(k!)^n
 //!   Mazurkiewicz traces; an optimal explorer runs exactly that many executions.
+//! - Wakeup trees: a program where Source-DPOR (no wakeup trees) ends an execution
+//!   sleep-set blocked runs exactly once per trace (9 executions, 0 blocked).
 //! - Soundness: on every scenario that shuttle's DFS (no reduction) exhausts within
 //!   [`DFS_CAP`] executions, dpor reaches exactly the violations DFS reaches, and runs
 //!   every Mazurkiewicz trace DFS runs (the same number of distinct traces).
@@ -10,7 +12,7 @@
 #![cfg(not(loom))]
 
 use checker::explore::{run, Explorer, Outcome};
-use checker::kernel::{atomic_inc, kfree, kzalloc, AtomicT};
+use checker::kernel::{atomic_inc, kfree, kzalloc, AtomicT, READ_ONCE, WRITE_ONCE};
 use checker::scenario::{join, spawn_cpu, Expected, Scenario};
 
 /// DFS executions at most per scenario in the soundness test (see its cost below).
@@ -91,6 +93,68 @@ fn calibration_family_runs_the_minimum() {
         assert_eq!(o.distinct_traces, min, "{}: distinct traces", s.name);
         assert_eq!(o.executions, min, "{}: executions", s.name);
     }
+}
+
+/// The wakeup-tree calibration (checker/src/dpor's unit test
+/// `wakeup_trees_run_one_execution_per_trace` runs the same program on the core alone, where
+/// Source-DPOR without wakeup trees runs 10 executions, one of them sleep-set blocked): CPU0
+/// writes x then reads it, CPU1 writes x, CPU2 writes y, reads z, then reads x. 9 traces.
+fn wakeup() {
+    let x = kzalloc("x", |_, o| AtomicT::new(o, "v", 0));
+    let y = kzalloc("y", |_, o| AtomicT::new(o, "v", 0));
+    let z = kzalloc("z", |_, o| AtomicT::new(o, "v", 0));
+    let p = {
+        let x = x.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&x, 1); // WRITE_ONCE(x, 1);
+            READ_ONCE(&x); // READ_ONCE(x);
+        })
+    };
+    let q = {
+        let x = x.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&x, 2); // WRITE_ONCE(x, 2);
+        })
+    };
+    let r = {
+        let (x, y, z) = (x.clone(), y.clone(), z.clone());
+        spawn_cpu(move || {
+            WRITE_ONCE(&y, 1); // WRITE_ONCE(y, 1);
+            READ_ONCE(&z); // READ_ONCE(z);
+            READ_ONCE(&x); // READ_ONCE(x);
+        })
+    };
+    for c in [p, q, r] {
+        join(c);
+    }
+    kfree(&x);
+    kfree(&y);
+    kfree(&z);
+}
+
+const WAKEUP: Scenario = Scenario::new(
+    "dpor_calibration",
+    "wakeup_tree",
+    "Source-DPOR ends one execution sleep-set blocked here; optimal DPOR runs each trace once",
+    &["wx_rx", "wx", "wy_rz_rx"],
+    Expected::Unreachable,
+    &[],
+    wakeup,
+);
+
+#[test]
+fn wakeup_trees_run_each_trace_once() {
+    let o = dpor(&WAKEUP);
+    println!(
+        "{}: {} executions ({} blocked), {} distinct traces: {}",
+        WAKEUP.name,
+        o.executions,
+        o.blocked,
+        o.distinct_traces,
+        o.verdict()
+    );
+    assert!(o.complete && o.found.is_none(), "{}", o.verdict());
+    assert_eq!((o.executions, o.distinct_traces, o.blocked), (9, 9, 0));
 }
 
 /// The violations an outcome reached: the one that stopped it, and the non-fatal ones.

@@ -136,6 +136,12 @@ pub struct Outcome {
     /// Distinct Mazurkiewicz traces among the executions that ran to their end
     /// ([`crate::dpor::trace_hash`]): `executions / distinct_traces` is the redundancy.
     pub distinct_traces: u64,
+    /// Executions that dpor stopped sleep-set blocked (counted in `executions`; 0 for the
+    /// other explorers): with wakeup trees, only around blocking operations.
+    pub blocked: u64,
+    /// dpor re-explored with source sets and sleep sets only, because a wakeup-tree
+    /// sequence could not be followed: complete, not optimal.
+    pub source_sets: bool,
     /// Seconds of the exploration (for loom, without the second run that captures the
     /// failing execution's checkpoint).
     pub seconds: f64,
@@ -196,7 +202,10 @@ impl Outcome {
                 format!("verified up to {b} preemptions")
             }
             Explorer::Dfs { .. } if self.complete => "verified under SC (no weak memory)".into(),
-            Explorer::Dpor { .. } if self.complete => "verified under SC (source-set DPOR)".into(),
+            Explorer::Dpor { .. } if self.complete && self.source_sets => {
+                "verified under SC (source-set DPOR)".into()
+            }
+            Explorer::Dpor { .. } if self.complete => "verified under SC (optimal DPOR)".into(),
             _ => format!("no counterexample in {} runs", self.executions),
         }
     }
@@ -345,6 +354,8 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
         explorer,
         executions: stats.executions,
         distinct_traces: stats.distinct.len() as u64,
+        blocked: stats.blocked,
+        source_sets: stats.source_sets,
         seconds,
         complete: complete && failed.is_none(),
         found: failed.map(|f| Found {

@@ -31,7 +31,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn writes(self) -> bool {
+    pub fn writes(self) -> bool {
         self != Kind::Read
     }
 

@@ -15,6 +15,8 @@ pub(crate) struct DporScheduler {
     cursor: usize,
     first: bool,
     debug: bool,
+    /// The events seen so far in this execution (for `KMODEL_DEBUG_DPOR` only).
+    seen: Vec<crate::trace::Event>,
 }
 
 impl DporScheduler {
@@ -23,6 +25,7 @@ impl DporScheduler {
             core,
             cursor: 0,
             first: true,
+            seen: Vec::new(),
             debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some(),
         }
     }
@@ -41,7 +44,12 @@ impl Scheduler for DporScheduler {
         self.cursor = 0;
         self.first = true;
         super::gather_touches(true);
-        if self.core.lock().unwrap().next_execution() {
+        let mut core = self.core.lock().unwrap();
+        if self.debug {
+            core.debug_hash = crate::dpor::trace_hash(&self.seen);
+            self.seen.clear();
+        }
+        if core.next_execution() {
             Some(Schedule::new(0))
         } else {
             None
@@ -57,6 +65,7 @@ impl Scheduler for DporScheduler {
         let ids: Vec<usize> = runnable.iter().map(|t| usize::from(t.id())).collect();
         let mut obs = Observed::default();
         let debug = self.debug;
+        let seen = &mut self.seen;
         if self.first {
             // The world of this execution does not exist yet (the main thread creates it).
             self.first = false;
@@ -65,7 +74,9 @@ impl Scheduler for DporScheduler {
             self.cursor = super::events_since(self.cursor, |e| {
                 obs.events += 1;
                 if debug {
-                    obs.debug.push_str(&format!("{}({}) ", e.op, e.obj));
+                    obs.debug
+                        .push_str(&format!("{}({})={} ", e.op, e.obj, e.result));
+                    seen.push(e.clone());
                 }
                 accesses(e, |a| obs.accesses.push(a));
                 if e.op == "join" {

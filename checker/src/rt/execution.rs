@@ -14,6 +14,10 @@ pub(crate) struct Stats {
     /// The invariant this explorer must reach (`Scenario::expected_for` it), if any.
     pub target: Option<&'static str>,
     pub executions: u64,
+    /// Executions the dpor explorer stopped sleep-set blocked (0 for the other explorers).
+    pub blocked: u64,
+    /// dpor fell back to source sets and sleep sets (see `rt::shuttle::dpor`).
+    pub source_sets: bool,
     /// Violations that did not stop the run (not fatal, not the target): invariant name ->
     /// number of executions that reached it.
     pub also: BTreeMap<String, u64>,
