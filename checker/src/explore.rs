@@ -436,7 +436,13 @@ pub fn assert_as_expected(
             )
         }
     );
-    if let Some(t) = o.trace() {
+    if let Some(mut t) = o.trace() {
+        #[cfg(not(loom))]
+        if let Some(m) =
+            crate::replay::minimize::minimize(s, &mut t, crate::replay::minimize::REPLAY_BUDGET)
+        {
+            println!("  minimized: {m}");
+        }
         match t.save_in(&trace_dir.join(s.model)) {
             Ok(p) => println!("  trace: {}", p.display()),
             Err(e) => println!("  trace not saved: {e}"),
