@@ -377,6 +377,11 @@ fn check_no_device_pte(mm: &Obj<MmStruct>, pfn: isize, when: &str) {
     }
 }
 
+/// A driver's mirror of `mm`, for the checks of its device PTEs.
+pub fn mirror_registered(mm: &Obj<MmStruct>, svm: &Obj<DriverSvm>) {
+    mm.ghost.lock().mirrors.push(svm.clone());
+}
+
 /// A driver programs a device PTE to `pfn` (under its user_lock).
 pub fn device_pte_programmed(mm: &Obj<MmStruct>, svm: &Obj<DriverSvm>, page: usize, pfn: isize) {
     let gone = mm

@@ -75,7 +75,7 @@ pub fn driver_svm_alloc(mm: &Obj<MmStruct>, rev: DriverRevision) -> Obj<DriverSv
             rev,
         }
     });
-    crate::mmap::register_mirror(mm, &svm);
+    ghost::mirror_registered(mm, &svm);
     svm
 }
 
