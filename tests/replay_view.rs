@@ -8,9 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(not(loom))]
 use checker::replay::minimize::{minimize, REPLAY_BUDGET};
+#[cfg(not(loom))]
 use checker::replay::{replay, ReplayVerdict};
-use checker::trace::{context_switches, header, render, ReplayMode, Trace, View};
+#[cfg(not(loom))]
+use checker::trace::context_switches;
+use checker::trace::{header, render, ReplayMode, Trace, View};
 
 fn committed() -> Vec<PathBuf> {
     kmodel::committed_traces(Path::new(env!("CARGO_MANIFEST_DIR")))
@@ -68,6 +72,7 @@ fn stale_reads_only_where_weak_memory_is_needed() {
 /// Minimize every committed trace that shuttle replays: the result must replay step for step
 /// to the same invariant, with no more context switches and a default replay no longer than
 /// before. Prints one line per trace and the totals (`--nocapture`).
+#[cfg(not(loom))]
 #[test]
 fn minimizing_keeps_every_committed_counterexample() {
     // [all traces, traces shuttle replays]: (switches, lines) as [max before, max after,
