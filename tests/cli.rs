@@ -2,68 +2,18 @@
 //! never a panic).
 #![cfg(not(loom))]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn kmodel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kmodel"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run kmodel")
-}
+use common::{assert_one_line_error as assert_bad_input, kmodel, text, tmp};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Exit 2, one line on stderr that starts with `error:` and carries a hint; no panic.
-fn assert_bad_input(out: &Output, what: &str) {
-    let err = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{what}: exit code; stderr: {err}"
-    );
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "{what}: one line, got {err:?}"
-    );
-    assert!(
-        err.starts_with("error: ") && err.contains("hint"),
-        "{what}: {err:?}"
-    );
-    assert!(!err.contains("panicked"), "{what}: {err:?}");
-}
-
+/// A committed prepare_objects_unserialized trace (the scenario the assertions below
+/// describe) that shuttle replays.
 fn a_committed_trace() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("counterexamples/vm_bo_lifecycle");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    // A trace of the scenario the assertions below describe, that shuttle replays.
-    files
-        .into_iter()
-        .find(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("prepare_objects_unserialized-")
-                && std::fs::read_to_string(p)
-                    .unwrap()
-                    .contains("\nreplay: shuttle\n")
-        })
-        .expect("a committed prepare_objects_unserialized trace replayed by shuttle")
+    common::committed_trace_where("vm_bo_lifecycle", |name, text| {
+        name.starts_with("prepare_objects_unserialized-") && text.contains("\nreplay: shuttle\n")
+    })
 }
 
 #[test]

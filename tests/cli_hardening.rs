@@ -5,57 +5,21 @@
 //! passes a trace's path exactly; a closed stdout ends `replay` quietly.
 #![cfg(all(not(loom), unix))]
 
+mod common;
+
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{assert_one_line_error, committed_trace_where, kmodel, kmodel_cmd, root, text, tmp};
 
-fn kmodel_cmd<S: AsRef<OsStr>>(args: &[S]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kmodel"));
-    c.args(args).current_dir(root()).stdin(Stdio::null());
-    c.env_remove("KMODEL_TEST_FAIL_SAVE")
-        .env_remove("KMODEL_TEST_LOOM_BIN");
-    c
-}
-
-fn kmodel<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    kmodel_cmd(args).output().expect("run kmodel")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_hardening")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A committed trace whose header says `replay: MODE`.
+/// A committed litmus trace whose header says `replay: MODE`.
 fn committed_trace(mode: &str) -> PathBuf {
-    let dir = root().join("counterexamples/litmus");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .find(|p| {
-            std::fs::read_to_string(p)
-                .unwrap()
-                .contains(&format!("\nreplay: {mode}\n"))
-        })
-        .unwrap_or_else(|| panic!("a committed litmus trace replayed by {mode}"))
+    committed_trace_where("litmus", |_, text| {
+        text.contains(&format!("\nreplay: {mode}\n"))
+    })
 }
 
 /// Every temporary file under `dir`.
@@ -73,22 +37,6 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// Exit 2 and exactly one line on stderr: `error: … (hint: …)`, no panic.
-fn assert_one_line_error(out: &Output, what: &str) {
-    let err = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{what}: exit code; stderr: {err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{what}: one line, got {err:?}");
-    assert!(
-        err.starts_with("error: ") && err.contains("(hint: ") && err.ends_with(")\n"),
-        "{what}: {err:?}"
-    );
-    assert!(!err.contains("panicked"), "{what}: {err:?}");
 }
 
 /// Special inputs, made once: a FIFO with no writer, a directory, a regular file for `--out`,

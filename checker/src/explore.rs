@@ -448,6 +448,15 @@ pub fn assert_as_expected(
         }
     );
     if let Some(t) = o.trace() {
+        #[cfg(not(loom))]
+        let t = {
+            let mut t = t;
+            let budget = crate::replay::minimize::REPLAY_BUDGET;
+            if let Some(m) = crate::replay::minimize::minimize(s, &mut t, budget) {
+                println!("  minimized: {m}");
+            }
+            t
+        };
         match t.save_in(&trace_dir.join(s.model)) {
             Ok(p) => println!("  trace: {}", p.display()),
             Err(e) => println!("  trace not saved: {e}"),

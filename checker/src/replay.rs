@@ -2,6 +2,9 @@
 //! scheduler, or by loom from its checkpoint when the interleaving needs weak memory) and
 //! comparing every step.
 
+#[cfg(not(loom))]
+pub mod minimize;
+
 use crate::rt;
 use crate::scenario::Scenario;
 #[cfg(not(loom))]

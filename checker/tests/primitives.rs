@@ -480,3 +480,23 @@ fn llist_add_of_a_freed_node_is_a_use_after_free() {
         "{v}"
     );
 }
+
+/// Calibration of the cycle check in `llist_del_all`: a node added twice points to itself,
+/// and the kernel's walk never ends. Without the check this test never ends either (the walk
+/// loops, growing its batch until memory runs out).
+#[test]
+fn llist_add_of_a_node_already_on_the_list_is_a_cycle() {
+    let v = violation_of(|| {
+        let head = LlistHead::new("test", "head");
+        let d = new_deferred();
+        llist_add(&d.node, &head);
+        llist_add(&d.node, &head);
+        let _ = llist_del_all::<Deferred>(&head, |d| &d.node);
+    });
+    assert!(
+        v.starts_with(
+            "LIST_CORRUPTION: llist_del_all(test.head) walks a cycle: dobj#1 follows itself"
+        ),
+        "{v}"
+    );
+}

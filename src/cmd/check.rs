@@ -75,6 +75,11 @@ pub struct Record {
     /// `forbidden (C11 only)` or `not judged (…)`; absent without herd7 or for a shuttle trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lkmm: Option<String>,
+    /// What the shrinker did to the counterexample before it was saved (context switches and
+    /// steps before and after, replays and seconds spent); absent for a `replay: loom` trace,
+    /// which is saved as loom found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimized: Option<String>,
     /// The counterexample's text (only with --no-save).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_text: Option<String>,
@@ -121,6 +126,7 @@ impl Record {
             trace: None,
             replay: None,
             lkmm: None,
+            minimized: None,
             trace_text: None,
             mismatch: o.mismatch(),
             witnesses_reached: o
@@ -390,6 +396,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         #[cfg(not(loom))]
         if let Some(s) = registry::find(&t.model, &t.scenario) {
             checker::replay::settle_replay_mode(s, t);
+            // Fewer context switches, same invariant, before it is saved (shuttle traces).
+            use checker::replay::minimize::{minimize, REPLAY_BUDGET};
+            r.minimized = minimize(s, t, REPLAY_BUDGET).map(|m| m.to_string());
         }
         r.replay = Some(t.replay.as_str().to_string());
         // A weak-memory-only counterexample: judge it by the LKMM when herd7 is there.
@@ -609,6 +618,9 @@ fn print_report(records: &[Record]) {
                 r.violation.as_deref().unwrap_or("")
             );
             println!("  replay with: cargo run --release -- replay {path}");
+            if let Some(m) = &r.minimized {
+                println!("  minimized: {m}");
+            }
             if let Some(l) = &r.lkmm {
                 println!("  LKMM: {l} (kmodel litmus {path})");
             }

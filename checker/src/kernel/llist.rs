@@ -22,6 +22,7 @@
 //! use-after-free (the object's dereference reports it; `llist_del_all` checks each node it
 //! follows).
 
+use crate::invariant::LIST_CORRUPTION;
 use crate::rt::{self, ObjId};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 
@@ -93,6 +94,19 @@ pub fn llist_del_all<T: 'static>(head: &LlistHead, member: fn(&T) -> &LlistNode)
         let Some(obj) = container_of::<T>(id - 1) else {
             break;
         };
+        if batch.iter().any(|o| o.id() == obj.id()) {
+            // A node added while it was still on the list points back into it: the kernel's
+            // walk never ends (the model stops it here instead of looping forever).
+            rt::report(
+                &LIST_CORRUPTION,
+                format!(
+                    "llist_del_all({}) walks a cycle: {} follows itself (llist_add() of a node already on the list)",
+                    head.name,
+                    obj.name()
+                ),
+            );
+            break;
+        }
         check_live(obj.id(), obj.name()); // bo_defer = bo_defer->next;
         id = member(obj.ghost())
             .next

@@ -32,18 +32,29 @@ fn config() -> Config {
     config
 }
 
-/// Explore `s` with `scheduler`, judging against what the explorer `kind` must find.
+/// Explore `s` with `scheduler` under shuttle's default step bound.
 fn run_with(
     s: &'static Scenario,
     kind: &str,
     scheduler: impl Scheduler + 'static,
     keep_last: bool,
 ) -> (Stats, Option<Failed>) {
+    run_with_config(s, kind, scheduler, keep_last, config())
+}
+
+/// Explore `s` with `scheduler`, judging against what the explorer `kind` must find.
+fn run_with_config(
+    s: &'static Scenario,
+    kind: &str,
+    scheduler: impl Scheduler + 'static,
+    keep_last: bool,
+    config: Config,
+) -> (Stats, Option<Failed>) {
     let stats: SharedStats = stats_for(s, kind, keep_last);
     let st = stats.clone();
     let result = quietly(|| {
         catch_unwind(AssertUnwindSafe(move || {
-            Runner::new(scheduler, config()).run(move || execution(s, &st));
+            Runner::new(scheduler, config).run(move || execution(s, &st));
         }))
     });
     let failed = result.err().map(|payload| failure_after_panic(&*payload));
@@ -139,6 +150,20 @@ pub(crate) fn replay(
     recorded: &[Event],
 ) -> (Stats, Option<Failed>) {
     run_with(s, kind, FollowTrace::new(recorded), true)
+}
+
+/// [`replay`] of a candidate order the minimizer made up ([`crate::replay::minimize`]): the
+/// order may starve a spinning CPU's peer, so the run stops after `max_steps` scheduling
+/// steps (shuttle reports that as a livelock, which the minimizer rejects).
+pub(crate) fn replay_bounded(
+    s: &'static Scenario,
+    kind: &str,
+    recorded: &[Event],
+    max_steps: usize,
+) -> (Stats, Option<Failed>) {
+    let mut config = config();
+    config.max_steps = shuttle::MaxSteps::FailAfter(max_steps);
+    run_with_config(s, kind, FollowTrace::new(recorded), true, config)
 }
 
 /// A scheduler that follows a recorded event order: at each scheduling point it runs the CPU

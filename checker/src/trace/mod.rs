@@ -55,6 +55,12 @@ impl std::fmt::Display for Violation {
     }
 }
 
+/// The context switches of an event log: consecutive steps taken by different threads (the
+/// main thread counts as one). What [`crate::replay::minimize`] reduces.
+pub fn context_switches(events: &[Event]) -> usize {
+    events.windows(2).filter(|w| w[0].tid != w[1].tid).count()
+}
+
 /// `main` or `CPU<n>`.
 pub fn thread_name(tid: usize) -> String {
     if tid == 0 {

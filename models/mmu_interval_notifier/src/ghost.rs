@@ -3,12 +3,12 @@
 //! the kernel does the corresponding step.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use checker::kernel::{spin_lock, spin_unlock, Obj, READ_ONCE};
 use checker::scenario::check;
 
 use crate::dma_resv::DmaFence;
-use crate::hmm::DriverSvm;
 use crate::invariants::*;
 use crate::mmap::{MmStruct, NR_PAGES};
 use crate::mmu_notifier::{MmuIntervalNotifier, MmuNotifierRange, MmuNotifierSubscriptions};
@@ -52,11 +52,19 @@ struct Event {
     unmapped: Vec<isize>,
 }
 
+/// A driver's mirror of an mm, as the ghost checks see it: its name and a ghost read of its
+/// device PTE of a page (the driver's type stays in hmm.rs, which imports this file).
+#[derive(Clone)]
+pub struct Mirror {
+    pub name: String,
+    pub device_pte: Arc<dyn Fn(usize) -> isize + Send + Sync>,
+}
+
 /// Per-mm ghost state.
 #[derive(Default)]
 pub struct GhostState {
     /// The drivers mirroring this mm (their device PTEs are checked).
-    pub mirrors: Vec<Obj<DriverSvm>>,
+    pub mirrors: Vec<Mirror>,
     events: Vec<Event>,
     /// pfns unmapped by an invalidation whose end has returned (then freed).
     gone: Vec<(isize, String)>,
@@ -366,19 +374,24 @@ fn check_no_device_pte(mm: &Obj<MmStruct>, pfn: isize, when: &str) {
     let mirrors = mm.ghost().ghost.lock().mirrors.clone();
     for svm in mirrors {
         for page in 0..NR_PAGES {
-            let dev = svm.ghost().device_pte[page].ghost_read();
+            let dev = (svm.device_pte)(page);
             check(dev != pfn, &NO_STALE_DEVICE_PTE, || {
                 format!(
                     "{}.device_pte[{page}] still maps pfn {pfn} {when}",
-                    svm.name()
+                    svm.name
                 )
             });
         }
     }
 }
 
+/// A driver's mirror of `mm`, for the checks of its device PTEs.
+pub fn mirror_registered(mm: &Obj<MmStruct>, mirror: Mirror) {
+    mm.ghost.lock().mirrors.push(mirror);
+}
+
 /// A driver programs a device PTE to `pfn` (under its user_lock).
-pub fn device_pte_programmed(mm: &Obj<MmStruct>, svm: &Obj<DriverSvm>, page: usize, pfn: isize) {
+pub fn device_pte_programmed(mm: &Obj<MmStruct>, svm: &str, page: usize, pfn: isize) {
     let gone = mm
         .ghost()
         .ghost
@@ -389,8 +402,7 @@ pub fn device_pte_programmed(mm: &Obj<MmStruct>, svm: &Obj<DriverSvm>, page: usi
         .map(|(_, w)| w.clone());
     check(gone.is_none(), &NO_STALE_DEVICE_PTE, || {
         format!(
-            "{}.device_pte[{page}] programmed to pfn {pfn}, which {} unmapped and whose invalidate_range_end has returned",
-            svm.name(),
+            "{svm}.device_pte[{page}] programmed to pfn {pfn}, which {} unmapped and whose invalidate_range_end has returned",
             gone.unwrap_or_default()
         )
     });

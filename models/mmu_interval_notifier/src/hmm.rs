@@ -75,7 +75,14 @@ pub fn driver_svm_alloc(mm: &Obj<MmStruct>, rev: DriverRevision) -> Obj<DriverSv
             rev,
         }
     });
-    crate::mmap::register_mirror(mm, &svm);
+    let mirror = svm.clone();
+    ghost::mirror_registered(
+        mm,
+        ghost::Mirror {
+            name: svm.name().to_string(),
+            device_pte: Arc::new(move |page| mirror.ghost().device_pte[page].ghost_read()),
+        },
+    );
     svm
 }
 
@@ -238,7 +245,7 @@ pub fn driver_populate_range(
             mutex_unlock(g); // release_lock(driver->update);
             continue; // goto again;
         }
-        ghost::device_pte_programmed(&mm, svm, page, pfn);
+        ghost::device_pte_programmed(&mm, svm.name(), page, pfn);
         svm.device_pte[page].write(pfn); // use the pfns array to update the device page table
         trace_note(
             "device_pte_program",

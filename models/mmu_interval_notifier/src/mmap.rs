@@ -12,7 +12,6 @@ use checker::kernel::{
 };
 
 use crate::ghost::{self, Ghost};
-use crate::hmm::DriverSvm;
 
 use crate::mmu_notifier::{
     __mmu_notifier_release, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
@@ -287,9 +286,4 @@ pub fn __oom_reap_task_mm(mm: &Obj<MmStruct>, page: usize, rev: ReaperRevision) 
         tlb_finish_mmu(mm, &[pfn]); // tlb_finish_mmu(&tlb);
         true
     }
-}
-
-/// A driver's mirror of this mm, for the ghost checks of device PTEs.
-pub fn register_mirror(mm: &Obj<MmStruct>, svm: &Obj<DriverSvm>) {
-    mm.ghost.lock().mirrors.push(svm.clone());
 }
