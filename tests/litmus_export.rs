@@ -68,7 +68,7 @@ fn exports_pointer_publication_with_an_address_dependency() {
     assert!(s.contains("\tint obj1_data=0;"), "{s}");
     assert!(s.contains("\tint *head1_p=0;"), "{s}");
     assert!(s.contains("smp_wmb();"), "{s}");
-    assert!(s.contains("smp_store_release(*head1_p, obj1_data);"), "{s}");
+    assert!(s.contains("smp_store_release(head1_p, obj1_data);"), "{s}");
     assert!(s.contains("r0 = rcu_dereference(*head1_p);"), "{s}");
     assert!(
         s.contains("r1 = READ_ONCE(*r0);"),
