@@ -43,6 +43,9 @@ pub struct Litmus {
     pub text: String,
     /// How many accesses go through a pointer the CPU loaded (address dependencies).
     pub deps: usize,
+    /// How many accesses of another field of an object the CPU holds a pointer to are written
+    /// by name (a litmus object has one address): the exact test lacks their dependency.
+    pub inexact: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -595,17 +598,22 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
             Err(why) => *dropped.entry(why).or_default() += 1,
         }
     }
-    // The locations and locks two or more CPUs touch.
+    // The locations and locks two or more CPUs touch (a flags word and its bits are one).
     let mut who: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for (t, o) in &cpu {
         if let Some(l) = op_loc(o) {
-            who.entry(l.to_string()).or_default().insert(*t);
+            who.entry(family(l).to_string()).or_default().insert(*t);
         }
     }
+    let locs: BTreeSet<String> = cpu
+        .iter()
+        .filter_map(|(_, o)| op_loc(o).map(str::to_string))
+        .collect();
     let cut = slice(&init, &cpu);
     let mut off_slice = 0;
-    let shared: BTreeSet<String> = who
+    let shared: BTreeSet<String> = locs
         .iter()
+        .map(|l| (l, &who[family(l)]))
         .filter(|(_, t)| t.len() >= 2)
         .filter(|(l, _)| {
             let on = cut.as_ref().is_none_or(|c| c.families.contains(family(l)));
@@ -663,9 +671,24 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
     let repr: BTreeMap<String, String> = targets
         .iter()
         .map(|t| {
-            let field = shared
+            // Not a pointer, not a flags word whose bits are in the test; a stale read's
+            // location first (its dependency is the one that can matter).
+            let fields: Vec<&String> = shared
                 .iter()
-                .find(|l| l.starts_with(&format!("{t}.")) && !ptr_locs.contains(*l));
+                .filter(|l| {
+                    l.starts_with(&format!("{t}."))
+                        && !ptr_locs.contains(*l)
+                        && !shared.iter().any(|b| family(b) == l.as_str() && b != *l)
+                })
+                .collect();
+            let field = fields
+                .iter()
+                .find(|l| {
+                    cut.as_ref()
+                        .is_some_and(|c| c.stale.iter().any(|(_, s)| s == **l))
+                })
+                .or(fields.first())
+                .copied();
             (t.clone(), var(field.map_or(t.as_str(), |f| f.as_str())))
         })
         .collect();
@@ -675,18 +698,6 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
         Val::Ptr(Some(p)) => repr[p].clone(),
     };
     // The initial state: main's last write of each kept location, else its first read.
-    let mut initial: BTreeMap<String, Val> = first_read;
-    for o in &init {
-        match o {
-            Op::Store { loc, val, .. } | Op::Load { loc, val, .. } => {
-                initial.insert(loc.clone(), val.clone());
-            }
-            Op::Rmw { loc, new, .. } => {
-                initial.insert(loc.clone(), Val::Int(*new));
-            }
-            _ => {}
-        }
-    }
     // A flags word stored whole sets each of its bits' locations.
     let bits_of = |loc: &str| -> Vec<(String, u32)> {
         shared
@@ -698,12 +709,19 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
             })
             .collect()
     };
-    for (l, v) in initial.clone() {
-        if let Val::Int(n) = v {
-            for (b, i) in bits_of(&l) {
+    let mut initial: BTreeMap<String, Val> = first_read;
+    for o in &init {
+        let (loc, val) = match o {
+            Op::Store { loc, val, .. } | Op::Load { loc, val, .. } => (loc, val.clone()),
+            Op::Rmw { loc, new, .. } => (loc, Val::Int(*new)),
+            _ => continue,
+        };
+        if let Val::Int(n) = val {
+            for (b, i) in bits_of(loc) {
                 initial.insert(b, Val::Int((n >> i) & 1));
             }
         }
+        initial.insert(loc.clone(), val);
     }
     let locks: BTreeSet<String> = cpu
         .iter()
@@ -736,6 +754,7 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
     let mut body = String::new();
     let mut exists: Vec<String> = Vec::new();
     let mut ndeps = 0;
+    let mut ninexact = 0;
     for (p, &t) in tids.iter().enumerate() {
         let mut decls: Vec<String> = Vec::new();
         let mut lines: Vec<String> = Vec::new();
@@ -743,30 +762,48 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
         // Registers holding a pointer loaded by this CPU, by the location they point to.
         let mut held: BTreeMap<String, String> = BTreeMap::new();
         let mut nreg = 0;
+        // The register holding a pointer to each object, by object.
+        let mut objs: BTreeMap<String, String> = BTreeMap::new();
         // The line of each pointer load, by its register (Deps::Acquire strengthens it).
         let mut load_line: BTreeMap<String, usize> = BTreeMap::new();
         let mut acquire: BTreeSet<String> = BTreeSet::new();
-        let mut addr =
-            |loc: &str, used: &mut BTreeSet<String>, held: &BTreeMap<String, String>| -> String {
-                match held.get(&var(loc)) {
-                    Some(r) if deps == Deps::Addr => {
-                        ndeps += 1;
-                        r.clone()
-                    }
-                    Some(r) => {
-                        ndeps += 1;
-                        if deps == Deps::Acquire {
-                            acquire.insert(r.clone());
-                        }
-                        used.insert(var(loc));
-                        var(loc)
-                    }
-                    None => {
-                        used.insert(var(loc));
-                        var(loc)
+        let mut addr = |loc: &str,
+                        used: &mut BTreeSet<String>,
+                        held: &BTreeMap<String, String>,
+                        objs: &BTreeMap<String, String>|
+         -> String {
+            // Another field of an object this CPU holds a pointer to: the kernel's access
+            // is through the pointer, the test's cannot be (one address per object).
+            if !held.contains_key(&var(loc)) {
+                if let Some(r) = objs
+                    .iter()
+                    .find_map(|(t, r)| loc.starts_with(&format!("{t}.")).then_some(r))
+                {
+                    ninexact += 1;
+                    if deps == Deps::Acquire {
+                        acquire.insert(r.clone());
                     }
                 }
-            };
+            }
+            match held.get(&var(loc)) {
+                Some(r) if deps == Deps::Addr => {
+                    ndeps += 1;
+                    r.clone()
+                }
+                Some(r) => {
+                    ndeps += 1;
+                    if deps == Deps::Acquire {
+                        acquire.insert(r.clone());
+                    }
+                    used.insert(var(loc));
+                    var(loc)
+                }
+                None => {
+                    used.insert(var(loc));
+                    var(loc)
+                }
+            }
+        };
         // Locks and RCU read-side critical sections still open when the trace ended.
         let mut open: Vec<String> = Vec::new();
         for (_, o) in cpu.iter().filter(|(tt, _)| *tt == t) {
@@ -776,11 +813,12 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
                     nreg += 1;
                     let ptr = ptr_locs.contains(loc);
                     decls.push(format!("\t{}{r};", if ptr { "int *" } else { "int " }));
-                    let a = addr(loc, &mut used, &held);
+                    let a = addr(loc, &mut used, &held, &objs);
                     lines.push(format!("\t{r} = {f}({}{a});", lvalue(f)));
                     exists.push(format!("{p}:{r}={}", show(val)));
                     if let Val::Ptr(Some(target)) = val {
                         load_line.insert(r.clone(), lines.len() - 1);
+                        objs.insert(target.clone(), r.clone());
                         held.insert(repr[target].clone(), r);
                     }
                 }
@@ -793,11 +831,11 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
                             } else {
                                 0
                             };
-                            let a = addr(&b, &mut used, &held);
+                            let a = addr(&b, &mut used, &held, &objs);
                             lines.push(format!("\t{f}({}{a}, {v});", lvalue(f)));
                         }
                     } else {
-                        let a = addr(loc, &mut used, &held);
+                        let a = addr(loc, &mut used, &held, &objs);
                         if let Val::Ptr(Some(target)) = val {
                             used.insert(repr[target].clone());
                         }
@@ -814,7 +852,7 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
                     let r = format!("r{nreg}");
                     nreg += 1;
                     decls.push(format!("\tint {r};"));
-                    let a = addr(loc, &mut used, &held);
+                    let a = addr(loc, &mut used, &held, &objs);
                     lines.push(format!(
                         "\t{}",
                         code.replace("{r}", &r).replace("{loc}", &a)
@@ -983,6 +1021,7 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
         name,
         text: out,
         deps: ndeps,
+        inexact: ninexact,
     })
 }
 
