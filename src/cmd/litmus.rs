@@ -201,7 +201,9 @@ pub fn judge_exported(trace: &Trace, exact: &Litmus) -> LkmmStatus {
         ] {
             match export_with(trace, deps) {
                 Ok(l) => match run_herd7(&l.name, &l.text) {
-                    LkmmStatus::Judged(v, _) if v == want => {
+                    LkmmStatus::Judged(v, _)
+                        if v == want && !(v == LkmmVerdict::Forbidden && exact.stronger > 0) =>
+                    {
                         return LkmmStatus::Judged(v, Some(how));
                     }
                     LkmmStatus::Judged(..) => {}
@@ -216,6 +218,12 @@ pub fn judge_exported(trace: &Trace, exact: &Litmus) -> LkmmStatus {
             "allowed without the dependencies of {} access(es) of other fields of a loaded pointer's object, forbidden with them as acquires; hint: read `kmodel litmus --deps acquire` and `--deps plain`",
             exact.inexact
         )),
+        LkmmStatus::Judged(LkmmVerdict::Forbidden, _) if exact.stronger > 0 => {
+            LkmmStatus::NotJudged(format!(
+                "forbidden with {} down_read() made exclusive (stronger than the kernel): not conclusive",
+                exact.stronger
+            ))
+        }
         status => status,
     }
 }

@@ -25,8 +25,9 @@
 //!   `synchronize_rcu()` in the CPU that ran it;
 //! - barriers (`smp_mb`, `smp_rmb`, `smp_wmb`, `smp_mb__*`) keep their names.
 //!
-//! Accesses of a location only one CPU touches are left out, except that a fully ordered RMW
-//! of one leaves its `smp_mb()`. What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
+//! Accesses of a location only one CPU touches, or off the violation's causal slice (see
+//! `slice`), are left out, except that a fully ordered RMW of one leaves its `smp_mb()` and
+//! every lock operation stays (the LKMM's po-unlock-lock-po orders across any two locks). What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
 //! verdict knows what the litmus test does not contain.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +47,9 @@ pub struct Litmus {
     /// How many accesses of another field of an object the CPU holds a pointer to are written
     /// by name (a litmus object has one address): the exact test lacks their dependency.
     pub inexact: usize,
+    /// How many reader-lock acquisitions (`down_read`) became `spin_lock`: the test is then
+    /// stronger than the kernel, so its `Never` does not carry over.
+    pub stronger: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -625,7 +629,10 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
     if shared.is_empty() {
         return Err("no location is accessed by two CPUs (hint: only a weak-memory counterexample between CPUs exports)".into());
     }
-    let keep = |o: &Op| op_loc(o).is_none_or(|l| shared.contains(l));
+    // Every lock operation stays: the LKMM orders what precedes a CPU's unlock before what
+    // follows its next lock, of any lock (po-unlock-lock-po), even one no other CPU takes.
+    let keep =
+        |o: &Op| matches!(o, Op::Lock { .. }) || op_loc(o).is_none_or(|l| shared.contains(l));
     let mut ndropped_accesses = 0;
     // A fully ordered RMW on a location only its CPU touches keeps its two smp_mb()s.
     let cpu: Vec<(usize, Op)> = cpu
@@ -1041,6 +1048,11 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
         text: out,
         deps: ndeps,
         inexact: ninexact,
+        stronger: trace
+            .events
+            .iter()
+            .filter(|e| e.tid != 0 && e.op == "down_read")
+            .count(),
     })
 }
 
