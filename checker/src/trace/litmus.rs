@@ -485,7 +485,7 @@ fn slice(init: &[Op], cpu: &[(usize, Op)]) -> Option<Slice> {
     };
     let mut families: BTreeSet<String> = BTreeSet::new();
     for &(r, w) in &stale {
-        let loc = |i: usize| family(&accs[i].as_ref().map_or("", |a| a.loc.as_str())).to_string();
+        let loc = |i: usize| family(accs[i].as_ref().map_or("", |a| a.loc.as_str())).to_string();
         families.insert(loc(r));
         let fwd = reach(w, &succ);
         let bwd = reach(r, &pred);
