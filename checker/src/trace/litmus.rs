@@ -25,8 +25,9 @@
 //!   `synchronize_rcu()` in the CPU that ran it;
 //! - barriers (`smp_mb`, `smp_rmb`, `smp_wmb`, `smp_mb__*`) keep their names.
 //!
-//! Accesses of a location only one CPU touches are left out, except that a fully ordered RMW
-//! of one leaves its `smp_mb()`. What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
+//! Accesses of a location only one CPU touches, or off the violation's causal slice (see
+//! `slice`), are left out, except that a fully ordered RMW of one leaves its `smp_mb()` and
+//! every lock operation stays (the LKMM's po-unlock-lock-po orders across any two locks). What is left out is listed in the test's comment block (`Dropped:`), so the reader of a
 //! verdict knows what the litmus test does not contain.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,6 +42,14 @@ pub struct Litmus {
     pub name: String,
     /// The test in herd7's C syntax.
     pub text: String,
+    /// How many accesses go through a pointer the CPU loaded (address dependencies).
+    pub deps: usize,
+    /// How many accesses of another field of an object the CPU holds a pointer to are written
+    /// by name (a litmus object has one address): the exact test lacks their dependency.
+    pub inexact: usize,
+    /// How many reader-lock acquisitions (`down_read`) became `spin_lock`: the test is then
+    /// stronger than the kernel, so its `Never` does not carry over.
+    pub stronger: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -302,6 +311,17 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
     })
 }
 
+/// `*` for a primitive that takes the location itself (`READ_ONCE(*x)`), nothing for one
+/// that takes its address (`smp_load_acquire(x)`, `smp_store_release(x, v)`), as the LKMM's
+/// linux-kernel.def defines them.
+fn lvalue(f: &str) -> &'static str {
+    if matches!(f, "smp_load_acquire" | "smp_store_release") {
+        ""
+    } else {
+        "*"
+    }
+}
+
 fn op_loc(o: &Op) -> Option<&str> {
     match o {
         Op::Load { loc, .. } | Op::Store { loc, .. } | Op::Rmw { loc, .. } => Some(loc),
@@ -310,8 +330,223 @@ fn op_loc(o: &Op) -> Option<&str> {
     }
 }
 
-/// Export `trace` as a litmus test. Fails only on a trace with no CPU events at all.
+/// A location's family: a flags word and its bits (`x.flags.bit3` → `x.flags`) are one.
+fn family(loc: &str) -> &str {
+    match loc.rsplit_once(".bit") {
+        Some((f, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => f,
+        _ => loc,
+    }
+}
+
+/// The violation's causal slice: what the weak reads depend on.
+struct Slice {
+    /// The location families (and locks) kept.
+    families: BTreeSet<String>,
+    /// The stale reads: (CPU op index, location).
+    stale: Vec<(usize, String)>,
+}
+
+/// The causal slice of a trace's CPU operations (in trace order).
+///
+/// A *stale* read observes a value other than that of the latest store to its location in
+/// trace order: that is what makes the trace weak-memory-only (loom, unlike an interleaving,
+/// lets a load read an older store). For each stale read `r` and the store `w` it missed,
+/// the LKMM forbids the outcome only through a cycle `w → … → r → fr → w`, whose edges are
+/// program order and communication (rf, co, fr) between CPUs. The slice keeps every location
+/// (lock included) with a communication edge on a path from `w` to `r` (program order, and
+/// communication forward in trace order or back from a stale read to the store it missed),
+/// the stale reads' own locations, and, to keep address dependencies, a location a pointer
+/// to a kept object was loaded from. Fences, RCU calls and fully ordered RMWs stay in every
+/// kept CPU. `None` when no read is stale (an interleaving produces the trace's values: the
+/// whole test is kept).
+fn slice(init: &[Op], cpu: &[(usize, Op)]) -> Option<Slice> {
+    // (location, read value, written value) of each op; a lock is an RMW of its lock word.
+    #[derive(Clone)]
+    struct Acc {
+        loc: String,
+        read: Option<Val>,
+        write: Option<Val>,
+        lock: bool,
+    }
+    let acc = |o: &Op| -> Option<Acc> {
+        Some(match o {
+            Op::Load { loc, val, .. } => Acc {
+                loc: loc.clone(),
+                read: Some(val.clone()),
+                write: None,
+                lock: false,
+            },
+            Op::Store { loc, val, .. } => Acc {
+                loc: loc.clone(),
+                read: None,
+                write: Some(val.clone()),
+                lock: false,
+            },
+            Op::Rmw { loc, old, new, .. } => Acc {
+                loc: loc.clone(),
+                read: old.map(Val::Int),
+                write: Some(Val::Int(*new)),
+                lock: false,
+            },
+            Op::Lock { lock, .. } => Acc {
+                loc: lock.clone(),
+                read: None,
+                write: None,
+                lock: true,
+            },
+            Op::Fence(_) => return None,
+        })
+    };
+    let accs: Vec<Option<Acc>> = cpu.iter().map(|(_, o)| acc(o)).collect();
+    // The bit locations, to follow a whole-word store into its bits.
+    let bitlocs: BTreeSet<String> = accs
+        .iter()
+        .flatten()
+        .filter(|a| family(&a.loc) != a.loc)
+        .map(|a| a.loc.clone())
+        .collect();
+    // Current value and latest CPU store (op index) of each location, in trace order.
+    let mut cur: BTreeMap<String, (Val, Option<usize>)> = BTreeMap::new();
+    let put = |cur: &mut BTreeMap<String, (Val, Option<usize>)>,
+               loc: &str,
+               v: &Val,
+               at: Option<usize>| {
+        cur.insert(loc.to_string(), (v.clone(), at));
+        if let Val::Int(n) = v {
+            for b in bitlocs.iter().filter(|b| family(b) == loc && *b != loc) {
+                let i: u32 = b[loc.len() + 4..].parse().unwrap_or(0);
+                cur.insert(b.clone(), (Val::Int((n >> i) & 1), at));
+            }
+        }
+    };
+    for a in init.iter().filter_map(acc) {
+        if let Some(v) = &a.write {
+            put(&mut cur, &a.loc, v, None);
+        }
+    }
+    let mut stale: Vec<(usize, usize)> = Vec::new();
+    for (i, a) in accs.iter().enumerate() {
+        let Some(a) = a else { continue };
+        if let (Some(v), Some((c, Some(w)))) = (&a.read, cur.get(&a.loc)) {
+            if v != c && cpu[*w].0 != cpu[i].0 {
+                stale.push((i, *w));
+            }
+        }
+        if let Some(v) = &a.write {
+            put(&mut cur, &a.loc, v, Some(i));
+        }
+    }
+    if stale.is_empty() {
+        return None;
+    }
+    // The graph: program order, communication forward in trace order, fr back from a stale
+    // read to the store it missed.
+    let n = cpu.len();
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut last: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, (t, _)) in cpu.iter().enumerate() {
+        if let Some(p) = last.insert(*t, i) {
+            succ[p].push(i);
+        }
+    }
+    let writes = |a: &Acc| a.write.is_some() || a.lock;
+    for i in 0..n {
+        let Some(a) = &accs[i] else { continue };
+        for j in i + 1..n {
+            let Some(b) = &accs[j] else { continue };
+            if cpu[i].0 != cpu[j].0 && family(&a.loc) == family(&b.loc) && (writes(a) || writes(b))
+            {
+                succ[i].push(j);
+            }
+        }
+    }
+    for &(r, w) in &stale {
+        succ[r].push(w);
+    }
+    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, s) in succ.iter().enumerate() {
+        for &j in s {
+            pred[j].push(i);
+        }
+    }
+    let reach = |from: usize, next: &Vec<Vec<usize>>| -> Vec<bool> {
+        let mut seen = vec![false; n];
+        let mut stack = vec![from];
+        seen[from] = true;
+        while let Some(i) = stack.pop() {
+            for &j in &next[i] {
+                if !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        seen
+    };
+    let mut families: BTreeSet<String> = BTreeSet::new();
+    for &(r, w) in &stale {
+        let loc = |i: usize| family(accs[i].as_ref().map_or("", |a| a.loc.as_str())).to_string();
+        families.insert(loc(r));
+        let fwd = reach(w, &succ);
+        let bwd = reach(r, &pred);
+        for i in (0..n).filter(|&i| fwd[i] && bwd[i]) {
+            for &j in succ[i].iter().filter(|&&j| fwd[j] && bwd[j]) {
+                if cpu[i].0 != cpu[j].0 {
+                    families.insert(loc(i));
+                }
+            }
+        }
+    }
+    // Address dependencies: the location a pointer to a kept object was loaded from.
+    loop {
+        let more: BTreeSet<String> = accs
+            .iter()
+            .flatten()
+            .filter_map(|a| match &a.read {
+                Some(Val::Ptr(Some(t)))
+                    if families.iter().any(|f| f.starts_with(&format!("{t}."))) =>
+                {
+                    Some(family(&a.loc).to_string())
+                }
+                _ => None,
+            })
+            .filter(|f| !families.contains(f))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        families.extend(more);
+    }
+    let stale = stale
+        .iter()
+        .map(|&(r, _)| (r, accs[r].as_ref().map_or(String::new(), |a| a.loc.clone())))
+        .collect();
+    Some(Slice { families, stale })
+}
+
+/// How an access through a pointer a CPU loaded is written. herd7 resolves an address held
+/// in a register only while it searches, so each such access multiplies its search (three of
+/// them can take minutes); the two approximations bracket the exact test: what `Acquire`
+/// allows the exact test allows, what `Plain` forbids the exact test forbids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deps {
+    /// Through the register: an address dependency, as the kernel code has it (exact).
+    Addr,
+    /// Through the object's own name, the pointer load made `smp_load_acquire()`: orders the
+    /// load before every later access of its CPU (stronger than the dependency).
+    Acquire,
+    /// Through the object's own name, the pointer load unchanged: no ordering (weaker).
+    Plain,
+}
+
+/// Export `trace` as a litmus test, address dependencies exact. Fails only on a trace with
+/// no location two CPUs touch.
 pub fn export(trace: &Trace) -> Result<Litmus, String> {
+    export_with(trace, Deps::Addr)
+}
+
+/// Export `trace` as a litmus test, accesses through a loaded pointer written as `deps` says.
+pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
     let name = format!("kmodel-{}", var(&trace.scenario));
     let spawn = trace
         .events
@@ -322,6 +557,37 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     // (tid, op) in trace order, main's events before the first spawn as the initial state.
     let mut init: Vec<Op> = Vec::new();
     let mut cpu: Vec<(usize, Op)> = Vec::new();
+    // A location's initial value: main's last write before the spawns, else the value its
+    // first access in the trace read (no store came before it, so it read the initial value:
+    // the model's initialisation wrote it without an event).
+    let mut first_read: BTreeMap<String, Val> = BTreeMap::new();
+    let mut written: BTreeSet<String> = BTreeSet::new();
+    for (i, e) in trace.events.iter().enumerate() {
+        if let Ok(v) = ops(e) {
+            if e.tid == 0 && i < spawn {
+                for o in &v {
+                    if let Some(l) = op_loc(o) {
+                        written.insert(l.to_string());
+                    }
+                }
+            } else if e.tid != 0 {
+                for o in &v {
+                    let (l, read) = match o {
+                        Op::Load { loc, val, .. } => (loc, Some(val.clone())),
+                        Op::Rmw { loc, old, .. } => (loc, old.map(Val::Int)),
+                        Op::Store { loc, .. } => (loc, None),
+                        _ => continue,
+                    };
+                    if !written.contains(l) && !first_read.contains_key(l) {
+                        if let Some(v) = read {
+                            first_read.insert(l.clone(), v);
+                        }
+                    }
+                    written.insert(l.clone());
+                }
+            }
+        }
+    }
     for (i, e) in trace.events.iter().enumerate() {
         match ops(e) {
             Ok(v) if e.tid == 0 && i < spawn => init.extend(v),
@@ -336,22 +602,37 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
             Err(why) => *dropped.entry(why).or_default() += 1,
         }
     }
-    // The locations and locks two or more CPUs touch.
+    // The locations and locks two or more CPUs touch (a flags word and its bits are one).
     let mut who: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for (t, o) in &cpu {
         if let Some(l) = op_loc(o) {
-            who.entry(l.to_string()).or_default().insert(*t);
+            who.entry(family(l).to_string()).or_default().insert(*t);
         }
     }
-    let shared: BTreeSet<String> = who
+    let locs: BTreeSet<String> = cpu
         .iter()
+        .filter_map(|(_, o)| op_loc(o).map(str::to_string))
+        .collect();
+    let cut = slice(&init, &cpu);
+    let mut off_slice = 0;
+    let shared: BTreeSet<String> = locs
+        .iter()
+        .map(|l| (l, &who[family(l)]))
         .filter(|(_, t)| t.len() >= 2)
+        .filter(|(l, _)| {
+            let on = cut.as_ref().is_none_or(|c| c.families.contains(family(l)));
+            off_slice += usize::from(!on);
+            on
+        })
         .map(|(l, _)| l.clone())
         .collect();
     if shared.is_empty() {
         return Err("no location is accessed by two CPUs (hint: only a weak-memory counterexample between CPUs exports)".into());
     }
-    let keep = |o: &Op| op_loc(o).is_none_or(|l| shared.contains(l));
+    // Every lock operation stays: the LKMM orders what precedes a CPU's unlock before what
+    // follows its next lock, of any lock (po-unlock-lock-po), even one no other CPU takes.
+    let keep =
+        |o: &Op| matches!(o, Op::Lock { .. }) || op_loc(o).is_none_or(|l| shared.contains(l));
     let mut ndropped_accesses = 0;
     // A fully ordered RMW on a location only its CPU touches keeps its two smp_mb()s.
     let cpu: Vec<(usize, Op)> = cpu
@@ -397,9 +678,24 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
     let repr: BTreeMap<String, String> = targets
         .iter()
         .map(|t| {
-            let field = shared
+            // Not a pointer, not a flags word whose bits are in the test; a stale read's
+            // location first (its dependency is the one that can matter).
+            let fields: Vec<&String> = shared
                 .iter()
-                .find(|l| l.starts_with(&format!("{t}.")) && !ptr_locs.contains(*l));
+                .filter(|l| {
+                    l.starts_with(&format!("{t}."))
+                        && !ptr_locs.contains(*l)
+                        && !shared.iter().any(|b| family(b) == l.as_str() && b != *l)
+                })
+                .collect();
+            let field = fields
+                .iter()
+                .find(|l| {
+                    cut.as_ref()
+                        .is_some_and(|c| c.stale.iter().any(|(_, s)| s == **l))
+                })
+                .or(fields.first())
+                .copied();
             (t.clone(), var(field.map_or(t.as_str(), |f| f.as_str())))
         })
         .collect();
@@ -408,19 +704,7 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
         Val::Ptr(None) => "0".to_string(),
         Val::Ptr(Some(p)) => repr[p].clone(),
     };
-    // The initial state: main's last write of each kept location.
-    let mut initial: BTreeMap<String, Val> = BTreeMap::new();
-    for o in &init {
-        match o {
-            Op::Store { loc, val, .. } | Op::Load { loc, val, .. } => {
-                initial.insert(loc.clone(), val.clone());
-            }
-            Op::Rmw { loc, new, .. } => {
-                initial.insert(loc.clone(), Val::Int(*new));
-            }
-            _ => {}
-        }
-    }
+    // The initial state: main's last write of each kept location, else its first read.
     // A flags word stored whole sets each of its bits' locations.
     let bits_of = |loc: &str| -> Vec<(String, u32)> {
         shared
@@ -432,12 +716,19 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
             })
             .collect()
     };
-    for (l, v) in initial.clone() {
-        if let Val::Int(n) = v {
-            for (b, i) in bits_of(&l) {
+    let mut initial: BTreeMap<String, Val> = first_read;
+    for o in &init {
+        let (loc, val) = match o {
+            Op::Store { loc, val, .. } | Op::Load { loc, val, .. } => (loc, val.clone()),
+            Op::Rmw { loc, new, .. } => (loc, Val::Int(*new)),
+            _ => continue,
+        };
+        if let Val::Int(n) = val {
+            for (b, i) in bits_of(loc) {
                 initial.insert(b, Val::Int((n >> i) & 1));
             }
         }
+        initial.insert(loc.clone(), val);
     }
     let locks: BTreeSet<String> = cpu
         .iter()
@@ -461,10 +752,29 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
         .cloned()
         .collect();
     // The threads.
-    let tids: BTreeSet<usize> = cpu.iter().map(|(t, _)| *t).collect();
+    // Without a grace period the LKMM's RCU axiom has nothing to order: the read-side
+    // critical sections only slow herd7 down (minutes on the dma_fence traces), drop them.
+    let gp = cpu
+        .iter()
+        .any(|(_, o)| matches!(o, Op::Fence("synchronize_rcu")));
+    let nrcu = cpu
+        .iter()
+        .filter(|(_, o)| matches!(o, Op::Fence("rcu_read_lock")))
+        .count();
+    let cpu: Vec<(usize, Op)> = cpu
+        .into_iter()
+        .filter(|(_, o)| gp || !matches!(o, Op::Fence("rcu_read_lock" | "rcu_read_unlock")))
+        .collect();
+    // The CPUs with an access left (a CPU with only barriers orders nothing).
+    let tids: BTreeSet<usize> = cpu
+        .iter()
+        .filter(|(_, o)| !matches!(o, Op::Fence(_)))
+        .map(|(t, _)| *t)
+        .collect();
     let mut body = String::new();
     let mut exists: Vec<String> = Vec::new();
     let mut ndeps = 0;
+    let mut ninexact = 0;
     for (p, &t) in tids.iter().enumerate() {
         let mut decls: Vec<String> = Vec::new();
         let mut lines: Vec<String> = Vec::new();
@@ -472,19 +782,50 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
         // Registers holding a pointer loaded by this CPU, by the location they point to.
         let mut held: BTreeMap<String, String> = BTreeMap::new();
         let mut nreg = 0;
-        let mut addr =
-            |loc: &str, used: &mut BTreeSet<String>, held: &BTreeMap<String, String>| -> String {
-                match held.get(&var(loc)) {
-                    Some(r) => {
-                        ndeps += 1;
-                        r.clone()
-                    }
-                    None => {
-                        used.insert(var(loc));
-                        var(loc)
+        // The register holding a pointer to each object, by object.
+        let mut objs: BTreeMap<String, String> = BTreeMap::new();
+        // The line of each pointer load, by its register (Deps::Acquire strengthens it).
+        let mut load_line: BTreeMap<String, usize> = BTreeMap::new();
+        let mut acquire: BTreeSet<String> = BTreeSet::new();
+        let mut addr = |loc: &str,
+                        used: &mut BTreeSet<String>,
+                        held: &BTreeMap<String, String>,
+                        objs: &BTreeMap<String, String>|
+         -> String {
+            // Another field of an object this CPU holds a pointer to: the kernel's access
+            // is through the pointer, the test's cannot be (one address per object).
+            if !held.contains_key(&var(loc)) {
+                if let Some(r) = objs
+                    .iter()
+                    .find_map(|(t, r)| loc.starts_with(&format!("{t}.")).then_some(r))
+                {
+                    ninexact += 1;
+                    if deps == Deps::Acquire {
+                        acquire.insert(r.clone());
                     }
                 }
-            };
+            }
+            match held.get(&var(loc)) {
+                Some(r) if deps == Deps::Addr => {
+                    ndeps += 1;
+                    r.clone()
+                }
+                Some(r) => {
+                    ndeps += 1;
+                    if deps == Deps::Acquire {
+                        acquire.insert(r.clone());
+                    }
+                    used.insert(var(loc));
+                    var(loc)
+                }
+                None => {
+                    used.insert(var(loc));
+                    var(loc)
+                }
+            }
+        };
+        // Locks and RCU read-side critical sections still open when the trace ended.
+        let mut open: Vec<String> = Vec::new();
         for (_, o) in cpu.iter().filter(|(tt, _)| *tt == t) {
             match o {
                 Op::Load { f, loc, val } => {
@@ -492,10 +833,12 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                     nreg += 1;
                     let ptr = ptr_locs.contains(loc);
                     decls.push(format!("\t{}{r};", if ptr { "int *" } else { "int " }));
-                    let a = addr(loc, &mut used, &held);
-                    lines.push(format!("\t{r} = {f}(*{a});"));
+                    let a = addr(loc, &mut used, &held, &objs);
+                    lines.push(format!("\t{r} = {f}({}{a});", lvalue(f)));
                     exists.push(format!("{p}:{r}={}", show(val)));
                     if let Val::Ptr(Some(target)) = val {
+                        load_line.insert(r.clone(), lines.len() - 1);
+                        objs.insert(target.clone(), r.clone());
                         held.insert(repr[target].clone(), r);
                     }
                 }
@@ -508,15 +851,15 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                             } else {
                                 0
                             };
-                            let a = addr(&b, &mut used, &held);
-                            lines.push(format!("\t{f}(*{a}, {v});"));
+                            let a = addr(&b, &mut used, &held, &objs);
+                            lines.push(format!("\t{f}({}{a}, {v});", lvalue(f)));
                         }
                     } else {
-                        let a = addr(loc, &mut used, &held);
+                        let a = addr(loc, &mut used, &held, &objs);
                         if let Val::Ptr(Some(target)) = val {
                             used.insert(repr[target].clone());
                         }
-                        lines.push(format!("\t{f}(*{a}, {});", show(val)));
+                        lines.push(format!("\t{f}({}{a}, {});", lvalue(f), show(val)));
                     }
                 }
                 Op::Rmw {
@@ -529,7 +872,7 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                     let r = format!("r{nreg}");
                     nreg += 1;
                     decls.push(format!("\tint {r};"));
-                    let a = addr(loc, &mut used, &held);
+                    let a = addr(loc, &mut used, &held, &objs);
                     lines.push(format!(
                         "\t{}",
                         code.replace("{r}", &r).replace("{loc}", &a)
@@ -544,8 +887,39 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
                 Op::Lock { f, lock } => {
                     used.insert(var(lock));
                     lines.push(format!("\t{f}({});", var(lock)));
+                    if *f == "spin_lock" {
+                        open.push(format!("spin_unlock({})", var(lock)));
+                    } else if let Some(i) = open
+                        .iter()
+                        .rposition(|c| *c == format!("spin_unlock({})", var(lock)))
+                    {
+                        open.remove(i);
+                    }
                 }
-                Op::Fence(f) => lines.push(format!("\t{f}();")),
+                Op::Fence(f) => {
+                    lines.push(format!("\t{f}();"));
+                    if *f == "rcu_read_lock" {
+                        open.push("rcu_read_unlock()".into());
+                    } else if *f == "rcu_read_unlock" {
+                        if let Some(i) = open.iter().rposition(|c| c == "rcu_read_unlock()") {
+                            open.remove(i);
+                        }
+                    }
+                }
+            }
+        }
+        // The trace ended inside them: close them after the CPU's last access.
+        while let Some(c) = open.pop() {
+            lines.push(format!("\t{c}; /* closed: the trace ended here */"));
+        }
+        for r in &acquire {
+            if let Some(&i) = load_line.get(r) {
+                for f in ["rcu_dereference(*", "READ_ONCE(*"] {
+                    if lines[i].contains(f) {
+                        lines[i] = lines[i].replacen(f, "smp_load_acquire(", 1);
+                        break;
+                    }
+                }
             }
         }
         let params: Vec<String> = used
@@ -599,15 +973,38 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
         " * Result: Sometimes means the counterexample stands under the LKMM."
     );
     if ndeps > 0 {
+        let how = match deps {
+            Deps::Addr => "as address dependencies",
+            Deps::Acquire => "by name, each pointer load made smp_load_acquire() (stronger)",
+            Deps::Plain => "by name, no dependency (weaker)",
+        };
         let _ = writeln!(
             out,
-            " * Address dependencies: {ndeps} access(es) through a loaded pointer."
+            " * Through a loaded pointer: {ndeps} access(es), written {how}."
         );
     }
-    if ndropped_accesses > 0 || !dropped.is_empty() {
+    if !gp && nrcu > 0 {
         let _ = writeln!(
             out,
-            " * Dropped: {ndropped_accesses} access(es) of locations only one CPU touches;"
+            " * RCU: {nrcu} read-side critical section(s) left out: no grace period in the test."
+        );
+    }
+    if let Some(c) = &cut {
+        let mut reads: Vec<String> = c.stale.iter().map(|(_, l)| l.clone()).collect();
+        reads.sort();
+        reads.dedup();
+        let _ = writeln!(
+            out,
+            " * Causal slice: {} stale read(s) (of {}); kept the locations on a path from the\n *   store each missed to it: {}.",
+            c.stale.len(),
+            reads.join(", "),
+            c.families.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if ndropped_accesses > 0 || off_slice > 0 || !dropped.is_empty() {
+        let _ = writeln!(
+            out,
+            " * Dropped: {ndropped_accesses} access(es) of locations only one CPU touches or off the slice ({off_slice} shared location(s));"
         );
         for (why, n) in &dropped {
             let _ = writeln!(out, " *   {n} x {}", why.replace("*)", "* )"));
@@ -646,7 +1043,17 @@ pub fn export(trace: &Trace) -> Result<Litmus, String> {
             exists.join(" /\\ ")
         }
     );
-    Ok(Litmus { name, text: out })
+    Ok(Litmus {
+        name,
+        text: out,
+        deps: ndeps,
+        inexact: ninexact,
+        stronger: trace
+            .events
+            .iter()
+            .filter(|e| e.tid != 0 && e.op == "down_read")
+            .count(),
+    })
 }
 
 /// herd7's answer for a litmus test: its `Observation` line.
