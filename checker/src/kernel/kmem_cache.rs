@@ -29,7 +29,7 @@
 //!
 //! Which object occupies a slot, and which slot an allocation reuses, depend on the
 //! interleaving. So that no two executions with the same loom execution graph differ in what
-//! a CPU observes of them (docs/architecture.md, "What loom's DPOR sees", rule 4), both are
+//! a CPU observes of them (docs/architecture.md, "What loom's DPOR sees", rule 5), both are
 //! read and changed only at facade operations (under loom; under shuttle they are plain ghost
 //! state, see `crate::sync::DPOR_WORDS`):
 //!
