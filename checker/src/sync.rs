@@ -20,9 +20,8 @@ pub(crate) use shuttle::{
 /// Whether this build explores with loom. loom's DPOR explores both orders of two operations
 /// only if they touch the same facade object, so the checker adds facade accesses whose only
 /// purpose is to make a dependency visible to it: the KASAN shadow of slab memory, read by
-/// every access to the memory and written by its allocation and free, the slab freelist word,
-/// and the shadow read of every access to a `kzalloc`ed object (docs/architecture.md, "What
-/// loom's DPOR sees"). shuttle's schedulers (random, PCT, DFS) do not prune by dependency and
+/// every access to the memory and written by its allocation and free, and the slab freelist
+/// word (docs/architecture.md, "What loom's DPOR sees"). shuttle's schedulers (random, PCT, DFS) do not prune by dependency and
 /// kmodel's dpor gets the same accesses as ghost footprints, so under shuttle these accesses
 /// are plain ghost state and add no scheduling point.
 pub(crate) const DPOR_WORDS: bool = cfg!(loom);

@@ -93,7 +93,7 @@ pub fn llist_del_all<T: 'static>(head: &LlistHead, member: fn(&T) -> &LlistNode)
         let Some(obj) = container_of::<T>(id - 1) else {
             break;
         };
-        check_live(obj.id(), obj.name(), false); // bo_defer = bo_defer->next;
+        check_live(obj.id(), obj.name()); // bo_defer = bo_defer->next;
         id = member(obj.ghost())
             .next
             .load(std::sync::atomic::Ordering::Relaxed);

@@ -290,7 +290,7 @@ fn record_event(op: &str, obj: &str, result: &str, check_access: bool) {
     });
     match check {
         Some(AccessCheck::Slab(check)) => check(),
-        Some(AccessCheck::Object(id, name)) => crate::kernel::slab::check_live(id, &name, false),
+        Some(AccessCheck::Object(id, name)) => crate::kernel::slab::check_live(id, &name),
         None => {}
     }
 }
