@@ -96,6 +96,14 @@ pub const FREE_WHILE_LINKED: Invariant = Invariant::new(
     "FREE_WHILE_LINKED",
     "no object is freed while one of its list_heads is still linked on a list (kfree() of an object still linked on a list)",
 );
+/// A `kfree` of an object that a lock-protected field of a live object still points to
+/// ([`Guarded::new_refs`](crate::kernel::Guarded::new_refs)), by a CPU that does not hold
+/// that lock: any CPU that takes the lock next reads a dangling pointer. Checked at the
+/// `kfree`, whatever the interleaving (the ghost-state counterpart of `FREE_WHILE_LINKED`).
+pub const FREE_WHILE_REACHABLE: Invariant = Invariant::new(
+    "FREE_WHILE_REACHABLE",
+    "no object is freed while a lock-protected field of a live object still points to it, by a CPU that does not hold that lock",
+);
 /// CONFIG_DEBUG_LIST: `__list_add_valid` / `__list_del_entry_valid` fail. As in the kernel
 /// without CONFIG_BUG_ON_DATA_CORRUPTION, the operation is skipped and the execution goes on.
 pub const LIST_CORRUPTION: Invariant = Invariant::new(
@@ -152,6 +160,7 @@ pub const BUILTIN: &[Invariant] = &[
     REFCOUNT_UNDERFLOW,
     LIST_HEAD_UAF,
     FREE_WHILE_LINKED,
+    FREE_WHILE_REACHABLE,
     LIST_CORRUPTION,
     OOPS,
     LOCK_NOT_HELD,

@@ -17,6 +17,15 @@ pub(crate) use shuttle::{
     thread, thread_local,
 };
 
+/// Whether this build explores with loom. loom's DPOR explores both orders of two operations
+/// only if they touch the same facade object, so the checker adds facade accesses whose only
+/// purpose is to make a dependency visible to it: the KASAN shadow of slab memory, read by
+/// every access to the memory and written by its allocation and free, and the slab freelist
+/// word (docs/architecture.md, "What loom's DPOR sees"). shuttle's schedulers (random, PCT, DFS) do not prune by dependency and
+/// kmodel's dpor gets the same accesses as ghost footprints, so under shuttle these accesses
+/// are plain ghost state and add no scheduling point.
+pub(crate) const DPOR_WORDS: bool = cfg!(loom);
+
 /// Name and version of the backend this build explores with, for trace headers.
 #[cfg(loom)]
 pub const BACKEND: &str = "loom";

@@ -4,19 +4,52 @@
 //!
 //! The value is ghost state (no scheduling point): the lock serialises every correct access,
 //! so the explorer needs no extra interleavings to see what the protocol allows.
+//!
+//! A field that holds object pointers is declared with [`Guarded::new_refs`]: it registers
+//! the objects it points to after every write, and `kfree` of one of them by a CPU that does
+//! not hold the field's lock, while the field's container is live, is
+//! [`FREE_WHILE_REACHABLE`](crate::invariant::FREE_WHILE_REACHABLE) at the `kfree`, whatever
+//! the interleaving (no explorer has to reach the next reader of the dangling pointer).
 
 use std::sync::Arc;
 
 use super::lock::{LockGhost, Lockable};
+use super::slab::{Obj, ObjId};
 use crate::invariant::LOCK_NOT_HELD;
 use crate::rt;
 use crate::trace::thread_name;
+
+/// A value that holds object pointers, for [`Guarded::new_refs`].
+pub trait GhostRefs {
+    /// The objects it points to.
+    fn obj_ids(&self) -> Vec<ObjId>;
+}
+
+impl<T> GhostRefs for Obj<T> {
+    fn obj_ids(&self) -> Vec<ObjId> {
+        vec![self.id()]
+    }
+}
+
+impl<T: GhostRefs> GhostRefs for Option<T> {
+    fn obj_ids(&self) -> Vec<ObjId> {
+        self.as_ref().map(T::obj_ids).unwrap_or_default()
+    }
+}
+
+impl<T: GhostRefs> GhostRefs for Vec<T> {
+    fn obj_ids(&self) -> Vec<ObjId> {
+        self.iter().flat_map(T::obj_ids).collect()
+    }
+}
 
 /// A field protected by a lock.
 pub struct Guarded<T> {
     value: std::sync::Mutex<T>,
     lock: Arc<LockGhost>,
     name: String,
+    /// For a field declared with [`Guarded::new_refs`]: the objects a value points to.
+    refs: Option<fn(&T) -> Vec<ObjId>>,
 }
 
 impl<T> Guarded<T> {
@@ -26,7 +59,40 @@ impl<T> Guarded<T> {
             value: std::sync::Mutex::new(value),
             lock: lock.ghost().clone(),
             name: name.into(),
+            refs: None,
         }
+    }
+
+    /// Like [`Guarded::new`], for a field that holds object pointers: `kfree` of an object
+    /// it points to is checked ([`FREE_WHILE_REACHABLE`](crate::invariant::FREE_WHILE_REACHABLE)).
+    pub fn new_refs(name: impl Into<String>, lock: &impl Lockable, value: T) -> Guarded<T>
+    where
+        T: GhostRefs,
+    {
+        let g = Guarded {
+            refs: Some(T::obj_ids),
+            ..Guarded::new(name, lock, value)
+        };
+        g.register(&g.value.lock().unwrap_or_else(|e| e.into_inner()));
+        g
+    }
+
+    /// Record in the world what the field points to now (ghost).
+    fn register(&self, v: &T) {
+        let Some(refs) = self.refs else { return };
+        if !rt::active() {
+            return;
+        }
+        let objs = refs(v);
+        rt::with(|w| {
+            w.ghost_refs.insert(
+                self.name.clone(),
+                rt::GhostRef {
+                    lock: self.lock.clone(),
+                    objs,
+                },
+            )
+        });
     }
 
     fn check(&self, how: &str) {
@@ -57,7 +123,26 @@ impl<T> Guarded<T> {
     pub fn write(&self, v: T) {
         self.check("write");
         rt::touch(&self.name, true);
-        *self.value.lock().unwrap_or_else(|e| e.into_inner()) = v;
+        if let Some(refs) = self.refs {
+            // The objects the field stops or starts pointing to are read through their
+            // shadows (a scheduling point, as a list relink's), so every explorer can order
+            // the write against their kfree.
+            let old = refs(&self.value.lock().unwrap_or_else(|e| e.into_inner()));
+            let new = refs(&v);
+            for id in old
+                .iter()
+                .chain(&new)
+                .filter(|id| !(old.contains(id) && new.contains(id)))
+            {
+                super::slab::touch_shadow(*id);
+                if rt::active() {
+                    rt::touch_live(&rt::with(|w| w.objects[*id].name.clone()));
+                }
+            }
+        }
+        let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        *value = v;
+        self.register(&value);
     }
 
     /// Read without the lock check: for the harness's ghost checks only.

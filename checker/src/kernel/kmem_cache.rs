@@ -22,21 +22,78 @@
 //!
 //! Every slot keeps a ghost record of its current occupant, so invariants can tell "the
 //! object I was given" ([`SlabPtr::installed`]) from "the object now in that memory"
-//! ([`SlabPtr::occupant`]). The freelist is ghost state: allocation and free are not
-//! scheduling points (`MODEL:` SLUB's lockless freelist is not modelled; what races is the
-//! object's own state).
+//! ([`SlabPtr::occupant`]). `MODEL:` SLUB's lockless freelist is not modelled; what races is
+//! the object's own state.
+//!
+//! ## What loom sees: the slot's shadow and the freelist word
+//!
+//! Which object occupies a slot, and which slot an allocation reuses, depend on the
+//! interleaving. So that no two executions with the same loom execution graph differ in what
+//! a CPU observes of them (docs/architecture.md, "What loom's DPOR sees", rule 5), both are
+//! read and changed only at facade operations (under loom; under shuttle they are plain ghost
+//! state, see `crate::sync::DPOR_WORDS`):
+//!
+//! - every slot has a KASAN *shadow* word holding its generation: `kmem_cache_free` and a
+//!   reusing `kmem_cache_alloc` advance it with an RMW (`kasan_slab_free()` poisoning the
+//!   memory, `kasan_slab_alloc()` unpoisoning it), and every observation of the occupancy
+//!   (the KASAN check of an access, [`SlabPtr::occupant`], [`SlabPtr::describe`], ...) loads
+//!   it and reads the ghost record *of the generation it loaded*, so what a CPU observes is a
+//!   function of the store it read. loom therefore orders every access to slab memory
+//!   against the free that makes it a use after free, and explores the free on both sides;
+//! - a `SLAB_TYPESAFE_BY_RCU` cache has one freelist word: every push (free) and pop or
+//!   fresh allocation is an RMW on it, so the order of the frees and allocations of a cache,
+//!   which decides the slot each allocation gets (LIFO), is part of loom's graph.
+//!
+//! `MODEL:` both are SeqCst, a ghost channel outside the kernel's orderings.
 
 use std::sync::{Arc, Mutex as StdMutex};
 
 use crate::invariant::{DOUBLE_FREE, USE_AFTER_FREE};
 use crate::rt::{self, ObjId};
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::DPOR_WORDS;
 use crate::trace::thread_name;
+
+/// One state of a slot: the object occupying it (or last occupying it, if it is free), and
+/// whether it is free.
+type Occupancy = (Option<ObjId>, bool);
 
 struct Slot<T> {
     data: T,
     name: String,
-    /// The object occupying the slot now (or last, if it is free), and whether it is free.
-    occupant: StdMutex<(Option<ObjId>, bool)>,
+    /// Ghost: the slot's states by generation, the current one last.
+    history: StdMutex<Vec<Occupancy>>,
+    /// KASAN's shadow of the slot: its generation (an index in `history`), a facade word
+    /// under loom (see the module documentation), `None` under shuttle.
+    shadow: Option<Arc<AtomicUsize>>,
+}
+
+impl<T> Slot<T> {
+    /// The slot's occupancy as the running CPU observes it: under loom, the generation its
+    /// load of the shadow reads (so a function of loom's reads-from); else the current one.
+    fn observe(&self) -> Occupancy {
+        let gen = self.shadow.as_ref().map(|s| s.load(Ordering::SeqCst)); // kasan_check_read()
+        self.at(gen)
+    }
+
+    /// The slot's state at generation `gen`, or the current one.
+    fn at(&self, gen: Option<usize>) -> Occupancy {
+        let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        gen.and_then(|g| h.get(g).copied())
+            .unwrap_or_else(|| *h.last().expect("a slot has a state"))
+    }
+
+    /// Enter a new state: under loom an RMW on the shadow first (a scheduling point), then the
+    /// ghost record, with no scheduling point between. Returns the state it replaced.
+    fn advance(&self, to: impl FnOnce(Occupancy) -> Occupancy) -> Occupancy {
+        if let Some(shadow) = &self.shadow {
+            shadow.fetch_add(1, Ordering::SeqCst);
+        }
+        let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let before = *h.last().expect("a slot has a state");
+        h.push(to(before));
+        before
+    }
 }
 
 struct Inner<T> {
@@ -47,7 +104,17 @@ struct Inner<T> {
     slots: StdMutex<Vec<Arc<Slot<T>>>>,
     /// Free slots, most recently freed last (LIFO).
     free: StdMutex<Vec<usize>>,
+    /// The freelist word of a `SLAB_TYPESAFE_BY_RCU` cache (see the module documentation).
+    freelist: Option<AtomicUsize>,
+    /// The shadow words of the first [`PREALLOCATED_SLOTS`] slots, created with the cache
+    /// (under loom only): loom reports an access to an atomic whose creation does not happen
+    /// before it, and a slot's memory can be freed by a CPU that did not allocate it (an RCU
+    /// callback runs on whichever CPU ends the grace period).
+    shadows: Vec<Arc<AtomicUsize>>,
 }
+
+/// Slots whose shadow word is created with the cache (scenarios use at most a few).
+const PREALLOCATED_SLOTS: usize = 8;
 
 /// Model of `struct kmem_cache *` for objects of type `T`.
 pub struct KmemCache<T: 'static>(Arc<Inner<T>>);
@@ -91,6 +158,16 @@ impl<T: Send + Sync + 'static> KmemCache<T> {
             ctor: Box::new(ctor),
             slots: StdMutex::new(Vec::new()),
             free: StdMutex::new(Vec::new()),
+            freelist: (typesafe && DPOR_WORDS).then(|| AtomicUsize::new(0)),
+            // Generation 1 is a slot's first occupant's, entered by its allocation without
+            // an RMW: the memory is new, no other CPU can observe it before it is published.
+            shadows: if DPOR_WORDS {
+                (0..PREALLOCATED_SLOTS)
+                    .map(|_| Arc::new(AtomicUsize::new(1)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }))
     }
 
@@ -157,25 +234,18 @@ impl<T: Send + Sync + 'static> SlabPtr<T> {
         self.installed
     }
 
-    /// Ghost: the object occupying this memory now (or last, if it is free).
+    /// Ghost: the object occupying this memory now (or last, if it is free), as the running
+    /// CPU observes it (a load of the slot's shadow under loom).
     pub fn occupant(&self) -> Option<ObjId> {
-        self.mem
-            .occupant
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .0
+        self.mem.observe().0
     }
 
-    /// Ghost: whether the memory is free now.
+    /// Ghost: whether the memory is free now, as the running CPU observes it.
     pub fn is_free(&self) -> bool {
-        self.mem
-            .occupant
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .1
+        self.mem.observe().1
     }
 
-    /// Ghost: the name of the object occupying the memory now.
+    /// Ghost: the name of the object occupying the memory now (as [`SlabPtr::occupant`]).
     pub fn occupant_name(&self) -> String {
         obj_name(self.occupant())
     }
@@ -194,20 +264,13 @@ impl<T: Send + Sync + 'static> SlabPtr<T> {
         }
     }
 
-    /// How traces show the pointer: the memory, and its occupant if it is not the installed
-    /// object (`fence_cache[0] (fence#1)` or `fence_cache[0] (fence#1, now fence#3)`).
+    /// How traces show the pointer: the memory and the object [`SlabPtr::installed`]
+    /// (`fence_cache[0] (fence#1)`). Not the memory's current occupant: that is ghost state
+    /// a CPU observes only through the slot's shadow (a scheduling point under loom), and a
+    /// trace line is no access; the `kmem_cache_alloc` events show which object reused the
+    /// memory, and the invariants that compare the two name both.
     pub fn describe(&self) -> String {
-        let now = self.occupant();
-        if now == self.installed {
-            format!("{} ({})", self.mem.name, obj_name(now))
-        } else {
-            format!(
-                "{} ({}, now {})",
-                self.mem.name,
-                obj_name(self.installed),
-                obj_name(now)
-            )
-        }
+        format!("{} ({})", self.mem.name, obj_name(self.installed))
     }
 
     /// Access without any check: for ghost checks of the harness only.
@@ -239,22 +302,30 @@ impl<T: Send + Sync + 'static> std::fmt::Debug for SlabPtr<T> {
 }
 
 fn check_access<T: Send + Sync + 'static>(p: &SlabPtr<T>) {
-    check_memory(&p.cache, &p.mem);
+    check_memory(&p.cache, &p.mem, true);
 }
 
 /// KASAN's check of an access to the slot `mem` of `cache`: made when a pointer to it is
-/// followed ([`SlabPtr`]'s `Deref`) and again after every recorded operation on an object
-/// inside it (`rt::record`), so a free between the two is caught under every explorer.
-fn check_memory<T: Send + Sync + 'static>(cache: &KmemCache<T>, mem: &Slot<T>) {
+/// followed ([`SlabPtr`]'s `Deref`, `at_deref`) and again after every recorded operation on
+/// an object inside it (`rt::record`), so a free between the two is caught under every
+/// explorer. At the deref it observes the slot through its shadow (a load under loom, the
+/// scheduling point just before the access, which loom orders against the free); after the
+/// operation it reads the ghost state, in the operation's own step (a load there would be a
+/// later scheduling point, and could see a free that came after the access).
+fn check_memory<T: Send + Sync + 'static>(cache: &KmemCache<T>, mem: &Slot<T>, at_deref: bool) {
     if !rt::active() {
-        return;
-    }
-    let (occ, free) = *mem.occupant.lock().unwrap_or_else(|e| e.into_inner());
-    if !free {
         return;
     }
     if cache.0.typesafe_by_rcu && super::rcu::rcu_read_lock_held() {
         return; // type-stable memory inside a read-side section
+    }
+    let (occ, free) = if at_deref {
+        mem.observe()
+    } else {
+        mem.at(None)
+    };
+    if !free {
+        return;
     }
     let Some(id) = occ else { return };
     let (name, freed) = rt::with(|w| (w.objects[id].name.clone(), w.objects[id].freed));
@@ -279,6 +350,9 @@ fn check_memory<T: Send + Sync + 'static>(cache: &KmemCache<T>, mem: &Slot<T>) {
 /// its previous occupant left: the caller initialises it (e.g. `dma_fence_init()`).
 pub fn kmem_cache_alloc<T: Send + Sync + 'static>(cache: &KmemCache<T>) -> SlabPtr<T> {
     let c = &cache.0;
+    if let Some(word) = &c.freelist {
+        word.fetch_add(1, Ordering::SeqCst); // the freelist pop (or its miss)
+    }
     let reused = if c.typesafe_by_rcu {
         c.free.lock().unwrap_or_else(|e| e.into_inner()).pop()
     } else {
@@ -294,18 +368,34 @@ pub fn kmem_cache_alloc<T: Send + Sync + 'static>(cache: &KmemCache<T>) -> SlabP
             let mem = Arc::new(Slot {
                 data,
                 name: name.clone(),
-                occupant: StdMutex::new((None, true)),
+                history: StdMutex::new(vec![(None, true)]),
+                shadow: DPOR_WORDS.then(|| {
+                    c.shadows
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::new(AtomicUsize::new(1)))
+                }),
             });
             slots.push(mem.clone());
             let cache = cache.clone();
-            rt::register_slab_check(name, std::rc::Rc::new(move || check_memory(&cache, &mem)));
+            rt::register_slab_check(
+                name,
+                std::rc::Rc::new(move || check_memory(&cache, &mem, false)),
+            );
             i
         }
     };
     let kind = c.kind;
     let (id, _) = super::slab::new_object(kind);
     let mem = cache.slot(slot);
-    *mem.occupant.lock().unwrap_or_else(|e| e.into_inner()) = (Some(id), false);
+    if reused.is_some() {
+        mem.advance(|_| (Some(id), false)); // kasan_slab_alloc(): unpoison the memory
+    } else {
+        mem.history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((Some(id), false));
+    }
     let p = SlabPtr {
         cache: cache.clone(),
         slot,
@@ -329,12 +419,7 @@ pub fn kmem_cache_alloc<T: Send + Sync + 'static>(cache: &KmemCache<T>) -> SlabP
 pub fn kmem_cache_free<T: Send + Sync + 'static>(ptr: &SlabPtr<T>) {
     let tid = rt::current_tid();
     let c = &ptr.cache.0;
-    let (occ, was_free) = {
-        let mut o = ptr.mem.occupant.lock().unwrap_or_else(|e| e.into_inner());
-        let before = *o;
-        o.1 = true;
-        before
-    };
+    let (occ, was_free) = ptr.mem.advance(|(occ, _)| (occ, true)); // kasan_slab_free(): poison
     let name = obj_name(occ);
     rt::record("kmem_cache_free", &ptr.mem.name, &name);
     if was_free {
@@ -354,6 +439,9 @@ pub fn kmem_cache_free<T: Send + Sync + 'static>(ptr: &SlabPtr<T>) {
         });
     }
     if c.typesafe_by_rcu {
+        if let Some(word) = &c.freelist {
+            word.fetch_add(1, Ordering::SeqCst); // the freelist push
+        }
         c.free
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -384,7 +384,7 @@ fn list_op<R>(
         let r = f(&mut o);
         (r, o.reports, subject_name)
     });
-    rt::record(op, &subject_name, &result(&r));
+    rt::record_self_checked(op, &subject_name, &result(&r));
     for (inv, msg) in reports {
         rt::report(inv, msg);
     }

@@ -141,7 +141,7 @@ impl RawLock {
             .holder
             .store(rt::current_tid() + 1, Ordering::Relaxed);
         super::lockdep::lock_acquired(&self.ghost.name, true);
-        rt::record(op, &self.ghost.name, "");
+        rt::record_self_checked(op, &self.ghost.name, "");
         // spin_lock(): preempt_disable() (ghost, for might_sleep()).
         let atomic = (op == "spin_lock").then(|| format!("spin_lock({})", self.ghost.name));
         if let Some(a) = &atomic {
@@ -164,7 +164,7 @@ impl RawLock {
             Ok(guard) => Some(self.acquired(op, guard)),
             Err(_) => {
                 super::lockdep::lock_acquired(&self.ghost.name, false);
-                rt::record(op, &self.ghost.name, "contended");
+                rt::record_self_checked(op, &self.ghost.name, "contended");
                 None
             }
         }
@@ -212,7 +212,7 @@ impl LockGuard {
         }
         // Recorded after the release, so that a replay runs the unlocking CPU through the
         // release's scheduling point to the release itself.
-        rt::record(op, &self.ghost.name, "");
+        rt::record_self_checked(op, &self.ghost.name, "");
     }
 }
 

@@ -33,7 +33,7 @@ pub use atomic::{
 };
 pub use bitops::{bitword_set, clear_bit, set_bit, test_and_set_bit, test_bit, BitWord};
 pub use bug::{BUG_ON, WARN_ON};
-pub use guarded::Guarded;
+pub use guarded::{GhostRefs, Guarded};
 pub use kmem_cache::{kmem_cache_alloc, kmem_cache_free, KmemCache, SlabPtr};
 pub use kref::{
     kref_get, kref_get_unless_zero, kref_init, kref_put, kref_put_mutex, kref_read, Kref,

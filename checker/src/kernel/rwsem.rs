@@ -128,7 +128,7 @@ pub fn down_read(sem: &RwSemaphore) -> RwsemReadGuard {
         .readers
         .fetch_or(reader_bit(tid), Ordering::Relaxed);
     super::lockdep::lock_acquired(&sem.ghost.name, true);
-    rt::record("down_read", &sem.ghost.name, "");
+    rt::record_self_checked("down_read", &sem.ghost.name, "");
     // SAFETY: the guard borrows `*sem.rw`, which the `Arc` stored next to it keeps alive;
     // the guard is dropped first (see `up_read` and `Drop`).
     let guard: RwLockReadGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
@@ -148,7 +148,7 @@ pub fn down_write(sem: &RwSemaphore) -> RwsemWriteGuard {
         .holder
         .store(rt::current_tid() + 1, Ordering::Relaxed);
     super::lockdep::lock_acquired(&sem.ghost.name, true);
-    rt::record("down_write", &sem.ghost.name, "");
+    rt::record_self_checked("down_write", &sem.ghost.name, "");
     // SAFETY: as in `down_read`.
     let guard: RwLockWriteGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
     RwsemWriteGuard {
@@ -169,7 +169,7 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> Option<RwsemReadGuard> {
     let Ok(guard) = sem.rw.try_read() else {
         // down_read_trylock(sem): the attempt, a scheduling point; a writer holds it
         super::lockdep::lock_acquired(&sem.ghost.name, false);
-        rt::record("down_read_trylock", &sem.ghost.name, "contended");
+        rt::record_self_checked("down_read_trylock", &sem.ghost.name, "contended");
         return None;
     };
     let tid = rt::current_tid();
@@ -177,7 +177,7 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> Option<RwsemReadGuard> {
         .readers
         .fetch_or(reader_bit(tid), Ordering::Relaxed);
     super::lockdep::lock_acquired(&sem.ghost.name, true);
-    rt::record("down_read_trylock", &sem.ghost.name, "");
+    rt::record_self_checked("down_read_trylock", &sem.ghost.name, "");
     // SAFETY: as in `down_read`.
     let guard: RwLockReadGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
     Some(RwsemReadGuard {
@@ -197,14 +197,14 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> Option<RwsemWriteGuard> {
     let Ok(guard) = sem.rw.try_write() else {
         // down_write_trylock(sem): the attempt, a scheduling point; someone holds it
         super::lockdep::lock_acquired(&sem.ghost.name, false);
-        rt::record("down_write_trylock", &sem.ghost.name, "contended");
+        rt::record_self_checked("down_write_trylock", &sem.ghost.name, "contended");
         return None;
     };
     sem.ghost
         .holder
         .store(rt::current_tid() + 1, Ordering::Relaxed);
     super::lockdep::lock_acquired(&sem.ghost.name, true);
-    rt::record("down_write_trylock", &sem.ghost.name, "");
+    rt::record_self_checked("down_write_trylock", &sem.ghost.name, "");
     // SAFETY: as in `down_read`.
     let guard: RwLockWriteGuard<'static, ()> = unsafe { std::mem::transmute(guard) };
     Some(RwsemWriteGuard {
@@ -242,7 +242,7 @@ pub fn up_read(mut g: RwsemReadGuard) {
         .fetch_and(!reader_bit(g.tid), Ordering::Relaxed);
     g.guard.take(); // up_read(sem): the release; shuttle's scheduling point comes before it
     super::lockdep::lock_release(&g.ghost.name);
-    rt::record("up_read", &g.ghost.name, "");
+    rt::record_self_checked("up_read", &g.ghost.name, "");
 }
 
 /// `up_write(sem)`.
@@ -252,7 +252,7 @@ pub fn up_write(mut g: RwsemWriteGuard) {
     g.ghost.holder.store(0, Ordering::Relaxed);
     g.guard.take(); // up_write(sem): the release; shuttle's scheduling point comes before it
     super::lockdep::lock_release(&g.ghost.name);
-    rt::record("up_write", &g.ghost.name, "");
+    rt::record_self_checked("up_write", &g.ghost.name, "");
 }
 
 fn still_held(ghost: &LockGhost) {

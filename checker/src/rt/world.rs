@@ -90,8 +90,20 @@ pub(crate) struct World {
     /// Slab memory by slot name (`cache[i]`): the KASAN check of an access to it, run after
     /// every recorded operation on an object inside it (checker/src/kernel/kmem_cache.rs).
     pub slab_checks: std::collections::HashMap<String, SlabCheck>,
+    /// `kzalloc`ed objects by name (`kind#n`): the liveness check of an access to one, run
+    /// after every recorded operation on a field of it (checker/src/kernel/slab.rs).
+    pub obj_by_name: std::collections::HashMap<String, ObjId>,
+    /// Lock-protected fields that hold object pointers (`Guarded::new_refs`), by field name:
+    /// the field's lock and the objects it points to now (checked by `kfree`).
+    pub ghost_refs: std::collections::BTreeMap<String, GhostRef>,
     /// Per CPU atomic sections, for `might_sleep()` (checker/src/kernel/sched.rs).
     pub sched: crate::kernel::sched::SchedWorld,
+}
+
+/// What one lock-protected field points to (see [`World::ghost_refs`]).
+pub(crate) struct GhostRef {
+    pub lock: std::sync::Arc<crate::kernel::lock::LockGhost>,
+    pub objs: Vec<ObjId>,
 }
 
 /// The KASAN check of one slab slot (see [`World::slab_checks`]).
@@ -151,6 +163,8 @@ pub(crate) fn begin(policy: Policy) {
             sleeping: Vec::new(),
             rcu: crate::kernel::rcu::RcuWorld::new(),
             slab_checks: Default::default(),
+            obj_by_name: Default::default(),
+            ghost_refs: Default::default(),
             sched: Default::default(),
         })
     });
@@ -222,26 +236,62 @@ impl World {
     }
 }
 
-/// Append one event for the current thread.
+/// The liveness check of an access, run after the access's event (see [`record`]).
+enum AccessCheck {
+    Slab(SlabCheck),
+    Object(ObjId, String),
+}
+
+/// Append one event for the current thread. If it is an access to memory inside an object
+/// (its `obj` is `NAME.field`, `NAME` a slab slot or a `kzalloc`ed object), the object's
+/// liveness is checked here, after the operation's scheduling point, as KASAN checks the
+/// access itself: a check only when the pointer was followed ([`Obj`]'s or [`SlabPtr`]'s
+/// `Deref`) would miss a free between that and the access. Function entries (`f()`) and the
+/// allocator's own steps are no accesses; operations that check their container's liveness
+/// themselves (locks, list operations) use [`record_self_checked`].
+///
+/// [`Obj`]: crate::kernel::Obj
+/// [`SlabPtr`]: crate::kernel::SlabPtr
 pub(crate) fn record(op: &str, obj: &str, result: &str) {
+    record_event(op, obj, result, true);
+}
+
+/// [`record`] for an operation that checks its container's liveness itself, with its own
+/// invariant and message (a lock's `USE_AFTER_FREE`, a list operation's `LIST_HEAD_UAF`).
+pub(crate) fn record_self_checked(op: &str, obj: &str, result: &str) {
+    record_event(op, obj, result, false);
+}
+
+fn record_event(op: &str, obj: &str, result: &str, check_access: bool) {
     if !active() {
         return;
     }
     let tid = current_tid();
     let check = with(|w| {
         w.push_event(tid, op, obj, result);
-        // An access to an object inside slab memory is checked here, after the operation's
-        // scheduling point, as KASAN checks the access itself: a check only when the pointer
-        // was followed would miss a free between that and the access. Function entries
-        // (`f()`) and the allocator's own steps are no accesses.
-        if op.ends_with(')') || op.starts_with("kmem_cache_") || w.slab_checks.is_empty() {
+        if !check_access
+            || op.ends_with(')')
+            || op.starts_with("kmem_cache_")
+            || op == "kzalloc"
+            || op == "kfree"
+        {
             return None;
         }
-        let slot = obj.split('.').next().unwrap_or(obj);
-        w.slab_checks.get(slot).cloned()
+        let container = obj.split('.').next().unwrap_or(obj);
+        if let Some(check) = w.slab_checks.get(container) {
+            return Some(AccessCheck::Slab(check.clone()));
+        }
+        if container.len() == obj.len() {
+            return None; // the object itself, not a field of it
+        }
+        w.obj_by_name
+            .get(container)
+            .map(|&id| AccessCheck::Object(id, container.to_string()))
     });
-    if let Some(check) = check {
-        check();
+    match check {
+        Some(AccessCheck::Slab(check)) => check(),
+        Some(AccessCheck::Object(id, name)) => crate::kernel::slab::check_live(id, &name),
+        None => {}
     }
 }
 

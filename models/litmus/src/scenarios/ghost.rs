@@ -5,8 +5,8 @@
 //! the lock after setting it.
 
 use checker::kernel::{
-    kfree, kzalloc, list_add, list_del, spin_lock, spin_unlock, AtomicT, ListHead, Obj, SpinLock,
-    INIT_LIST_HEAD, READ_ONCE, WRITE_ONCE,
+    kfree, kmem_cache_alloc, kmem_cache_free, kzalloc, list_add, list_del, spin_lock, spin_unlock,
+    AtomicT, Guarded, KmemCache, ListHead, Obj, SpinLock, INIT_LIST_HEAD, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::{join, spawn_cpu};
 
@@ -54,6 +54,128 @@ pub(crate) fn free_while_linked() {
             let g = spin_lock(&owner.lock); // spin_lock(&owner->lock);
             WRITE_ONCE(&item.done, 1); // WRITE_ONCE(item->done, 1);
             list_del(&item.entry); // list_del(&item->entry);
+            spin_unlock(g); // spin_unlock(&owner->lock);
+        })
+    };
+    join(waiter);
+    join(worker);
+    if !item.is_freed() {
+        kfree(&item);
+    }
+    kfree(&owner);
+}
+
+/// Memory from a plain slab cache (`kmalloc()`).
+pub(crate) struct Buf {
+    val: AtomicT,
+}
+
+/// CPU0 reads a buffer that CPU1 frees with `kmem_cache_free()`, with nothing ordering the two:
+/// the read may come after the free. loom sees the race only through the KASAN shadow that
+/// `kmem_cache_free()` poisons and the access reads (checker/src/kernel/kmem_cache.rs).
+pub(crate) fn kmem_cache_free_vs_read() {
+    let cache = KmemCache::new("buf_cache", "buf", |n| Buf {
+        val: AtomicT::new(n, "val", 0),
+    });
+    let buf = kmem_cache_alloc(&cache); // buf = kmem_cache_alloc(cache, GFP_KERNEL);
+    let reader = {
+        let buf = buf.clone();
+        spawn_cpu(move || {
+            READ_ONCE(&buf.val); // v = READ_ONCE(buf->val);
+        })
+    };
+    let freer = spawn_cpu(move || {
+        kmem_cache_free(&buf); // kmem_cache_free(cache, buf);
+    });
+    join(reader);
+    join(freer);
+}
+
+/// A message and the flag that hands it over.
+pub(crate) struct Msg {
+    val: AtomicT,
+}
+
+/// The owner of a message: `done` tells it the user is finished with it.
+pub(crate) struct Handoff {
+    done: AtomicT,
+}
+
+/// CPU0 follows its pointer to the message once, tells the owner it is done, and only then
+/// reads the message (the bug: the read must come before `done`); CPU1 clears and frees the
+/// message once it reads `done`. The free can only come after CPU0's pointer was followed, so
+/// only a check at the access itself (after every recorded operation on the message) finds
+/// it. (The clearing store is what lets loom order CPU0's read after the free: loom orders an
+/// access through a pointer followed earlier against the free only through another facade
+/// operation, see docs/architecture.md.)
+pub(crate) fn kfree_after_handoff() {
+    let h: Obj<Handoff> = kzalloc("handoff", |_, n| Handoff {
+        done: AtomicT::new(n, "done", 0),
+    });
+    let msg: Obj<Msg> = kzalloc("msg", |_, n| Msg {
+        val: AtomicT::new(n, "val", 0),
+    });
+    let user = {
+        let (h, msg) = (h.clone(), msg.clone());
+        spawn_cpu(move || {
+            let m: &Msg = &msg; // struct msg *m = h->msg;
+            WRITE_ONCE(&h.done, 1); // WRITE_ONCE(h->done, 1);
+            READ_ONCE(&m.val); // v = READ_ONCE(m->val);
+        })
+    };
+    let owner = {
+        let (h, msg) = (h.clone(), msg.clone());
+        spawn_cpu(move || {
+            if READ_ONCE(&h.done) == 1 {
+                // if (READ_ONCE(h->done)) {
+                WRITE_ONCE(&msg.val, 0); // WRITE_ONCE(msg->val, 0);
+                kfree(&msg); // kfree(msg); }
+            }
+        })
+    };
+    join(user);
+    join(owner);
+    if !msg.is_freed() {
+        kfree(&msg);
+    }
+    kfree(&h);
+}
+
+/// A list owner whose lock-protected `cur` points to the item in use.
+pub(crate) struct Cursor {
+    lock: SpinLock,
+    cur: Guarded<Option<Obj<Item>>>,
+}
+
+/// The shape of `ghost+kfree-linked` with a pointer instead of a list link: CPU0 frees the
+/// item once it reads `item->done` without the lock; CPU1 sets `done` under the lock and only
+/// then clears `owner->cur`. Nothing ever reads the dangling pointer, so only a check at the
+/// `kfree` finds it.
+pub(crate) fn free_while_reachable() {
+    let item: Obj<Item> = kzalloc("item", |id, n| Item {
+        entry: ListHead::new(id, n, "entry"),
+        done: AtomicT::new(n, "done", 0),
+    });
+    let owner: Obj<Cursor> = kzalloc("owner", |id, n| {
+        let lock = SpinLock::new(id, n, "lock");
+        let cur = Guarded::new_refs(format!("{n}.cur"), &lock, Some(item.clone()));
+        Cursor { lock, cur }
+    });
+    let waiter = {
+        let item = item.clone();
+        spawn_cpu(move || {
+            if READ_ONCE(&item.done) == 1 {
+                // if (READ_ONCE(item->done))
+                kfree(&item); // kfree(item);  (owner->cur still points to it)
+            }
+        })
+    };
+    let worker = {
+        let (owner, item) = (owner.clone(), item.clone());
+        spawn_cpu(move || {
+            let g = spin_lock(&owner.lock); // spin_lock(&owner->lock);
+            WRITE_ONCE(&item.done, 1); // WRITE_ONCE(item->done, 1);
+            owner.cur.write(None); // owner->cur = NULL;
             spin_unlock(g); // spin_unlock(&owner->lock);
         })
     };

@@ -96,6 +96,15 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(free_while_linked, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_LINKED),
         "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before list_del()")
         .named("ghost+kfree-linked"),
+    scenario!(kmem_cache_free_vs_read, ["reader", "freer"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-state calibration: CPU0 reads a kmalloc'd buffer that CPU1 frees with kmem_cache_free(), unordered; loom sees the race only through the slot's KASAN shadow")
+        .named("ghost+kmem_cache_free-read"),
+    scenario!(kfree_after_handoff, ["user", "owner"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-state calibration: CPU0 follows its message pointer, sets done, then reads the message; CPU1 frees it once done is set: only a liveness check at the access finds it")
+        .named("ghost+kfree-after-deref"),
+    scenario!(free_while_reachable, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
+        "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before clearing owner->cur, which points to the item")
+        .named("ghost+kfree-reachable"),
     // The loom pruning calibration: executions = distinct visible schedules (KMODEL-PATCH.md).
     scenario!(loom_pruning, ["P0", "P1"], unreachable,
         "explorer calibration: loom runs each visible schedule once (cpu_relax and join resume without a visible operation)")
