@@ -24,6 +24,8 @@ pub(crate) use shuttle::{
 /// word (docs/architecture.md, "What loom's DPOR sees"). shuttle's schedulers (random, PCT, DFS) do not prune by dependency and
 /// kmodel's dpor gets the same accesses as ghost footprints, so under shuttle these accesses
 /// are plain ghost state and add no scheduling point.
+/// [`LoomWord`] is the same rule as a type, for words whose value under loom is not needed
+/// by the model; code that reads such a word's value under loom tests this flag.
 pub(crate) const DPOR_WORDS: bool = cfg!(loom);
 
 /// Name and version of the backend this build explores with, for trace headers.
@@ -44,7 +46,7 @@ pub const SHUTTLE_VERSION: &str = "0.9.9";
 /// nothing at all: they would be scheduling points without an event, where a preemption
 /// shows another CPU a half-done primitive that no trace can name (a replay follows events)
 /// and that the dpor explorer cannot order. The `_point` accesses stay one scheduling point
-/// under shuttle too, for a primitive that has no other.
+/// under shuttle too, for a primitive that has no other. (The same rule as [`DPOR_WORDS`].)
 #[derive(Clone)]
 pub(crate) struct LoomWord {
     #[cfg(loom)]
