@@ -131,23 +131,7 @@ fn root() -> PathBuf {
 /// The committed MP+poonceonces loom trace, exported by the CLI and judged by herd7.
 #[test]
 fn mp_poonceonces_trace_is_allowed_by_the_lkmm() {
-    let herd = std::env::var_os("KMODEL_HERD7").is_some()
-        || root().join("target/herd7/bin/herd7").is_file()
-        || Command::new("herd7")
-            .arg("-version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    let lkmm = std::env::var_os("KMODEL_LKMM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/lkmm/tools/memory-model"))
-        .join("linux-kernel.cat")
-        .is_file();
-    if !(herd && lkmm) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "herd7 or the LKMM files missing in CI"
-        );
-        eprintln!("skipped: herd7 or the LKMM files not found (KMODEL_HERD7, target/herd7; vendor/lkmm/fetch.sh)");
+    if !herd7_available() {
         return;
     }
     let trace = std::fs::read_dir(root().join("counterexamples/litmus"))
