@@ -111,10 +111,16 @@ pub fn classify(e: &Event) -> Access {
             value: stored_form(r),
         };
     }
-    if RMWS.contains(&op) {
+    if RMWS.contains(&op) || op.starts_with("cmpxchg") || op.starts_with("atomic_cmpxchg") {
         // `1->2`, `1->2 true` (a successful conditional update), `0 -> false` (a failed one:
         // only a load).
         if let Some(old) = r.strip_suffix(" -> false") {
+            return Access::Load {
+                value: old.to_string(),
+            };
+        }
+        // `0 (!= 2: failed)`: a failed cmpxchg, only a load of the value it read.
+        if let Some((old, _)) = r.split_once(" (!= ").filter(|_| r.ends_with(": failed)")) {
             return Access::Load {
                 value: old.to_string(),
             };

@@ -111,7 +111,10 @@ fn mentioned(events: &[Event], message: &str) -> HashSet<String> {
 /// 1. the writes to an object a violation message names
 ///    (`vm_bo#2.list.entry.extobj`, `fence_cache[0]`);
 /// 2. the reads of such an object, and the writes to a part of one
-///    (`fence_cache[0].refcount`) that at least two threads touch after setup;
+///    (`fence_cache[0].refcount`) that at least two threads touch after setup (written
+///    by one of them or not: a part two CPUs only read is the trace of a missing write), and
+///    nested calls on a named object;
+///    the violating CPU's own accesses to a part of a named object rank 3 with the reads;
 /// 3. the reads of such a part, a call's `return`/`answer`, and the other top-level steps
 ///    (the main thread's after the CPUs started, spawns and joins aside);
 /// 4. what orders them: the acquire and release of the innermost lock (or RCU read-side
@@ -159,7 +162,13 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
         let rank = if e.depth == 0 && e.tid != 0 && is_entry(e) {
             0
         } else if is_entry(e) && e.depth > 0 {
-            continue;
+            // A nested call on an object the violation names (`gpu_vma_userptr_invalidate
+            // (isub#1)`): the path that should have prevented it.
+            if names.contains(&o) {
+                2
+            } else {
+                continue;
+            }
         } else if !e.obj.is_empty() && names.contains(&o) {
             if writes(e) {
                 1
@@ -167,8 +176,11 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
                 2
             }
         } else if !e.obj.is_empty() && part_of(&o) && {
-            let (who, written) = &users[e.obj.as_str()];
-            who.len() >= 2 && *written
+            // Touched by two CPUs: a race if one writes it, or the evidence of a missing
+            // write (a reviewer's trial: `mmu_interval_set_seq()` left out, so both CPUs
+            // only read `isub#1.invalidate_seq`, and the view showed neither read).
+            let (who, _) = &users[e.obj.as_str()];
+            who.len() >= 2 || e.tid == t.violation.tid
         } {
             if writes(e) {
                 2
