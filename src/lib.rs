@@ -31,9 +31,13 @@ pub fn replay_exit_code(
     match verdict {
         ReplayVerdict::Reproduced(_) => exit::FOUND,
         ReplayVerdict::Passes {
-            diverged: Some((n, _, _)),
+            diverged: Some((n, _, replayed)),
         } if *n == trace.violation.step
             && *n == trace.events.len()
+            // The violating CPU went on differently at that very step: had another CPU's
+            // step come first, the trace left that step out (a departure, e.g. a dropped
+            // `kmem_cache_free()`), not "the bug is gone".
+            && replayed.as_ref().is_none_or(|e| e.tid == trace.violation.tid)
             && same_scenario(trace, s)
             && !sc_pass_of_a_loom_trace(trace) =>
         {
