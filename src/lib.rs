@@ -37,7 +37,7 @@ pub fn replay_exit_code(
             // The violating CPU went on differently at that very step: had another CPU's
             // step come first, the trace left that step out (a departure, e.g. a dropped
             // `kmem_cache_free()`), not "the bug is gone".
-            && replayed.as_ref().is_none_or(|e| e.tid == trace.violation.tid)
+            && replayed.as_ref().map_or(true, |e| e.tid == trace.violation.tid)
             && same_scenario(trace, s)
             && !sc_pass_of_a_loom_trace(trace) =>
         {
