@@ -250,8 +250,9 @@ pub fn rcu_read_unlock() {
     drop(guard); // the reader lock's release (synchronize_rcu() waits on it): shuttle's scheduling point comes before it
     qs.fetch_add(1, Ordering::Release); // MODEL: this CPU's quiescent state, which the grace period's end acquires (loom only)
     gp.fetch_add(1, Ordering::Relaxed); // MODEL: the grace-period bookkeeping sees this CPU leave (loom only)
-                                        // The ghost change comes after the last scheduling point, as in every primitive: no CPU
-                                        // can see this CPU gone from its section before its rcu_read_unlock() is recorded.
+
+    // The ghost change comes after the last scheduling point, as in every primitive: no CPU
+    // can see this CPU gone from its section before its rcu_read_unlock() is recorded.
     let ready = rt::with(|w| {
         let c = w.rcu.cpu(tid);
         c.nesting = 0;
