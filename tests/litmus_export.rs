@@ -10,13 +10,7 @@ use checker::trace::litmus::{export, LkmmVerdict};
 use checker::trace::{Event, ReplayMode, Trace, Violation};
 
 fn ev(tid: usize, op: &str, obj: &str, result: &str) -> Event {
-    Event {
-        tid,
-        depth: 0,
-        op: op.into(),
-        obj: obj.into(),
-        result: result.into(),
-    }
+    Event::new(tid, 0, op, obj, result)
 }
 
 fn trace(events: Vec<Event>) -> Trace {

@@ -496,18 +496,7 @@ pub fn replay_fidelity(s: &'static Scenario, runs: u64, seed: u64) -> Result<usi
                 let at = (0..events.len().max(replayed.len()))
                     .find(|&k| events.get(k) != replayed.get(k))
                     .unwrap_or(0);
-                let show = |e: Option<&Event>| {
-                    e.map(|e| {
-                        format!(
-                            "{} {}({}) = {}",
-                            crate::trace::thread_name(e.tid),
-                            e.op,
-                            e.obj,
-                            e.result
-                        )
-                    })
-                    .unwrap_or_else(|| "nothing".into())
-                };
+                let show = |e: Option<&Event>| e.map_or("nothing".into(), Event::describe);
                 return Err(format!(
                     "{}: {kind} seed {}: step {} recorded {}, replayed {}",
                     s.id(),

@@ -34,7 +34,7 @@ pub struct Args {
 fn show(e: &Option<Event>) -> String {
     match e {
         None => "nothing (the run ended)".into(),
-        Some(e) => format!("{} {}({}) = {}", thread_name(e.tid), e.op, e.obj, e.result),
+        Some(e) => e.describe(),
     }
 }
 

@@ -275,13 +275,7 @@ mod tests {
     use crate::trace::{ReplayMode, Violation};
 
     fn ev(tid: usize, op: &str, obj: &str, result: &str) -> Event {
-        Event {
-            tid,
-            depth: 0,
-            op: op.into(),
-            obj: obj.into(),
-            result: result.into(),
-        }
+        Event::new(tid, 0, op, obj, result)
     }
 
     fn trace() -> Trace {

@@ -29,6 +29,30 @@ pub struct Event {
     pub result: String,
 }
 
+impl Event {
+    /// The event `op(obj) = result` of thread `tid` at call depth `depth`.
+    pub fn new(tid: usize, depth: u8, op: &str, obj: &str, result: &str) -> Event {
+        Event {
+            tid,
+            depth,
+            op: op.into(),
+            obj: obj.into(),
+            result: result.into(),
+        }
+    }
+
+    /// One line: `CPU0 READ_ONCE(v#1.x) = 1`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {}({}) = {}",
+            thread_name(self.tid),
+            self.op,
+            self.obj,
+            self.result
+        )
+    }
+}
+
 /// A broken invariant, where and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {

@@ -410,13 +410,7 @@ mod tests {
     use crate::trace::{ReplayMode, Violation};
 
     fn ev(tid: usize, depth: u8, op: &str, obj: &str, result: &str) -> Event {
-        Event {
-            tid,
-            depth,
-            op: op.into(),
-            obj: obj.into(),
-            result: result.into(),
-        }
+        Event::new(tid, depth, op, obj, result)
     }
 
     fn mp() -> Trace {
