@@ -157,6 +157,40 @@ fn wakeup_trees_run_each_trace_once() {
     assert_eq!((o.executions, o.distinct_traces, o.blocked), (9, 9, 0));
 }
 
+/// Blocking and yields (issue 12, item 1): a step is enabled only while its condition
+/// holds, so `synchronize_rcu()` waiting on a reader is no step (before: a step dependent
+/// with everything, 8 executions for 3 traces on RCU+sync+free, 9 for 4 on RCU+sync+read),
+/// its race with a reader is reversed where the reader's section began (before: a wakeup
+/// sequence running it inside the section, lost, and a source-set re-run), and a
+/// `cpu_relax()` that touched nothing is a no-op step (before: 4 executions for 3 traces on
+/// loom-pruning). Each runs exactly the traces DFS runs, once each, with wakeup trees.
+#[test]
+fn blocking_and_yields_run_one_execution_per_trace() {
+    for name in ["RCU+sync+free", "RCU+sync+read", "loom-pruning"] {
+        let s = kmodel::registry::find("litmus", name).expect("scenario");
+        let d = run(
+            s,
+            Explorer::Dfs {
+                max_iterations: Some(DFS_CAP),
+            },
+        );
+        assert!(d.complete, "{name}: dfs {}", d.verdict());
+        let o = dpor(s);
+        println!(
+            "{name}: dpor {} executions ({} blocked), {} distinct, source sets: {}; dfs {} distinct",
+            o.executions, o.blocked, o.distinct_traces, o.source_sets, d.distinct_traces
+        );
+        assert!(o.complete && o.found.is_none(), "{name}: {}", o.verdict());
+        assert!(!o.source_sets, "{name}: fell back to source sets");
+        assert_eq!(o.distinct_traces, d.distinct_traces, "{name}: traces");
+        assert_eq!(
+            (o.executions, o.blocked),
+            (o.distinct_traces, 0),
+            "{name}: redundancy"
+        );
+    }
+}
+
 /// The violations an outcome reached: the one that stopped it, and the non-fatal ones.
 fn reached(o: &Outcome) -> (Option<String>, Vec<String>) {
     (

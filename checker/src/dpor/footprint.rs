@@ -186,6 +186,24 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
             loc: loc("rcu"),
             kind: Kind::Write,
         });
+        // The read-side sections as an rwsem's read side, which `synchronize_rcu()` takes
+        // and releases for write: it waits for the sections running when it reaches them
+        // (checker/src/kernel/rcu.rs), so a race of a `synchronize_rcu()` with a step inside
+        // a section is reversed where the section began ([`crate::dpor::Dpor`]'s lock
+        // rule), not at the `rcu_read_unlock()` it could not have run before.
+        let readers = |kind| Access {
+            loc: loc("\u{0}rcu readers"),
+            kind,
+        };
+        match op {
+            "rcu_read_lock" if e.result.is_empty() => out(readers(Kind::AcquireShared)),
+            "rcu_read_unlock" if e.result.is_empty() => out(readers(Kind::ReleaseShared)),
+            "synchronize_rcu" => {
+                out(readers(Kind::Acquire));
+                out(readers(Kind::Release));
+            }
+            _ => {}
+        }
         if e.obj.is_empty() {
             return;
         }

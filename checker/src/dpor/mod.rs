@@ -15,12 +15,15 @@
 //! segment: the facade operation it passed records nothing the other threads can observe
 //! under SC, such as KASAN's shadow load, or a checker-internal lock), so a step ends when
 //! the thread recorded events, yielded, blocked or finished. Its footprint is the union of
-//! its events' accesses ([`footprint::accesses`]); a yield that recorded nothing is `Global`
-//! (dependent with everything). A thread that blocks (at once: a lock held, a join of a
-//! running CPU; or after invisible segments: a wait queue's `schedule()`) or ends without
-//! recording anything did nothing others observe: that attempt is no step, the thread is
-//! *disabled* at that node, and the explorer chooses again there. The step that makes it
-//! runnable again is its next step's *enabler*: ordered before it, not racing with it.
+//! its events' accesses ([`footprint::accesses`]); a yield that recorded and touched nothing
+//! (`cpu_relax()`) is a no-op step, independent of every step (`Empty`), and one that touched
+//! ghost state without an event is `Global` (dependent with everything). A thread that
+//! blocks (at once: a lock held, a join of a running CPU; or after invisible segments: a
+//! wait queue's `schedule()`, `synchronize_rcu()` waiting on a reader's lock) or ends
+//! without recording anything did nothing others observe: that attempt is no step, the
+//! thread is *disabled* at that node (a step is enabled only while its condition holds, as
+//! optimal DPOR treats blocking), and the explorer chooses again there. The steps that make
+//! it runnable again are its next step's *enablers*: ordered before it, not racing with it.
 //!
 //! **Dependency and races.** Two steps of different threads are dependent when they touch
 //! a location and one writes ([`Footprint::dependent`]). A lock acquisition that waited for
@@ -158,10 +161,11 @@ struct Step {
     fp: Footprint,
     /// Threads whose join completed in this step.
     joins: Vec<Tid>,
-    /// The step that made this thread runnable again after it blocked (a lock's release,
-    /// a wake-up, a joined thread's end): this step is ordered after it but does not race
-    /// with it (it could not have run first).
-    enabler: Option<usize>,
+    /// The steps that made this thread runnable again after it blocked since its previous
+    /// step (a lock's release, a wake-up, a joined thread's end, each reader's
+    /// `rcu_read_unlock()` that `synchronize_rcu()` waited for): this step is ordered after
+    /// them but does not race with them (it could not have run first).
+    enablers: Vec<usize>,
 }
 
 /// What the last running thread recorded in its last segment.
@@ -189,8 +193,8 @@ pub struct Dpor {
     blocked_now: Vec<bool>,
     /// Threads made runnable again during the step in progress.
     cur_enabled: Vec<Tid>,
-    /// Per thread, the step that last made it runnable again, for its next step.
-    enabler: Vec<Option<usize>>,
+    /// Per thread, the steps that made it runnable again since its last step.
+    enablers: Vec<Vec<usize>>,
     /// Per thread, the location of the wait queue or lock it last blocked on.
     blocked_on: Vec<Option<u64>>,
     started: bool,
@@ -275,7 +279,7 @@ impl Dpor {
         self.creators.clear();
         self.blocked_now.clear();
         self.cur_enabled.clear();
-        self.enabler.clear();
+        self.enablers.clear();
         self.blocked_on.clear();
         self.pos = 0;
         self.raw_pos = 0;
@@ -308,7 +312,7 @@ impl Dpor {
         // Threads that were blocked and are runnable again: enabled by the step in progress.
         if self.blocked_now.len() < self.creators.len() {
             self.blocked_now.resize(self.creators.len(), false);
-            self.enabler.resize(self.creators.len(), None);
+            self.enablers.resize(self.creators.len(), Vec::new());
         }
         for t in 0..self.blocked_now.len() {
             let now = !runnable.contains(&t) && (t == 0 || self.creators[t].is_some());
@@ -330,14 +334,12 @@ impl Dpor {
                 return Some(r); // an invisible segment: the step goes on
             }
             self.running = None;
-            if self.cur_events == 0
-                && !r_runnable
-                && (self.segments == 1 || obs.waiting_on.is_some())
-            {
+            if self.cur_events == 0 && !r_runnable {
                 // The thread blocked (at once, or after invisible segments: a wait queue's
-                // or a lock's internals) or ended without recording anything: an attempt,
-                // not a step. It is disabled here; its next step, once another step enabled
-                // it, is ordered after that step (`Step::enabler`).
+                // or a lock's internals, `synchronize_rcu()` waiting on a reader's lock) or
+                // ended without recording anything: an attempt, not a step (it did nothing
+                // another thread observes). It is disabled here; its next step, once other
+                // steps enabled it, is ordered after them (`Step::enablers`).
                 let node = &mut self.nodes[self.pos];
                 if !node.disabled.contains(&r) {
                     node.disabled.push(r);
@@ -354,10 +356,11 @@ impl Dpor {
                     ));
                 }
             } else {
-                if self.cur_events == 0 {
-                    // A yield, or a block after invisible segments on something other than
-                    // a wait queue or a lock (RCU's internals), without a recorded event:
-                    // unknown, dependent with everything.
+                // A yield without a recorded event: a step that touched nothing (cpu_relax()
+                // at a thread's start) is a no-op, independent of every step; one that
+                // touched ghost state without an event is unknown, dependent with everything.
+                let noop_yield = self.cur_events == 0 && self.cur_fp.is_empty();
+                if self.cur_events == 0 && !noop_yield {
                     self.cur_fp = Footprint::Global;
                 }
                 // A thread asleep on a wait queue or a lock that this step writes (a wake-up,
@@ -369,11 +372,17 @@ impl Dpor {
                         Footprint::Accesses(v) => v.iter().any(|a| a.loc == l && a.kind.writes()),
                         _ => false,
                     };
-                    if on.is_some_and(writes) {
-                        self.enabler[t] = Some(k);
+                    // A thread blocked on something unnamed (a join, `synchronize_rcu()`'s
+                    // wait on a reader's lock): the step that made it runnable; [`Dpor::analyze`]
+                    // keeps it only where the two steps are dependent.
+                    if on.is_none_or(writes) {
+                        self.enablers[t].push(k);
                     }
                 }
-                self.close_step(r, yielding, runnable);
+                // After a no-op yield the thread may run on at once: its next step is what
+                // it would have done without the yield (litmus/loom-pruning has a trace
+                // where it must; the spin-loop rule of `close_step` would lose it).
+                self.close_step(r, yielding && !noop_yield, runnable);
             }
         }
         let choice = self.choose(runnable, yielding);
@@ -396,7 +405,11 @@ impl Dpor {
         let fp = std::mem::take(&mut self.cur_fp);
         let joins = std::mem::take(&mut self.cur_joins);
         let debug = std::mem::take(&mut self.cur_debug);
-        let enabler = self.enabler.get_mut(r).and_then(Option::take);
+        let enablers = self
+            .enablers
+            .get_mut(r)
+            .map(std::mem::take)
+            .unwrap_or_default();
         if self.pos < self.replay_until {
             // Replaying: the child node exists.
             self.steps.push(Step {
@@ -404,7 +417,7 @@ impl Dpor {
                 tid: r,
                 fp,
                 joins,
-                enabler,
+                enablers,
             });
         } else {
             let node = &mut self.nodes[self.pos];
@@ -424,7 +437,7 @@ impl Dpor {
                 tid: r,
                 fp,
                 joins,
-                enabler,
+                enablers,
             });
             let mut child = Node {
                 sleep,
@@ -548,11 +561,15 @@ impl Dpor {
                 }
             }
             let mut deferred = vec![0u32; threads];
-            // The step that enabled this one orders it (when they are dependent, which is
-            // the case for a lock's release, a wake-up and the end of a joined thread).
-            let enabler = self.steps[j]
-                .enabler
-                .filter(|&e| self.steps[e].fp.dependent(&self.steps[j].fp));
+            // The steps that enabled this one order it (when they are dependent, which is
+            // the case for a lock's release, a wake-up, the end of a joined thread and a
+            // reader's `rcu_read_unlock()` that `synchronize_rcu()` waited for).
+            let enablers: Vec<usize> = self.steps[j]
+                .enablers
+                .iter()
+                .copied()
+                .filter(|&e| self.steps[e].fp.dependent(&self.steps[j].fp))
+                .collect();
             let acq = acquires(&self.steps[j]);
             for i in (0..j).rev() {
                 let ti = self.steps[i].tid;
@@ -563,7 +580,7 @@ impl Dpor {
                 if !fi.dependent(fj) {
                     continue;
                 }
-                let racing = enabler != Some(i) && fi.dependent_where(fj, |a, b| !a.syncs(b));
+                let racing = !enablers.contains(&i) && fi.dependent_where(fj, |a, b| !a.syncs(b));
                 if racing {
                     if r[ti] < idx[i] + 1 {
                         let at = held_before[i]
