@@ -102,7 +102,7 @@ fn main() {
         out.push_str(&line);
     }
     out.push_str(&format!(
-        "\ndpor in total: {total_exec} executions ({total_blocked} sleep-set blocked), {total_s:.2} s; largest redundancy of a verified scenario: {max_ratio:.2} (`{max_at}`). Above 1.1: `synchronize_rcu()`'s waits on the per-CPU reader locks (blocked attempts counted as executions), `cpu_relax()` yields (dependent with everything), and the scenarios where a wakeup-tree sequence could not be followed and dpor re-explored with source sets (their verdict says `source-set DPOR`).\n"
+        "\ndpor in total: {total_exec} executions ({total_blocked} sleep-set blocked), {total_s:.2} s; largest redundancy of a verified scenario: {max_ratio:.2} (`{max_at}`). Above 1.1 (verified): the seqcount retry loops of dma_fence_rcu, where a wakeup sequence puts one more retry iteration before the writer's next step and that iteration repeats the previous one event for event (the spin-loop cut stops it: counted in \"blocked\"). A verdict `verified (source sets)` says a wakeup-tree sequence could not be followed and dpor re-explored with source sets.\n"
     ));
     let path = root.join("docs/dpor-table.md");
     std::fs::write(&path, out).expect("write docs/dpor-table.md");

@@ -115,9 +115,12 @@ impl Wut {
 /// A node of the exploration tree: the state before one step of the current execution.
 #[derive(Clone, Debug, Default)]
 struct Node {
-    /// Threads that could be chosen here by default (shuttle's runnable set at the first
-    /// visit, minus a thread that just yielded while others could run).
+    /// Threads that could be chosen here (shuttle's runnable set at the first visit).
     runnable: Vec<Tid>,
+    /// A thread that just yielded while others could run: the default choice takes it only
+    /// when no other thread can be explored here (running it again at once would mostly
+    /// repeat the spin iteration it just made); a wakeup-tree sequence may take it.
+    yielded: Option<Tid>,
     /// Threads found to block at once here.
     disabled: Vec<Tid>,
     /// The wakeup tree: sequences still to explore from here.
@@ -175,6 +178,9 @@ pub struct Observed {
     pub accesses: Vec<Access>,
     /// Threads joined by one of the events.
     pub joins: Vec<Tid>,
+    /// A hash of the events (operation, object, result), to recognise a spin iteration that
+    /// repeats the thread's previous one exactly.
+    pub digest: u64,
     /// The events, for `KMODEL_DEBUG_DPOR`.
     pub debug: String,
     /// What the last running thread now waits for, if it blocked (a wait queue or a lock),
@@ -209,6 +215,10 @@ pub struct Dpor {
     cur_fp: Footprint,
     cur_events: usize,
     cur_joins: Vec<Tid>,
+    cur_digest: u64,
+    /// Per thread: the event digest of its iteration in progress (its steps since its last
+    /// yield), and of its previous iteration (the steps before that yield).
+    iter_digest: Vec<(u64, Option<u64>)>,
     cur_debug: String,
     debug: bool,
     /// `KMODEL_DEBUG_DPOR`: the event-level trace hash of the execution just ended, set by
@@ -288,6 +298,8 @@ impl Dpor {
         self.cur_fp = Footprint::Empty;
         self.cur_events = 0;
         self.cur_joins.clear();
+        self.cur_digest = 0;
+        self.iter_digest.clear();
         true
     }
 
@@ -328,6 +340,7 @@ impl Dpor {
                 self.cur_fp.push(a);
             }
             self.cur_joins.extend(obs.joins.iter().copied());
+            self.cur_digest = footprint::mix(self.cur_digest, obs.digest);
             self.cur_debug.push_str(&obs.debug);
             let r_runnable = runnable.contains(&r);
             if self.cur_events == 0 && r_runnable && !yielding {
@@ -382,7 +395,30 @@ impl Dpor {
                 // After a no-op yield the thread may run on at once: its next step is what
                 // it would have done without the yield (litmus/loom-pruning has a trace
                 // where it must; the spin-loop rule of `close_step` would lose it).
+                // A stutter: the thread's retry iteration (its steps between two yields)
+                // repeated its previous iteration event for event, every value read and
+                // written included, so the thread is where that iteration left it. Runs
+                // with more such iterations only unroll a spin loop further (a wakeup
+                // sequence puts one more iteration before the write that ends the spin,
+                // without end); this execution stops there (counted in `blocked`). This is
+                // the spin-loop bound (cf. the spin-assume of GenMC and Nidhugg), and it
+                // replaces a rule that never ran a thread right after its yield, which lost
+                // traces where a retry made progress (tests/dpor.rs).
+                if self.iter_digest.len() <= r {
+                    self.iter_digest.resize(r + 1, (0, None));
+                }
+                let it = &mut self.iter_digest[r];
+                it.0 = footprint::mix(it.0, self.cur_digest);
+                let mut stutter = false;
+                if yielding && !noop_yield {
+                    stutter = it.1 == Some(it.0);
+                    *it = (0, Some(it.0));
+                }
                 self.close_step(r, yielding && !noop_yield, runnable);
+                if stutter {
+                    self.blocked += 1;
+                    return None;
+                }
             }
         }
         let choice = self.choose(runnable, yielding);
@@ -395,6 +431,7 @@ impl Dpor {
             self.cur_fp = Footprint::Empty;
             self.cur_events = 0;
             self.cur_joins.clear();
+            self.cur_digest = 0;
         } else {
             self.blocked += 1;
         }
@@ -445,10 +482,9 @@ impl Dpor {
                 wut,
                 ..Node::default()
             };
-            // A thread that just yielded, while another can run, waits: running it again at
-            // once would only repeat the spin iteration it just made.
+            // A thread that just yielded, while another can run, goes last by default.
             if yielding && runnable.len() > 1 {
-                child.runnable.retain(|&t| t != r);
+                child.yielded = Some(r);
             }
             self.nodes.push(child);
         }
@@ -481,6 +517,22 @@ impl Dpor {
             // No sequence of the tree can run here: it was taken from an execution whose
             // steps this one does not repeat. Counted; the default choice goes on.
             self.wut_lost += node.wut.children.len() as u64;
+            if self.debug {
+                let lost: Vec<String> = node
+                    .wut
+                    .children
+                    .iter()
+                    .map(|(w, _)| format!("t{}", w.tid))
+                    .collect();
+                self.cur_debug.push_str(&format!(
+                    "[wakeup sequences lost at node {pos}: {} (runnable {runnable:?}, node runnable {:?}, disabled {:?}, done {:?}, asleep {:?})] ",
+                    lost.join(" "),
+                    node.runnable,
+                    node.disabled,
+                    node.done.iter().map(|d| d.0).collect::<Vec<_>>(),
+                    node.sleep.iter().map(|d| d.0).collect::<Vec<_>>()
+                ));
+            }
             node.wut.children.clear();
             if pos == self.replay_until && self.resuming {
                 return None;
@@ -493,8 +545,10 @@ impl Dpor {
         // else the lowest one.
         let last = self.steps.last().map(|s| s.tid);
         let ok = |t: Tid| node.can_explore(t) && runnable.contains(&t);
-        last.filter(|&t| ok(t))
-            .or_else(|| node.runnable.iter().copied().find(|&t| ok(t)))
+        let first = |t: Tid| ok(t) && node.yielded != Some(t);
+        last.filter(|&t| first(t))
+            .or_else(|| node.runnable.iter().copied().find(|&t| first(t)))
+            .or_else(|| node.yielded.filter(|&t| ok(t)))
     }
 
     /// Races of the completed execution's steps, turned into wakeup-tree sequences

@@ -73,6 +73,16 @@ impl Scheduler for DporScheduler {
             obs.accesses = super::take_touches();
             self.cursor = super::events_since(self.cursor, |e| {
                 obs.events += 1;
+                obs.digest = crate::dpor::footprint::mix(
+                    obs.digest,
+                    crate::dpor::footprint::mix(
+                        crate::dpor::footprint::mix(
+                            crate::dpor::footprint::loc(&e.op),
+                            crate::dpor::footprint::loc(&e.obj),
+                        ),
+                        crate::dpor::footprint::loc(&e.result),
+                    ),
+                );
                 if debug {
                     obs.debug
                         .push_str(&format!("{}({})={} ", e.op, e.obj, e.result));
