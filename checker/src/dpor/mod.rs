@@ -221,6 +221,8 @@ pub struct Dpor {
     iter_digest: Vec<(u64, Option<u64>)>,
     cur_debug: String,
     debug: bool,
+    /// `KMODEL_DEBUG_DPOR_LOST`: print each lost wakeup sequence to stderr.
+    debug_lost: bool,
     /// `KMODEL_DEBUG_DPOR`: the event-level trace hash of the execution just ended, set by
     /// the backend.
     pub debug_hash: u64,
@@ -248,6 +250,7 @@ impl Dpor {
     pub fn new() -> Dpor {
         Dpor {
             debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some(),
+            debug_lost: std::env::var_os("KMODEL_DEBUG_DPOR_LOST").is_some(),
             ..Dpor::default()
         }
     }
@@ -517,7 +520,7 @@ impl Dpor {
             // No sequence of the tree can run here: it was taken from an execution whose
             // steps this one does not repeat. Counted; the default choice goes on.
             self.wut_lost += node.wut.children.len() as u64;
-            if self.debug {
+            if self.debug || self.debug_lost {
                 let lost: Vec<String> = node
                     .wut
                     .children
@@ -532,6 +535,21 @@ impl Dpor {
                     node.done.iter().map(|d| d.0).collect::<Vec<_>>(),
                     node.sleep.iter().map(|d| d.0).collect::<Vec<_>>()
                 ));
+                if self.debug_lost {
+                    let recent: Vec<String> = self
+                        .steps
+                        .iter()
+                        .rev()
+                        .take(12)
+                        .map(|s| format!("t{} {}", s.tid, s.debug))
+                        .collect();
+                    eprintln!(
+                        "execution {}: {}\n  last steps (newest first):\n    {}",
+                        self.executions,
+                        self.cur_debug,
+                        recent.join("\n    ")
+                    );
+                }
             }
             node.wut.children.clear();
             if pos == self.replay_until && self.resuming {

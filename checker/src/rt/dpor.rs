@@ -26,7 +26,8 @@ impl DporScheduler {
             cursor: 0,
             first: true,
             seen: Vec::new(),
-            debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some(),
+            debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some()
+                || std::env::var_os("KMODEL_DEBUG_DPOR_LOST").is_some(),
         }
     }
 }
