@@ -1,6 +1,7 @@
-//! The ghost state that checks the protocol's invariants ([`crate::invariants`]). Ghost
-//! state costs no scheduling point: it is bookkeeping the kernel does not have, updated where
-//! the kernel does the corresponding step.
+//! The ghost checks of the protocol's invariants ([`crate::invariants`]), on the ghost state
+//! each mm carries ([`crate::mm_types::Ghost`], with the types it refers to). Ghost state
+//! costs no scheduling point: it is bookkeeping the kernel does not have, updated where the
+//! kernel does the corresponding step.
 
 use std::sync::atomic::Ordering;
 
