@@ -634,11 +634,11 @@ fn drop_forced_reads(
         if !simple(&out[i].1) {
             continue;
         }
-        for j in i + 1..out.len() {
-            if out[j].0 != *t {
+        for (u, o) in out.iter().skip(i + 1) {
+            if u != t {
                 continue;
             }
-            match &out[j].1 {
+            match o {
                 Op::Load {
                     loc: l2, val: v2, ..
                 } if l2 == loc => {
