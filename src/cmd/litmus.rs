@@ -126,15 +126,24 @@ pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .map_err(|e| e.to_string())?;
-            // herd7's search grows exponentially with the test: give up after HERD7_SECONDS.
+            // herd7's search grows exponentially with the test: give up after
+            // HERD7_SECONDS of herd7's CPU time (where /proc tells it; on a loaded machine
+            // wall time is several times that: iter_get_fences_list_replaced_recycled takes
+            // ~5 s of CPU and 19 s of wall time at load 10 on 2 cores), or ten times that of
+            // wall time.
             let start = std::time::Instant::now();
+            let limit = herd7_seconds();
             loop {
+                let wall = start.elapsed().as_secs_f64();
+                let spent = cpu_seconds(child.id()).unwrap_or(wall);
                 match child.try_wait() {
                     Ok(Some(_)) => break,
-                    Ok(None) if start.elapsed().as_secs() >= herd7_seconds() => {
+                    Ok(None) if spent >= limit as f64 || wall >= 10.0 * limit as f64 => {
                         let _ = child.kill();
                         let _ = child.wait();
-                        return Err(format!("timeout after {} s", herd7_seconds()));
+                        return Err(format!(
+                            "timeout after {limit} s of CPU time ({wall:.0} s wall)"
+                        ));
                     }
                     Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
                     Err(e) => return Err(e.to_string()),
@@ -163,7 +172,20 @@ pub fn run_herd7(name: &str, text: &str) -> LkmmStatus {
     }
 }
 
-/// How long herd7 may run on one test: `KMODEL_HERD7_SECONDS`, default 20.
+/// A process's CPU time (user + system) from /proc/PID/stat, in seconds; `None` where there
+/// is no /proc.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of the whole line (utime, stime) are 12 and 13 after the name.
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux architecture the kernel exports to user space.
+    Some(ticks / 100.0)
+}
+
+/// How much CPU time herd7 may spend on one test: `KMODEL_HERD7_SECONDS`, default 20.
 fn herd7_seconds() -> u64 {
     std::env::var("KMODEL_HERD7_SECONDS")
         .ok()
