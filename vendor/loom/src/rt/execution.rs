@@ -258,6 +258,17 @@ impl Execution {
         if self.threads.is_active() {
             self.threads.active_mut().started = true;
         }
+        // kmodel patch: whether this step performs no loom operation, and which threads' next
+        // steps perform none (for the sleep set of the next branch, `Path::branch_thread`).
+        let idle = self
+            .threads
+            .iter()
+            .filter(|(_, th)| th.operation.is_none())
+            .fold(0, |idle, (i, _)| idle | 1 << i.as_usize());
+        self.path.set_invisible(
+            self.threads.is_active() && self.threads.active().operation.is_none(),
+            idle,
+        );
 
         // There is no active thread. Unless all threads have terminated, the
         // test has deadlocked.
