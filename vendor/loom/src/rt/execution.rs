@@ -146,6 +146,10 @@ impl Execution {
 
         let curr_thread = self.threads.active_id();
 
+        // kmodel patch: whether the step that ends here ran a `fence(SeqCst)` (sleep sets).
+        self.path
+            .set_fenced(std::mem::take(&mut self.threads.sc_fenced));
+
         for (th_id, th) in self.threads.iter() {
             let operation = match th.operation {
                 Some(operation) => operation,

@@ -46,6 +46,9 @@ pub(crate) struct Path {
     /// kmodel patch: at the last scheduling branch, the threads (a bit each) with no pending
     /// operation: their next step performs no loom operation.
     prev_idle: u32,
+
+    /// kmodel patch: the step that ended at this branch ran a `fence(SeqCst)`.
+    fenced: bool,
 }
 
 #[derive(Debug)]
@@ -156,6 +159,7 @@ impl Path {
             distinct: Distinct::from_env(),
             prev_invisible: false,
             prev_idle: 0,
+            fenced: false,
         }
     }
 
@@ -349,7 +353,7 @@ impl Path {
             // previous branch. The thread just run is awake (its next step is a new one).
             // Unbounded explorations only.
             let sleep = match prev {
-                Some(prev) if self.sleeps() => {
+                Some(prev) if self.sleeps() && !self.fenced => {
                     let prev = prev.get(&self.branches);
                     let explored = prev
                         .threads
@@ -448,6 +452,14 @@ impl Path {
         self.prev_idle = idle;
     }
 
+    /// kmodel patch: whether the step that ends at the next scheduling branch ran a
+    /// `fence(SeqCst)`. Such a fence is not a loom operation but orders the step against
+    /// every other thread's SeqCst fence (`Set::seq_cst_fence`), so the step is independent
+    /// of no step that might run one: the next branch's sleep set is empty.
+    pub(super) fn set_fenced(&mut self, fenced: bool) {
+        self.fenced = fenced;
+    }
+
     pub(super) fn backtrack(&mut self, mut point: usize, thread_id: thread::Id) {
         let schedule = loop {
             if let Some(schedule_ref) =
@@ -528,6 +540,7 @@ impl Path {
         self.skipping = false;
         self.prev_invisible = false;
         self.prev_idle = 0;
+        self.fenced = false;
 
         // Set the final branch to try the next option. If all options have been
         // traversed, pop the final branch and try again w/ the one under it.
