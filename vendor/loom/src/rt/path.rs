@@ -39,13 +39,9 @@ pub(crate) struct Path {
     #[cfg_attr(feature = "checkpoint", serde(skip))]
     pub(super) distinct: Option<Box<Distinct>>,
 
-    /// kmodel patch: the thread chosen at the last scheduling branch had no pending
-    /// operation (its step performs no loom operation; see `Schedule::sleep`).
-    prev_invisible: bool,
-
-    /// kmodel patch: at the last scheduling branch, the threads (a bit each) with no pending
-    /// operation: their next step performs no loom operation.
-    prev_idle: u32,
+    /// kmodel patch: the threads (a bit each) whose next step is independent of the step
+    /// taken at the last scheduling branch (see `Schedule::sleep`).
+    prev_independent: u32,
 
     /// kmodel patch: the step that ended at this branch ran a `fence(SeqCst)`.
     fenced: bool,
@@ -157,8 +153,7 @@ impl Path {
             skipping: false,
             exploring_on_start: exploring,
             distinct: Distinct::from_env(),
-            prev_invisible: false,
-            prev_idle: 0,
+            prev_independent: 0,
             fenced: false,
         }
     }
@@ -348,7 +343,9 @@ impl Path {
             // kmodel patch: the sleep set (KMODEL-PATCH.md, "Sleep sets after invisible
             // steps"). A thread explored at the previous branch (or asleep there) stays asleep
             // here when its next step and the step just taken are independent, as far as loom
-            // sees them: one of the two performs no loom operation. Running it here would give
+            // sees them: one of the two performs no loom operation (or, opt-in, their operations
+            // are on different objects), and the step taken ran no `fence(SeqCst)`. Running it
+            // here would give
             // an execution equal to one where it ran before that step, explored from the
             // previous branch. The thread just run is awake (its next step is a new one).
             // Unbounded explorations only.
@@ -361,11 +358,7 @@ impl Path {
                         .enumerate()
                         .filter(|(_, th)| **th == Thread::Visited)
                         .fold(prev.sleep, |sleep, (i, _)| sleep | 1 << i);
-                    let independent = if self.prev_invisible {
-                        u32::MAX
-                    } else {
-                        self.prev_idle
-                    };
+                    let independent = self.prev_independent;
                     let ran = prev.active_thread_index().map_or(0, |i| 1 << i);
                     explored & independent & !ran
                 }
@@ -443,13 +436,20 @@ impl Path {
             && !*NO_SLEEP.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_SLEEP").is_some())
     }
 
-    /// kmodel patch: whether the thread chosen at the branch just taken has no pending
-    /// operation (its step performs no loom operation), and which threads have none (a bit
-    /// each). Set after every scheduling branch, replayed or new; read when the next one is
-    /// created.
-    pub(super) fn set_invisible(&mut self, invisible: bool, idle: u32) {
-        self.prev_invisible = invisible;
-        self.prev_idle = idle;
+    /// kmodel patch: the threads (a bit each) whose next step is independent of the step
+    /// taken at the branch just taken (`Execution::schedule`). Set after every scheduling
+    /// branch, replayed or new; read when the next one is created.
+    pub(super) fn set_independent(&mut self, independent: u32) {
+        self.prev_independent = independent;
+    }
+
+    /// kmodel patch: whether the sleep sets also treat two operations on different objects as
+    /// independent (`LOOM_KMODEL_SLEEP_OBJECTS=1`, opt-in: it loses some of kmodel's distinct
+    /// traces, orders of kmodel's ghost state that loom does not see; KMODEL-PATCH.md), or
+    /// only steps without a loom operation (the default).
+    pub(super) fn sleeps_across_objects(&self) -> bool {
+        static OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_SLEEP_OBJECTS").is_some())
     }
 
     /// kmodel patch: whether the step that ends at the next scheduling branch ran a
@@ -538,8 +538,7 @@ impl Path {
         // Reset exploring / critical / skip
         self.exploring = self.exploring_on_start;
         self.skipping = false;
-        self.prev_invisible = false;
-        self.prev_idle = 0;
+        self.prev_independent = 0;
         self.fenced = false;
 
         // Set the final branch to try the next option. If all options have been
