@@ -14,16 +14,41 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Build (or find up to date) the `--cfg loom` build of kmodel and return its path.
+/// Set by `--json`: no status line on stderr either.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// No "building the loom explorer" line (`kmodel check --json`).
+pub fn quiet() {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Build (or find up to date) the `--cfg loom` build of kmodel and return its path. The
+/// build runs once per process: a check that runs loom and then replays with it builds
+/// (and says so) once.
 ///
 /// Test hook: `KMODEL_TEST_LOOM_BIN=PATH` skips the build and runs PATH instead (the CLI
 /// tests check what the delegation passes and that the child dies with its parent).
 pub fn loom_binary() -> anyhow::Result<PathBuf> {
+    static BUILT: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(bin) = built.as_ref() {
+        return Ok(bin.clone());
+    }
+    let bin = build()?;
+    *built = Some(bin.clone());
+    Ok(bin)
+}
+
+fn build() -> anyhow::Result<PathBuf> {
+    use std::io::IsTerminal;
     if let Some(bin) = std::env::var_os("KMODEL_TEST_LOOM_BIN") {
         return Ok(PathBuf::from(bin));
     }
     let target = root().join("target").join("loom");
-    eprintln!("kmodel: building the loom explorer (RUSTFLAGS=\"--cfg loom\" cargo build --release, into target/loom)");
+    // A status line for a person waiting at a terminal; piped or --json output stays clean.
+    if std::io::stderr().is_terminal() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("kmodel: building the loom explorer (RUSTFLAGS=\"--cfg loom\" cargo build --release, into target/loom)");
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--release", "--quiet", "--bin", "kmodel"])

@@ -589,6 +589,38 @@ fn successful_check_prints_no_panic_line() {
     assert!(!err.contains("test panicked in task"), "{err}");
 }
 
+/// Piped (as here: stdout is not a terminal), `check` prints no progress: no "checking N
+/// scenario(s)" line and no line per finished exploration, only the table and the saved
+/// counterexamples, whose replay hint is the README's form (`./kmodel replay FILE`).
+#[test]
+fn piped_check_prints_no_progress_and_the_readme_hint() {
+    let dir = tmp("piped");
+    let mut args: Vec<String> = PCT.iter().map(|s| s.to_string()).collect();
+    args.extend(["--out".into(), dir.to_string_lossy().into_owned()]);
+    let out = kmodel(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.trim_start().starts_with("SCENARIO "), "{s}");
+    assert!(!s.contains("checking "), "{s}");
+    let progress = s
+        .lines()
+        .find(|l| l.contains(" [pct]: ") && l.contains(" executions, "));
+    assert!(progress.is_none(), "a progress line: {progress:?}");
+    let hints: Vec<&str> = s.lines().filter(|l| l.contains("replay with:")).collect();
+    assert!(!hints.is_empty(), "{s}");
+    for h in hints {
+        assert!(
+            h.trim_start().starts_with("replay with: ./kmodel replay "),
+            "{h}"
+        );
+    }
+    assert!(
+        !text(&out.stderr).contains("building"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 /// The same when the check settles how a loom-found counterexample replays (a shuttle replay
 /// of it, which panics inside shuttle when it reproduces): the loom build is faked, answering
 /// with a committed loom-found trace that shuttle replays.

@@ -263,3 +263,140 @@ fn exports_only_the_causal_slice() {
     assert!(s.contains("off the slice (1 shared location(s))"), "{s}");
     assert!(s.contains("exists (1:r0=1 /\\ 1:r1=0)"), "{s}");
 }
+
+/// herd7's cost grows with every read, so the export leaves out the reads coherence forces:
+/// a CPU's read of a location only it writes that observes its own latest store (or the
+/// initial value), and a read followed by one of the same value with only unordered loads
+/// between. A read whose value is not the forced one stays (herd7 must then say Never). A
+/// location stored by a CPU before any read gets the initial value a read observed that no
+/// store wrote (nonblock_vs_fault's pte was exported as 0, making its stale read
+/// impossible), and a successful trylock is a lock (its unlock was left unmatched).
+#[test]
+fn leaves_out_coherence_forced_reads_and_keeps_the_rest() {
+    let t = trace(vec![
+        ev(0, "spawn", "CPU0", ""),
+        // CPU0 owns `seq`: two reads observe the initial 2 and its own 3 (forced); the last
+        // observes 2 after its store of 4 (not forced: stays).
+        ev(1, "spin_lock", "m#1.lock", ""),
+        ev(1, "READ_ONCE", "m#1.seq", "2"),
+        ev(1, "WRITE_ONCE", "m#1.seq", "3"),
+        ev(1, "READ_ONCE", "m#1.seq", "3"),
+        ev(1, "spin_unlock", "m#1.lock", ""),
+        ev(1, "mutex_trylock", "s#1.user_lock", ""),
+        ev(1, "WRITE_ONCE", "m#1.pte", "0"),
+        ev(1, "mutex_unlock", "s#1.user_lock", ""),
+        ev(1, "WRITE_ONCE", "m#1.seq", "4"),
+        ev(1, "READ_ONCE", "m#1.seq", "2"),
+        // CPU1: sees seq 4, then the pte still 1 (stale; 1 is written by no store: the
+        // initial value). Its first seq read is followed by one of the same value with only
+        // the pte load between (left out); the one after the lock stays.
+        ev(2, "READ_ONCE", "m#1.seq", "4"),
+        ev(2, "READ_ONCE", "m#1.pte", "1"),
+        ev(2, "READ_ONCE", "m#1.seq", "4"),
+        ev(2, "mutex_lock", "s#1.user_lock", ""),
+        ev(2, "READ_ONCE", "m#1.seq", "4"),
+        ev(2, "mutex_unlock", "s#1.user_lock", ""),
+        ev(2, "VIOLATION", "X", "m"),
+    ]);
+    let l = export(&t).unwrap();
+    let s = &l.text;
+    assert!(s.contains("\tint m1_pte=1;"), "initial value inferred: {s}");
+    assert!(s.contains("\tint m1_seq=2;"), "{s}");
+    let p0 = &s[s.find("P0(").unwrap()..s.find("P1(").unwrap()];
+    assert_eq!(p0.matches("READ_ONCE(*m1_seq)").count(), 1, "{p0}");
+    assert!(
+        p0.contains("WRITE_ONCE(*m1_seq, 4);\n\tr0 = READ_ONCE(*m1_seq);"),
+        "{p0}"
+    );
+    assert!(
+        p0.contains(
+            "spin_lock(s1_user_lock);\n\tWRITE_ONCE(*m1_pte, 0);\n\tspin_unlock(s1_user_lock);"
+        ),
+        "a successful trylock is a lock: {p0}"
+    );
+    let p1 = &s[s.find("P1(").unwrap()..];
+    assert_eq!(p1.matches("READ_ONCE(*m1_seq)").count(), 2, "{p1}");
+    assert!(s.contains("Coherence-forced: 3 read(s) left out"), "{s}");
+    assert!(
+        s.contains("exists (0:r0=2 /\\ 1:r0=1 /\\ 1:r1=4 /\\ 1:r2=4)"),
+        "{s}"
+    );
+}
+
+/// The observation keyword herd7 gives a litmus test's text (`Never`, `Sometimes`, ...).
+fn herd7_observation(name: &str, text: &str) -> String {
+    let herd = std::env::var_os("KMODEL_HERD7")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/herd7/bin/herd7"));
+    let herd = if herd.is_file() {
+        std::fs::canonicalize(herd).unwrap()
+    } else {
+        PathBuf::from("herd7")
+    };
+    let dir = std::env::var_os("KMODEL_LKMM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/lkmm/tools/memory-model"));
+    let file =
+        std::env::temp_dir().join(format!("kmodel-test-{}-{name}.litmus", std::process::id()));
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(herd)
+        .current_dir(dir)
+        .args(["-conf", "linux-kernel.cfg"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    stdout
+        .lines()
+        .find(|l| l.starts_with("Observation "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .unwrap_or_else(|| panic!("no observation: {stdout}"))
+        .to_string()
+}
+
+/// Leaving out a coherence-forced read changes no verdict: message passing with the writer
+/// re-reading its own flag (forced), with and without the reader's smp_rmb(), exported (the
+/// re-read left out) and written in full by hand, judged by herd7: Never and Sometimes both
+/// ways. Cost: four herd7 runs (well under 1 s of CPU each).
+#[test]
+fn a_left_out_forced_read_changes_no_verdict() {
+    if !herd7_available() {
+        return;
+    }
+    for rmb in [true, false] {
+        let mut events = vec![
+            ev(0, "spawn", "CPU0", ""),
+            ev(1, "WRITE_ONCE", "m#1.pte", "0"),
+            ev(1, "smp_wmb", "", ""),
+            ev(1, "WRITE_ONCE", "m#1.seq", "4"),
+            ev(1, "READ_ONCE", "m#1.seq", "4"),
+            ev(2, "READ_ONCE", "m#1.seq", "4"),
+        ];
+        if rmb {
+            events.push(ev(2, "smp_rmb", "", ""));
+        }
+        events.push(ev(2, "READ_ONCE", "m#1.pte", "1"));
+        events.push(ev(2, "VIOLATION", "X", "m"));
+        let mut t = trace(events);
+        t.scenario = format!("forced{}", u8::from(rmb));
+        let l = export(&t).unwrap();
+        assert!(
+            l.text.contains("Coherence-forced: 1 read(s) left out"),
+            "{}",
+            l.text
+        );
+        let full = format!(
+            "C full\n\n{{\n\tint m1_pte=1;\n\tint m1_seq=0;\n}}\n\n\
+             P0(int *m1_pte, int *m1_seq)\n{{\n\tint r0;\n\n\tWRITE_ONCE(*m1_pte, 0);\n\
+             \tsmp_wmb();\n\tWRITE_ONCE(*m1_seq, 4);\n\tr0 = READ_ONCE(*m1_seq);\n}}\n\n\
+             P1(int *m1_pte, int *m1_seq)\n{{\n\tint r0;\n\tint r1;\n\n\
+             \tr0 = READ_ONCE(*m1_seq);\n{}\tr1 = READ_ONCE(*m1_pte);\n}}\n\n\
+             exists (0:r0=4 /\\ 1:r0=4 /\\ 1:r1=1)\n",
+            if rmb { "\tsmp_rmb();\n" } else { "" }
+        );
+        let want = if rmb { "Never" } else { "Sometimes" };
+        assert_eq!(herd7_observation("full", &full), want, "{full}");
+        assert_eq!(herd7_observation("reduced", &l.text), want, "{}", l.text);
+    }
+}

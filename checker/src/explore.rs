@@ -318,9 +318,7 @@ pub fn check_graphs(s: &'static Scenario) -> (Outcome, (u64, u64, u64)) {
     (o, crate::rt::graphs::last())
 }
 
-/// Executions started by every exploration in this process so far (for progress display
-/// only: `kmodel check` polls it; no verdict reads it).
-pub static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub use crate::rt::execution::EXECUTIONS;
 
 /// Explore `s` with `explorer`. Panics if this build cannot run it ([`Explorer::available`]).
 pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {

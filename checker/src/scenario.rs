@@ -306,15 +306,42 @@ pub fn check(cond: bool, inv: &Invariant, message: impl FnOnce() -> String) {
 /// `pub const SOURCES: &[&str]` in its root listing every source file with `include_str!`).
 /// The [`Scenario`] builders chain on it: `.witnesses(&[…])`, `.expected_sc(…)`, `.bounds(…)`,
 /// `.named(…)`.
+///
+/// A variant that only calls a shared race function with other revision selectors needs no
+/// body function of its own: `NAME = CALL` names the scenario and runs `CALL` as its body.
+///
+/// ```text
+/// scenario!(get_rcu_kfree = recycle_race(FenceRelease::Kfree, Reader::GetRcu),
+///     ["reader", "writer"], reachable(USE_AFTER_FREE), "... patched to kfree(fence)"),
+/// ```
 // `crate::SOURCES` is meant: the calling model crate's sources, not checker's.
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! scenario {
+    ($name:ident = $call:expr, [$($cpu:expr),+ $(,)?], unreachable, $summary:expr $(,)?) => {
+        $crate::scenario!(@call $name, $call, [$($cpu),+], $crate::scenario::Expected::Unreachable, $summary)
+    };
+    ($name:ident = $call:expr, [$($cpu:expr),+ $(,)?], reachable($inv:expr), $summary:expr $(,)?) => {
+        $crate::scenario!(@call $name, $call, [$($cpu),+], $crate::scenario::Expected::Reachable($inv), $summary)
+    };
     ($body:ident, [$($cpu:expr),+ $(,)?], unreachable, $summary:expr $(,)?) => {
         $crate::scenario!(@new $body, [$($cpu),+], $crate::scenario::Expected::Unreachable, $summary)
     };
     ($body:ident, [$($cpu:expr),+ $(,)?], reachable($inv:expr), $summary:expr $(,)?) => {
         $crate::scenario!(@new $body, [$($cpu),+], $crate::scenario::Expected::Reachable($inv), $summary)
+    };
+    (@call $name:ident, $call:expr, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
+        $crate::scenario::Scenario::new(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::stringify!($name),
+            $summary,
+            &[$($cpu),+],
+            $expected,
+            crate::SOURCES,
+            || {
+                $call;
+            },
+        )
     };
     (@new $body:ident, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
         $crate::scenario::Scenario::new(

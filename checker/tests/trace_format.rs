@@ -81,6 +81,34 @@ fn save_is_atomic_and_deduplicated() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A dpor (or shuttle) trace and a loom trace of the same counterexample share a content
+/// name: one file, the loom one, whichever is saved first.
+#[test]
+fn the_same_counterexample_from_two_explorers_keeps_the_loom_trace() {
+    let loom = sample();
+    let mut dpor = sample();
+    dpor.explorer = "dpor".into();
+    dpor.replay = ReplayMode::Shuttle;
+    dpor.loom_checkpoint = None;
+    assert_eq!(loom.content_name(), dpor.content_name());
+    for order in [[&dpor, &loom], [&loom, &dpor]] {
+        let dir = std::env::temp_dir().join(format!("kmodel-same-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let p1 = order[0].save_in(&dir).unwrap();
+        let p2 = order[1].save_in(&dir).unwrap();
+        assert_eq!(p1, p2);
+        let kept = Trace::read(&p1).unwrap();
+        let files = std::fs::read_dir(&dir).unwrap().count();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            kept, loom,
+            "saved {} then {}",
+            order[0].explorer, order[1].explorer
+        );
+        assert_eq!(files, 1, "one file, no temporary left behind");
+    }
+}
+
 /// A stale `.NAME.trace.PID.tmp` of a process that is gone (kill -9 during a save) is
 /// removed by the next save in its directory; a live process's is left alone.
 #[test]

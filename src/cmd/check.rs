@@ -199,6 +199,9 @@ fn validate(args: &Args) -> Result<(), UsageError> {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let start = std::time::Instant::now();
+    if args.json {
+        crate::loom_build::quiet();
+    }
     let kinds = explorer_kinds(&args.explorer)?;
     let scenarios = registry::select(args.selection.as_deref())?;
     validate(&args)?;
@@ -278,7 +281,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if wargs.is_some() {
         crate::loom_build::loom_binary()?;
     }
-    if !args.json && !work.is_empty() {
+    // Progress (this line and one per finished exploration) only on a terminal.
+    if bar.is_some() && !work.is_empty() {
         println!(
             "checking {} scenario(s) with {}",
             scenarios.len(),
@@ -349,7 +353,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 }
             });
         }
-        let outcomes = explore_all(&work, jobs, !args.json, &done, bar.as_ref());
+        let outcomes = explore_all(&work, jobs, bar.is_some(), &done, bar.as_ref());
         let loom_result = worker.map(|h| h.join().expect("loom worker thread"));
         finished.store(true, Ordering::Relaxed);
         (outcomes, loom_result)
@@ -617,7 +621,7 @@ fn print_report(records: &[Record]) {
                 r.explorer,
                 r.violation.as_deref().unwrap_or("")
             );
-            println!("  replay with: cargo run --release -- replay {path}");
+            println!("  replay with: ./kmodel replay {path}");
             if let Some(m) = &r.minimized {
                 println!("  minimized: {m}");
             }

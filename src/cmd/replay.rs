@@ -79,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let same_model = s.fingerprint() == trace.fingerprint;
     if !same_model {
         eprintln!(
-            "warning: the model changed since this trace was recorded (fingerprint {}, now {}); a departure from the trace below comes from that (hint: run `cargo run --release -- check {}/{}` for a fresh counterexample)",
+            "warning: the model changed since this trace was recorded (fingerprint {}, now {}); a departure from the trace below comes from that (hint: run `./kmodel check {}/{}` for a fresh counterexample)",
             trace.fingerprint,
             s.fingerprint(),
             trace.model,
@@ -149,7 +149,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             replayed,
         } => {
             println!(
-                "diverged at step {step}: the trace recorded {}, the replay did {} (hint: {why}; run `cargo run --release -- check {}/{}` for a fresh counterexample)",
+                "diverged at step {step}: the trace recorded {}, the replay did {} (hint: {why}; run `./kmodel check {}/{}` for a fresh counterexample)",
                 show(&recorded),
                 show(&replayed),
                 trace.model,
@@ -159,7 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ReplayVerdict::Passes { diverged } if code == kmodel::exit::OK => {
             let did = diverged.map(|(_, _, rep)| show(&rep)).unwrap_or_default();
             println!(
-                "passes now: {} is no longer violated along this interleaving (it ran every recorded step before it, then did {did} instead, and ran to the end); run `cargo run --release -- check {}/{}` to explore the rest",
+                "passes now: {} is no longer violated along this interleaving (it ran every recorded step before it, then did {did} instead, and ran to the end); run `./kmodel check {}/{}` to explore the rest",
                 trace.violation.invariant,
                 trace.model,
                 trace.scenario
@@ -169,7 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             diverged: Some((n, _, _)),
         } if n == trace.violation.step && !kmodel::same_scenario(&trace, s) => {
             println!(
-                "departed: the replay followed every step before the violation and then passed, but the trace's header (summary, CPUs) describes another scenario than {}/{} (hint: the trace was edited or belongs to another scenario; run `cargo run --release -- check {}/{}` for a counterexample of this one)",
+                "departed: the replay followed every step before the violation and then passed, but the trace's header (summary, CPUs) describes another scenario than {}/{} (hint: the trace was edited or belongs to another scenario; run `./kmodel check {}/{}` for a counterexample of this one)",
                 trace.model, trace.scenario, trace.model, trace.scenario
             );
         }
@@ -177,14 +177,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             diverged: Some((n, _, _)),
         } if n == trace.violation.step && kmodel::sc_pass_of_a_loom_trace(&trace) => {
             println!(
-                "not shown: shuttle's sequentially consistent replay followed every step before the violation and then passed, but loom found this trace under C11, which a pass under SC does not clear (hint: run `cargo run --release -- check {}/{} --explorer loom` to see whether it still fails)",
+                "not shown: shuttle's sequentially consistent replay followed every step before the violation and then passed, but loom found this trace under C11, which a pass under SC does not clear (hint: run `./kmodel check {}/{} --explorer loom` to see whether it still fails)",
                 trace.model, trace.scenario
             );
         }
         ReplayVerdict::Passes { diverged } => {
             let (n, rec, rep) = diverged.unwrap_or((trace.events.len() + 1, None, None));
             println!(
-                "departed at step {n}: the trace recorded {}, the replay did {}, then ran without a violation (hint: {why}; run `cargo run --release -- check {}/{}` for a fresh counterexample)",
+                "departed at step {n}: the trace recorded {}, the replay did {}, then ran without a violation (hint: {why}; run `./kmodel check {}/{}` for a fresh counterexample)",
                 show(&rec),
                 show(&rep),
                 trace.model,

@@ -54,9 +54,13 @@ pub(crate) fn stats_for(s: &Scenario, kind: &str, keep_last: bool) -> SharedStat
     }))
 }
 
+/// Executions started by every exploration in this process so far (for progress display
+/// only: `kmodel check` polls it as `checker::explore::EXECUTIONS`; no verdict reads it).
+pub static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Run the scenario's body once, inside the backend's execution.
 pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
-    crate::explore::EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let target = {
         let mut st = stats.lock().unwrap();
         st.executions += 1;

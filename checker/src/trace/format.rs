@@ -146,6 +146,16 @@ impl Trace {
         format!("{}-{:012x}.trace", self.scenario, h >> 16)
     }
 
+    /// Whether this trace replaces `old`, a trace of the same content name (the same steps,
+    /// found by another explorer), so that the saved file does not depend on which explorer
+    /// finished first: a loom trace (its checkpoint also replays it under loom's C11) over
+    /// one without, then the explorer first by name (`dpor` < `loom …` < `pct …` <
+    /// `random …`). A damaged `old` is always replaced.
+    pub fn keeps_over(&self, old: &Trace) -> bool {
+        let rank = |t: &Trace| (t.loom_checkpoint.is_none(), t.explorer.clone());
+        rank(self) < rank(old)
+    }
+
     /// Read a trace file.
     ///
     /// Only a regular file is read, at most [`MAX_TRACE_BYTES`] of it: a FIFO, a device
@@ -428,7 +438,12 @@ impl Trace {
         remove_stale_temporaries(dir);
         let path = dir.join(&name);
         if path.exists() {
-            return Ok(path);
+            // The same counterexample (same steps), found again, maybe by another explorer:
+            // one file, whichever explorer saved first ([`Trace::keeps_over`]).
+            match Trace::read(&path) {
+                Ok(old) if !self.keeps_over(&old) => return Ok(path),
+                _ => {}
+            }
         }
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let written = write_synced(&tmp, self.to_text().as_bytes())

@@ -281,6 +281,16 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
                 },
             ]
         }
+        // A successful trylock has the events of a lock (lock.cat); a failed one reads the
+        // lock and orders nothing the test keeps: listed as dropped.
+        "spin_trylock" | "mutex_trylock" | "down_read_trylock" | "down_write_trylock"
+            if res.is_empty() =>
+        {
+            vec![Op::Lock {
+                f: "spin_lock",
+                lock: obj.into(),
+            }]
+        }
         "spin_lock" | "mutex_lock" | "down_read" | "down_write" => {
             vec![Op::Lock {
                 f: "spin_lock",
@@ -524,6 +534,133 @@ fn slice(init: &[Op], cpu: &[(usize, Op)]) -> Option<Slice> {
     Some(Slice { families, stale })
 }
 
+/// Leave out the reads whose value coherence forces and that can order nothing the test keeps
+/// (herd7's search multiplies with every read: each has one candidate write per store to its
+/// location). A read `r` of `x` by CPU `T` is left out, with its `exists` conjunct, when
+/// - no other CPU writes `x` (nor, for a bit, its flags word), and `r` observes `T`'s latest
+///   store to `x` before it in program order, or the initial value if there is none: by
+///   coherence (CoWR, CoRW, CoWW with all of `x`'s stores in `T`'s program order) every
+///   consistent execution has `r` read exactly that store, so its conjunct constrains nothing;
+/// - it is a `READ_ONCE`/`rcu_dereference` (not an acquire) of a non-pointer value, so no
+///   dependency leaves it, and `x` is never accessed through a register, so no dependency
+///   (`dep ; rfi`, the LKMM's `rrdep`) enters it: the only edges into `r` are `rfi` from a
+///   store of `T` (in no ordering relation of the LKMM without such a dependency) and
+///   program-order orderings (fences, acquire, release, unlock/lock) from an earlier access
+///   `A` of `T`; the only edges out are `fri` to a later store of `T` and program-order
+///   orderings to a later access `B` of `T`. Whatever fence, acquire or lock sequence orders
+///   `A` before `r` lies between `A` and `B` too, so every cycle of an LKMM axiom through `r`
+///   has a shortcut `A -> B` of the same kind without it.
+///
+/// Hence both directions hold: a consistent execution of the full test restricted to the
+/// other events is consistent (every LKMM relation is monotone in the events), and one of the
+/// reduced test extended by `r` reading its forced store is consistent (no new cycle, by the
+/// shortcut). A read whose recorded value is not the forced one stays (herd7 then says
+/// `Never`, as it must). Returns the operations left and how many reads were dropped.
+fn drop_forced_reads(
+    cpu: Vec<(usize, Op)>,
+    initial: &BTreeMap<String, Val>,
+    repr: &BTreeMap<String, String>,
+) -> (Vec<(usize, Op)>, usize) {
+    // The CPUs writing each location family.
+    let mut writers: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    // The locations (of a family) written.
+    let mut written: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (t, o) in &cpu {
+        if let Op::Store { loc, .. } | Op::Rmw { loc, .. } = o {
+            writers
+                .entry(family(loc).to_string())
+                .or_default()
+                .insert(*t);
+            written
+                .entry(family(loc).to_string())
+                .or_default()
+                .insert(loc.clone());
+        }
+    }
+    let through_register = |loc: &str| repr.values().any(|v| *v == var(loc));
+    // Each CPU's latest store to each location, in program order.
+    let mut latest: BTreeMap<(usize, String), Val> = BTreeMap::new();
+    let mut n = 0;
+    let mut out = Vec::with_capacity(cpu.len());
+    for (t, o) in cpu {
+        match &o {
+            Op::Store { loc, val, .. } => {
+                latest.insert((t, loc.clone()), val.clone());
+            }
+            Op::Rmw { loc, new, .. } => {
+                latest.insert((t, loc.clone()), Val::Int(*new));
+            }
+            Op::Load { f, loc, val } => {
+                let fam = family(loc);
+                let own = writers.get(fam).is_none_or(|w| w.iter().all(|&w| w == t));
+                // A bit whose word is also stored whole: its stores are not all to `loc`.
+                let whole = written.get(fam).is_some_and(|w| w.iter().any(|l| l != loc));
+                let forced = latest
+                    .get(&(t, loc.clone()))
+                    .or_else(|| initial.get(loc))
+                    .cloned()
+                    .unwrap_or(Val::Int(0));
+                if matches!(*f, "READ_ONCE" | "rcu_dereference")
+                    && matches!(val, Val::Int(_))
+                    && own
+                    && !whole
+                    && !through_register(loc)
+                    && *val == forced
+                {
+                    n += 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push((t, o));
+    }
+    // Second: a read `a` followed in its CPU's program order by a read `b` of the same
+    // location observing the same value, with only marked loads of other locations (not
+    // through a register) between them, and `a` neither an acquire nor through a register.
+    // Extend a consistent execution of the reduced test by `a` reading the store `b` reads:
+    // `a`'s edges (rf and fr from that store, program-order orderings from earlier or to later
+    // accesses, which no fence, acquire, release or lock between `a` and `b` can start or
+    // end) are all `b`'s, so a cycle through `a` is one through `b`.
+    let simple = |o: &Op| {
+        matches!(o, Op::Load { f, loc, .. }
+            if matches!(*f, "READ_ONCE" | "rcu_dereference") && !through_register(loc))
+    };
+    let mut keep = vec![true; out.len()];
+    for i in 0..out.len() {
+        let (t, Op::Load { loc, val, .. }) = &out[i] else {
+            continue;
+        };
+        if !simple(&out[i].1) {
+            continue;
+        }
+        for (u, o) in out.iter().skip(i + 1) {
+            if u != t {
+                continue;
+            }
+            match o {
+                Op::Load {
+                    loc: l2, val: v2, ..
+                } if l2 == loc => {
+                    if v2 == val {
+                        keep[i] = false;
+                    }
+                    break;
+                }
+                o if simple(o) => {}
+                _ => break,
+            }
+        }
+    }
+    n += keep.iter().filter(|k| !**k).count();
+    let out = out
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(o, k)| k.then_some(o))
+        .collect();
+    (out, n)
+}
+
 /// How an access through a pointer a CPU loaded is written. herd7 resolves an address held
 /// in a register only while it searches, so each such access multiplies its search (three of
 /// them can take minutes); the two approximations bracket the exact test: what `Acquire`
@@ -562,12 +699,20 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
     // the model's initialisation wrote it without an event).
     let mut first_read: BTreeMap<String, Val> = BTreeMap::new();
     let mut written: BTreeSet<String> = BTreeSet::new();
+    // A location a CPU stored to before any CPU read it: a read of a value no store of the
+    // trace writes read the initial value (the model's initialisation wrote it without an
+    // event; nonblock_vs_fault's pte, mapped to pfn 1 and cleared by the reaper, was
+    // exported with 0 as its initial value, which made the stale read impossible).
+    let mut stored: BTreeMap<String, BTreeSet<Val>> = BTreeMap::new();
+    let mut reads: Vec<(String, Val)> = Vec::new();
+    let mut pre_spawn: BTreeSet<String> = BTreeSet::new();
     for (i, e) in trace.events.iter().enumerate() {
         if let Ok(v) = ops(e) {
             if e.tid == 0 && i < spawn {
                 for o in &v {
                     if let Some(l) = op_loc(o) {
                         written.insert(l.to_string());
+                        pre_spawn.insert(family(l).to_string());
                     }
                 }
             } else if e.tid != 0 {
@@ -578,6 +723,18 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
                         Op::Store { loc, .. } => (loc, None),
                         _ => continue,
                     };
+                    match o {
+                        Op::Store { val, .. } => {
+                            stored.entry(l.clone()).or_default().insert(val.clone());
+                        }
+                        Op::Rmw { new, .. } => {
+                            stored.entry(l.clone()).or_default().insert(Val::Int(*new));
+                        }
+                        _ => {}
+                    }
+                    if let Some(v) = &read {
+                        reads.push((l.clone(), v.clone()));
+                    }
                     if !written.contains(l) && !first_read.contains_key(l) {
                         if let Some(v) = read {
                             first_read.insert(l.clone(), v);
@@ -586,6 +743,17 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
                     written.insert(l.clone());
                 }
             }
+        }
+    }
+    for (l, v) in &reads {
+        // A bit of a word some CPU stores whole is not inferred (the word's value decides).
+        let whole = family(l) != l && stored.contains_key(family(l));
+        if !pre_spawn.contains(family(l))
+            && !first_read.contains_key(l)
+            && !whole
+            && !stored.get(l).is_some_and(|s| s.contains(v))
+        {
+            first_read.insert(l.clone(), v.clone());
         }
     }
     for (i, e) in trace.events.iter().enumerate() {
@@ -765,6 +933,7 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
         .into_iter()
         .filter(|(_, o)| gp || !matches!(o, Op::Fence("rcu_read_lock" | "rcu_read_unlock")))
         .collect();
+    let (cpu, nforced) = drop_forced_reads(cpu, &initial, &repr);
     // The CPUs with an access left (a CPU with only barriers orders nothing).
     let tids: BTreeSet<usize> = cpu
         .iter()
@@ -983,6 +1152,12 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
             " * Through a loaded pointer: {ndeps} access(es), written {how}."
         );
     }
+    if nforced > 0 {
+        let _ = writeln!(
+            out,
+            " * Coherence-forced: {nforced} read(s) left out: of a location only its own CPU writes,\n *   observing that CPU's latest store (or the initial value), or followed by a read of the\n *   same value with only unordered loads between: they order nothing the CPU's other\n *   accesses do not (kmodel's checker/src/trace/litmus.rs, drop_forced_reads)."
+        );
+    }
     if !gp && nrcu > 0 {
         let _ = writeln!(
             out,
@@ -1051,7 +1226,10 @@ pub fn export_with(trace: &Trace, deps: Deps) -> Result<Litmus, String> {
         stronger: trace
             .events
             .iter()
-            .filter(|e| e.tid != 0 && e.op == "down_read")
+            .filter(|e| {
+                e.tid != 0
+                    && (e.op == "down_read" || (e.op == "down_read_trylock" && e.result.is_empty()))
+            })
             .count(),
     })
 }

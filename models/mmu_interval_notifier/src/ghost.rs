@@ -1,25 +1,18 @@
-//! The ghost state that checks the protocol's invariants ([`crate::invariants`]). Ghost
-//! state costs no scheduling point: it is bookkeeping the kernel does not have, updated where
-//! the kernel does the corresponding step.
+//! The ghost checks of the protocol's invariants ([`crate::invariants`]), on the ghost state
+//! each mm carries ([`crate::mm_types::Ghost`], with the types it refers to). Ghost state
+//! costs no scheduling point: it is bookkeeping the kernel does not have, updated where the
+//! kernel does the corresponding step.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use checker::kernel::{spin_lock, spin_unlock, Obj, READ_ONCE};
 use checker::scenario::check;
 
-use crate::dma_resv::DmaFence;
 use crate::invariants::*;
-use crate::mmap::{MmStruct, NR_PAGES};
-use crate::mmu_notifier::{MmuIntervalNotifier, MmuNotifierRange, MmuNotifierSubscriptions};
-
-/// A GPU job a userptr exec submitted: its fence and the pages it was built with.
-#[derive(Clone)]
-pub struct GhostJob {
-    pub fence: Obj<DmaFence>,
-    /// (page, pfn) pairs.
-    pub pages: Vec<(usize, isize)>,
-}
+use crate::mm_types::{
+    GhostEvent, GhostJob, Mirror, MmStruct, MmuIntervalNotifier, MmuNotifierRange,
+    MmuNotifierSubscriptions, NR_PAGES,
+};
 
 impl GhostJob {
     fn signaled(&self) -> bool {
@@ -40,56 +33,10 @@ impl GhostJob {
     }
 }
 
-/// One mm-level invalidation.
-struct Event {
-    what: String,
-    /// Notifiers in the tree that its walks overlapped, by name.
-    expected: Vec<String>,
-    /// Callbacks called, by notifier name.
-    calls: Vec<(String, usize)>,
-    aborted: bool,
-    /// pfns it unmapped.
-    unmapped: Vec<isize>,
-}
-
-/// A driver's mirror of an mm, as the ghost checks see it: its name and a ghost read of its
-/// device PTE of a page (the driver's type stays in hmm.rs, which imports this file).
-#[derive(Clone)]
-pub struct Mirror {
-    pub name: String,
-    pub device_pte: Arc<dyn Fn(usize) -> isize + Send + Sync>,
-}
-
-/// Per-mm ghost state.
-#[derive(Default)]
-pub struct GhostState {
-    /// The drivers mirroring this mm (their device PTEs are checked).
-    pub mirrors: Vec<Mirror>,
-    events: Vec<Event>,
-    /// pfns unmapped by an invalidation whose end has returned (then freed).
-    gone: Vec<(isize, String)>,
-    /// The pfn each CPU PTE maps (0: none), updated where the CPU writes the PTE.
-    cpu_pfn: [isize; NR_PAGES],
-    /// GPU jobs submitted by a userptr exec (see `userptr.rs`).
-    jobs: Vec<GhostJob>,
-    /// pfns whose userptr invalidate callback has returned: no GPU job may access them.
-    revoked: Vec<(isize, String)>,
-}
-
-/// The ghost state of an mm.
-#[derive(Default)]
-pub struct Ghost(std::sync::Mutex<GhostState>);
-
-impl Ghost {
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, GhostState> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// A new mm-level invalidation, named `what`.
 pub fn invalidation_begin(mm: &Obj<MmStruct>, what: &str) -> usize {
     let mut g = mm.ghost().ghost.lock();
-    g.events.push(Event {
+    g.events.push(GhostEvent {
         what: what.to_string(),
         expected: Vec::new(),
         calls: Vec::new(),

@@ -22,12 +22,15 @@ use crate::invariants::{
     DEVICE_PTE_ZAPPED, FAULT_MMGET_FAILS, FAULT_MMPUT_RUNS_EXIT_MMAP, NONBLOCK_TRYLOCK_FAILS,
     READ_RETRY_COLLIDES,
 };
-use crate::mmap::{mmap_lock, mmap_unlock, mmget_not_zero, mmput, MmStruct, NR_PAGES};
+use crate::mm_types::{
+    Mirror, MmStruct, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange, NR_PAGES,
+};
+use crate::mmap::{mmap_lock, mmap_unlock, mmput};
 use crate::mmu_notifier::{
     mmu_interval_check_retry, mmu_interval_notifier_remove, mmu_interval_read_begin,
-    mmu_interval_read_retry, mmu_interval_set_seq, MmuIntervalNotifier, MmuIntervalNotifierOps,
-    MmuNotifierRange, ReleaseRevision,
+    mmu_interval_read_retry, mmu_interval_set_seq, ReleaseRevision,
 };
+use crate::sched_mm::mmget_not_zero;
 
 /// `-EFAULT`.
 pub const EFAULT: isize = -14;
@@ -78,7 +81,7 @@ pub fn driver_svm_alloc(mm: &Obj<MmStruct>, rev: DriverRevision) -> Obj<DriverSv
     let mirror = svm.clone();
     ghost::mirror_registered(
         mm,
-        ghost::Mirror {
+        Mirror {
             name: svm.name().to_string(),
             device_pte: Arc::new(move |page| mirror.ghost().device_pte[page].ghost_read()),
         },

@@ -11,11 +11,15 @@
 //! invalidate callback waiting for the VM's fences). See the crate README for the kernel →
 //! model map and every `MODEL:` simplification.
 //!
-//! - [`invariants`]: the protocol's invariants (constants only); [`ghost`]: the ghost state
-//!   that checks them.
-//! - [`mmu_notifier`]: mm/mmu_notifier.c and include/linux/mmu_notifier.h.
-//! - [`mmap`]: `struct mm_struct`, munmap, exit_mmap, migration, the OOM reaper (mm/mmap.c,
-//!   mm/memory.c, kernel/fork.c, mm/migrate_device.c, mm/oom_kill.c).
+//! - [`invariants`]: the protocol's invariants (constants only); [`ghost`]: the ghost checks
+//!   of them.
+//! - [`mm_types`]: the types, `struct mm_struct` and the notifier structures it reaches
+//!   (include/linux/mm_types.h, include/linux/mmu_notifier.h), with the ghost state per mm.
+//! - [`sched_mm`]: `mmgrab()`, `mmdrop()`, `mmget_not_zero()` (include/linux/sched/mm.h,
+//!   kernel/fork.c).
+//! - [`mmu_notifier`]: the functions of mm/mmu_notifier.c and include/linux/mmu_notifier.h.
+//! - [`mmap`]: `mm_alloc()`, `mmput()`, munmap, exit_mmap, migration, the OOM reaper
+//!   (mm/mmap.c, mm/memory.c, kernel/fork.c, mm/migrate_device.c, mm/oom_kill.c).
 //! - [`hmm`]: `hmm_range_fault()` (mm/hmm.c) and the mirroring driver of
 //!   Documentation/mm/hmm.rst.
 //! - [`xe_vm`]: the GPU userptr exec pattern of Documentation/gpu/drm-vm-bind-locking.rst as
@@ -27,10 +31,12 @@ pub mod dma_resv;
 pub mod ghost;
 pub mod hmm;
 pub mod invariants;
+pub mod mm_types;
 pub mod mmap;
 pub mod mmu_notifier;
 pub mod scale;
 pub mod scenarios;
+pub mod sched_mm;
 pub mod xe_vm;
 
 pub use invariants::INVARIANTS;
@@ -40,7 +46,9 @@ pub use scenarios::SCENARIOS;
 pub const SOURCES: &[&str] = &[
     include_str!("lib.rs"),
     include_str!("invariants.rs"),
+    include_str!("mm_types.rs"),
     include_str!("ghost.rs"),
+    include_str!("sched_mm.rs"),
     include_str!("dma_resv.rs"),
     include_str!("hmm.rs"),
     include_str!("mmap.rs"),

@@ -7,67 +7,20 @@
 //! stands for; `MODEL:` marks each simplification (listed in the crate README).
 
 use checker::kernel::{
-    kfree, kref_get, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_unlock, trace_call,
-    AtomicT, Guarded, KMutex, Kref, LockGuard, Obj, READ_ONCE, WRITE_ONCE,
+    kref_put, kzalloc, mutex_lock, mutex_unlock, trace_call, AtomicT, Guarded, KMutex, Kref,
+    LockGuard, Obj, READ_ONCE, WRITE_ONCE,
 };
 
-use crate::ghost::{self, Ghost};
-
+use crate::ghost;
+use crate::mm_types::{
+    initial_pfn, Ghost, MmStruct, MmuNotifierRange, MmuNotifierSubscriptions, MmuNotifyEvent,
+    ReadBeginRevision, NR_PAGES, PAGE_POISON,
+};
 use crate::mmu_notifier::{
     __mmu_notifier_release, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
-    mmu_notifier_invalidate_range_start_nonblock, MmuNotifierRange, MmuNotifierSubscriptions,
-    MmuNotifyEvent, ReadBeginRevision, ReleaseRevision,
+    mmu_notifier_invalidate_range_start_nonblock, mmu_notifier_subscriptions_init, ReleaseRevision,
 };
-
-/// Pages of the model address space (page `p` is the VA range `[p, p + 1)`).
-pub const NR_PAGES: usize = 2;
-
-/// The pfn page `p` maps when the scenario starts (pfn 0 is `pte_none`).
-pub fn initial_pfn(page: usize) -> isize {
-    page as isize + 1
-}
-
-/// Physical pages the scenarios use: pfns 1 and 2 (mapped when a scenario starts) and 3
-/// (a migration's destination page).
-pub const NR_PFNS: usize = 3;
-
-/// What the page allocator writes into a page it takes back (its next user's data).
-pub const PAGE_POISON: isize = -1;
-
-/// `struct mm_struct`, as far as mmu notifiers and their users see it.
-pub struct MmStruct {
-    /// `mm->mm_users`: the users of the address space (`mmget`/`mmput`).
-    /// MODEL: an `atomic_t` in the kernel; a kref (refcount_t orderings) here. The kernel's
-    /// `atomic_dec_and_test()` is fully ordered, refcount_t's is release/acquire: weaker.
-    pub mm_users: Kref,
-    /// `mm->mm_count`: references to the `struct mm_struct` itself (`mmgrab`/`mmdrop`).
-    /// MODEL: as for `mm_users`.
-    pub mm_count: Kref,
-    /// `mm->mmap_lock`.
-    /// MODEL: the rw_semaphore is a mutex, so readers would exclude each other: the one
-    /// path that reads it concurrently with the driver's fault path (the OOM reaper) does not
-    /// take it (see `__oom_reap_task_mm`); exit_mmap's reader never overlaps a fault (the
-    /// fault holds `mm_users`). `mmap_write_downgrade()` is not modelled: munmap keeps the
-    /// lock exclusive through the zap; a fault that would run after the downgrade finds no
-    /// VMA and fails with -EFAULT, as it does here once munmap unlocks.
-    pub mmap_lock: KMutex,
-    /// One single-page VMA per page: present or detached. Under `mmap_lock`.
-    pub vma: [Guarded<bool>; NR_PAGES],
-    /// The CPU page-table entry of each page: a pfn, or 0 for `pte_none`. Read locklessly
-    /// by `hmm_range_fault()` (`ptep_get()` = READ_ONCE), written by munmap's zap.
-    pub pte: [AtomicT; NR_PAGES],
-    /// One word of each physical page's memory, by pfn (`page_mem[pfn - 1]`): a GPU job's
-    /// DMA writes it, and the page allocator writes it when it hands a freed page out again.
-    /// MODEL: physical memory is three one-word pages that live in the mm object; the data
-    /// itself is not checked, only who writes a page after it was freed (`free_page`).
-    pub page_mem: [AtomicT; NR_PFNS],
-    /// `mm->notifier_subscriptions`.
-    /// MODEL: allocated with the mm (with `has_itree` set), as after the first
-    /// `mmu_interval_notifier_insert()`'s `mmu_notifier_register(NULL, mm)`; freed with it.
-    pub notifier_subscriptions: MmuNotifierSubscriptions,
-    /// Ghost state of the invariants (no scheduling point).
-    pub ghost: Ghost,
-}
+use crate::sched_mm::mmdrop;
 
 /// A new process address space: every page mapped, `mm_users` and `mm_count` at 1, with the
 /// `mmu_interval_read_begin()` of `read_begin`.
@@ -87,32 +40,9 @@ pub fn mm_alloc(read_begin: ReadBeginRevision) -> Obj<MmStruct> {
             ghost: Ghost::default(),
         }
     });
-    crate::mmu_notifier::mmu_notifier_subscriptions_init(&mm);
+    mmu_notifier_subscriptions_init(&mm);
     ghost::cpu_ptes_init(&mm, std::array::from_fn(initial_pfn));
     mm
-}
-
-/// `mmgrab()` (include/linux/sched/mm.h, v6.8).
-pub fn mmgrab(mm: &Obj<MmStruct>) {
-    kref_get(&mm.mm_count); // atomic_inc(&mm->mm_count);
-}
-
-/// `mmdrop()` (include/linux/sched/mm.h, v6.8): the last one frees the mm with its
-/// notifier subscriptions (`__mmdrop()` → `mmu_notifier_subscriptions_destroy()`).
-pub fn mmdrop(mm: &Obj<MmStruct>) {
-    let _f = trace_call("mmdrop", mm.name());
-    kref_put(&mm.mm_count, || __mmdrop(mm)); // if (unlikely(atomic_dec_and_test(&mm->mm_count))) __mmdrop(mm);
-}
-
-/// `__mmdrop()` (kernel/fork.c, v6.8).
-fn __mmdrop(mm: &Obj<MmStruct>) {
-    ghost::check_subscriptions_destroyed(mm);
-    kfree(mm); // mmu_notifier_subscriptions_destroy(mm); ... free_mm(mm);
-}
-
-/// `mmget_not_zero()` (include/linux/sched/mm.h, v6.8).
-pub fn mmget_not_zero(mm: &Obj<MmStruct>) -> bool {
-    kref_get_unless_zero(&mm.mm_users) // return atomic_inc_not_zero(&mm->mm_users);
 }
 
 /// `mmput()` (kernel/fork.c, v6.8): the last user tears the address space down. True if

@@ -29,8 +29,8 @@ use std::sync::Arc;
 
 use checker::kernel::{
     kzalloc, list_add, list_del, list_for_each_entry, lockdep_assert_held, spin_lock, spin_unlock,
-    trace_call, trace_note, wait_event, wake_up_all, AtomicT, Guarded, ListHead, Obj, ObjId,
-    SpinLock, WaitQueueHead, INIT_LIST_HEAD, READ_ONCE, WARN_ON, WRITE_ONCE,
+    trace_call, trace_note, wait_event, wake_up_all, AtomicT, Guarded, ListHead, Obj,
+    INIT_LIST_HEAD, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 
 use checker::scenario::witness;
@@ -39,36 +39,14 @@ use crate::ghost;
 use crate::invariants::{
     INSERT_DEFERRED, INSERT_IN_PARTIAL_EXCLUSION, READ_BEGIN_WAITS, REMOVE_CANCELS_DEFERRED_INSERT,
 };
-use crate::mmap::{mmdrop, mmgrab, MmStruct};
+use crate::mm_types::{
+    MmStruct, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange,
+    MmuNotifierSubscriptions, MmuNotifyEvent, ReadBeginRevision, NR_PAGES,
+};
+use crate::sched_mm::{mmdrop, mmgrab};
 
 /// `-EAGAIN`.
 pub const EAGAIN: isize = -11;
-
-/// `enum mmu_notifier_event`, the values the model uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MmuNotifyEvent {
-    /// `MMU_NOTIFY_UNMAP`.
-    Unmap,
-    /// `MMU_NOTIFY_RELEASE`.
-    Release,
-    /// `MMU_NOTIFY_MIGRATE`.
-    Migrate,
-}
-
-/// `struct mmu_notifier_range` (include/linux/mmu_notifier.h, v6.8).
-#[derive(Clone, Copy, Debug)]
-pub struct MmuNotifierRange {
-    /// `range->start`.
-    pub start: usize,
-    /// `range->end` (exclusive).
-    pub end: usize,
-    /// `range->flags & MMU_NOTIFIER_RANGE_BLOCKABLE`.
-    pub blockable: bool,
-    /// `range->event`.
-    pub event: MmuNotifyEvent,
-    /// Ghost: the mm-level invalidation this range belongs to (for `INVALIDATE_ONCE`).
-    pub ghost_event: usize,
-}
 
 impl MmuNotifierRange {
     /// `mmu_notifier_range_init()` for `[start, end)`, blockable, as a new mm-level
@@ -93,44 +71,6 @@ impl MmuNotifierRange {
     pub fn mmu_notifier_range_blockable(&self) -> bool {
         self.blockable
     }
-}
-
-/// `struct mmu_interval_notifier_ops`: the driver's `invalidate` callback.
-pub trait MmuIntervalNotifierOps: Send + Sync {
-    /// `ops->invalidate(interval_sub, range, cur_seq)`: false only in a non-blockable range,
-    /// when the driver would have to sleep.
-    fn invalidate(
-        &self,
-        interval_sub: &Obj<MmuIntervalNotifier>,
-        range: &MmuNotifierRange,
-        cur_seq: isize,
-    ) -> bool;
-}
-
-/// `struct mmu_interval_notifier` (include/linux/mmu_notifier.h, v6.8).
-pub struct MmuIntervalNotifier {
-    /// `interval_tree.start`.
-    pub start: usize,
-    /// `interval_tree.last` (inclusive).
-    pub last: usize,
-    /// `!RB_EMPTY_NODE(&interval_tree.rb)`: false from `RB_CLEAR_NODE()` in insert until
-    /// `interval_tree_insert()`. Under `subscriptions->lock`. Like the kernel's,
-    /// `interval_tree_remove()` does not clear it.
-    pub rb_linked: Guarded<bool>,
-    /// `ops`.
-    pub ops: Arc<dyn MmuIntervalNotifierOps>,
-    /// `mm`: holds an `mmgrab()` from insert until remove.
-    pub mm: Obj<MmStruct>,
-    /// `deferred_item` (an `hlist_node` in the kernel).
-    pub deferred_item: ListHead,
-    /// `invalidate_seq`.
-    pub invalidate_seq: AtomicT,
-    /// Ghost: invalidate callbacks of this notifier running now.
-    pub ghost_in_callback: AtomicUsize,
-    /// Ghost: `mmu_interval_notifier_remove()` has returned.
-    pub ghost_removed: AtomicBool,
-    /// Ghost: deferred operations queued for this notifier and not yet applied.
-    pub ghost_deferred: AtomicUsize,
 }
 
 /// Allocate a notifier for pages `[start, last]` of `mm` with `ops`, as a driver embeds it
@@ -159,73 +99,6 @@ pub fn mmu_interval_notifier_alloc(
         ghost_removed: AtomicBool::new(false),
         ghost_deferred: AtomicUsize::new(0),
     })
-}
-
-/// `struct mmu_notifier_subscriptions` (mm/mmu_notifier.c:43, v6.8), without the hlist of
-/// classic notifiers (MODEL: no classic `struct mmu_notifier` subscribers).
-pub struct MmuNotifierSubscriptions {
-    /// `lock`.
-    pub lock: SpinLock,
-    /// `invalidate_seq`: starts at 2; odd while fully excluded.
-    pub invalidate_seq: AtomicT,
-    /// `active_invalidate_ranges`.
-    pub active_invalidate_ranges: Guarded<usize>,
-    /// `itree`: a small interval tree, kept sorted by start (ghost state under `lock`).
-    /// MODEL: the rb-tree is a sorted vector; `interval_tree_iter_first/next` return the
-    /// overlapping nodes in start order, as the augmented rb-tree does.
-    pub itree: Guarded<Vec<Obj<MmuIntervalNotifier>>>,
-    /// `deferred_list` (an `hlist_head` in the kernel).
-    /// MODEL: a list_head; `hlist_add_head`/`hlist_del` are `list_add`/`list_del`.
-    pub deferred_list: ListHead,
-    /// `wq`.
-    pub wq: WaitQueueHead,
-    /// Ghost: invalidations walking the tree without the lock now, by range.
-    pub ghost_walkers: std::sync::Mutex<Vec<String>>,
-    /// Which `mmu_interval_read_begin()` this kernel has (not a field of the kernel's).
-    pub read_begin: ReadBeginRevision,
-}
-
-/// Which `mmu_interval_read_begin()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadBeginRevision {
-    /// v6.8: `wait_event(subscriptions->wq, READ_ONCE(subscriptions->invalidate_seq) != seq)`.
-    Upstream,
-    /// A proposal of this model, in no kernel: the wait condition reads the sequence under
-    /// `subscriptions->lock`, as `mmu_interval_notifier_remove()` already does
-    /// (`mmu_interval_seq_released()`), so that a reader that sees the invalidation's end is
-    /// ordered after everything the invalidation did before it (the lock's release/acquire).
-    LockedWaitCondition,
-}
-
-impl MmuNotifierSubscriptions {
-    /// The subscriptions of the mm `owner` (allocated with it).
-    pub fn new(
-        owner: ObjId,
-        owner_name: &str,
-        read_begin: ReadBeginRevision,
-    ) -> MmuNotifierSubscriptions {
-        let name = format!("{owner_name}.notifier_subscriptions");
-        let lock = SpinLock::new(owner, owner_name, "notifier_subscriptions.lock");
-        MmuNotifierSubscriptions {
-            invalidate_seq: AtomicT::new(&name, "invalidate_seq", 2),
-            active_invalidate_ranges: Guarded::new(
-                format!("{name}.active_invalidate_ranges"),
-                &lock,
-                0,
-            ),
-            itree: Guarded::new(format!("{name}.itree"), &lock, Vec::new()),
-            deferred_list: ListHead::new_head(
-                owner,
-                owner_name,
-                "notifier_subscriptions.deferred_list",
-                &lock,
-            ),
-            wq: WaitQueueHead::new(&name, "wq"),
-            lock,
-            ghost_walkers: std::sync::Mutex::new(Vec::new()),
-            read_begin,
-        }
-    }
 }
 
 /// `__mmu_notifier_register(NULL, mm)`'s initialisation of the subscriptions
@@ -481,7 +354,7 @@ fn mn_itree_release(mm: &Obj<MmStruct>, ghost_event: usize) {
     let _f = trace_call("mn_itree_release", mm.name());
     let range = MmuNotifierRange {
         start: 0,
-        end: crate::mmap::NR_PAGES,
+        end: NR_PAGES,
         blockable: true,
         event: MmuNotifyEvent::Release,
         ghost_event,

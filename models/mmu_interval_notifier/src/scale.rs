@@ -10,9 +10,10 @@ use crate::ghost::check_quiescent;
 use crate::hmm::{
     driver_populate_range, driver_range_fini, driver_svm_alloc, DriverNotifierOps, DriverRevision,
 };
+use crate::mm_types::ReadBeginRevision;
 use crate::mmap::{mm_alloc, mmput, munmap};
 use crate::mmu_notifier::{
-    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, ReadBeginRevision, ReleaseRevision,
+    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, ReleaseRevision,
 };
 use checker::kernel::kfree;
 

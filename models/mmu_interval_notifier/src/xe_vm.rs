@@ -37,13 +37,16 @@ use crate::dma_resv::{
     dma_fence_init, dma_fence_signal, dma_resv_add_fence, dma_resv_lock, dma_resv_unlock,
     dma_resv_wait_timeout, DmaFence, DmaResv,
 };
-use crate::ghost::{self, GhostJob};
+use crate::ghost;
 use crate::hmm::{hmm_range_fault, EBUSY, MAX_ATTEMPTS};
 use crate::invariants::READ_RETRY_COLLIDES;
-use crate::mmap::{mmap_lock, mmap_unlock, MmStruct};
+use crate::mm_types::{
+    GhostJob, MmStruct, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange,
+};
+use crate::mmap::{mmap_lock, mmap_unlock};
 use crate::mmu_notifier::{
     mmu_interval_notifier_alloc, mmu_interval_read_begin, mmu_interval_read_retry,
-    mmu_interval_set_seq, MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifierRange, EAGAIN,
+    mmu_interval_set_seq, EAGAIN,
 };
 
 /// Which userptr locking: the document's, or a mistake.

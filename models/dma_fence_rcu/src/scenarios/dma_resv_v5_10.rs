@@ -188,12 +188,6 @@ pub(crate) fn recycle_race(release: FenceRelease, reader: Reader) {
 pub(crate) fn get_rcu_recycled() {
     recycle_race(FenceRelease::SlabTypesafeByRcu, Reader::GetRcu)
 }
-pub(crate) fn get_rcu_kfree_rcu() {
-    recycle_race(FenceRelease::KfreeRcu, Reader::GetRcu)
-}
-pub(crate) fn get_rcu_kfree() {
-    recycle_race(FenceRelease::Kfree, Reader::GetRcu)
-}
 pub(crate) fn get_rcu_safe_recycled() {
     recycle_race(FenceRelease::SlabTypesafeByRcu, Reader::GetRcuSafe)
 }

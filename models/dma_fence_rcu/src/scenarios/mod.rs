@@ -6,6 +6,7 @@ use checker::invariant::{OOPS, USE_AFTER_FREE};
 use checker::scenario;
 use checker::scenario::{Bounds, Expected, Scenario};
 
+use crate::dma_fence::FenceRelease;
 use crate::invariants::*;
 
 mod dma_resv;
@@ -21,14 +22,14 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(get_rcu_recycled, ["reader", "writer"], reachable(FENCE_GET_IDENTITY),
         "rcu_dereference + dma_fence_get_rcu, no pointer re-check, SLAB_TYPESAFE_BY_RCU fences: the exclusive fence is replaced, released and its memory reused"),
     // The same reader with kfree_rcu fences.
-    scenario!(get_rcu_kfree_rcu, ["reader", "writer"], unreachable,
+    scenario!(get_rcu_kfree_rcu = recycle_race(FenceRelease::KfreeRcu, dma_resv_v5_10::Reader::GetRcu), ["reader", "writer"], unreachable,
         "rcu_dereference + dma_fence_get_rcu, no pointer re-check, fences freed with kfree_rcu (dma_fence_free)")
         .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
     // The worked example of docs/writing-a-model.md: dma_fence_free() patched to kfree().
     // Also the calibration of the slab access check after each operation (rt::record): with
     // the check only where the SlabPtr is followed, the SC explorers missed the free between
     // the reader's rcu_dereference() and its kref_get_unless_zero().
-    scenario!(get_rcu_kfree, ["reader", "writer"], reachable(USE_AFTER_FREE),
+    scenario!(get_rcu_kfree = recycle_race(FenceRelease::Kfree, dma_resv_v5_10::Reader::GetRcu), ["reader", "writer"], reachable(USE_AFTER_FREE),
         "rcu_dereference + dma_fence_get_rcu, no pointer re-check, against a dma_fence_free() patched to kfree(fence): no grace period"),
     // Upstream `dma_fence_get_rcu_safe()` on recycled fences. Safe under SC. Under weak memory
     // its re-check is not ordered after the reference: v6.8's `kref_get_unless_zero()` is

@@ -89,4 +89,26 @@ mod tests {
         assert!(o.found.is_none() && o.complete, "{}", o.verdict());
         assert_eq!(o.executions, 36);
     }
+
+    /// The sleep-set calibration (vendor/loom/KMODEL-PATCH.md, "Sleep sets after invisible
+    /// steps"): in `MP+pooncerelease+poacquireonce` each CPU's start step (spawn to its first
+    /// `WRITE_ONCE`/`smp_load_acquire`) performs no loom operation, and loom explored it
+    /// before and after the other CPU's operations. Executions = distinct visible schedules
+    /// (24) and 3 execution graphs, counted with `LOOM_KMODEL_DISTINCT=1`; without the sleep
+    /// sets (`LOOM_KMODEL_NO_SLEEP=1`) loom runs 48, the same 24 visible schedules twice.
+    #[test]
+    fn loom_runs_each_start_step_once() {
+        let s = crate::SCENARIOS
+            .iter()
+            .find(|s| s.name == "MP+pooncerelease+poacquireonce")
+            .expect("the MP+pooncerelease+poacquireonce scenario");
+        let o = run(
+            s,
+            Explorer::Loom {
+                preemption_bound: None,
+            },
+        );
+        assert!(o.found.is_none() && o.complete, "{}", o.verdict());
+        assert_eq!(o.executions, 24);
+    }
 }

@@ -12,13 +12,12 @@ use crate::hmm::{
     driver_populate_range, driver_range_fini, driver_svm_alloc, DriverNotifierOps, DriverRevision,
     DriverSvm,
 };
+use crate::mm_types::{MmStruct, MmuIntervalNotifier, ReadBeginRevision};
 use crate::mmap::{
-    __oom_reap_task_mm, migrate_vma, mm_alloc, mmput, munmap, MmStruct, ReaperRevision,
-    MIGRATE_DST_PFN,
+    __oom_reap_task_mm, migrate_vma, mm_alloc, mmput, munmap, ReaperRevision, MIGRATE_DST_PFN,
 };
 use crate::mmu_notifier::{
-    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, MmuIntervalNotifier,
-    ReadBeginRevision, ReleaseRevision,
+    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, ReleaseRevision,
 };
 
 /// A driver's mirror of pages `[start, last]` and its notifier (not inserted yet).

@@ -5,9 +5,10 @@ use checker::kernel::kfree;
 use checker::scenario::{join, spawn_cpu};
 
 use crate::ghost::check_quiescent;
+use crate::mm_types::ReadBeginRevision;
 use crate::mmap::{migrate_vma, mm_alloc, mmput, munmap, MIGRATE_DST_PFN};
 use crate::mmu_notifier::{
-    mmu_interval_notifier_insert, mmu_interval_notifier_remove, ReadBeginRevision, ReleaseRevision,
+    mmu_interval_notifier_insert, mmu_interval_notifier_remove, ReleaseRevision,
 };
 use crate::xe_vm::{
     gpu_job_run, gpu_vm_create, gpu_vm_exec, userptr_vma_create, userptr_vma_pin_pages,

@@ -146,6 +146,10 @@ impl Execution {
 
         let curr_thread = self.threads.active_id();
 
+        // kmodel patch: whether the step that ends here ran a `fence(SeqCst)` (sleep sets).
+        self.path
+            .set_fenced(std::mem::take(&mut self.threads.sc_fenced));
+
         for (th_id, th) in self.threads.iter() {
             let operation = match th.operation {
                 Some(operation) => operation,
@@ -258,6 +262,25 @@ impl Execution {
         if self.threads.is_active() {
             self.threads.active_mut().started = true;
         }
+        // kmodel patch: the threads whose next step is independent of the step taken here, as
+        // loom sees them (for the sleep set of the next branch, `Path::branch_thread`): every
+        // thread if this step performs no loom operation; else those whose next step performs
+        // none, or whose pending operation is on another object.
+        let ran = if self.threads.is_active() {
+            self.threads.active().operation
+        } else {
+            None
+        };
+        let objects = self.path.sleeps_across_objects();
+        let independent = self
+            .threads
+            .iter()
+            .filter(|(_, th)| match (th.operation, ran) {
+                (None, _) | (_, None) => true,
+                (Some(next), Some(ran)) => objects && next.object() != ran.object(),
+            })
+            .fold(0, |mask, (i, _)| mask | 1 << i.as_usize());
+        self.path.set_independent(independent);
 
         // There is no active thread. Unless all threads have terminated, the
         // test has deadlocked.

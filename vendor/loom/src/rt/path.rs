@@ -38,6 +38,13 @@ pub(crate) struct Path {
     /// `LOOM_KMODEL_DISTINCT` is set (a measurement; never changes the exploration).
     #[cfg_attr(feature = "checkpoint", serde(skip))]
     pub(super) distinct: Option<Box<Distinct>>,
+
+    /// kmodel patch: the threads (a bit each) whose next step is independent of the step
+    /// taken at the last scheduling branch (see `Schedule::sleep`).
+    prev_independent: u32,
+
+    /// kmodel patch: the step that ended at this branch ran a `fence(SeqCst)`.
+    fenced: bool,
 }
 
 #[derive(Debug)]
@@ -57,6 +64,12 @@ pub(crate) struct Schedule {
     prev: Option<object::Ref<Schedule>>,
 
     exploring: bool,
+
+    /// kmodel patch: the sleep set (a bit per thread): threads not to explore at this
+    /// branch, because the branch follows an invisible step (one that performs no loom
+    /// operation) taken at the previous branch after these threads had been explored there
+    /// (see `Path::branch_thread` and KMODEL-PATCH.md).
+    sleep: u32,
 }
 
 #[derive(Debug)]
@@ -140,6 +153,8 @@ impl Path {
             skipping: false,
             exploring_on_start: exploring,
             distinct: Distinct::from_env(),
+            prev_independent: 0,
+            fenced: false,
         }
     }
 
@@ -270,6 +285,7 @@ impl Path {
                 threads: [Thread::Disabled; MAX_THREADS],
                 prev,
                 exploring: self.exploring,
+                sleep: 0,
             });
 
             // Get a reference to the branch in the object store.
@@ -324,9 +340,50 @@ impl Path {
                 preemptions,
             );
 
+            // kmodel patch: the sleep set (KMODEL-PATCH.md, "Sleep sets after invisible
+            // steps"). A thread explored at the previous branch (or asleep there) stays asleep
+            // here when its next step and the step just taken are independent, as far as loom
+            // sees them: one of the two performs no loom operation (or, opt-in, their operations
+            // are on different objects), and the step taken ran no `fence(SeqCst)`. Running it
+            // here would give
+            // an execution equal to one where it ran before that step, explored from the
+            // previous branch. The thread just run is awake (its next step is a new one).
+            // Unbounded explorations only.
+            let sleep = match prev {
+                Some(prev) if self.sleeps() && !self.fenced => {
+                    let prev = prev.get(&self.branches);
+                    let explored = prev
+                        .threads
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, th)| **th == Thread::Visited)
+                        .fold(prev.sleep, |sleep, (i, _)| sleep | 1 << i);
+                    let independent = self.prev_independent;
+                    let ran = prev.active_thread_index().map_or(0, |i| 1 << i);
+                    explored & independent & !ran
+                }
+                _ => 0,
+            };
+
             let schedule = schedule_ref.get_mut(&mut self.branches);
             schedule.initial_active = initial_active;
             schedule.preemptions = preemptions;
+            schedule.sleep = sleep;
+
+            // kmodel patch: loom's default choice is not a sleeping thread while another
+            // runnable thread is awake (an explored branch only: a forced one has one choice).
+            if schedule.exploring {
+                if let Some(a) = active.map(usize::from) {
+                    if sleep & 1 << a != 0 {
+                        if let Some(b) = (0..MAX_THREADS).find(|&b| {
+                            schedule.threads[b] == Thread::Skip && sleep & 1 << b == 0
+                        }) {
+                            schedule.threads[a] = Thread::Skip;
+                            schedule.threads[b] = Thread::Active;
+                        }
+                    }
+                }
+            }
         }
 
         let schedule = object::Ref::from_usize(self.pos)
@@ -368,6 +425,39 @@ impl Path {
         let next = self.branch_thread(execution_id, seed);
         self.exploring = exploring;
         next
+    }
+
+    /// kmodel patch: whether sleep sets are on: unbounded explorations with forced invisible
+    /// steps, unless `LOOM_KMODEL_NO_SLEEP` is set (loom as before, to measure before/after
+    /// with one build).
+    fn sleeps(&self) -> bool {
+        static NO_SLEEP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        self.forces_invisible_steps()
+            && !*NO_SLEEP.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_SLEEP").is_some())
+    }
+
+    /// kmodel patch: the threads (a bit each) whose next step is independent of the step
+    /// taken at the branch just taken (`Execution::schedule`). Set after every scheduling
+    /// branch, replayed or new; read when the next one is created.
+    pub(super) fn set_independent(&mut self, independent: u32) {
+        self.prev_independent = independent;
+    }
+
+    /// kmodel patch: whether the sleep sets also treat two operations on different objects as
+    /// independent (`LOOM_KMODEL_SLEEP_OBJECTS=1`, opt-in: it loses some of kmodel's distinct
+    /// traces, orders of kmodel's ghost state that loom does not see; KMODEL-PATCH.md), or
+    /// only steps without a loom operation (the default).
+    pub(super) fn sleeps_across_objects(&self) -> bool {
+        static OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_SLEEP_OBJECTS").is_some())
+    }
+
+    /// kmodel patch: whether the step that ends at the next scheduling branch ran a
+    /// `fence(SeqCst)`. Such a fence is not a loom operation but orders the step against
+    /// every other thread's SeqCst fence (`Set::seq_cst_fence`), so the step is independent
+    /// of no step that might run one: the next branch's sleep set is empty.
+    pub(super) fn set_fenced(&mut self, fenced: bool) {
+        self.fenced = fenced;
     }
 
     pub(super) fn backtrack(&mut self, mut point: usize, thread_id: thread::Id) {
@@ -448,6 +538,8 @@ impl Path {
         // Reset exploring / critical / skip
         self.exploring = self.exploring_on_start;
         self.skipping = false;
+        self.prev_independent = 0;
+        self.fenced = false;
 
         // Set the final branch to try the next option. If all options have been
         // traversed, pop the final branch and try again w/ the one under it.
@@ -562,11 +654,17 @@ impl Schedule {
             return;
         }
 
+        // kmodel patch: a sleeping thread is not explored here (`sleep` is 0 unless
+        // sleep sets are on).
         if self.threads[thread_id].is_enabled() {
-            self.threads[thread_id].explore();
+            if self.sleep & 1 << thread_id == 0 {
+                self.threads[thread_id].explore();
+            }
         } else {
-            for th in &mut self.threads {
-                th.explore();
+            for (i, th) in self.threads.iter_mut().enumerate() {
+                if self.sleep & 1 << i == 0 {
+                    th.explore();
+                }
             }
         }
     }

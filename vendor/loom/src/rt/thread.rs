@@ -58,6 +58,11 @@ pub(crate) struct Set {
     /// synchronize with this causality.
     pub seq_cst_causality: VersionVec,
 
+    /// kmodel patch: a `fence(SeqCst)` ran since the last scheduling branch (it orders the
+    /// step against other threads' SeqCst fences without being a loom operation; see
+    /// `Path::set_fenced`).
+    pub(crate) sc_fenced: bool,
+
     /// `tracing` span used as the parent for new thread spans.
     iteration_span: tracing::Span,
 }
@@ -208,6 +213,7 @@ impl Set {
             threads,
             active: Some(0),
             seq_cst_causality: VersionVec::new(),
+            sc_fenced: false,
             iteration_span,
         }
     }
@@ -347,6 +353,7 @@ impl Set {
     }
 
     pub(crate) fn seq_cst_fence(&mut self) {
+        self.sc_fenced = true; // kmodel patch
         self.threads[self.active.unwrap()]
             .causality
             .join(&self.seq_cst_causality);
@@ -365,6 +372,7 @@ impl Set {
         self.execution_id = execution_id;
         self.active = Some(0);
         self.seq_cst_causality = VersionVec::new();
+        self.sc_fenced = false;
     }
 
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (Id, &Thread)> + '_ {
