@@ -42,3 +42,36 @@ fn rcu_bookkeeping_hides_no_observation() {
         );
     }
 }
+
+/// The graph check's own calibrations, on litmus scenarios (well under a second together):
+/// `cmpxchg-fail-ordered-2`, flagged (30 of 114 executions) while the graph key recorded a
+/// failed `cmpxchg` reading store n like a successful one making store n
+/// (vendor/loom/src/rt/kmodel_graph.rs `FAILED_RMW`); and the ghost clock's probes, whose
+/// readings are observations (`ghost_now clock = N`) and must be a function of the graph
+/// (checker/src/kernel/clock.rs).
+#[test]
+fn graph_key_tells_failed_rmw_and_clock_readings_apart() {
+    for name in [
+        "cmpxchg-fail-ordered-2",
+        "probe-ghost-clock-window",
+        "probe-ghost-clock-window-exact",
+    ] {
+        let s = kmodel::registry::all()
+            .into_iter()
+            .find(|s| s.model == "litmus" && s.name == name)
+            .expect("scenario");
+        let (outcome, (executions, graphs, conflicts)) = check_graphs(s);
+        assert!(
+            outcome.as_expected(),
+            "{name}: {}",
+            outcome.mismatch().unwrap_or_default()
+        );
+        let stopped = u64::from(outcome.found.is_some());
+        assert_eq!(executions + stopped, outcome.executions, "{name}");
+        assert!(graphs > 1, "{name}: {graphs} graphs");
+        assert_eq!(
+            conflicts, 0,
+            "{name}: {conflicts} executions whose loom execution graph was seen with other observations"
+        );
+    }
+}
