@@ -129,10 +129,13 @@ fn log_shared(obj: &DmaResv, update: ClockUpdate) {
                 .collect()
         }
     };
+    // The stamp (a loom operation) before the ghost lock: a CPU must not hold a std mutex
+    // across a scheduling point.
+    let stamp = update.stamp();
     obj.shared_history
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((update.stamp(), now));
+        .push((stamp, now));
 }
 
 /// `dma_resv_get_list()` (include/linux/dma-resv.h, v5.10): the update side's read of the
@@ -263,10 +266,11 @@ fn log_install(obj: &DmaResv, f: Option<&FencePtr>, update: ClockUpdate) {
             f.occupant_name(),
         )
     });
+    let stamp = update.stamp(); // before the ghost lock (a scheduling point under loom)
     obj.history
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((update.stamp(), entry));
+        .push((stamp, entry));
 }
 
 /// `dma_resv_get_excl()` (include/linux/dma-resv.h, v5.10): the update side's read.

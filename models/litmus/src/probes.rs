@@ -486,7 +486,8 @@ fn ghost_clock_window() {
             let g = spin_lock(&o.lock); // spin_lock(&obj->lock);
             let update = ghost_update(); // ghost: the stamped update's bracket opens
             WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
-            hist.lock().unwrap().push((update.stamp(), 1));
+            let stamp = update.stamp(); // before the ghost lock: it is a scheduling point
+            hist.lock().unwrap().push((stamp, 1));
             spin_unlock(g); // spin_unlock(&obj->lock);
         })
     };
@@ -526,7 +527,8 @@ fn ghost_clock_window_exact() {
         spawn_cpu(move || {
             let update = ghost_update(); // ghost: the stamped update's bracket opens
             WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
-            hist.lock().unwrap().push((update.stamp(), 1));
+            let stamp = update.stamp(); // before the ghost lock: it is a scheduling point
+            hist.lock().unwrap().push((stamp, 1));
         })
     };
     join(r);
