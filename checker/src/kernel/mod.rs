@@ -9,6 +9,7 @@
 pub mod atomic;
 pub mod bitops;
 pub mod bug;
+pub mod clock;
 pub mod guarded;
 pub mod kmem_cache;
 pub mod kref;
@@ -33,6 +34,7 @@ pub use atomic::{
 };
 pub use bitops::{bitword_set, clear_bit, set_bit, test_and_set_bit, test_bit, BitWord};
 pub use bug::{BUG_ON, WARN_ON};
+pub use clock::{ghost_clock_exact, ghost_now, ghost_update, ClockUpdate};
 pub use guarded::{GhostRefs, Guarded};
 pub use kmem_cache::{kmem_cache_alloc, kmem_cache_free, KmemCache, SlabPtr};
 pub use kref::{
@@ -103,28 +105,4 @@ impl Drop for Call {
 /// observation the trace should show). Not a scheduling point.
 pub fn trace_note(op: &str, obj: &str, result: &str) {
     rt::record(op, obj, result);
-}
-
-/// Ghost clock: the number of events recorded so far in this execution (its current step).
-/// Models use it to stamp their ghost histories for linearizability checks; it is not a
-/// scheduling point.
-///
-/// A CPU that reads the clock before it has recorded any step also records the reading
-/// (a `ghost_now` step, `clock` = the value). When a CPU first runs is a scheduling decision
-/// that no other step shows: without it a replay, which runs each CPU when its next recorded
-/// step is due, would start the CPU later and read a later time (issue 14). With it, the
-/// replay runs the CPU exactly where the recording did. A later reading is timed by the CPU's
-/// own steps before it, which the replay places where the recording did.
-pub fn ghost_now() -> usize {
-    if !rt::active() {
-        return 0;
-    }
-    let tid = rt::current_tid();
-    rt::with(|w| {
-        let now = w.events.len();
-        if tid != 0 && !w.events.iter().any(|e| e.tid == tid) {
-            w.push_event(tid, "ghost_now", "clock", now.to_string());
-        }
-        now
-    })
 }

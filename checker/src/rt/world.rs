@@ -98,6 +98,8 @@ pub(crate) struct World {
     pub ghost_refs: std::collections::BTreeMap<String, GhostRef>,
     /// Per CPU atomic sections, for `might_sleep()` (checker/src/kernel/sched.rs).
     pub sched: crate::kernel::sched::SchedWorld,
+    /// The ghost clock (checker/src/kernel/clock.rs).
+    pub clock: crate::kernel::clock::ClockWorld,
 }
 
 /// What one lock-protected field points to (see [`World::ghost_refs`]).
@@ -166,6 +168,7 @@ pub(crate) fn begin(policy: Policy) {
             obj_by_name: Default::default(),
             ghost_refs: Default::default(),
             sched: Default::default(),
+            clock: crate::kernel::clock::ClockWorld::new(),
         })
     });
     drop(old);

@@ -11,10 +11,11 @@
 use std::sync::{Arc, Mutex as StdMutex};
 
 use checker::kernel::{
-    bitword_set, cpu_relax, ghost_now, kfree_rcu, kmem_cache_free, kref_get, kref_get_unless_zero,
-    kref_init, kref_put, lockdep_assert_held, rcu_access_pointer, rcu_dereference, set_bit,
-    spin_lock, spin_unlock, test_and_set_bit, test_bit, trace_call, trace_note, AtomicT, BitWord,
-    Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock, READ_ONCE, WARN_ON, WRITE_ONCE,
+    bitword_set, cpu_relax, ghost_update, kfree_rcu, kmem_cache_free, kref_get,
+    kref_get_unless_zero, kref_init, kref_put, lockdep_assert_held, rcu_access_pointer,
+    rcu_dereference, set_bit, spin_lock, spin_unlock, test_and_set_bit, test_bit, trace_call,
+    trace_note, AtomicT, BitWord, Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock,
+    READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 use checker::scenario::{check, witness};
 
@@ -283,10 +284,12 @@ pub fn dma_fence_signal(f: &FencePtr) -> i32 {
 pub fn dma_fence_signal_locked(f: &FencePtr, _held: &LockGuard) -> i32 {
     let tl = f.timeline();
     lockdep_assert_held(&tl.lock); // lockdep_assert_held(fence->lock);
+    let update = ghost_update(); // ghost: opens the clock bracket of the update the next store completes
     if test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) {
         // if (unlikely(test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)))
-        return -EINVAL;
+        return -EINVAL; // (dropping `update` closes its bracket unstamped)
     }
+    let stamp = update.stamp();
     let obj = f.occupant().expect("allocated");
     let before = f.ghost_signaled_at(obj);
     check(before.is_none(), &FENCE_SIGNALS_ONCE, || {
@@ -299,7 +302,7 @@ pub fn dma_fence_signal_locked(f: &FencePtr, _held: &LockGuard) -> i32 {
     f.signals
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((obj, ghost_now()));
+        .push((obj, stamp));
     let cb_list = std::mem::replace(
         &mut *f.cb.lock().unwrap_or_else(|e| e.into_inner()),
         CbUnion::Timestamp,

@@ -32,10 +32,11 @@ use std::sync::Mutex as StdMutex;
 
 use checker::invariant::OOPS;
 use checker::kernel::{
-    cpu_relax, ghost_now, kfree_rcu, kmem_cache_alloc, kmem_cache_free, kzalloc,
-    lockdep_assert_held, rcu_assign_pointer, rcu_dereference_check, rcu_dereference_protected,
-    rcu_read_lock, rcu_read_unlock, smp_mb, trace_call, trace_note, AtomicT, KMutex, KmemCache,
-    Obj, ObjId, RcuPointer, SlabPtr, BUG_ON, RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
+    cpu_relax, ghost_clock_exact, ghost_update, kfree_rcu, kmem_cache_alloc, kmem_cache_free,
+    kzalloc, lockdep_assert_held, rcu_assign_pointer, rcu_dereference_check,
+    rcu_dereference_protected, rcu_read_lock, rcu_read_unlock, smp_mb, trace_call, trace_note,
+    AtomicT, ClockUpdate, KMutex, KmemCache, Obj, ObjId, RcuPointer, SlabPtr, BUG_ON,
+    RCU_INIT_POINTER, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::check;
 
@@ -197,13 +198,15 @@ impl DmaResv {
             .collect()
     }
 
-    /// Ghost: record what is installed now, stamped with the current step.
-    fn log_installed(&self) {
+    /// Ghost: record what is installed now, stamped with the ghost clock (the `update`
+    /// opened right before the store that completed it; checker/src/kernel/clock.rs).
+    fn log_installed(&self, update: ClockUpdate) {
         let now = self.ghost_installed();
+        let stamp = update.stamp();
         self.history
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((ghost_now(), now));
+            .push((stamp, now));
     }
 }
 
@@ -298,8 +301,9 @@ pub fn dma_resv_reserve_fences(obj: &Obj<DmaResv>, num_fences: usize, how: ListF
     }
     WRITE_ONCE(&new.num_fences, j as isize); // new->num_fences = j;
     *new.ghost_num.lock().unwrap_or_else(|e| e.into_inner()) = j;
+    let update = ghost_update(); // ghost: opens the clock bracket of the update the next store completes
     rcu_assign_pointer(&obj.fences, Some(&new)); // rcu_assign_pointer(obj->fences, new);
-    obj.log_installed();
+    obj.log_installed(update);
     let Some(old) = old else {
         return 0; // if (!old) return 0;
     };
@@ -335,8 +339,9 @@ pub fn dma_resv_add_fence(obj: &Obj<DmaResv>, fence: &FencePtr, usage: DmaResvUs
         {
             // if ((old->context == fence->context && old_usage >= usage &&
             //      dma_fence_is_later_or_same(fence, old)) || dma_fence_is_signaled(old)) {
+            let update = ghost_update(); // ghost: opens the clock bracket of the update the next store completes
             dma_resv_list_set(&fobj, i, fence, usage); // dma_resv_list_set(fobj, i, fence, usage);
-            obj.log_installed();
+            obj.log_installed(update);
             dma_fence_put(&old); // dma_fence_put(old);
             return;
         }
@@ -346,9 +351,10 @@ pub fn dma_resv_add_fence(obj: &Obj<DmaResv>, fence: &FencePtr, usage: DmaResvUs
         "dma_resv_add_fence() without a reserved slot",
     ); // BUG_ON(fobj->num_fences >= fobj->max_fences);
     dma_resv_list_set(&fobj, count, fence, usage); // dma_resv_list_set(fobj, i, fence, usage);
+    let update = ghost_update(); // ghost: opens the clock bracket of the update the next store completes
     WRITE_ONCE(&fobj.num_fences, (count + 1) as isize); // smp_store_mb(fobj->num_fences, count): WRITE_ONCE(...);
     *fobj.ghost_num.lock().unwrap_or_else(|e| e.into_inner()) = count + 1;
-    obj.log_installed();
+    obj.log_installed(update);
     smp_mb(); // smp_store_mb(...): smp_mb();
 }
 
@@ -611,8 +617,8 @@ pub fn check_test_signaled(
     end: usize,
 ) {
     trace_note("answer", obj.name(), if idle { "idle" } else { "busy" });
-    if !idle {
-        return;
+    if !idle || !ghost_clock_exact() {
+        return; // not exact: loom ran a clock reading inside an update's bracket (clock.rs)
     }
     let hist = obj.ghost().history.lock().unwrap().clone();
     let mut instants = vec![start];
@@ -664,6 +670,9 @@ pub fn check_get_fences(obj: &Obj<DmaResv>, got: &[FencePtr], start: usize, end:
                 f.occupant_name()
             )
         });
+        if !ghost_clock_exact() {
+            continue; // loom ran a clock reading inside an update's bracket (clock.rs)
+        }
         let mut instants = vec![start];
         instants.extend(
             hist.iter()

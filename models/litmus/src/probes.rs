@@ -7,10 +7,10 @@
 
 use checker::invariant::{Invariant, Witness};
 use checker::kernel::{
-    down_read, down_write, kfree, kref_put, kzalloc, llist_add, llist_del_all, read_seqcount_begin,
-    read_seqcount_retry, spin_lock, spin_unlock, test_and_set_bit, up_read, up_write,
-    write_seqcount_begin, write_seqcount_end, AtomicT, BitWord, Kref, LlistHead, LlistNode,
-    RwSemaphore, SeqcountT, SpinLock, READ_ONCE, WRITE_ONCE,
+    down_read, down_write, ghost_clock_exact, ghost_now, ghost_update, kfree, kref_put, kzalloc,
+    llist_add, llist_del_all, read_seqcount_begin, read_seqcount_retry, spin_lock, spin_unlock,
+    test_and_set_bit, up_read, up_write, write_seqcount_begin, write_seqcount_end, AtomicT,
+    BitWord, Kref, LlistHead, LlistNode, RwSemaphore, SeqcountT, SpinLock, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::{check, join, spawn_cpu, witness_if, Bounds, Scenario};
 
@@ -68,6 +68,18 @@ pub const CPU0_ALWAYS_WINS: Invariant = Invariant::new(
     "CPU0's test_and_set_bit(0) always sees the bit clear (CPU1 may set it first)",
 );
 
+/// A linearizability-style check on ghost clock stamps, misplaced on purpose.
+pub const READ_IN_WINDOW: Invariant = Invariant::new(
+    "READ_IN_WINDOW",
+    "the value of x the reader returns was x's value at some instant of its ghost-clock window [start, end] (it need not be: the reader loads x before it takes its start stamp)",
+);
+
+/// The writer's update is stamped inside the reader's window, and the reader saw it.
+pub const STAMP_INSIDE_WINDOW: Witness = Witness::new(
+    "STAMP_INSIDE_WINDOW",
+    "the reader returns x = 1 and the writer's stamp lies inside the reader's window",
+);
+
 /// Every invariant of this file.
 pub const INVARIANTS: &[Invariant] = &[
     LOCKED_INCREMENTS_ADD_UP,
@@ -79,6 +91,7 @@ pub const INVARIANTS: &[Invariant] = &[
     SEQCOUNT_NEVER_RETRIES,
     TEST_AND_SET_ONE_WINNER,
     CPU0_ALWAYS_WINS,
+    READ_IN_WINDOW,
 ];
 
 /// The lock's second holder reads the first one's increment.
@@ -436,6 +449,110 @@ pub const LLIST_TWO_ADDS: Scenario = checker::scenario!(
 .named("probe-llist-two-adds")
 .witnesses(&[LLIST_ADD_SEES_OTHER]);
 
+/// The ghost-clock calibration: CPU1 stores x = 1 and stamps that update in a ghost history
+/// with the ghost clock; CPU0 loads x, then loads y (a scheduling point), then takes its
+/// start stamp, loads y again and takes its end stamp, and judges the x it returned against
+/// the history over its window. The judgment fails exactly when CPU0's update falls between
+/// CPU0's load of x (reading 0) and its start stamp: CPU1's stamp and CPU0's start stamp
+/// must be ordered both ways by every explorer, though nothing else orders them (the stamp
+/// follows a store of x, the start stamp a load of y).
+fn ghost_clock_window() {
+    let o = shared();
+    let hist = std::sync::Arc::new(std::sync::Mutex::new(vec![(0usize, 0isize)]));
+    let r = {
+        let (o, hist) = (o.clone(), hist.clone());
+        spawn_cpu(move || {
+            let g = spin_lock(&o.lock); // spin_lock(&obj->lock);
+            let x = READ_ONCE(&o.x); // x = READ_ONCE(obj->x);
+            spin_unlock(g); // spin_unlock(&obj->lock);
+            READ_ONCE(&o.y); // READ_ONCE(obj->y);
+            let start = ghost_now();
+            READ_ONCE(&o.y); // READ_ONCE(obj->y);
+            let end = ghost_now();
+            if !ghost_clock_exact() {
+                return; // loom ran a stamp inside the update's bracket: its exact twin is judged
+            }
+            let hist = hist.lock().unwrap().clone();
+            let at = |t: usize| hist.iter().rev().find(|(s, _)| *s <= t).map_or(0, |e| e.1);
+            let ok = at(start) == x || hist.iter().any(|(s, v)| *s > start && *s <= end && *v == x);
+            check(ok, &READ_IN_WINDOW, || {
+                format!("returned x = {x} over clock {start}..{end}, but x's history is {hist:?}")
+            });
+        })
+    };
+    let w = {
+        let (o, hist) = (o.clone(), hist.clone());
+        spawn_cpu(move || {
+            let g = spin_lock(&o.lock); // spin_lock(&obj->lock);
+            let update = ghost_update(); // ghost: the stamped update's bracket opens
+            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+            let stamp = update.stamp(); // before the ghost lock: it is a scheduling point
+            hist.lock().unwrap().push((stamp, 1));
+            spin_unlock(g); // spin_unlock(&obj->lock);
+        })
+    };
+    join(w);
+    join(r);
+    kfree(&o);
+}
+
+/// The same reader with its stamps where they belong (start before the load, end after it),
+/// and a writer that stores without the lock: no interleaving violates the window, in
+/// particular none in which the reader's end stamp runs between the writer's store and its
+/// stamp (under loom the bracket makes that execution ambiguous instead of a false report).
+fn ghost_clock_window_exact() {
+    let o = shared();
+    let hist = std::sync::Arc::new(std::sync::Mutex::new(vec![(0usize, 0isize)]));
+    let r = {
+        let (o, hist) = (o.clone(), hist.clone());
+        spawn_cpu(move || {
+            let start = ghost_now();
+            let x = READ_ONCE(&o.x); // x = READ_ONCE(obj->x);
+            READ_ONCE(&o.y); // READ_ONCE(obj->y);
+            let end = ghost_now();
+            if !ghost_clock_exact() {
+                return; // loom ran a stamp inside the update's bracket: its exact twin is judged
+            }
+            let hist = hist.lock().unwrap().clone();
+            let at = |t: usize| hist.iter().rev().find(|(s, _)| *s <= t).map_or(0, |e| e.1);
+            let inside = hist.iter().any(|(s, v)| *s > start && *s <= end && *v == x);
+            witness_if(x == 1 && inside, &STAMP_INSIDE_WINDOW);
+            check(at(start) == x || inside, &READ_IN_WINDOW, || {
+                format!("returned x = {x} over clock {start}..{end}, but x's history is {hist:?}")
+            });
+        })
+    };
+    let w = {
+        let (o, hist) = (o.clone(), hist.clone());
+        spawn_cpu(move || {
+            let update = ghost_update(); // ghost: the stamped update's bracket opens
+            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+            let stamp = update.stamp(); // before the ghost lock: it is a scheduling point
+            hist.lock().unwrap().push((stamp, 1));
+        })
+    };
+    join(r);
+    join(w);
+    kfree(&o);
+}
+
+pub const GHOST_CLOCK_WINDOW_EXACT: Scenario = checker::scenario!(
+    ghost_clock_window_exact,
+    ["P0 reader", "P1 writer"],
+    unreachable,
+    "calibration: a reader whose window spans its load of x always returns a value x had inside the window"
+)
+.named("probe-ghost-clock-window-exact")
+.witnesses(&[STAMP_INSIDE_WINDOW]);
+
+pub const GHOST_CLOCK_WINDOW: Scenario = checker::scenario!(
+    ghost_clock_window,
+    ["P0 reader", "P1 writer"],
+    reachable(READ_IN_WINDOW),
+    "calibration: a stamp of CPU1's update falls inside CPU0's ghost-clock window only in an order of two independent steps"
+)
+.named("probe-ghost-clock-window");
+
 /// Every probe.
 pub const SCENARIOS: &[Scenario] = &[
     SPIN_LOCK_INCREMENTS,
@@ -447,4 +564,6 @@ pub const SCENARIOS: &[Scenario] = &[
     SEQCOUNT_RETRIES,
     KREF_TWO_PUTS,
     LLIST_TWO_ADDS,
+    GHOST_CLOCK_WINDOW,
+    GHOST_CLOCK_WINDOW_EXACT,
 ];

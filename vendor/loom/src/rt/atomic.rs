@@ -381,7 +381,14 @@ impl<T: Numeric> Atomic<T> {
                 .map(T::from_u64);
             super::kmodel_graph::atomic_ordinal(
                 execution.threads.active_id().as_usize(),
-                if r.is_ok() { u64::from(state.cnt) - 1 } else { read },
+                // A failed RMW's read is marked apart from a successful RMW's store: a
+                // failed cmpxchg reading store n and a successful one making store n are
+                // different graphs (litmus/cmpxchg-fail-ordered-2 was flagged without it).
+                if r.is_ok() {
+                    u64::from(state.cnt) - 1
+                } else {
+                    read | super::kmodel_graph::FAILED_RMW
+                },
             );
             r
         })

@@ -92,6 +92,10 @@ pub(crate) fn executed(thread: usize) {
     });
 }
 
+/// Marks the ordinal of a failed RMW (the store it read), apart from the ordinal of the
+/// store a successful RMW made: the action (`Rmw`) is the same for both.
+pub(crate) const FAILED_RMW: u64 = 1 << 62;
+
 /// The atomic operation the thread just executed read or made the store with this position
 /// in the atomic's modification order: replaces the execution-order ordinal.
 pub(crate) fn atomic_ordinal(thread: usize, ordinal: u64) {
