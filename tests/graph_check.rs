@@ -8,6 +8,34 @@
 
 use checker::explore::check_graphs;
 
+/// Run the graph check on `model/name` and assert that every completed execution was checked
+/// and that no loom execution graph was seen with two different CPU observations.
+fn assert_graphs_agree(model: &str, name: &str) {
+    let s = kmodel::registry::all()
+        .into_iter()
+        .find(|s| s.model == model && s.name == name)
+        .expect("scenario");
+    let (outcome, (executions, graphs, conflicts)) = check_graphs(s);
+    assert!(
+        outcome.as_expected(),
+        "{name}: {}",
+        outcome.mismatch().unwrap_or_default()
+    );
+    // The execution that stopped on the expected violation (a reachable scenario's
+    // last) did not complete, so the check did not see it.
+    let stopped = u64::from(outcome.found.is_some());
+    assert_eq!(
+        executions + stopped,
+        outcome.executions,
+        "{name}: every completed execution checked"
+    );
+    assert!(graphs > 1, "{name}: {graphs} graphs");
+    assert_eq!(
+        conflicts, 0,
+        "{name}: {conflicts} executions whose loom execution graph was seen with other observations"
+    );
+}
+
 #[test]
 fn rcu_bookkeeping_hides_no_observation() {
     for name in [
@@ -21,29 +49,7 @@ fn rcu_bookkeeping_hides_no_observation() {
         // readings are observations, and must be a function of the graph (126 executions).
         "publish_rcu_assign_pointer",
     ] {
-        let s = kmodel::registry::all()
-            .into_iter()
-            .find(|s| s.model == "dma_fence_rcu" && s.name == name)
-            .expect("scenario");
-        let (outcome, (executions, graphs, conflicts)) = check_graphs(s);
-        assert!(
-            outcome.as_expected(),
-            "{name}: {}",
-            outcome.mismatch().unwrap_or_default()
-        );
-        // The execution that stopped on the expected violation (a reachable scenario's
-        // last) did not complete, so the check did not see it.
-        let stopped = u64::from(outcome.found.is_some());
-        assert_eq!(
-            executions + stopped,
-            outcome.executions,
-            "{name}: every completed execution checked"
-        );
-        assert!(graphs > 1, "{name}: {graphs} graphs");
-        assert_eq!(
-            conflicts, 0,
-            "{name}: {conflicts} executions whose loom execution graph was seen with other observations"
-        );
+        assert_graphs_agree("dma_fence_rcu", name);
     }
 }
 
@@ -60,22 +66,6 @@ fn graph_key_tells_failed_rmw_and_clock_readings_apart() {
         "probe-ghost-clock-window",
         "probe-ghost-clock-window-exact",
     ] {
-        let s = kmodel::registry::all()
-            .into_iter()
-            .find(|s| s.model == "litmus" && s.name == name)
-            .expect("scenario");
-        let (outcome, (executions, graphs, conflicts)) = check_graphs(s);
-        assert!(
-            outcome.as_expected(),
-            "{name}: {}",
-            outcome.mismatch().unwrap_or_default()
-        );
-        let stopped = u64::from(outcome.found.is_some());
-        assert_eq!(executions + stopped, outcome.executions, "{name}");
-        assert!(graphs > 1, "{name}: {graphs} graphs");
-        assert_eq!(
-            conflicts, 0,
-            "{name}: {conflicts} executions whose loom execution graph was seen with other observations"
-        );
+        assert_graphs_agree("litmus", name);
     }
 }
