@@ -222,6 +222,30 @@ fn seqcount_sequential() {
     assert_eq!(v, "no violation");
 }
 
+/// `read_seqcount_begin()` inside a write section returns the even start but records the odd
+/// value it read: the litmus export takes the recorded value as the load's. Recording the
+/// start (2 where 3 was read) once exported a coherence-violating test (a read of 3, then a
+/// read of 2) that herd7 judged forbidden: dma_fence_rcu/seqcount_test_signaled_shared_append.
+#[test]
+fn seqcount_begin_records_the_value_read() {
+    let events = execute_once(|| {
+        let s = SeqcountT::new("obj", "seq");
+        write_seqcount_begin(&s);
+        let b = read_seqcount_begin(&s);
+        assert_eq!(
+            b, 0,
+            "the start is the sequence with the writer bit cleared"
+        );
+        write_seqcount_end(&s);
+    })
+    .expect("no violation");
+    let begin = events
+        .iter()
+        .find(|e| e.op == "read_seqcount_begin")
+        .expect("a read_seqcount_begin step");
+    assert_eq!(begin.result, "1", "{begin:?}");
+}
+
 proptest! {
     #[test]
     fn bitops_match_a_word(ops in proptest::collection::vec((0usize..3, 0usize..4), 0..16)) {

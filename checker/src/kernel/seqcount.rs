@@ -67,8 +67,10 @@ pub fn write_seqcount_end(s: &SeqcountT) {
 pub fn read_seqcount_begin(s: &SeqcountT) -> usize {
     let v = s.seq.load(Ordering::Relaxed); // seq = READ_ONCE(s->sequence);
     fence(Ordering::Acquire); // smp_rmb();
+                              // The step records the value read (odd while a writer is active), not `start`: the
+                              // litmus export and the stale-read marks take it as the load's value.
     let start = v & !1; // MODEL: no spin while odd; retry will fail instead (raw_seqcount_begin)
-    rt::record("read_seqcount_begin", &s.name, &start.to_string());
+    rt::record("read_seqcount_begin", &s.name, &v.to_string());
     start
 }
 

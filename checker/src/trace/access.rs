@@ -198,13 +198,7 @@ pub fn stale_reads(events: &[Event]) -> HashMap<usize, String> {
         match classify(e) {
             Access::Load { value } => {
                 if let Some(l) = latest.get(obj) {
-                    // read_seqcount_begin() records the begin value, the sequence it read
-                    // with its low (writer-active) bit cleared.
-                    let l_read = match (e.op.as_str(), l.parse::<usize>()) {
-                        ("read_seqcount_begin", Ok(n)) => (n & !1).to_string(),
-                        _ => l.clone(),
-                    };
-                    if l_read != value {
+                    if *l != value {
                         stale.insert(i, l.clone());
                     }
                 }
