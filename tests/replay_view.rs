@@ -61,7 +61,14 @@ fn stale_reads_only_where_weak_memory_is_needed() {
         let stale = render(&t, View::Full).matches("(stale: latest is ").count();
         match t.replay {
             ReplayMode::Shuttle => assert_eq!(stale, 0, "{}", path.display()),
-            ReplayMode::Loom if t.violation.invariant != "DATA_RACE" => {
+            // Known gap (issue 10): a ghost-clock reading is a loom operation (a scheduling
+            // point) but no shuttle scheduling point, so a loom schedule that preempts a CPU
+            // right before its reading cannot be replayed by shuttle and keeps `replay: loom`
+            // without weak memory (litmus/probe-ghost-clock-window). Such traces are exempt.
+            ReplayMode::Loom
+                if t.violation.invariant != "DATA_RACE"
+                    && !(stale == 0 && t.events.iter().any(|e| e.op == "ghost_now")) =>
+            {
                 assert!(stale > 0, "{}: no stale read marked", path.display())
             }
             ReplayMode::Loom => {}
