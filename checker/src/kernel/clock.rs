@@ -49,7 +49,7 @@ pub(crate) struct ClockWorld {
     /// A reading fell inside another CPU's bracket, or two brackets overlapped (loom only).
     ambiguous: bool,
     /// The loom word every clock operation is an RMW of.
-    word: Option<LoomWord>,
+    word: LoomWord,
 }
 
 impl ClockWorld {
@@ -61,12 +61,12 @@ impl ClockWorld {
             count: 0,
             open: Vec::new(),
             ambiguous: false,
-            word: Some(LoomWord::new(0)),
+            word: LoomWord::new(0),
         }
     }
 
-    fn word(&mut self) -> LoomWord {
-        self.word.get_or_insert_with(|| LoomWord::new(0)).clone()
+    fn word(&self) -> LoomWord {
+        self.word.clone()
     }
 }
 
