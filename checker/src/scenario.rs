@@ -331,22 +331,15 @@ macro_rules! scenario {
         $crate::scenario!(@new $body, [$($cpu),+], $crate::scenario::Expected::Reachable($inv), $summary)
     };
     (@call $name:ident, $call:expr, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
+        $crate::scenario!(@fn $name, || { $call; }, [$($cpu),+], $expected, $summary)
+    };
+    (@new $body:ident, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
+        $crate::scenario!(@fn $body, $body, [$($cpu),+], $expected, $summary)
+    };
+    (@fn $name:ident, $body:expr, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
         $crate::scenario::Scenario::new(
             ::core::env!("CARGO_PKG_NAME"),
             ::core::stringify!($name),
-            $summary,
-            &[$($cpu),+],
-            $expected,
-            crate::SOURCES,
-            || {
-                $call;
-            },
-        )
-    };
-    (@new $body:ident, [$($cpu:expr),+], $expected:expr, $summary:expr) => {
-        $crate::scenario::Scenario::new(
-            ::core::env!("CARGO_PKG_NAME"),
-            ::core::stringify!($body),
             $summary,
             &[$($cpu),+],
             $expected,
