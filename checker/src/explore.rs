@@ -34,7 +34,7 @@ pub enum Explorer {
 }
 
 /// Names of the explorers, as the CLI takes them.
-pub const EXPLORERS: &[&str] = &["loom", "random", "pct", "dfs", "dpor"];
+pub const EXPLORERS: &[&str] = &["loom", "dpor", "random", "pct", "dfs"];
 
 impl Explorer {
     /// The explorer `kind` with the scenario's default bounds; `iterations` overrides the

@@ -17,7 +17,7 @@ use kmodel::{registry, UsageError};
 pub struct Args {
     /// MODEL or MODEL/SCENARIO (default: every scenario of every model).
     pub selection: Option<String>,
-    /// Explorers, comma-separated: loom, random, pct, dfs, dpor, or all (= loom,random,pct).
+    /// Explorers, comma-separated: loom, dpor, random, pct, dfs, or all (= loom,dpor,random,pct).
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub explorer: Vec<String>,
     /// Executions of the shuttle explorers (random, pct; dfs stops there). Default: each
@@ -148,7 +148,7 @@ fn explorer_kinds(requested: &[String]) -> Result<Vec<&'static str>, UsageError>
     let mut kinds: Vec<&'static str> = Vec::new();
     for r in requested {
         let add: Vec<&'static str> = match r.as_str() {
-            "all" => vec!["loom", "random", "pct"],
+            "all" => vec!["loom", "dpor", "random", "pct"],
             k => match EXPLORERS.iter().find(|e| **e == k) {
                 Some(e) => vec![*e],
                 None => {
