@@ -400,3 +400,38 @@ fn a_left_out_forced_read_changes_no_verdict() {
         assert_eq!(herd7_observation("reduced", &l.text), want, "{}", l.text);
     }
 }
+
+/// The stale successful RMW (vendor/loom/KMODEL-PATCH.md, "A successful RMW may read a stale
+/// value"): loom-MP+wmb+xchg_relaxed's counterexample (the reader's `xchg_relaxed(x, 2)`
+/// reads 0 after seeing the flag) exports the xchg with its observed old value, and herd7
+/// allows it; the same values with the fully ordered `xchg()` are forbidden. Cost: two herd7
+/// runs (well under 1 s each).
+#[test]
+fn exports_a_stale_xchg_and_herd7_agrees() {
+    let mp = |f: &str| {
+        trace(vec![
+            ev(1, "WRITE_ONCE", "obj#1.x", "1"),
+            ev(1, "smp_wmb", "", ""),
+            ev(1, "WRITE_ONCE", "obj#1.y", "1"),
+            ev(2, "READ_ONCE", "obj#1.y", "1"),
+            ev(2, f, "obj#1.x", "0->2"),
+            ev(2, "VIOLATION", "X", "m"),
+        ])
+    };
+    let relaxed = export(&mp("xchg_relaxed")).unwrap().text;
+    assert!(
+        relaxed.contains("r1 = xchg_relaxed(obj1_x, 2);"),
+        "{relaxed}"
+    );
+    assert!(relaxed.contains("exists (1:r0=1 /\\ 1:r1=0)"), "{relaxed}");
+    let full = export(&mp("xchg")).unwrap().text;
+    assert!(full.contains("r1 = xchg(obj1_x, 2);"), "{full}");
+    if !herd7_available() {
+        return;
+    }
+    assert_eq!(
+        herd7_observation("stale-xchg-relaxed", &relaxed),
+        "Sometimes"
+    );
+    assert_eq!(herd7_observation("stale-xchg-full", &full), "Never");
+}

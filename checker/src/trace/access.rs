@@ -111,7 +111,11 @@ pub fn classify(e: &Event) -> Access {
             value: stored_form(r),
         };
     }
-    if RMWS.contains(&op) || op.starts_with("cmpxchg") || op.starts_with("atomic_cmpxchg") {
+    if RMWS.contains(&op)
+        || op.starts_with("cmpxchg")
+        || op.starts_with("atomic_cmpxchg")
+        || op.starts_with("xchg")
+    {
         // `1->2`, `1->2 true` (a successful conditional update), `0 -> false` (a failed one:
         // only a load).
         if let Some(old) = r.strip_suffix(" -> false") {
@@ -214,9 +218,17 @@ pub fn stale_reads(events: &[Event]) -> HashMap<usize, String> {
                 }
                 latest.insert(obj, value);
             }
-            Access::Rmw { new, .. } => {
-                latest.insert(obj, new);
-            }
+            // An RMW that read an older value than the latest store (a stale successful
+            // RMW, vendor/loom/KMODEL-PATCH.md): its write precedes that store in the
+            // modification order, so the latest store stays the latest.
+            Access::Rmw { old, new } => match latest.get(obj) {
+                Some(l) if *l != old => {
+                    stale.insert(i, l.clone());
+                }
+                _ => {
+                    latest.insert(obj, new);
+                }
+            },
             // The lock word, as spin_is_locked() reads it.
             Access::Acquire if !obj.is_empty() => {
                 latest.insert(obj, "true".into());

@@ -185,6 +185,16 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
                 after: None,
             }]
         }
+        f @ ("xchg" | "xchg_relaxed" | "xchg_acquire" | "xchg_release") => {
+            let (a, b) = arrow(res).ok_or_else(bad)?;
+            vec![Op::Rmw {
+                loc: obj.into(),
+                old: Some(a),
+                new: b,
+                code: format!("{{r}} = {f}({{loc}}, {b});"),
+                after: None,
+            }]
+        }
         "kref_put" => {
             let (a, b) = arrow(res).ok_or_else(bad)?;
             vec![Op::Rmw {

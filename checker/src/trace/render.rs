@@ -463,6 +463,21 @@ mod tests {
         assert!(out.contains("READ_ONCE(vars#1.y) = 1\n"), "{out}");
     }
 
+    /// A successful RMW that read an older value than the latest store is marked, and the
+    /// store it missed stays the latest (its write precedes that store in coherence order).
+    #[test]
+    fn a_stale_rmw_names_the_latest_store() {
+        let mut t = mp();
+        t.events[6] = ev(2, 0, "xchg_relaxed", "vars#1.x", "0->2");
+        t.events.insert(7, ev(0, 0, "READ_ONCE", "vars#1.x", "1"));
+        let out = render(&t, View::Full);
+        assert!(
+            out.contains("xchg_relaxed(vars#1.x) reads 0->2 (stale: latest is 1)"),
+            "{out}"
+        );
+        assert!(out.contains("READ_ONCE(vars#1.x) = 1\n"), "{out}");
+    }
+
     #[test]
     fn no_cell_is_cut() {
         let mut t = mp();

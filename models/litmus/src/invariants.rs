@@ -56,6 +56,7 @@ pub const INVARIANTS: &[Invariant] = &[
     crate::loom_calibration::GET_UNLESS_ZERO_NEVER_FAILS,
     crate::loom_calibration::RMW_ATOMIC_AGAINST_SET,
     crate::loom_calibration::FAILED_CMPXCHG_READS_LATEST,
+    crate::loom_calibration::RMW_AFTER_FLAG_READS_LATEST,
     crate::probes::LOCKED_INCREMENTS_ADD_UP,
     crate::probes::READER_SEES_WHOLE_UPDATE,
     crate::probes::READERS_NEVER_OVERLAP,

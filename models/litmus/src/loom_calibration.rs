@@ -1,7 +1,8 @@
 //! Calibration of loom's DPOR for operations whose outcome depends on the object's state
 //! (vendor/loom/KMODEL-PATCH.md, "try_lock"): a trylock, a `compare_exchange` that may fail,
 //! a wait against a wake-up; and of loom's modification order for RMWs
-//! (KMODEL-PATCH.md, "RMW atomicity and failed compare_exchange"). Each scenario's expected
+//! (KMODEL-PATCH.md, "RMW atomicity and failed compare_exchange", "A successful RMW may read
+//! a stale value"). Each scenario's expected
 //! result is the true one (every interleaving of the kernel code, by hand). The ones marked
 //! "fails on loom 0.7.2" got the wrong verdict from crates.io loom (and from kmodel's loom
 //! before the patch they calibrate); the others show an operation loom already explores
@@ -16,8 +17,8 @@ use checker::invariant::{Invariant, Witness, DEADLOCK};
 use checker::kernel::{
     atomic_inc, atomic_read, atomic_set, cmpxchg_relaxed, down_read, down_read_trylock, down_write,
     down_write_trylock, kfree, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_trylock,
-    mutex_unlock, smp_rmb, smp_wmb, up_read, up_write, wait_event, wake_up_all, AtomicT, KMutex,
-    Kref, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
+    mutex_unlock, smp_rmb, smp_wmb, up_read, up_write, wait_event, wake_up_all, xchg, xchg_order,
+    AtomicT, KMutex, Kref, RmwOrder, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::{check, join, spawn_cpu, witness_if, Expected, Scenario};
 
@@ -46,12 +47,19 @@ pub const FAILED_CMPXCHG_READS_LATEST: Invariant = Invariant::new(
     "CPU1's failed cmpxchg_relaxed(x, 2, 3) after READ_ONCE(y) == 1 reads x == 1 (exists (1:r0=1 /\\ 1:r1=0) never holds; it does without a read barrier: a failed cmpxchg is a relaxed read, Documentation/atomic_t.txt)",
 );
 
+/// An RMW after the flag read the value stored before the flag, negated.
+pub const RMW_AFTER_FLAG_READS_LATEST: Invariant = Invariant::new(
+    "RMW_AFTER_FLAG_READS_LATEST",
+    "CPU1's RMW on x after READ_ONCE(y) == 1 reads CPU0's x = 1 (exists (1:r0=1 /\\ 1:r1=0) never holds; it does for a relaxed RMW: it may read the initial 0, its write then preceding CPU0's x = 1 in x's coherence order; not for a fully ordered one, whose smp_mb() orders it after the flag's read)",
+);
+
 /// Every invariant of this file.
 pub const INVARIANTS: &[Invariant] = &[
     TRYLOCK_NEVER_FAILS,
     GET_UNLESS_ZERO_NEVER_FAILS,
     RMW_ATOMIC_AGAINST_SET,
     FAILED_CMPXCHG_READS_LATEST,
+    RMW_AFTER_FLAG_READS_LATEST,
 ];
 
 /// Two readers inside the rwsem at once.
@@ -82,6 +90,12 @@ pub const SET_AFTER_INC: Witness = Witness::new(
 pub const FAILED_CMPXCHG_AFTER_FLAG: Witness = Witness::new(
     "FAILED_CMPXCHG_AFTER_FLAG",
     "CPU1's READ_ONCE(y) reads 1 and its cmpxchg_relaxed(x, 2, 3) then fails",
+);
+
+/// CPU1 saw the flag, so its RMW on x ran after CPU0's store to x.
+pub const RMW_AFTER_FLAG: Witness = Witness::new(
+    "RMW_AFTER_FLAG",
+    "CPU1's READ_ONCE(y) reads 1 before its RMW on x (CPU0's x = 1 is then already stored)",
 );
 
 struct Locks {
@@ -367,6 +381,79 @@ fn mp_rmb_failed_cmpxchg_relaxed() {
     mp_failed_cmpxchg(true)
 }
 
+/// CPU0 `WRITE_ONCE(x, 1); smp_wmb(); WRITE_ONCE(y, 1)`; CPU1 `r0 = READ_ONCE(y); r1 =
+/// xchg{_relaxed,}(x, 2)`, which always succeeds.
+fn mp_xchg(ord: RmwOrder) {
+    let o = vars(0);
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+            smp_wmb(); // smp_wmb();
+            WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
+        })
+    };
+    let p1 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&o.y); // r0 = READ_ONCE(obj->y);
+            let r1 = if ord == RmwOrder::Full {
+                xchg(&o.x, 2) // r1 = xchg(&obj->x, 2);
+            } else {
+                xchg_order(&o.x, 2, ord) // r1 = xchg_relaxed(&obj->x, 2);
+            };
+            witness_if(r0 == 1, &RMW_AFTER_FLAG);
+            check(!(r0 == 1 && r1 == 0), &RMW_AFTER_FLAG_READS_LATEST, || {
+                format!("READ_ONCE(y) = {r0}, then xchg(x, 2) read x = {r1} (stale: CPU0 stored 1 before y; x = 1 follows the xchg's 2 in x's coherence order)")
+            });
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&o);
+}
+
+fn mp_xchg_relaxed() {
+    mp_xchg(RmwOrder::Relaxed)
+}
+
+fn mp_xchg_full() {
+    mp_xchg(RmwOrder::Full)
+}
+
+/// CPU0 `atomic_set(x, 1); smp_wmb(); WRITE_ONCE(y, 1)`; CPU1 `r0 = READ_ONCE(y);
+/// atomic_inc(x)`; after both, x == 1 means the atomic_inc read the initial 0.
+fn mp_atomic_inc() {
+    let o = vars(0);
+    // Ghost (no scheduling point): CPU1's register r0 == 1, read after both CPUs ended.
+    let saw_flag = Arc::new(AtomicBool::new(false));
+    let p0 = {
+        let o = o.clone();
+        spawn_cpu(move || {
+            atomic_set(&o.x, 1); // atomic_set(&obj->x, 1);
+            smp_wmb(); // smp_wmb();
+            WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
+        })
+    };
+    let p1 = {
+        let (o, saw_flag) = (o.clone(), saw_flag.clone());
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&o.y); // r0 = READ_ONCE(obj->y);
+            saw_flag.store(r0 == 1, Relaxed);
+            atomic_inc(&o.x); // atomic_inc(&obj->x);
+        })
+    };
+    join(p0);
+    join(p1);
+    let r0 = isize::from(saw_flag.load(Relaxed));
+    let x = atomic_read(&o.x); // (after both: the final value of x)
+    witness_if(r0 == 1, &RMW_AFTER_FLAG);
+    check(!(r0 == 1 && x == 1), &RMW_AFTER_FLAG_READS_LATEST, || {
+        format!("READ_ONCE(y) = {r0} and x ends {x}: atomic_inc(x) read the stale 0 (CPU0's x = 1 follows the increment's 1 in x's coherence order)")
+    });
+    kfree(&o);
+}
+
 /// Fails on loom 0.7.2 and on kmodel's loom before the RMW-atomicity patch (a
 /// counterexample, v = 2): loom let a concurrent store land between an RMW's read and write.
 pub const ATOMIC_INC_VS_ATOMIC_SET: Scenario = checker::scenario!(
@@ -399,6 +486,41 @@ pub const MP_RMB_FAILED_CMPXCHG_RELAXED: Scenario = checker::scenario!(
 )
 .named("loom-MP+wmb+rmb+cmpxchg_relaxed-fails")
 .witnesses(&[FAILED_CMPXCHG_AFTER_FLAG]);
+
+/// Fails on loom 0.7.2 and on kmodel's loom before the stale-RMW patch (verified; also with
+/// `LOOM_KMODEL_NO_STALE_RMW=1`): a successful RMW always read the newest store. LKMM:
+/// allowed (herd7 7.57, LKMM v6.12: `Sometimes`, 1 of 4 states).
+pub const MP_XCHG_RELAXED: Scenario = checker::scenario!(
+    mp_xchg_relaxed,
+    ["P0 x, wmb, y", "P1 y, xchg_relaxed(x)"],
+    reachable(RMW_AFTER_FLAG_READS_LATEST),
+    "loom calibration: message passing whose reader's xchg_relaxed(x) reads the stale 0 after seeing the flag (a relaxed RMW may precede, in x's coherence order, a store its CPU has not seen)"
+)
+.named("loom-MP+wmb+xchg_relaxed")
+.expected_sc(Expected::Unreachable);
+
+/// Fails as loom-MP+wmb+xchg_relaxed (verified before the stale-RMW patch), with a
+/// non-value-returning RMW (`atomic_inc()`; likewise `set_bit()`, `kref_get()`). LKMM:
+/// allowed (herd7: `Sometimes`, `exists (1:r0=1 /\ x=1)`).
+pub const MP_ATOMIC_INC: Scenario = checker::scenario!(
+    mp_atomic_inc,
+    ["P0 x, wmb, y", "P1 y, atomic_inc(x)"],
+    reachable(RMW_AFTER_FLAG_READS_LATEST),
+    "loom calibration: message passing whose reader's atomic_inc(x) reads the stale 0 after seeing the flag: x ends 1"
+)
+.named("loom-MP+wmb+atomic_inc")
+.expected_sc(Expected::Unreachable);
+
+/// Right with and without the stale-RMW patch: the fully ordered `xchg()` (smp_mb() before
+/// it: `fence(SeqCst)`) reads 1 once the flag is seen. LKMM: forbidden (herd7: `Never`).
+pub const MP_XCHG: Scenario = checker::scenario!(
+    mp_xchg_full,
+    ["P0 x, wmb, y", "P1 y, xchg(x)"],
+    unreachable,
+    "loom calibration: as loom-MP+wmb+xchg_relaxed with the fully ordered xchg(): it reads 1 after seeing the flag"
+)
+.named("loom-MP+wmb+xchg")
+.witnesses(&[RMW_AFTER_FLAG]);
 
 /// Fails on loom 0.7.2 (verified): its try_lock never failed against a lock another thread
 /// takes, unless other dependencies forced that order.
@@ -460,4 +582,7 @@ pub const SCENARIOS: &[Scenario] = &[
     ATOMIC_INC_VS_ATOMIC_SET,
     MP_FAILED_CMPXCHG_RELAXED,
     MP_RMB_FAILED_CMPXCHG_RELAXED,
+    MP_XCHG_RELAXED,
+    MP_ATOMIC_INC,
+    MP_XCHG,
 ];

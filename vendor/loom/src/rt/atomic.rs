@@ -286,8 +286,9 @@ impl<T: Numeric> Atomic<T> {
 
             trace!(state = ?self.state, "Atomic::unsync_load");
 
-            // Return the value
-            let index = index(state.cnt - 1);
+            // Return the value (kmodel patch: of the newest store in the modification
+            // order, not the last executed)
+            let index = state.newest_index();
             T::from_u64(state.stores[index].value)
         })
     }
@@ -358,6 +359,20 @@ impl<T: Numeric> Atomic<T> {
                         failure,
                         |v| f(T::from_u64(v)).is_err(),
                     );
+                    // kmodel: patch: a successful RMW reads its immediate predecessor in
+                    // the modification order, which need not be the newest store: it may
+                    // read any store a load with the success ordering could read and that
+                    // no other RMW read, its write then going right after it, before the
+                    // newer stores (`enforce_rmw_atomicity`).
+                    if !no_stale_rmw() {
+                        n = state.match_stale_rmw_to_stores(
+                            &execution.threads,
+                            &mut seed[..],
+                            n,
+                            success,
+                            |v| f(T::from_u64(v)).is_ok(),
+                        );
+                    }
                 }
                 execution.path.push_load(&seed[..n]);
             }
@@ -384,8 +399,10 @@ impl<T: Numeric> Atomic<T> {
                 // A failed RMW's read is marked apart from a successful RMW's store: a
                 // failed cmpxchg reading store n and a successful one making store n are
                 // different graphs (litmus/cmpxchg-fail-ordered-2 was flagged without it).
+                // A successful RMW's key carries the store it read too (bits 32..): with
+                // stale reads, one schedule can give an RMW different sources.
                 if r.is_ok() {
-                    u64::from(state.cnt) - 1
+                    (u64::from(state.cnt) - 1) | (read << 32)
                 } else {
                     read | super::kmodel_graph::FAILED_RMW
                 },
@@ -410,12 +427,14 @@ impl<T: Numeric> Atomic<T> {
 
             trace!(state = ?self.state, "Atomic::with_mut");
 
-            // Return the value of the most recent store
-            let index = index(state.cnt - 1);
-            T::from_u64(state.stores[index].value)
+            // Return the value of the most recent store (kmodel patch: the newest in the
+            // modification order, not the last executed)
+            let index = state.newest_index();
+            (T::from_u64(state.stores[index].value), index)
         });
+        let (value, newest) = value;
 
-        struct Reset<T: Numeric>(T, object::Ref<State>);
+        struct Reset<T: Numeric>(T, object::Ref<State>, usize);
 
         impl<T: Numeric> Drop for Reset<T> {
             fn drop(&mut self) {
@@ -428,8 +447,7 @@ impl<T: Numeric> Atomic<T> {
 
                     // The value may have been mutated, so it must be placed
                     // back.
-                    let index = index(state.cnt - 1);
-                    state.stores[index].value = T::into_u64(self.0);
+                    state.stores[self.2].value = T::into_u64(self.0);
 
                     if !std::thread::panicking() {
                         state.track_unsync_mut(&execution.threads);
@@ -439,7 +457,7 @@ impl<T: Numeric> Atomic<T> {
         }
 
         // Unset on exit
-        let mut reset = Reset(value, self.state);
+        let mut reset = Reset(value, self.state, newest);
         f(&mut reset.0)
     }
 
@@ -984,6 +1002,59 @@ impl State {
         n
     }
 
+    /// kmodel patch: after the `n` stores of `dst`, append the older stores a successful
+    /// RMW may read: those a load with ordering `success` may read (coherence with what the
+    /// thread has seen; loom's seq_cst and `yield_now` rules), on whose value the RMW
+    /// succeeds (`succeeds`), and that no other RMW's write follows already (RMW atomicity:
+    /// two RMWs never read the same store). The write is then placed right after the store
+    /// read, and every store after that one moves after the write
+    /// (`enforce_rmw_atomicity`). loom 0.7.2 let a successful RMW read only the newest
+    /// stores (`match_rmw_to_stores`).
+    fn match_stale_rmw_to_stores(
+        &self,
+        threads: &thread::Set,
+        dst: &mut [u8],
+        n: usize,
+        success: Ordering,
+        succeeds: impl Fn(u64) -> bool,
+    ) -> usize {
+        let mut loads = [0; MAX_ATOMIC_HISTORY];
+        let m = self.match_load_to_stores(threads, &mut loads[..], success);
+        let real = cmp::min(self.cnt as usize, MAX_ATOMIC_HISTORY);
+        let mut n = n;
+        for &i in &loads[..m] {
+            if dst[..n].contains(&i) || !succeeds(self.stores[i as usize].value) {
+                continue;
+            }
+            let ordinal = ordinal_of(self.cnt, i as usize) as u16;
+            if self.stores[..real]
+                .iter()
+                .any(|st| st.rmw_source == Some(ordinal))
+            {
+                // Another RMW read it: its write is the store's immediate successor.
+                continue;
+            }
+            dst[n] = i;
+            n += 1;
+        }
+        n
+    }
+
+    /// kmodel patch: the history index of the newest store in the modification order (the
+    /// last executed among the mo-maximal ones). With stale RMWs the last store executed
+    /// need not be the newest: `unsync_load`/`with_mut` (which happen after every store)
+    /// read this one.
+    fn newest_index(&self) -> usize {
+        let last = index(self.cnt - 1);
+        let mut seed = [0; MAX_ATOMIC_HISTORY];
+        let n = self.match_rmw_to_stores(&mut seed[..]);
+        seed[..n]
+            .iter()
+            .map(|&i| i as usize)
+            .max_by_key(|&i| ordinal_of(self.cnt, i))
+            .unwrap_or(last)
+    }
+
     fn stores_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Store> {
         let (start, end) = range(self.cnt);
         let (two, one) = self.stores[..end].split_at_mut(start);
@@ -1078,6 +1149,13 @@ impl FirstSeen {
 fn no_rmw_patch() -> bool {
     static NO_RMW_PATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *NO_RMW_PATCH.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_RMW_PATCH").is_some())
+}
+
+/// kmodel patch: `LOOM_KMODEL_NO_STALE_RMW` turns off only the stale reads of successful
+/// RMWs (`match_stale_rmw_to_stores`), to measure before/after with one build.
+fn no_stale_rmw() -> bool {
+    static NO_STALE_RMW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NO_STALE_RMW.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_STALE_RMW").is_some())
 }
 
 fn is_seq_cst(order: Ordering) -> bool {
