@@ -57,6 +57,7 @@ pub const INVARIANTS: &[Invariant] = &[
     crate::loom_calibration::RMW_ATOMIC_AGAINST_SET,
     crate::loom_calibration::FAILED_CMPXCHG_READS_LATEST,
     crate::loom_calibration::RMW_AFTER_FLAG_READS_LATEST,
+    crate::loom_calibration::LLIST_DEL_ALL_AFTER_FLAG_TAKES_NODE,
     crate::probes::LOCKED_INCREMENTS_ADD_UP,
     crate::probes::READER_SEES_WHOLE_UPDATE,
     crate::probes::READERS_NEVER_OVERLAP,

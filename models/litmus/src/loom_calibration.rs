@@ -16,9 +16,10 @@ use std::sync::Arc;
 use checker::invariant::{Invariant, Witness, DEADLOCK};
 use checker::kernel::{
     atomic_inc, atomic_read, atomic_set, cmpxchg_relaxed, down_read, down_read_trylock, down_write,
-    down_write_trylock, kfree, kref_get_unless_zero, kref_put, kzalloc, mutex_lock, mutex_trylock,
-    mutex_unlock, smp_rmb, smp_wmb, up_read, up_write, wait_event, wake_up_all, xchg, xchg_order,
-    AtomicT, KMutex, Kref, RmwOrder, RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
+    down_write_trylock, kfree, kref_get_unless_zero, kref_put, kzalloc, llist_add, llist_del_all,
+    mutex_lock, mutex_trylock, mutex_unlock, smp_rmb, smp_wmb, up_read, up_write, wait_event,
+    wake_up_all, xchg, xchg_order, AtomicT, KMutex, Kref, LlistHead, LlistNode, RmwOrder,
+    RwSemaphore, WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::{check, join, spawn_cpu, witness_if, Expected, Scenario};
 
@@ -51,6 +52,12 @@ pub const FAILED_CMPXCHG_READS_LATEST: Invariant = Invariant::new(
 pub const RMW_AFTER_FLAG_READS_LATEST: Invariant = Invariant::new(
     "RMW_AFTER_FLAG_READS_LATEST",
     "CPU1's RMW on x after READ_ONCE(y) == 1 reads CPU0's x = 1 (exists (1:r0=1 /\\ 1:r1=0) never holds; it does for a relaxed RMW: it may read the initial 0, its write then preceding CPU0's x = 1 in x's coherence order; not for a fully ordered one, whose smp_mb() orders it after the flag's read)",
+);
+
+/// The llist's fully ordered RMWs, negated in the message-passing shape.
+pub const LLIST_DEL_ALL_AFTER_FLAG_TAKES_NODE: Invariant = Invariant::new(
+    "LLIST_DEL_ALL_AFTER_FLAG_TAKES_NODE",
+    "CPU1's llist_del_all() after READ_ONCE(flag) == 1 returns CPU0's node, added before the flag was set (llist_add()'s try_cmpxchg() and llist_del_all()'s xchg() are fully ordered: smp_mb() after the one and before the other make this message passing with full barriers, LKMM: Never)",
 );
 
 /// Every invariant of this file.
@@ -93,6 +100,11 @@ pub const FAILED_CMPXCHG_AFTER_FLAG: Witness = Witness::new(
 );
 
 /// CPU1 saw the flag, so its RMW on x ran after CPU0's store to x.
+pub const LLIST_FLAG_SEEN: Witness = Witness::new(
+    "LLIST_FLAG_SEEN",
+    "CPU1's READ_ONCE(flag) reads 1 before its llist_del_all()",
+);
+
 pub const RMW_AFTER_FLAG: Witness = Witness::new(
     "RMW_AFTER_FLAG",
     "CPU1's READ_ONCE(y) reads 1 before its RMW on x (CPU0's x = 1 is then already stored)",
@@ -586,3 +598,57 @@ pub const SCENARIOS: &[Scenario] = &[
     MP_ATOMIC_INC,
     MP_XCHG,
 ];
+
+/// Right with and without the stale-RMW patch (27 executions, verified): every store to the
+/// head is an RMW (llist_add()'s try_cmpxchg() read the initial NULL), so the `AcqRel` xchg of
+/// llist_del_all() (checker::kernel::llist maps the kernel's full barriers to `AcqRel`)
+/// cannot read a value another RMW already read: a stale successful RMW is possible only
+/// where plain stores write the location. Guards the patch against over-approximating.
+pub const LLIST_MP: Scenario = checker::scenario!(
+    llist_mp,
+    ["P0 llist_add, flag", "P1 flag, llist_del_all"],
+    unreachable,
+    "loom calibration: CPU0 llist_add(node, head); WRITE_ONCE(flag, 1) against CPU1 READ_ONCE(flag); llist_del_all(head): once the flag is seen, the node is taken"
+)
+.named("loom-MP+llist_add+llist_del_all")
+.witnesses(&[LLIST_FLAG_SEEN]);
+
+struct Listed {
+    node: LlistNode,
+}
+
+/// CPU0 `llist_add(&obj->llnode, &head); WRITE_ONCE(flag, 1)`; CPU1 `r0 = READ_ONCE(flag);
+/// llist_del_all(&head)`.
+fn llist_mp() {
+    let head = Arc::new(LlistHead::new("list", "head"));
+    let flag = vars(0);
+    let node = kzalloc("node", |id, n| Listed {
+        node: LlistNode::new(id, n, "llnode"),
+    });
+    let p0 = {
+        let (head, flag, node) = (head.clone(), flag.clone(), node.clone());
+        spawn_cpu(move || {
+            llist_add(&node.node, &head); // llist_add(&obj->llnode, &head);
+            WRITE_ONCE(&flag.y, 1); // WRITE_ONCE(flag, 1);
+        })
+    };
+    let p1 = {
+        let (head, flag) = (head.clone(), flag.clone());
+        spawn_cpu(move || {
+            let r0 = READ_ONCE(&flag.y); // r0 = READ_ONCE(flag);
+            let got = llist_del_all::<Listed>(&head, |l| &l.node); // batch = llist_del_all(&head);
+            witness_if(r0 == 1, &LLIST_FLAG_SEEN);
+            check(
+                r0 == 0 || got.len() == 1,
+                &LLIST_DEL_ALL_AFTER_FLAG_TAKES_NODE,
+                || {
+                    format!("READ_ONCE(flag) = {r0}, then llist_del_all() took {} nodes (the list read empty: stale)", got.len())
+                },
+            );
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&node);
+    kfree(&flag);
+}

@@ -60,6 +60,7 @@ pub const SCENARIOS: &[Scenario] = &[
     crate::loom_calibration::MP_XCHG_RELAXED,
     crate::loom_calibration::MP_ATOMIC_INC,
     crate::loom_calibration::MP_XCHG,
+    crate::loom_calibration::LLIST_MP,
     crate::probes::SPIN_LOCK_INCREMENTS,
     crate::probes::RWSEM_WRITER_VS_READER,
     crate::probes::RWSEM_TWO_READERS,
