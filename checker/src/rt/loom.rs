@@ -90,6 +90,14 @@ pub(crate) fn replay(
     Ok(r)
 }
 
+/// A ghost access of the running step (an access of a recorded event, or a touch): loom's
+/// sleep sets keep a thread awake whose step conflicts with it, so that no order of ghost
+/// accesses that kmodel's dependency distinguishes is pruned (vendor/loom/KMODEL-PATCH.md,
+/// "Object sleep sets by default, with kmodel's ghost footprints").
+pub(crate) fn ghost_access(a: crate::dpor::Access) {
+    loom::kmodel_ghost::access(a.loc, a.kind.writes());
+}
+
 /// The invariant a loom panic message reports, if it is one of loom's own findings (its
 /// messages, as loom words them: vendor/loom/src/rt).
 pub(crate) fn classify_panic_message(msg: &str) -> Option<&'static Invariant> {

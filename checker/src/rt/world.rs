@@ -229,13 +229,18 @@ impl World {
         result: impl Into<String>,
     ) {
         let depth = self.depth.get(tid).copied().unwrap_or(0);
-        self.events.push(Event {
+        let e = Event {
             tid,
             depth,
             op: op.into(),
             obj: obj.into(),
             result: result.into(),
-        });
+        };
+        // loom's sleep sets order this step against another thread's step that touches the
+        // same ghost state (vendor/loom/KMODEL-PATCH.md, "Object sleep sets by default").
+        #[cfg(loom)]
+        crate::dpor::footprint::accesses(&e, super::loom::ghost_access);
+        self.events.push(e);
     }
 }
 
@@ -461,6 +466,8 @@ std::thread_local! {
 /// A ghost access to `name` that records no event (an object's liveness check, a
 /// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
 pub(crate) fn touch(name: &str, write: bool) {
+    #[cfg(loom)]
+    crate::dpor::footprint::touch_accesses(name, write, super::loom::ghost_access);
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {
@@ -472,6 +479,8 @@ pub(crate) fn touch(name: &str, write: bool) {
 
 /// A liveness check of the object `name` that records no event (see [`touch`]).
 pub(crate) fn touch_live(name: &str) {
+    #[cfg(loom)]
+    super::loom::ghost_access(crate::dpor::footprint::live_access(name));
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {
