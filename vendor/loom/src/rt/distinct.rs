@@ -67,7 +67,10 @@ impl Distinct {
     }
 
     /// `thread` is about to perform `op` (committed by the scheduler).
-    pub(super) fn commit(&mut self, thread: usize, op: &Operation) {
+    /// `name` is the object's creating thread and rank (`object::Store::creator_of`), not its
+    /// creation index, so that one graph has one key whatever the order in which threads
+    /// created objects.
+    pub(super) fn commit(&mut self, thread: usize, op: &Operation, name: (usize, usize)) {
         let action = op.action();
         // `LOOM_KMODEL_DUMP=file`: the first executions' operations, one per line (debugging).
         if let Some(file) = std::env::var_os("LOOM_KMODEL_DUMP") {
@@ -90,7 +93,7 @@ impl Distinct {
         }
         self.events.push(Event {
             thread,
-            obj: hash_debug(&op.object()),
+            obj: hash_debug(&name),
             action: hash_debug(&action),
             is_load: action == Action::Atomic(crate::rt::atomic::Action::Load),
             rf: None,

@@ -292,6 +292,9 @@ impl Execution {
         let switched = Some(self.threads.active_id()) != next;
 
         self.threads.set_active(next);
+        if let Some(next) = next {
+            self.objects.set_creator(next.as_usize()); // kmodel patch: `Store::creator_of`
+        }
         if self.threads.is_active() {
             self.threads.active_mut().started = true;
         }
@@ -339,7 +342,8 @@ impl Execution {
             let th_id = threads.active_id();
 
             if let Some(distinct) = &mut self.path.distinct {
-                distinct.commit(th_id.as_usize(), &operation);
+                let name = self.objects.creator_of(operation.object());
+                distinct.commit(th_id.as_usize(), &operation, name);
             }
 
             for access in self.objects.dependent_accesses(operation) {
