@@ -1,10 +1,8 @@
-//! kmodel patch (KMODEL-PATCH.md, "Sleep sets after invisible steps" and "Object sleep sets by
-//! default, with kmodel's ghost accesses"): loom does not run the same execution twice because
-//! a thread's start step (spawn to its first operation), or an operation on another object,
-//! was explored before and after another thread's operation; and kmodel's ghost accesses
-//! (`kmodel_ghost::access`) take part in the dependence. Each test pins its outcomes and its
-//! executions; the counts without the object sleep sets (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`) and
-//! without any sleep set (`LOOM_KMODEL_NO_SLEEP=1`) are in each test's comment.
+//! kmodel patch (KMODEL-PATCH.md, "Sleep sets after invisible steps"): loom does not run the
+//! same execution twice because a thread's start step (spawn to its first operation) was
+//! explored before and after another thread's operation. Each test counts executions and
+//! distinct visible schedules (the sequence of operations with the value each load read,
+//! which a thread's start step cannot change) and pins both.
 
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -29,9 +27,8 @@ fn count(f: impl Fn() -> Vec<usize> + Sync + Send + 'static) -> (usize, usize) {
 }
 
 /// Store buffering: two threads each store one variable and load the other; the main thread
-/// joins both: 4 outcomes, 12 execution graphs. 48 executions; 252 with sleep sets after
-/// invisible steps only (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`, 252 distinct visible schedules);
-/// 420 without sleep sets (`LOOM_KMODEL_NO_SLEEP=1`).
+/// joins both: 4 outcomes, 252 distinct visible schedules, 12 execution graphs. 252
+/// executions; 420 without the sleep sets (`LOOM_KMODEL_NO_SLEEP=1`).
 #[test]
 fn store_buffering_start_steps() {
     let (executions, outcomes) = count(|| {
@@ -50,13 +47,12 @@ fn store_buffering_start_steps() {
         vec![t.join().unwrap(), u.join().unwrap()]
     });
     assert_eq!(outcomes, 4);
-    assert_eq!(executions, 48, "executions");
+    assert_eq!(executions, 252, "executions");
 }
 
-/// Three threads increment one counter; the main thread joins them: 6 outcomes, 36 execution
-/// graphs. 154 executions; 1,259 with sleep sets after invisible steps only
-/// (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`, about 1,250 distinct visible schedules); 6,225 without
-/// sleep sets.
+/// Three threads increment one counter; the main thread joins them: 6 outcomes, about 1,250
+/// distinct visible schedules, 36 execution graphs. 1,259 executions; 6,225 without the sleep
+/// sets.
 #[test]
 fn three_increments_start_steps() {
     let (executions, outcomes) = count(|| {
@@ -70,47 +66,5 @@ fn three_increments_start_steps() {
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(outcomes, 6);
-    assert_eq!(executions, 154, "executions");
-}
-
-/// Object sleep sets with kmodel's ghost accesses (KMODEL-PATCH.md, "Object sleep sets by
-/// default, with kmodel's ghost accesses"). The first thread stores to `a`, the second stores to `b`;
-/// each then appends to ghost state that loom does not see (a `std` vector), telling
-/// loom through `kmodel_ghost::access`. Outcomes (whose ghost append ran first, the value the
-/// second thread loads from `a`): (1, 0), (1, 1), (2, 0), (2, 1); (2, 1) needs the first
-/// thread's store and append to run between the second thread's append and its load. 20
-/// executions. With the ghost accesses ignored (`LOOM_KMODEL_NO_GHOST=1`): 3 outcomes, (2, 1)
-/// is lost: `b`'s store is independent of `a`'s for loom, so the first thread sleeps after
-/// the second thread's first step, which loom's DPOR alone reached only by accident (45
-/// executions, 4 outcomes, with sleep sets after invisible steps only).
-#[test]
-fn ghost_accesses_are_dependent() {
-    let (executions, outcomes) = count(|| {
-        let a = Arc::new(AtomicUsize::new(0));
-        let b = Arc::new(AtomicUsize::new(0));
-        let ghost = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let t = {
-            let (a, ghost) = (a.clone(), ghost.clone());
-            thread::spawn(move || {
-                a.store(1, Relaxed);
-                ghost.lock().unwrap().push(1);
-                loom::kmodel_ghost::access(7, true);
-            })
-        };
-        let u = {
-            let (a, b, ghost) = (a.clone(), b.clone(), ghost.clone());
-            thread::spawn(move || {
-                b.store(1, Relaxed);
-                ghost.lock().unwrap().push(2);
-                loom::kmodel_ghost::access(7, true);
-                a.load(Relaxed)
-            })
-        };
-        t.join().unwrap();
-        let r = u.join().unwrap();
-        let first = ghost.lock().unwrap()[0];
-        vec![first, r]
-    });
-    assert_eq!(outcomes, 4, "outcomes");
-    assert_eq!(executions, 20, "executions");
+    assert_eq!(executions, 1259, "executions");
 }

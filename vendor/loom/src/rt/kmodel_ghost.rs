@@ -183,11 +183,20 @@ pub(crate) fn unknown_footprints() -> [Footprint; crate::rt::MAX_THREADS] {
 }
 
 
-/// Whether ghost accesses take part in the exploration (races and sleep sets;
-/// `LOOM_KMODEL_NO_GHOST=1` ignores them, to measure what the hook costs and saves).
+/// Whether the sleep sets treat operations on different objects as independent
+/// (`LOOM_KMODEL_SLEEP_OBJECTS=1`; opt-in, KMODEL-PATCH.md).
+pub(crate) fn sleep_objects() -> bool {
+    static OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_SLEEP_OBJECTS").is_some())
+}
+
+/// Whether ghost accesses take part in the exploration (races and sleep sets): with the
+/// object sleep sets, unless `LOOM_KMODEL_NO_GHOST=1` (to measure what the hook saves). The
+/// default exploration (sleep sets after invisible steps only) is loom's as before.
 pub(crate) fn used() -> bool {
     static NO_GHOST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    !*NO_GHOST.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_GHOST").is_some())
+    sleep_objects()
+        && !*NO_GHOST.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_GHOST").is_some())
 }
 
 #[cfg(test)]

@@ -488,12 +488,11 @@ impl Path {
     }
 
     /// kmodel patch: whether the sleep sets also treat two operations on different objects as
-    /// independent (the default, with kmodel's ghost footprints; KMODEL-PATCH.md), or only
-    /// steps without a loom operation (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`, the rule before,
-    /// to measure before/after with one build).
+    /// independent (`LOOM_KMODEL_SLEEP_OBJECTS=1`, opt-in, with kmodel's ghost accesses in the
+    /// dependence; KMODEL-PATCH.md: it still loses some of loom's own execution graphs), or
+    /// only steps without a loom operation (the default).
     pub(super) fn sleeps_across_objects(&self) -> bool {
-        static NO_OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        !*NO_OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_SLEEP_OBJECTS").is_some())
+        kmodel_ghost::sleep_objects()
     }
 
     /// kmodel patch: the position of the scheduling branch where the running step was taken.
