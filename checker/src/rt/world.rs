@@ -236,10 +236,13 @@ impl World {
             obj: obj.into(),
             result: result.into(),
         };
-        // loom's sleep sets order this step against another thread's step that touches the
-        // same ghost state (vendor/loom/KMODEL-PATCH.md, "Object sleep sets by default").
+        // With loom's opt-in object sleep sets, loom orders this step against another
+        // thread's step that touches the same ghost state (vendor/loom/KMODEL-PATCH.md,
+        // "Object sleep sets with kmodel's ghost accesses").
         #[cfg(loom)]
-        crate::dpor::footprint::accesses(&e, super::loom::ghost_access);
+        if super::loom::ghost_hook() {
+            crate::dpor::footprint::accesses(&e, super::loom::ghost_access);
+        }
         self.events.push(e);
     }
 }
@@ -467,7 +470,9 @@ std::thread_local! {
 /// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
 pub(crate) fn touch(name: &str, write: bool) {
     #[cfg(loom)]
-    crate::dpor::footprint::touch_accesses(name, write, super::loom::ghost_access);
+    if super::loom::ghost_hook() {
+        crate::dpor::footprint::touch_accesses(name, write, super::loom::ghost_access);
+    }
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {
@@ -480,7 +485,9 @@ pub(crate) fn touch(name: &str, write: bool) {
 /// A liveness check of the object `name` that records no event (see [`touch`]).
 pub(crate) fn touch_live(name: &str) {
     #[cfg(loom)]
-    super::loom::ghost_access(crate::dpor::footprint::live_access(name));
+    if super::loom::ghost_hook() {
+        super::loom::ghost_access(crate::dpor::footprint::live_access(name));
+    }
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {

@@ -78,8 +78,8 @@ pub(crate) struct Lists {
     entry: ListHead,
 }
 
-/// The sleep-set calibration for kmodel's ghost accesses (vendor/loom/KMODEL-PATCH.md, "Object
-/// sleep sets by default, with kmodel's ghost accesses"). P0 stores x, then adds an entry to a
+/// The sleep-set calibration for kmodel's ghost accesses (vendor/loom/KMODEL-PATCH.md,
+/// "Object sleep sets with kmodel's ghost accesses"). P0 stores x, then adds an entry to a
 /// list; P1 stores y, tests the list, then reads x. The witness, P1 finding the list empty and
 /// then reading P0's store, needs P0's store between P1's `list_empty` and its load, and P0's
 /// `list_add` after the `list_empty`: an order of two ghost accesses (list links are kmodel

@@ -161,7 +161,7 @@ impl Execution {
             .set_fenced(std::mem::take(&mut self.threads.sc_fenced));
         // kmodel patch: the ghost accesses of the step that ends here: they race with other
         // threads' conflicting ghost accesses (backtrack points), and their footprint is part
-        // of the sleep sets' dependence (KMODEL-PATCH.md, "Object sleep sets by default").
+        // of the sleep sets' dependence (KMODEL-PATCH.md, "Object sleep sets with kmodel's ghost accesses").
         {
             let step = crate::rt::kmodel_ghost::take();
             if crate::rt::kmodel_ghost::used() && self.threads.is_active() {

@@ -1,8 +1,9 @@
-//! kmodel: patch. The ghost footprint of a step: which locations of kmodel's ghost state (its
+//! kmodel: patch. The ghost accesses of a step: which locations of kmodel's ghost state (its
 //! lists, slab liveness, RCU bookkeeping, lock ownership, the ghost clock; anything kmodel
-//! records as an event or a touch) a step read or wrote, so that the sleep sets
-//! (`Path::branch_thread`, KMODEL-PATCH.md "Object sleep sets by default, with kmodel's ghost
-//! footprints") do not treat two steps as independent when their ghost accesses conflict.
+//! records as an event or a touch) a step read or wrote. With the opt-in object sleep sets
+//! (`LOOM_KMODEL_SLEEP_OBJECTS=1`; KMODEL-PATCH.md, "Object sleep sets with kmodel's ghost
+//! accesses") they are DPOR races ([`Races`]) and part of the sleep sets' dependence
+//! (`Path::branch_thread`).
 //!
 //! kmodel calls [`access`] for every access of its dependency relation (the one its
 //! distinct-trace count and its dpor explorer use), as the access happens. loom gathers them
@@ -188,6 +189,12 @@ pub(crate) fn unknown_footprints() -> [Footprint; crate::rt::MAX_THREADS] {
 pub(crate) fn sleep_objects() -> bool {
     static OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_SLEEP_OBJECTS").is_some())
+}
+
+/// kmodel: whether loom uses the ghost accesses it is told (so kmodel need not compute them
+/// otherwise).
+pub fn enabled() -> bool {
+    used()
 }
 
 /// Whether ghost accesses take part in the exploration (races and sleep sets): with the
