@@ -90,6 +90,20 @@ pub(crate) fn replay(
     Ok(r)
 }
 
+/// A ghost access of the running step (an access of a recorded event, or a touch): loom
+/// races it with other threads' conflicting ghost accesses and keeps a thread awake in its
+/// sleep sets whose step conflicts with it (vendor/loom/KMODEL-PATCH.md, "Object sleep sets
+/// with kmodel's ghost accesses").
+pub(crate) fn ghost_access(a: crate::dpor::Access) {
+    loom::kmodel_ghost::access(a.loc, a.kind.writes());
+}
+
+/// Whether loom uses ghost accesses (its opt-in object sleep sets): otherwise they are not
+/// computed at all.
+pub(crate) fn ghost_hook() -> bool {
+    loom::kmodel_ghost::enabled()
+}
+
 /// The invariant a loom panic message reports, if it is one of loom's own findings (its
 /// messages, as loom words them: vendor/loom/src/rt).
 pub(crate) fn classify_panic_message(msg: &str) -> Option<&'static Invariant> {

@@ -229,13 +229,21 @@ impl World {
         result: impl Into<String>,
     ) {
         let depth = self.depth.get(tid).copied().unwrap_or(0);
-        self.events.push(Event {
+        let e = Event {
             tid,
             depth,
             op: op.into(),
             obj: obj.into(),
             result: result.into(),
-        });
+        };
+        // With loom's opt-in object sleep sets, loom orders this step against another
+        // thread's step that touches the same ghost state (vendor/loom/KMODEL-PATCH.md,
+        // "Object sleep sets with kmodel's ghost accesses").
+        #[cfg(loom)]
+        if super::loom::ghost_hook() {
+            crate::dpor::footprint::accesses(&e, super::loom::ghost_access);
+        }
+        self.events.push(e);
     }
 }
 
@@ -461,6 +469,10 @@ std::thread_local! {
 /// A ghost access to `name` that records no event (an object's liveness check, a
 /// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
 pub(crate) fn touch(name: &str, write: bool) {
+    #[cfg(loom)]
+    if super::loom::ghost_hook() {
+        crate::dpor::footprint::touch_accesses(name, write, super::loom::ghost_access);
+    }
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {
@@ -472,6 +484,10 @@ pub(crate) fn touch(name: &str, write: bool) {
 
 /// A liveness check of the object `name` that records no event (see [`touch`]).
 pub(crate) fn touch_live(name: &str) {
+    #[cfg(loom)]
+    if super::loom::ghost_hook() {
+        super::loom::ghost_access(crate::dpor::footprint::live_access(name));
+    }
     TOUCHES.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             if let Some(t) = t.as_mut() {

@@ -192,6 +192,13 @@ pub const RCU_CALL_WITH_READERS_INSIDE: Witness = Witness::new(
     "P2 reads both readers' marks (x == 1, y == 1) and calls call_rcu() while both are inside their read-side sections or have been",
 );
 
+/// loom-sleep-ghost: the order of two ghost list accesses that loom does not see, against a
+/// load that reads the other CPU's store.
+pub const SLEEP_GHOST_EMPTY_THEN_STORE: Witness = Witness::new(
+    "SLEEP_GHOST_EMPTY_THEN_STORE",
+    "P1's list_empty(&h->list) returns true (it runs before P0's list_add) and P1's READ_ONCE(x) then returns P0's store x = 1",
+);
+
 /// loom-pruning: a load sees the other CPU's store.
 pub const PRUNING_READ_SEES_STORE: Witness = Witness::new(
     "PRUNING_READ_SEES_STORE",

@@ -369,6 +369,8 @@ mod rt;
 pub use rt::{explore, skip_branch, stop_exploring};
 // kmodel: patch: the execution-graph record of KMODEL_CHECK_GRAPHS
 pub use rt::kmodel_graph;
+// kmodel: patch: the ghost footprints of the sleep sets
+pub use rt::kmodel_ghost;
 // Expose for documentation purposes.
 pub use rt::MAX_THREADS;
 

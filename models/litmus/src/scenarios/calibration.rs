@@ -1,6 +1,9 @@
 //! Explorer calibration tests (not from tools/memory-model).
 
-use checker::kernel::{cpu_relax, kfree, READ_ONCE, WRITE_ONCE};
+use checker::kernel::{
+    cpu_relax, kfree, kzalloc, list_add, list_empty, ListHead, Obj, INIT_LIST_HEAD, READ_ONCE,
+    WRITE_ONCE,
+};
 use checker::scenario::{check, join, spawn_cpu, witness_if};
 
 use super::vars::vars;
@@ -65,6 +68,53 @@ pub(crate) fn loom_pruning() {
     check(x == 1 && y == 1, &JOIN_SEES_STORES, || {
         format!("after both joins the main thread read x={x}, y={y}")
     });
+    kfree(&v);
+}
+
+/// A list head and an entry, ghost state for loom (kmodel list nodes; no lock: the
+/// calibration is about the order of the accesses, not their locking).
+pub(crate) struct Lists {
+    list: ListHead,
+    entry: ListHead,
+}
+
+/// The sleep-set calibration for kmodel's ghost accesses (vendor/loom/KMODEL-PATCH.md,
+/// "Object sleep sets with kmodel's ghost accesses"). P0 stores x, then adds an entry to a
+/// list; P1 stores y, tests the list, then reads x. The witness, P1 finding the list empty and
+/// then reading P0's store, needs P0's store between P1's `list_empty` and its load, and P0's
+/// `list_add` after the `list_empty`: an order of two ghost accesses (list links are kmodel
+/// state, no loom operation) that loom's DPOR never orders. With loom's opt-in object sleep
+/// sets (`LOOM_KMODEL_SLEEP_OBJECTS=1`) but without ghost accesses in loom's dependence
+/// (`LOOM_KMODEL_NO_GHOST=1`), P0 sleeps after P1's first step (x and y are different
+/// objects) and the witness is never reached: VACUOUS. The test is
+/// models/litmus/tests/loom_sleep_objects.rs (its own process, for the variable).
+pub(crate) fn sleep_ghost() {
+    let v = vars();
+    let h: Obj<Lists> = kzalloc("lists", |id, n| Lists {
+        list: ListHead::new(id, n, "list"),
+        entry: ListHead::new(id, n, "entry"),
+    });
+    INIT_LIST_HEAD(&h.list);
+    INIT_LIST_HEAD(&h.entry);
+    let p0 = {
+        let (v, h) = (v.clone(), h.clone());
+        spawn_cpu(move || {
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+            list_add(&h.entry, &h.list); // list_add(&entry, &list);
+        })
+    };
+    let p1 = {
+        let (v, h) = (v.clone(), h.clone());
+        spawn_cpu(move || {
+            WRITE_ONCE(&v.y, 1); // WRITE_ONCE(*y, 1);
+            let r0 = list_empty(&h.list); // r0 = list_empty(&list);
+            let r1 = READ_ONCE(&v.x); // r1 = READ_ONCE(*x);
+            witness_if(r0 && r1 == 1, &SLEEP_GHOST_EMPTY_THEN_STORE);
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&h);
     kfree(&v);
 }
 

@@ -116,4 +116,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "explorer calibration: loom runs each visible schedule once (cpu_relax and join resume without a visible operation)")
         .named("loom-pruning")
         .witnesses(&[PRUNING_READ_SEES_STORE]),
+    scenario!(sleep_ghost, ["P0", "P1"], unreachable,
+        "explorer calibration: loom's sleep sets order kmodel's ghost accesses (list_empty before list_add, with P0's store read)")
+        .named("loom-sleep-ghost")
+        .witnesses(&[SLEEP_GHOST_EMPTY_THEN_STORE]),
 ];

@@ -67,7 +67,10 @@ impl Distinct {
     }
 
     /// `thread` is about to perform `op` (committed by the scheduler).
-    pub(super) fn commit(&mut self, thread: usize, op: &Operation) {
+    /// `name` is the object's creating thread and rank (`object::Store::creator_of`), not its
+    /// creation index, so that one graph has one key whatever the order in which threads
+    /// created objects.
+    pub(super) fn commit(&mut self, thread: usize, op: &Operation, name: (usize, usize)) {
         let action = op.action();
         // `LOOM_KMODEL_DUMP=file`: the first executions' operations, one per line (debugging).
         if let Some(file) = std::env::var_os("LOOM_KMODEL_DUMP") {
@@ -90,7 +93,7 @@ impl Distinct {
         }
         self.events.push(Event {
             thread,
-            obj: hash_debug(&op.object()),
+            obj: hash_debug(&name),
             action: hash_debug(&action),
             is_load: action == Action::Atomic(crate::rt::atomic::Action::Load),
             rf: None,
@@ -117,16 +120,36 @@ impl Distinct {
         // po + rf: each thread's operations in program order; mo: each object's non-load
         // operations (stores, RMWs, lock operations) in the order loom performed them, named
         // by (thread, index in that thread's program order).
+        //
+        // kmodel patch: objects are renamed by their first use in thread order (thread 0's
+        // operations in program order, then thread 1's, ...), a name that depends only on
+        // the graph: loom's creation index, or even the creating thread, depends on the
+        // interleaving wherever a model creates a loom object on first use, and counted one
+        // graph as several.
         let mut per_thread: Vec<Vec<(u64, u64, Option<usize>)>> = Vec::new();
-        let mut per_obj: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
         for e in &self.events {
             if per_thread.len() <= e.thread {
                 per_thread.resize(e.thread + 1, Vec::new());
             }
-            let index = per_thread[e.thread].len();
             per_thread[e.thread].push((e.obj, e.action, e.rf));
+        }
+        let mut names: HashMap<u64, u64> = HashMap::new();
+        for ops in &mut per_thread {
+            for op in ops.iter_mut() {
+                let next = names.len() as u64;
+                op.0 = *names.entry(op.0).or_insert(next);
+            }
+        }
+        let mut per_obj: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
+        let mut index = vec![0usize; per_thread.len()];
+        for e in &self.events {
+            let i = index[e.thread];
+            index[e.thread] += 1;
             if !e.is_load {
-                per_obj.entry(e.obj).or_default().push((e.thread, index));
+                per_obj
+                    .entry(per_thread[e.thread][i].0)
+                    .or_default()
+                    .push((e.thread, i));
             }
         }
         let mut objs: Vec<_> = per_obj.into_iter().collect();

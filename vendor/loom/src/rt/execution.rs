@@ -40,6 +40,9 @@ pub(crate) struct Execution {
     /// kmodel patch: the thread that was active when a run of forced invisible steps began;
     /// the next explored branch prefers it, as loom would have without the forced steps.
     resume: Option<thread::Id>,
+
+    /// kmodel patch: the races of kmodel's ghost accesses (`kmodel_ghost::Races`).
+    ghost_races: crate::rt::kmodel_ghost::Races,
 }
 
 #[derive(Debug, Eq, PartialEq, Hash, Clone, Copy)]
@@ -56,6 +59,7 @@ impl Execution {
         preemption_bound: Option<usize>,
         exploring: bool,
     ) -> Execution {
+        crate::rt::kmodel_ghost::take(); // kmodel patch: no footprint from a previous model
         let id = Id::new();
         let threads = thread::Set::new(id, max_threads);
 
@@ -75,6 +79,7 @@ impl Execution {
             location: false,
             log: false,
             resume: None,
+            ghost_races: Default::default(),
         }
     }
 
@@ -115,6 +120,10 @@ impl Execution {
             return None;
         }
 
+        crate::rt::kmodel_ghost::take(); // kmodel patch: ghost accesses after the last branch
+        let mut ghost_races = self.ghost_races;
+        ghost_races.clear();
+
         objects.clear();
         lazy_statics.reset();
         raw_allocations.clear();
@@ -135,6 +144,7 @@ impl Execution {
             location,
             log,
             resume: None,
+            ghost_races,
         })
     }
 
@@ -149,6 +159,29 @@ impl Execution {
         // kmodel patch: whether the step that ends here ran a `fence(SeqCst)` (sleep sets).
         self.path
             .set_fenced(std::mem::take(&mut self.threads.sc_fenced));
+        // kmodel patch: the ghost accesses of the step that ends here: they race with other
+        // threads' conflicting ghost accesses (backtrack points), and their footprint is part
+        // of the sleep sets' dependence (KMODEL-PATCH.md, "Object sleep sets with kmodel's ghost accesses").
+        {
+            let step = crate::rt::kmodel_ghost::take();
+            if crate::rt::kmodel_ghost::used() && self.threads.is_active() {
+                if let Some(point) = self.path.current_point() {
+                    let mut points = Vec::new();
+                    let th = self.threads.active_mut();
+                    self.ghost_races.step(
+                        point,
+                        curr_thread,
+                        &mut th.dpor_vv,
+                        &step.accesses,
+                        |p| points.push(p),
+                    );
+                    for p in points {
+                        self.path.backtrack(p, curr_thread);
+                    }
+                }
+            }
+            self.path.end_step(step.footprint);
+        }
 
         for (th_id, th) in self.threads.iter() {
             let operation = match th.operation {
@@ -259,13 +292,17 @@ impl Execution {
         let switched = Some(self.threads.active_id()) != next;
 
         self.threads.set_active(next);
+        if let Some(next) = next {
+            self.objects.set_creator(next.as_usize()); // kmodel patch: `Store::creator_of`
+        }
         if self.threads.is_active() {
             self.threads.active_mut().started = true;
         }
         // kmodel patch: the threads whose next step is independent of the step taken here, as
         // loom sees them (for the sleep set of the next branch, `Path::branch_thread`): every
         // thread if this step performs no loom operation; else those whose next step performs
-        // none, or whose pending operation is on another object.
+        // none, or whose pending operation is on another object (`LOOM_KMODEL_SLEEP_OBJECTS`).
+        // Ghost footprints are tested there.
         let ran = if self.threads.is_active() {
             self.threads.active().operation
         } else {
@@ -305,7 +342,8 @@ impl Execution {
             let th_id = threads.active_id();
 
             if let Some(distinct) = &mut self.path.distinct {
-                distinct.commit(th_id.as_usize(), &operation);
+                let name = self.objects.creator_of(operation.object());
+                distinct.commit(th_id.as_usize(), &operation, name);
             }
 
             for access in self.objects.dependent_accesses(operation) {

@@ -46,6 +46,9 @@ pub(crate) use self::path::Path;
 // kmodel: patch: the execution-graph record of KMODEL_CHECK_GRAPHS
 pub mod kmodel_graph;
 
+// kmodel: patch: the ghost footprints of the sleep sets
+pub mod kmodel_ghost;
+
 mod rwlock;
 pub(crate) use self::rwlock::RwLock;
 

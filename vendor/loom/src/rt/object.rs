@@ -15,6 +15,20 @@ use serde::{Deserialize, Serialize};
 pub(super) struct Store<T = Entry> {
     /// Stored state for all objects.
     entries: Vec<T>,
+
+    /// kmodel patch: per entry, the thread that created it and its rank among that thread's
+    /// creations: a name that does not depend on the interleaving (the creation index does,
+    /// where threads create objects concurrently), for `LOOM_KMODEL_DISTINCT`'s graph key.
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    creators: Vec<(usize, usize)>,
+
+    /// kmodel patch: the thread running now (set by `Execution::schedule`).
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    creator: usize,
+
+    /// kmodel patch: per thread, the entries it created so far.
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    created: Vec<usize>,
 }
 
 pub(super) trait Object: Sized {
@@ -151,6 +165,9 @@ impl<T> Store<T> {
     pub(super) fn with_capacity(capacity: usize) -> Store<T> {
         Store {
             entries: Vec::with_capacity(capacity),
+            creators: Vec::new(),
+            creator: 0,
+            created: Vec::new(),
         }
     }
 
@@ -173,6 +190,13 @@ impl<T> Store<T> {
     {
         let index = self.entries.len();
         self.entries.push(item.into_entry());
+        // kmodel patch: the creation-order-independent name
+        if self.created.len() <= self.creator {
+            self.created.resize(self.creator + 1, 0);
+        }
+        self.creators
+            .push((self.creator, self.created[self.creator]));
+        self.created[self.creator] += 1;
 
         Ref {
             index,
@@ -183,10 +207,24 @@ impl<T> Store<T> {
     pub(crate) fn truncate<O>(&mut self, obj: Ref<O>) {
         let target = obj.index + 1;
         self.entries.truncate(target);
+        self.creators.truncate(target);
+    }
+
+    /// kmodel patch: the thread that runs from now on (it creates the next objects).
+    pub(super) fn set_creator(&mut self, thread: usize) {
+        self.creator = thread;
+    }
+
+    /// kmodel patch: `obj`'s creating thread and rank among that thread's creations.
+    pub(super) fn creator_of(&self, obj: Ref) -> (usize, usize) {
+        self.creators.get(obj.index).copied().unwrap_or((usize::MAX, obj.index))
     }
 
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.creators.clear();
+        self.creator = 0;
+        self.created.clear();
     }
 
     pub(super) fn iter_ref<O>(&self) -> impl DoubleEndedIterator<Item = Ref<O>> + '_

@@ -1,4 +1,5 @@
 use crate::rt::distinct::Distinct;
+use crate::rt::kmodel_ghost::{self, Footprint};
 use crate::rt::{execution, object, thread, MAX_ATOMIC_HISTORY, MAX_THREADS};
 
 #[cfg(feature = "checkpoint")]
@@ -45,6 +46,16 @@ pub(crate) struct Path {
 
     /// kmodel patch: the step that ended at this branch ran a `fence(SeqCst)`.
     fenced: bool,
+
+    /// kmodel patch: the ghost footprint of the step that ended at this branch (kmodel's
+    /// ghost accesses, `kmodel_ghost`).
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    step_ghost: Footprint,
+
+    /// kmodel patch: the position of the last scheduling branch passed in this execution
+    /// (the branch where the running step was taken).
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    current: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -70,6 +81,18 @@ pub(crate) struct Schedule {
     /// operation) taken at the previous branch after these threads had been explored there
     /// (see `Path::branch_thread` and KMODEL-PATCH.md).
     sleep: u32,
+
+    /// kmodel patch: per thread, the ghost footprint of its step from this branch: for a
+    /// thread asleep here, that of the step it sleeps on (carried from the branch where it
+    /// was explored); for a thread run here, the union of the footprints of the steps it
+    /// took from here, over every execution so far (complete once it is `Visited`). Not in
+    /// checkpoints (their format stays loom's): a path loaded from one has footprints that
+    /// conflict with every step, so a resumed exploration sleeps less, never more.
+    #[cfg_attr(
+        feature = "checkpoint",
+        serde(skip, default = "kmodel_ghost::unknown_footprints")
+    )]
+    ghost: [Footprint; MAX_THREADS],
 }
 
 #[derive(Debug)]
@@ -155,6 +178,8 @@ impl Path {
             distinct: Distinct::from_env(),
             prev_independent: 0,
             fenced: false,
+            step_ghost: Footprint::default(),
+            current: None,
         }
     }
 
@@ -286,6 +311,7 @@ impl Path {
                 prev,
                 exploring: self.exploring,
                 sleep: 0,
+                ghost: [Footprint::default(); MAX_THREADS],
             });
 
             // Get a reference to the branch in the object store.
@@ -349,6 +375,11 @@ impl Path {
             // an execution equal to one where it ran before that step, explored from the
             // previous branch. The thread just run is awake (its next step is a new one).
             // Unbounded explorations only.
+            //
+            // kmodel's ghost accesses are part of each step (`kmodel_ghost`): a thread whose
+            // step (as it ran when explored at the previous branch, or as carried there while
+            // asleep) conflicts with the ghost footprint of the step just taken is awake.
+            let mut ghost = [Footprint::default(); MAX_THREADS];
             let sleep = match prev {
                 Some(prev) if self.sleeps() && !self.fenced => {
                     let prev = prev.get(&self.branches);
@@ -360,7 +391,18 @@ impl Path {
                         .fold(prev.sleep, |sleep, (i, _)| sleep | 1 << i);
                     let independent = self.prev_independent;
                     let ran = prev.active_thread_index().map_or(0, |i| 1 << i);
-                    explored & independent & !ran
+                    let mut sleep = explored & independent & !ran;
+                    let use_ghost = kmodel_ghost::used();
+                    for (i, g) in ghost.iter_mut().enumerate() {
+                        if sleep & 1 << i != 0 {
+                            if use_ghost && prev.ghost[i].conflicts(&self.step_ghost) {
+                                sleep &= !(1 << i);
+                            } else {
+                                *g = prev.ghost[i];
+                            }
+                        }
+                    }
+                    sleep
                 }
                 _ => 0,
             };
@@ -369,6 +411,7 @@ impl Path {
             schedule.initial_active = initial_active;
             schedule.preemptions = preemptions;
             schedule.sleep = sleep;
+            schedule.ghost = ghost;
 
             // kmodel patch: loom's default choice is not a sleeping thread while another
             // runnable thread is awake (an explored branch only: a forced one has one choice).
@@ -391,6 +434,7 @@ impl Path {
             .expect("Reached unexpected exploration state. Is the model fully deterministic?")
             .get(&self.branches);
 
+        self.current = Some(self.pos); // kmodel patch
         self.pos += 1;
 
         schedule
@@ -444,12 +488,33 @@ impl Path {
     }
 
     /// kmodel patch: whether the sleep sets also treat two operations on different objects as
-    /// independent (`LOOM_KMODEL_SLEEP_OBJECTS=1`, opt-in: it loses some of kmodel's distinct
-    /// traces, orders of kmodel's ghost state that loom does not see; KMODEL-PATCH.md), or
+    /// independent (`LOOM_KMODEL_SLEEP_OBJECTS=1`, opt-in, with kmodel's ghost accesses in the
+    /// dependence; KMODEL-PATCH.md: it still loses some of loom's own execution graphs), or
     /// only steps without a loom operation (the default).
     pub(super) fn sleeps_across_objects(&self) -> bool {
-        static OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_SLEEP_OBJECTS").is_some())
+        kmodel_ghost::sleep_objects()
+    }
+
+    /// kmodel patch: the position of the scheduling branch where the running step was taken.
+    pub(super) fn current_point(&self) -> Option<usize> {
+        self.current
+    }
+
+    /// kmodel patch: the step taken at the last scheduling branch has ended (a new scheduling
+    /// branch is about to be taken) with the ghost footprint `ghost`: it is added to that
+    /// branch's record of its thread's steps, and used for the next branch's sleep set.
+    pub(super) fn end_step(&mut self, ghost: Footprint) {
+        self.step_ghost = ghost;
+        if let Some(current) = self.current {
+            if let Some(schedule) =
+                object::Ref::from_usize(current).downcast::<Schedule>(&self.branches)
+            {
+                let schedule = schedule.get_mut(&mut self.branches);
+                if let Some(a) = schedule.active_thread_index() {
+                    schedule.ghost[usize::from(a)].union(&ghost);
+                }
+            }
+        }
     }
 
     /// kmodel patch: whether the step that ends at the next scheduling branch ran a
@@ -540,6 +605,8 @@ impl Path {
         self.skipping = false;
         self.prev_independent = 0;
         self.fenced = false;
+        self.step_ghost = Footprint::default();
+        self.current = None;
 
         // Set the final branch to try the next option. If all options have been
         // traversed, pop the final branch and try again w/ the one under it.
