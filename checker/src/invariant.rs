@@ -96,13 +96,15 @@ pub const FREE_WHILE_LINKED: Invariant = Invariant::new(
     "FREE_WHILE_LINKED",
     "no object is freed while one of its list_heads is still linked on a list (kfree() of an object still linked on a list)",
 );
-/// A `kfree` of an object that a lock-protected field of a live object still points to
-/// ([`Guarded::new_refs`](crate::kernel::Guarded::new_refs)), by a CPU that does not hold
-/// that lock: any CPU that takes the lock next reads a dangling pointer. Checked at the
-/// `kfree`, whatever the interleaving (the ghost-state counterpart of `FREE_WHILE_LINKED`).
+/// A lock-protected field of a live object ([`Guarded::new_refs`](crate::kernel::Guarded::new_refs))
+/// left pointing to a freed object where another CPU can read it: any CPU that takes the lock
+/// next reads a dangling pointer. Checked at the `kfree` when the freeing CPU does not hold
+/// that lock, and at the release of the lock when it does (it may clear the pointer after
+/// the free, but not after the unlock), whatever the interleaving (the ghost-state
+/// counterpart of `FREE_WHILE_LINKED`).
 pub const FREE_WHILE_REACHABLE: Invariant = Invariant::new(
     "FREE_WHILE_REACHABLE",
-    "no object is freed while a lock-protected field of a live object still points to it, by a CPU that does not hold that lock",
+    "no object is freed while a lock-protected field of a live object still points to it, unless the freeing CPU holds that lock and clears the field before releasing it",
 );
 /// CONFIG_DEBUG_LIST: `__list_add_valid` / `__list_del_entry_valid` fail. As in the kernel
 /// without CONFIG_BUG_ON_DATA_CORRUPTION, the operation is skipped and the execution goes on.

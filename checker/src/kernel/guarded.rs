@@ -6,10 +6,12 @@
 //! so the explorer needs no extra interleavings to see what the protocol allows.
 //!
 //! A field that holds object pointers is declared with [`Guarded::new_refs`]: it registers
-//! the objects it points to after every write, and `kfree` of one of them by a CPU that does
-//! not hold the field's lock, while the field's container is live, is
-//! [`FREE_WHILE_REACHABLE`](crate::invariant::FREE_WHILE_REACHABLE) at the `kfree`, whatever
-//! the interleaving (no explorer has to reach the next reader of the dangling pointer).
+//! the objects it points to after every write. While the field's container is live, `kfree`
+//! of one of them by a CPU that does not hold the field's lock is
+//! [`FREE_WHILE_REACHABLE`](crate::invariant::FREE_WHILE_REACHABLE) at the `kfree`, and a
+//! CPU that does hold it must have cleared the pointer by the time it releases the lock (the
+//! same invariant, checked at the release: `slab::check_reachable_at_unlock`), whatever the
+//! interleaving (no explorer has to reach the next reader of the dangling pointer).
 
 use std::sync::Arc;
 
@@ -64,7 +66,9 @@ impl<T> Guarded<T> {
     }
 
     /// Like [`Guarded::new`], for a field that holds object pointers: `kfree` of an object
-    /// it points to is checked ([`FREE_WHILE_REACHABLE`](crate::invariant::FREE_WHILE_REACHABLE)).
+    /// it points to is checked, and so is every release of the lock
+    /// ([`FREE_WHILE_REACHABLE`](crate::invariant::FREE_WHILE_REACHABLE)). Every field that
+    /// holds a pointer to a `kzalloc`ed or slab object is declared so.
     pub fn new_refs(name: impl Into<String>, lock: &impl Lockable, value: T) -> Guarded<T>
     where
         T: GhostRefs,
@@ -85,11 +89,24 @@ impl<T> Guarded<T> {
         }
         let objs = refs(v);
         rt::with(|w| {
+            // A dangling pointer reported once stays reported while the field holds it.
+            let reported = w
+                .ghost_refs
+                .get(&self.name)
+                .map(|r| {
+                    r.reported
+                        .iter()
+                        .copied()
+                        .filter(|id| objs.contains(id))
+                        .collect()
+                })
+                .unwrap_or_default();
             w.ghost_refs.insert(
                 self.name.clone(),
                 rt::GhostRef {
                     lock: self.lock.clone(),
                     objs,
+                    reported,
                 },
             )
         });

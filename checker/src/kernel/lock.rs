@@ -199,6 +199,8 @@ impl LockGuard {
                 ),
             );
         }
+        // Ghost, while still held: no dangling pointer left in what the lock protects.
+        super::slab::check_reachable_at_unlock(&self.ghost, op);
         if let Some(w) = &self.ghost.word {
             w.store(0, crate::sync::atomic::Ordering::Release); // the unlock's release write (LKMM: UL; loom only)
         }

@@ -215,7 +215,8 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> Option<RwsemWriteGuard> {
 }
 
 /// The checks every release makes: the container is live (the release writes the count
-/// inside it), and the releasing CPU holds the semaphore in this mode.
+/// inside it), the releasing CPU holds the semaphore in this mode, and no field it protects
+/// is left pointing to a freed object.
 fn before_release(ghost: &LockGhost, op: &str, held: bool) {
     if let Some(id) = ghost.owner {
         super::slab::touch_shadow(id);
@@ -231,6 +232,7 @@ fn before_release(ghost: &LockGhost, op: &str, held: bool) {
             ),
         );
     }
+    super::slab::check_reachable_at_unlock(ghost, op);
 }
 
 /// `up_read(sem)`.

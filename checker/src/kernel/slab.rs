@@ -206,13 +206,24 @@ pub fn kfree<T>(obj: &Obj<T>) {
         );
     }
     if prev.is_none() && !reachable.is_empty() {
+        rt::with(|w| {
+            for (field, _) in &reachable {
+                if let Some(r) = w.ghost_refs.get_mut(field) {
+                    r.reported.push(obj.0.id);
+                }
+            }
+        });
+        let fields: Vec<String> = reachable
+            .iter()
+            .map(|(field, lock)| format!("{field} (under {lock})"))
+            .collect();
         rt::report(
             &FREE_WHILE_REACHABLE,
             format!(
                 "kfree({}) by {} of an object that lock-protected state still points to: {}",
                 obj.0.name,
                 thread_name(tid),
-                reachable.join("; ")
+                fields.join("; ")
             ),
         );
     }
@@ -229,20 +240,88 @@ pub fn kfree<T>(obj: &Obj<T>) {
 }
 
 /// For `kfree(id)`: every lock-protected field of a live object (or of no object) that points
-/// to `id`, whose lock the running CPU does not hold, as "FIELD (under LOCK)".
-fn still_reachable(w: &rt::World, id: ObjId) -> Vec<String> {
+/// to `id`, whose lock the running CPU does not hold, as (field, lock). A field whose lock
+/// the running CPU holds is checked when it releases the lock ([`check_reachable_at_unlock`]).
+fn still_reachable(w: &rt::World, id: ObjId) -> Vec<(String, String)> {
     w.ghost_refs
         .iter()
         .filter(|(_, r)| r.objs.contains(&id) && !r.lock.held_by_current())
-        .filter(|(field, _)| {
-            let container = field.split('.').next().unwrap_or(field);
-            match w.obj_by_name.get(container) {
-                Some(&c) => c != id && w.objects[c].freed.is_none(),
-                None => true,
-            }
-        })
-        .map(|(field, r)| format!("{field} (under {})", r.lock.name))
+        .filter(|(field, _)| container_live(w, field, id))
+        .map(|(field, r)| (field.clone(), r.lock.name.clone()))
         .collect()
+}
+
+/// Whether the container of `field` (the object its name starts with, `owner#1` of
+/// `owner#1.cur`) is live and is not the object `id` itself; a field of no object is live.
+fn container_live(w: &rt::World, field: &str, id: ObjId) -> bool {
+    let container = field.split('.').next().unwrap_or(field);
+    match w.obj_by_name.get(container) {
+        Some(&c) => c != id && w.objects[c].freed.is_none(),
+        None => true,
+    }
+}
+
+/// At the release of `lock` (`op`: `spin_unlock`, `mutex_unlock`, `up_write`, `up_read`), by
+/// the running CPU, while it still holds it: a lock-protected field of a live object that
+/// still points to a freed object is [`FREE_WHILE_REACHABLE`] (the next holder of the lock
+/// reads a dangling pointer). This is the check of a `kfree` by a CPU that held the field's
+/// lock, which may clear the pointer after the free but must before it unlocks. Each
+/// object is reported once per field (a free already reported at the `kfree` is not again).
+///
+/// Ghost state, no scheduling point: the field changes only under the lock (so every write
+/// is ordered before this check by the lock's own acquisitions), a write that makes it point
+/// to an object reads that object's shadow (ordered against its `kfree`), and a free by a CPU
+/// without the lock while the field points to the object is reported at the `kfree` itself
+/// whichever comes first, so the result of this check never depends on an order of two
+/// operations that loom or dpor does not explore.
+pub(crate) fn check_reachable_at_unlock(lock: &super::lock::LockGhost, op: &str) {
+    if !rt::active() {
+        return;
+    }
+    let dangling = rt::with(|w| {
+        let mut dangling = Vec::new();
+        let fields: Vec<String> = w
+            .ghost_refs
+            .iter()
+            .filter(|(_, r)| std::ptr::eq(Arc::as_ptr(&r.lock), lock))
+            .map(|(field, _)| field.clone())
+            .collect();
+        for field in fields {
+            let r = &w.ghost_refs[&field];
+            let ids: Vec<ObjId> = r
+                .objs
+                .iter()
+                .copied()
+                .filter(|id| !r.reported.contains(id))
+                .filter(|&id| w.objects[id].freed.is_some() && container_live(w, &field, id))
+                .collect();
+            for id in ids {
+                let (tid, step) = w.objects[id].freed.expect("freed");
+                dangling.push(format!(
+                    "{field} still points to {}, freed by {} at step {step}",
+                    w.objects[id].name,
+                    thread_name(tid)
+                ));
+                w.ghost_refs
+                    .get_mut(&field)
+                    .expect("field")
+                    .reported
+                    .push(id);
+            }
+        }
+        dangling
+    });
+    if !dangling.is_empty() {
+        rt::report(
+            &FREE_WHILE_REACHABLE,
+            format!(
+                "{op}({}) by {} with a pointer to a freed object left in the state it protects: {} (kfree() under the lock without clearing the pointer before the unlock)",
+                lock.name,
+                thread_name(rt::current_tid()),
+                dangling.join("; ")
+            ),
+        );
+    }
 }
 
 /// Read the shadow of the object `id` (a scheduling point ordered against its `kfree`); the

@@ -94,7 +94,8 @@ pub(crate) struct World {
     /// after every recorded operation on a field of it (checker/src/kernel/slab.rs).
     pub obj_by_name: std::collections::HashMap<String, ObjId>,
     /// Lock-protected fields that hold object pointers (`Guarded::new_refs`), by field name:
-    /// the field's lock and the objects it points to now (checked by `kfree`).
+    /// the field's lock and the objects it points to now (checked by `kfree` and at every
+    /// release of the lock).
     pub ghost_refs: std::collections::BTreeMap<String, GhostRef>,
     /// Per CPU atomic sections, for `might_sleep()` (checker/src/kernel/sched.rs).
     pub sched: crate::kernel::sched::SchedWorld,
@@ -106,6 +107,9 @@ pub(crate) struct World {
 pub(crate) struct GhostRef {
     pub lock: std::sync::Arc<crate::kernel::lock::LockGhost>,
     pub objs: Vec<ObjId>,
+    /// The objects of `objs` already reported freed while the field pointed to them
+    /// (`FREE_WHILE_REACHABLE`, once per object and field).
+    pub reported: Vec<ObjId>,
 }
 
 /// The KASAN check of one slab slot (see [`World::slab_checks`]).

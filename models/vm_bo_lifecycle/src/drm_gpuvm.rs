@@ -63,7 +63,11 @@ pub struct VmBoList {
     /// The internal mutex of option (3) (not in the kernel).
     pub mutex: KMutex,
     /// `local_list`: the local list of the iteration in progress (a pointer to the on-stack
-    /// head of `get_next_vm_bo_from_list`'s caller), NULL when none runs.
+    /// head of `get_next_vm_bo_from_list`'s caller), NULL when none runs. `Guarded::new`, not
+    /// `new_refs`: it points to a stack `list_head`, never to a `kzalloc`ed object, so no
+    /// `kfree` can leave it dangling; a head whose function returned is `LIST_HEAD_UAF` at
+    /// its next use, and `EXTOBJ_LIST_RESTORED` requires it NULL once every iteration
+    /// returned.
     pub local_list: Guarded<Option<ListHead>>,
 }
 
@@ -904,7 +908,8 @@ pub fn drm_gpuvm_bo_deferred_cleanup(gpuvm: &Obj<DrmGpuvm>, rev: CleanupRevision
 /// `va->gem.obj` is not a counted reference (the vm_bo reference the va holds keeps the GEM
 /// alive), as in the kernel.
 pub struct DrmGpuva {
-    /// `va->vm_bo`: a counted reference while linked (GEM gpuva lock).
+    /// `va->vm_bo`: a counted reference while linked (GEM gpuva lock; a pointer, so `kfree`
+    /// of the vm_bo while a live va still points to it is checked: `Guarded::new_refs`).
     pub vm_bo: Guarded<Option<Obj<DrmGpuvmBo>>>,
     /// `va->gem.obj`.
     pub obj: Obj<DrmGemObject>,
@@ -915,7 +920,7 @@ pub struct DrmGpuva {
 /// The driver's allocation of a va for mapping `obj` in `gpuvm` (e.g. `panthor_vma`).
 pub fn drm_gpuva_alloc(gpuvm: &Obj<DrmGpuvm>, obj: &Obj<DrmGemObject>) -> Obj<DrmGpuva> {
     let va = kzalloc("va", |id, name| DrmGpuva {
-        vm_bo: Guarded::new(
+        vm_bo: Guarded::new_refs(
             format!("{name}.vm_bo"),
             drm_gem_gpuva_lock(gpuvm, obj),
             None,

@@ -4,11 +4,12 @@
 //! linked on a lock-protected list; the CPU that set the condition unlinks the object under
 //! the lock after setting it.
 
+use checker::invariant::Witness;
 use checker::kernel::{
     kfree, kmem_cache_alloc, kmem_cache_free, kzalloc, list_add, list_del, spin_lock, spin_unlock,
     AtomicT, Guarded, KmemCache, ListHead, Obj, SpinLock, INIT_LIST_HEAD, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{join, spawn_cpu};
+use checker::scenario::{join, spawn_cpu, witness};
 
 /// The object the lock-protected list holds.
 struct Item {
@@ -185,4 +186,73 @@ pub(crate) fn free_while_reachable() {
         kfree(&item);
     }
     kfree(&owner);
+}
+
+/// `ghost+kfree-reachable-locked-cleared`'s witness: the free under the lock happens.
+pub(crate) const ITEM_FREED_UNDER_LOCK: Witness = Witness::new(
+    "ITEM_FREED_UNDER_LOCK",
+    "the reaper reads item->done == 1 under owner->lock and frees the item while owner->cur still points to it (it clears the pointer only after the kfree)",
+);
+
+/// CPU0 (the finisher) sets `item->done`; CPU1 (the reaper), under `owner->lock`, frees the
+/// item that `owner->cur` points to once it reads `done`, and, if `clear`, then clears
+/// `owner->cur` before it unlocks. Without `clear` the pointer is left dangling when the lock
+/// is released: the next holder of `owner->lock` would follow it. Nothing in the scenario
+/// does, and the freeing CPU holds the field's lock, so only a check at the unlock finds it.
+fn kfree_under_lock(clear: bool) {
+    let item: Obj<Item> = kzalloc("item", |id, n| Item {
+        entry: ListHead::new(id, n, "entry"),
+        done: AtomicT::new(n, "done", 0),
+    });
+    let owner: Obj<Cursor> = kzalloc("owner", |id, n| {
+        let lock = SpinLock::new(id, n, "lock");
+        let cur = Guarded::new_refs(format!("{n}.cur"), &lock, Some(item.clone()));
+        Cursor { lock, cur }
+    });
+    let finisher = {
+        let item = item.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&item.done, 1); // WRITE_ONCE(item->done, 1);
+        })
+    };
+    let reaper = {
+        let owner = owner.clone();
+        spawn_cpu(move || {
+            let g = spin_lock(&owner.lock); // spin_lock(&owner->lock);
+            if let Some(cur) = owner.cur.read() {
+                // cur = owner->cur;
+                if READ_ONCE(&cur.done) == 1 {
+                    // if (READ_ONCE(cur->done)) {
+                    witness(&ITEM_FREED_UNDER_LOCK);
+                    kfree(&cur); // kfree(cur);
+                    if clear {
+                        owner.cur.write(None); // owner->cur = NULL; }
+                    }
+                }
+            }
+            spin_unlock(g); // spin_unlock(&owner->lock);
+        })
+    };
+    join(finisher);
+    join(reaper);
+    let g = spin_lock(&owner.lock);
+    let cur = owner.cur.read();
+    owner.cur.write(None);
+    spin_unlock(g);
+    if let Some(cur) = cur {
+        if !cur.is_freed() {
+            kfree(&cur);
+        }
+    }
+    kfree(&owner);
+}
+
+/// The reaper frees the item under the lock and unlocks with `owner->cur` still pointing to it.
+pub(crate) fn free_under_lock_dangling() {
+    kfree_under_lock(false)
+}
+
+/// The reaper frees the item under the lock, then clears `owner->cur` before it unlocks.
+pub(crate) fn free_under_lock_cleared() {
+    kfree_under_lock(true)
 }

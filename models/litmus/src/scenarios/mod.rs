@@ -111,6 +111,13 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(free_while_reachable, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
         "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before clearing owner->cur, which points to the item")
         .named("ghost+kfree-reachable"),
+    scenario!(free_under_lock_dangling, ["finisher", "reaper"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
+        "ghost-state calibration: CPU1 frees the item owner->cur points to under owner->lock once CPU0 set item->done, and unlocks without clearing owner->cur")
+        .named("ghost+kfree-reachable-locked"),
+    scenario!(free_under_lock_cleared, ["finisher", "reaper"], unreachable,
+        "ghost-state calibration: as ghost+kfree-reachable-locked, but CPU1 clears owner->cur after the kfree and before the unlock (allowed)")
+        .named("ghost+kfree-reachable-locked-cleared")
+        .witnesses(&[ITEM_FREED_UNDER_LOCK]),
     // The loom pruning calibration: executions = distinct visible schedules (KMODEL-PATCH.md).
     scenario!(loom_pruning, ["P0", "P1"], unreachable,
         "explorer calibration: loom runs each visible schedule once (cpu_relax and join resume without a visible operation)")
