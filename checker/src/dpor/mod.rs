@@ -649,10 +649,11 @@ impl Dpor {
     /// (counted as blocked, nothing new explored).
     ///
     /// That is the case when p's steps in `v` begin a new iteration of thread `p` (p's last
-    /// step before `i` ended with a yield), p's last iteration `K` repeated, event for event with the values
-    /// read and written, the tail of the iteration before it, and no step of another thread
-    /// between that tail and K touches what they write, and none since K began (before `i`,
-    /// or in `v` before `j`) touches what K touches. Then p's state at its next iteration in
+    /// step before `i` ended with a yield), the steps of p's last iteration `K` that write
+    /// repeated, event for event with the values read and written, the last writing steps
+    /// of the iteration before it (the tail), no step of another thread since the tail
+    /// began touches what K writes, and none since K began (before `i`, or in `v` before
+    /// `j`) touches what K touches. Then p's state at its next iteration in
     /// the reversed order is what it was when `K` began (the locations K reads hold the
     /// values K read: those K writes hold what K wrote last, which is what the tail wrote
     /// last, which K read, and nothing else wrote them), so that iteration repeats `K` event
@@ -686,26 +687,34 @@ impl Dpor {
         if k_begin == 0 {
             return false; // no iteration before K
         }
-        let len = n - k_begin;
-        if k_begin - begins(k_begin - 1) < len {
+        let writes = |k: usize| match &self.steps[k].fp {
+            Footprint::Empty => false,
+            Footprint::Global => true,
+            Footprint::Accesses(a) => a.iter().any(|a| a.kind.writes()),
+        };
+        let last = &mine[k_begin..];
+        // K's steps that write, and as many of the last writing steps of the iteration
+        // before it (the tail): the same events, so the same values written, last to last.
+        let last_w: Vec<usize> = last.iter().copied().filter(|&k| writes(k)).collect();
+        let prev_w: Vec<usize> = mine[begins(k_begin - 1)..k_begin]
+            .iter()
+            .copied()
+            .filter(|&k| writes(k))
+            .collect();
+        if prev_w.len() < last_w.len() {
             return false;
         }
-        let tail = &mine[k_begin - len..k_begin];
-        let last = &mine[k_begin..];
+        let tail = &prev_w[prev_w.len() - last_w.len()..];
         if tail
             .iter()
-            .zip(last)
+            .zip(&last_w)
             .any(|(&a, &b)| self.steps[a].digest != self.steps[b].digest)
         {
             return false;
         }
-        // What the tail and K write, and what K touches.
+        // What K writes, and what it touches.
         let (mut written, mut touched) = (Footprint::Empty, Footprint::Empty);
-        for (&k, in_k) in tail
-            .iter()
-            .map(|k| (k, false))
-            .chain(last.iter().map(|k| (k, true)))
-        {
+        for &k in last {
             match &self.steps[k].fp {
                 Footprint::Empty => {}
                 Footprint::Global => {
@@ -717,17 +726,17 @@ impl Dpor {
                         if a.kind.writes() {
                             written.push(a);
                         }
-                        if in_k {
-                            touched.push(a);
-                        }
+                        touched.push(a);
                     }
                 }
             }
         }
+        let tail_begin = tail.first().map_or(last[0], |&t| t);
         let others = |from: usize, to: usize| (from..to).filter(move |&k| self.steps[k].tid != p);
-        // Between the tail and K, no other thread touched what they write (K read the
-        // values the tail left there); from K on, none touched anything K touches.
-        others(tail[0] + 1, last[0]).all(|k| !self.steps[k].fp.dependent(&written))
+        // Between the tail and K, no other thread touched what K writes (K read there the
+        // values the tail left, which are the values K leaves); from K on, none touched
+        // anything K touches.
+        others(tail_begin + 1, last[0]).all(|k| !self.steps[k].fp.dependent(&written))
             && others(last[0] + 1, i)
                 .chain(before_j.iter().copied().filter(|&k| self.steps[k].tid != p))
                 .all(|k| !self.steps[k].fp.dependent(&touched))
