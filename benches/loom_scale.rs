@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 
 /// A model's ladder: (model, configuration label, CPUs, scenario), smallest first.
 fn ladder() -> Vec<(&'static str, String, Scenario)> {
+    use mmu_interval_notifier::scale::fault_vs_munmap_fault_only_scale as mmu_fault_only;
     use mmu_interval_notifier::scale::fault_vs_munmap_scale as mmu;
+    use mmu_interval_notifier::scale::fault_vs_two_munmaps_scale as mmu_two_munmaps;
     use vm_bo_lifecycle::scenarios::prepare_objects_scale as vm;
     let v = |s: Scenario, label: &str| ("vm_bo_lifecycle", label.to_string(), s);
     let m = |s: Scenario, label: &str| ("mmu_interval_notifier", label.to_string(), s);
@@ -42,8 +44,17 @@ fn ladder() -> Vec<(&'static str, String, Scenario)> {
         v(vm::<6, 2>(), "prepare_objects 6 exec × 2 GEMs"),
         m(mmu::<1>(), "fault_vs_munmap 1 driver"),
         m(mmu::<2>(), "fault_vs_munmap 2 drivers"),
+        // 4 CPUs: two faulting drivers (teardown after the joins) against the munmap of
+        // their page, and a munmap of page 1 on a fourth CPU.
+        m(
+            mmu_two_munmaps::<2>(),
+            "fault_vs_munmap 2 drivers, fault only, + munmap of page 1",
+        ),
+        m(
+            mmu_fault_only::<3>(),
+            "fault_vs_munmap 3 drivers, fault only",
+        ),
         m(mmu::<3>(), "fault_vs_munmap 3 drivers"),
-        m(mmu::<4>(), "fault_vs_munmap 4 drivers"),
     ]
 }
 

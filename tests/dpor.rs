@@ -219,6 +219,61 @@ fn retry_loops_run_optimal_dpor() {
     }
 }
 
+/// Wait queues (issue 12, item 1): a waiter whose `schedule()` returns without sleeping,
+/// because a wake-up came after its `prepare_to_wait_event()`, is ordered after that wake-up
+/// without racing with it. Before, the race was reversed into a wakeup sequence that ran the
+/// waiter where it sleeps: lost, and a source-set re-run (22 executions for the probe's 21
+/// traces; on mmu_interval_notifier's fault_vs_munmap with 2 drivers, no verdict after
+/// 154,654 executions). DFS exhausts the probe in 394,999 executions: this test costs about
+/// 5 s in a release build.
+#[test]
+fn wait_queue_passes_run_optimal_dpor() {
+    let name = "probe-wait_event-two-wakeups";
+    let s = kmodel::registry::find("litmus", name).expect("scenario");
+    let d = run(
+        s,
+        Explorer::Dfs {
+            max_iterations: Some(500_000),
+        },
+    );
+    assert!(
+        d.complete && d.found.is_none(),
+        "{name}: dfs {}",
+        d.verdict()
+    );
+    let o = dpor(s);
+    println!(
+        "{name}: dpor {} executions ({} blocked), {} distinct, source sets: {}; dfs {} executions, {} distinct",
+        o.executions, o.blocked, o.distinct_traces, o.source_sets, d.executions, d.distinct_traces
+    );
+    assert!(o.complete && o.found.is_none(), "{name}: {}", o.verdict());
+    assert!(!o.source_sets, "{name}: fell back to source sets");
+    assert_eq!(o.distinct_traces, d.distinct_traces, "{name}: traces");
+    assert_eq!(o.executions, o.distinct_traces, "{name}: redundancy");
+}
+
+/// Retry loops (issue 12, redundancy): a wakeup sequence that could only make a reader
+/// repeat its last seqcount retry iteration is not inserted (`Dpor::repeats_iteration`).
+/// Before, each such sequence ran an execution that the stutter cut stopped at the end of
+/// the repeated iteration (seqcount_test_signaled_shared_append: 278 executions, 9 of them
+/// blocked, for 269 traces; now 269, none blocked).
+#[test]
+fn repeated_retry_iterations_are_not_run() {
+    let name = "seqcount_test_signaled_shared_append";
+    let s = kmodel::registry::find("dma_fence_rcu", name).expect("scenario");
+    let o = dpor(s);
+    println!(
+        "{name}: dpor {} executions ({} blocked), {} distinct",
+        o.executions, o.blocked, o.distinct_traces
+    );
+    assert!(o.complete && o.found.is_none(), "{name}: {}", o.verdict());
+    assert_eq!(
+        (o.executions, o.blocked),
+        (o.distinct_traces, 0),
+        "{name}: redundancy"
+    );
+}
+
 /// The violations an outcome reached: the one that stopped it, and the non-fatal ones.
 fn reached(o: &Outcome) -> (Option<String>, Vec<String>) {
     (

@@ -169,6 +169,24 @@ struct Step {
     /// `rcu_read_unlock()` that `synchronize_rcu()` waited for): this step is ordered after
     /// them but does not race with them (it could not have run first).
     enablers: Vec<usize>,
+    /// Wait queues (locations) this step woke (`wake_up_all()`).
+    wakes: Vec<u64>,
+    /// A hash of the step's events (operation, object, result).
+    digest: u64,
+    /// The step ended with a yield: the end of a retry iteration.
+    iter_end: bool,
+}
+
+/// A wait-queue operation of a segment, on the queue's location: what links a waiter that
+/// passed `schedule()` without sleeping to the wake-up that let it pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueOp {
+    /// `prepare_to_wait_event()`: the waiter notes the queue's wake-up generation.
+    Prepare,
+    /// `schedule()` returned: a wake-up came after the waiter's `prepare_to_wait_event()`.
+    Pass,
+    /// `wake_up_all()`.
+    Wake,
 }
 
 /// What the last running thread recorded in its last segment.
@@ -186,6 +204,8 @@ pub struct Observed {
     /// What the last running thread now waits for, if it blocked (a wait queue or a lock),
     /// for `KMODEL_DEBUG_DPOR`.
     pub waiting_on: Option<String>,
+    /// Wait-queue operations among the events, in order.
+    pub queue_ops: Vec<(QueueOp, u64)>,
 }
 
 /// The explorer's state across executions.
@@ -220,6 +240,10 @@ pub struct Dpor {
     /// yield), and of its previous iteration (the steps before that yield).
     iter_digest: Vec<(u64, Option<u64>)>,
     cur_debug: String,
+    /// The wait-queue operations of the step in progress.
+    cur_queue: Vec<(QueueOp, u64)>,
+    /// Per thread, its last `prepare_to_wait_event()`: (queue, step).
+    prepared: Vec<Option<(u64, usize)>>,
     debug: bool,
     /// `KMODEL_DEBUG_DPOR_LOST`: print each lost wakeup sequence to stderr.
     debug_lost: bool,
@@ -235,6 +259,9 @@ pub struct Dpor {
     /// was dropped and the execution went on with the default choice. Nonzero makes the
     /// exploration not claim exhaustiveness (rt::shuttle::dpor).
     pub wut_lost: u64,
+    /// Wakeup sequences not inserted because they would only repeat a retry iteration
+    /// ([`Dpor::repeats_iteration`]).
+    pub repeats_skipped: u64,
     /// Run Source-DPOR (source sets and sleep sets, no wakeup trees) instead: for the
     /// calibration that shows what wakeup trees save (tests/dpor.rs).
     pub source_sets_only: bool,
@@ -294,6 +321,7 @@ impl Dpor {
         self.cur_enabled.clear();
         self.enablers.clear();
         self.blocked_on.clear();
+        self.prepared.clear();
         self.pos = 0;
         self.raw_pos = 0;
         self.running = None;
@@ -301,6 +329,7 @@ impl Dpor {
         self.cur_fp = Footprint::Empty;
         self.cur_events = 0;
         self.cur_joins.clear();
+        self.cur_queue.clear();
         self.cur_digest = 0;
         self.iter_digest.clear();
         true
@@ -343,6 +372,7 @@ impl Dpor {
                 self.cur_fp.push(a);
             }
             self.cur_joins.extend(obs.joins.iter().copied());
+            self.cur_queue.extend(obs.queue_ops.iter().copied());
             self.cur_digest = footprint::mix(self.cur_digest, obs.digest);
             self.cur_debug.push_str(&obs.debug);
             let r_runnable = runnable.contains(&r);
@@ -420,6 +450,11 @@ impl Dpor {
                 self.close_step(r, yielding && !noop_yield, runnable);
                 if stutter {
                     self.blocked += 1;
+                    if self.debug {
+                        if let Some(s) = self.steps.last_mut() {
+                            s.debug.push_str(" [stutter cut]");
+                        }
+                    }
                     return None;
                 }
             }
@@ -434,6 +469,7 @@ impl Dpor {
             self.cur_fp = Footprint::Empty;
             self.cur_events = 0;
             self.cur_joins.clear();
+            self.cur_queue.clear();
             self.cur_digest = 0;
         } else {
             self.blocked += 1;
@@ -445,11 +481,43 @@ impl Dpor {
         let fp = std::mem::take(&mut self.cur_fp);
         let joins = std::mem::take(&mut self.cur_joins);
         let debug = std::mem::take(&mut self.cur_debug);
-        let enablers = self
+        let mut enablers = self
             .enablers
             .get_mut(r)
             .map(std::mem::take)
             .unwrap_or_default();
+        let k = self.steps.len();
+        let mut wakes = Vec::new();
+        if self.prepared.len() <= r {
+            self.prepared.resize(r + 1, None);
+        }
+        for (op, q) in std::mem::take(&mut self.cur_queue) {
+            match op {
+                QueueOp::Prepare => self.prepared[r] = Some((q, k)),
+                QueueOp::Wake => wakes.push(q),
+                QueueOp::Pass => {
+                    // `schedule()` returned: a wake-up of `q` came after this thread's
+                    // `prepare_to_wait_event()`. The first one is what let it pass, whether
+                    // it slept (then that wake-up is already its enabler) or found the
+                    // generation changed and did not sleep: either way this step cannot run
+                    // before it (it would sleep there), so it is ordered after it without
+                    // racing with it. Without this, the race of the two was reversed into a
+                    // wakeup sequence that runs the waiter where it sleeps (lost: the
+                    // exploration was not exhaustive; litmus/probe-wait_event-two-wakeups).
+                    let since = match self.prepared[r] {
+                        Some((pq, p)) if pq == q => p + 1,
+                        _ => continue,
+                    };
+                    let first = (since..k)
+                        .find(|&w| self.steps[w].tid != r && self.steps[w].wakes.contains(&q));
+                    if let Some(w) = first {
+                        if !enablers.contains(&w) {
+                            enablers.push(w);
+                        }
+                    }
+                }
+            }
+        }
         if self.pos < self.replay_until {
             // Replaying: the child node exists.
             self.steps.push(Step {
@@ -458,6 +526,9 @@ impl Dpor {
                 fp,
                 joins,
                 enablers,
+                wakes,
+                digest: self.cur_digest,
+                iter_end: yielding,
             });
         } else {
             let node = &mut self.nodes[self.pos];
@@ -478,6 +549,9 @@ impl Dpor {
                 fp,
                 joins,
                 enablers,
+                wakes,
+                digest: self.cur_digest,
+                iter_end: yielding,
             });
             let mut child = Node {
                 sleep,
@@ -567,6 +641,105 @@ impl Dpor {
         last.filter(|&t| first(t))
             .or_else(|| node.runnable.iter().copied().find(|&t| first(t)))
             .or_else(|| node.yielded.filter(|&t| ok(t)))
+    }
+
+    /// Whether the wakeup sequence `v` (step indices of the execution just ended, its last
+    /// one `j`), run at the node before step `i`, would only make `j`'s thread repeat its
+    /// last retry iteration, so that the execution would end at the stutter cut at once
+    /// (counted as blocked, nothing new explored).
+    ///
+    /// That is the case when p's steps in `v` begin a new iteration of thread `p` (p's last
+    /// step before `i` ended with a yield), the steps of p's last iteration `K` that write
+    /// repeated, event for event with the values read and written, the last writing steps
+    /// of the iteration before it (the tail), no step of another thread since the tail
+    /// began touches what K writes, and none since K began (before `i`, or in `v` before
+    /// `j`) touches what K touches. Then p's state at its next iteration in
+    /// the reversed order is what it was when `K` began (the locations K reads hold the
+    /// values K read: those K writes hold what K wrote last, which is what the tail wrote
+    /// last, which K read, and nothing else wrote them), so that iteration repeats `K` event
+    /// for event, under the stutter cut's own
+    /// assumption (an iteration's outcome depends only on what it reads: docs/architecture.md).
+    /// The default choice keeps p running through it (p is never asleep after its own step)
+    /// and the cut stops the execution at its end. Its races are races of this execution
+    /// already: the steps before `j` keep their order and happens-before, and the repeated
+    /// iteration races with no earlier step (nothing since the tail touched its locations,
+    /// and earlier steps are ordered before the tail's). So the sequence is not inserted.
+    fn repeats_iteration(&self, i: usize, v: &[usize]) -> bool {
+        let Some((&j, before_j)) = v.split_last() else {
+            return false;
+        };
+        let p = self.steps[j].tid;
+        // p's steps before `i`: in the reversed order its steps in `v` follow them.
+        let mine: Vec<usize> = (0..i).filter(|&k| self.steps[k].tid == p).collect();
+        let n = mine.len();
+        if n == 0 || !self.steps[mine[n - 1]].iter_end {
+            return false;
+        }
+        // The position in `mine` of the first step of the iteration that ends at `mine[end]`.
+        let begins = |end: usize| {
+            let mut b = end;
+            while b > 0 && !self.steps[mine[b - 1]].iter_end {
+                b -= 1;
+            }
+            b
+        };
+        let k_begin = begins(n - 1);
+        if k_begin == 0 {
+            return false; // no iteration before K
+        }
+        let writes = |k: usize| match &self.steps[k].fp {
+            Footprint::Empty => false,
+            Footprint::Global => true,
+            Footprint::Accesses(a) => a.iter().any(|a| a.kind.writes()),
+        };
+        let last = &mine[k_begin..];
+        // K's steps that write, and as many of the last writing steps of the iteration
+        // before it (the tail): the same events, so the same values written, last to last.
+        let last_w: Vec<usize> = last.iter().copied().filter(|&k| writes(k)).collect();
+        let prev_w: Vec<usize> = mine[begins(k_begin - 1)..k_begin]
+            .iter()
+            .copied()
+            .filter(|&k| writes(k))
+            .collect();
+        if prev_w.len() < last_w.len() {
+            return false;
+        }
+        let tail = &prev_w[prev_w.len() - last_w.len()..];
+        if tail
+            .iter()
+            .zip(&last_w)
+            .any(|(&a, &b)| self.steps[a].digest != self.steps[b].digest)
+        {
+            return false;
+        }
+        // What K writes, and what it touches.
+        let (mut written, mut touched) = (Footprint::Empty, Footprint::Empty);
+        for &k in last {
+            match &self.steps[k].fp {
+                Footprint::Empty => {}
+                Footprint::Global => {
+                    written = Footprint::Global;
+                    touched = Footprint::Global;
+                }
+                Footprint::Accesses(a) => {
+                    for &a in a {
+                        if a.kind.writes() {
+                            written.push(a);
+                        }
+                        touched.push(a);
+                    }
+                }
+            }
+        }
+        let tail_begin = tail.first().map_or(last[0], |&t| t);
+        let others = |from: usize, to: usize| (from..to).filter(move |&k| self.steps[k].tid != p);
+        // Between the tail and K, no other thread touched what K writes (K read there the
+        // values the tail left, which are the values K leaves); from K on, none touched
+        // anything K touches.
+        others(tail_begin + 1, last[0]).all(|k| !self.steps[k].fp.dependent(&written))
+            && others(last[0] + 1, i)
+                .chain(before_j.iter().copied().filter(|&k| self.steps[k].tid != p))
+                .all(|k| !self.steps[k].fp.dependent(&touched))
     }
 
     /// Races of the completed execution's steps, turned into wakeup-tree sequences
@@ -684,7 +857,14 @@ impl Dpor {
             let mut out = String::new();
             out.push_str(&format!("--- execution {}\n", self.executions));
             for (k, s) in self.steps.iter().enumerate() {
-                out.push_str(&format!("{k:3} t{} {:?} {}\n", s.tid, clocks[k], s.debug));
+                out.push_str(&format!(
+                    "{k:3} t{} {:?} en{:?} {}{}\n",
+                    s.tid,
+                    clocks[k],
+                    s.enablers,
+                    s.debug,
+                    if s.iter_end { " [yield]" } else { "" }
+                ));
             }
             out.push_str(&format!("races {races:?}\nhash {:x}\n", self.debug_hash));
             let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
@@ -724,6 +904,7 @@ impl Dpor {
                 }
             }
         }
+        let mut dbg_inserts = String::new();
         for (i, j) in races {
             if j < self.replay_until {
                 // Both steps are in the replayed prefix: this race was reversed when the
@@ -733,9 +914,16 @@ impl Dpor {
             // Optimal-DPOR: v = notdep(i, E).j (the steps after i that do not happen after
             // it, then j), inserted into the wakeup tree at the node before i unless a thread
             // explored or asleep there is a weak initial of v.
-            let v: Vec<WStep> = (i + 1..j)
+            let v_ix: Vec<usize> = (i + 1..j)
                 .filter(|&k| !hb(i, k))
                 .chain(std::iter::once(j))
+                .collect();
+            if !self.source_sets_only && self.repeats_iteration(i, &v_ix) {
+                self.repeats_skipped += 1;
+                continue;
+            }
+            let v: Vec<WStep> = v_ix
+                .into_iter()
                 .map(|k| WStep {
                     tid: self.steps[k].tid,
                     fp: seq_fp[k].clone(),
@@ -771,7 +959,21 @@ impl Dpor {
                 .chain(node.done.iter())
                 .any(|(p, f)| weak_initial(*p, f, &v));
             if !covered {
-                node.wut.insert(v);
+                let seq: Vec<Tid> = v.iter().map(|s| s.tid).collect();
+                if node.wut.insert(v) && self.debug {
+                    dbg_inserts.push_str(&format!("insert at {i} for ({i}, {j}): {seq:?}\n"));
+                }
+            }
+        }
+        if self.debug && !dbg_inserts.is_empty() {
+            use std::io::Write;
+            let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = f.write_all(dbg_inserts.as_bytes());
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
-use crate::dpor::{accesses, Dpor, Observed};
+use crate::dpor::{accesses, Dpor, Observed, QueueOp};
 
 /// A shuttle scheduler that asks a [`Dpor`] explorer at every scheduling point.
 pub(crate) struct DporScheduler {
@@ -92,6 +92,16 @@ impl Scheduler for DporScheduler {
                 accesses(e, |a| obs.accesses.push(a));
                 if e.op == "join" {
                     obs.joins.extend(joined_tid(&e.obj));
+                }
+                let queue_op = match e.op.as_str() {
+                    "prepare_to_wait_event" => Some(QueueOp::Prepare),
+                    "schedule" => Some(QueueOp::Pass),
+                    "wake_up_all" => Some(QueueOp::Wake),
+                    _ => None,
+                };
+                if let Some(op) = queue_op {
+                    obs.queue_ops
+                        .push((op, crate::dpor::footprint::loc(&e.obj)));
                 }
             });
         }

@@ -67,6 +67,7 @@ pub const INVARIANTS: &[Invariant] = &[
     crate::probes::SEQCOUNT_NEVER_RETRIES,
     crate::probes::TEST_AND_SET_ONE_WINNER,
     crate::probes::CPU0_ALWAYS_WINS,
+    crate::wait_probe::WAITER_SEES_DONE,
     RCU_CALLBACK_SEES_READER,
     RCU_READER_BEFORE_CALLBACK,
     JOIN_SEES_STORES,

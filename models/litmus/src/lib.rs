@@ -13,12 +13,14 @@
 //! - [`loom_calibration`]: loom's DPOR calibration for state-dependent operations (trylocks,
 //!   wait/wake, cmpxchg failure), self-contained (bodies, invariants, scenarios).
 //! - [`probes`]: the smallest shape for each primitive's outcomes, for the DFS gate.
+//! - [`wait_probe`]: a waiter woken twice on a wait queue (dpor's wait-queue calibration).
 
 pub mod invariants;
 pub mod kernel_suite;
 pub mod loom_calibration;
 pub mod probes;
 pub mod scenarios;
+pub mod wait_probe;
 
 pub use invariants::INVARIANTS;
 pub use scenarios::SCENARIOS;
@@ -37,4 +39,5 @@ pub const SOURCES: &[&str] = &[
     include_str!("scenarios/vars.rs"),
     include_str!("loom_calibration.rs"),
     include_str!("probes.rs"),
+    include_str!("wait_probe.rs"),
 ];

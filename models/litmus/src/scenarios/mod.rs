@@ -72,6 +72,7 @@ pub const SCENARIOS: &[Scenario] = &[
     crate::probes::LLIST_TWO_ADDS,
     crate::probes::GHOST_CLOCK_WINDOW,
     crate::probes::GHOST_CLOCK_WINDOW_EXACT,
+    crate::wait_probe::WAIT_EVENT_TWO_WAKEUPS,
     // RCU calibration (scenarios/rcu.rs; issue 10). SB with synchronize_rcu() on one side (a
     // strong fence: `gp` in linux-kernel.cat) and smp_mb() on the other (LKMM: Never).
     scenario!(sb_sync_mb, ["P0", "P1"], unreachable,
