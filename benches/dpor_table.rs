@@ -102,7 +102,7 @@ fn main() {
         out.push_str(&line);
     }
     out.push_str(&format!(
-        "\ndpor in total: {total_exec} executions ({total_blocked} sleep-set blocked), {total_s:.2} s; largest redundancy of a verified scenario: {max_ratio:.2} (`{max_at}`). Above 1.1 (verified): the seqcount retry loops of dma_fence_rcu, where a wakeup sequence puts one more retry iteration before the writer's next step and that iteration repeats the previous one event for event (the spin-loop cut stops it: counted in \"blocked\"). A verdict `verified (source sets)` says a wakeup-tree sequence could not be followed and dpor re-explored with source sets.\n"
+        "\ndpor in total: {total_exec} executions ({total_blocked} sleep-set blocked), {total_s:.2} s; largest redundancy of a verified scenario: {max_ratio:.2} (`{max_at}`). Blocked executions (above 1.1 on `seqcount_get_fences_shared_recycled`): seqcount retry loops where a wakeup sequence puts one more retry iteration before the writer's next step and that iteration repeats the previous one event for event (the stutter cut stops it: counted in \"blocked\"); dpor does not insert such a sequence when it can tell beforehand (`Dpor::repeats_iteration`: the iteration's writes repeat the previous iteration's and no other CPU touched them), and cannot yet when the previous iteration wrote other values (the reader held the old fence, then retried on the new one) or another CPU rewrote the same value. A verdict `verified (source sets)` says a wakeup-tree sequence could not be followed and dpor re-explored with source sets.\n"
     ));
     let path = root.join("docs/dpor-table.md");
     std::fs::write(&path, out).expect("write docs/dpor-table.md");
