@@ -354,18 +354,21 @@ fn atomic_inc_vs_atomic_set() {
     kfree(&o);
 }
 
+/// The message-passing writer, CPU0: `WRITE_ONCE(x, 1); smp_wmb(); WRITE_ONCE(y, 1)`.
+fn mp_writer(o: &checker::kernel::Obj<Vars>) -> checker::scenario::Cpu {
+    let o = o.clone();
+    spawn_cpu(move || {
+        WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
+        smp_wmb(); // smp_wmb();
+        WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
+    })
+}
+
 /// CPU0 `WRITE_ONCE(x, 1); smp_wmb(); WRITE_ONCE(y, 1)`; CPU1 `r0 = READ_ONCE(y);
 /// [smp_rmb();] r1 = cmpxchg_relaxed(x, 2, 3)`, which always fails (x is never 2).
 fn mp_failed_cmpxchg(rmb: bool) {
     let o = vars(0);
-    let p0 = {
-        let o = o.clone();
-        spawn_cpu(move || {
-            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
-            smp_wmb(); // smp_wmb();
-            WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
-        })
-    };
+    let p0 = mp_writer(&o);
     let p1 = {
         let o = o.clone();
         spawn_cpu(move || {
@@ -397,14 +400,7 @@ fn mp_rmb_failed_cmpxchg_relaxed() {
 /// xchg{_relaxed,}(x, 2)`, which always succeeds.
 fn mp_xchg(ord: RmwOrder) {
     let o = vars(0);
-    let p0 = {
-        let o = o.clone();
-        spawn_cpu(move || {
-            WRITE_ONCE(&o.x, 1); // WRITE_ONCE(obj->x, 1);
-            smp_wmb(); // smp_wmb();
-            WRITE_ONCE(&o.y, 1); // WRITE_ONCE(obj->y, 1);
-        })
-    };
+    let p0 = mp_writer(&o);
     let p1 = {
         let o = o.clone();
         spawn_cpu(move || {

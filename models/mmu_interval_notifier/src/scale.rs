@@ -115,22 +115,38 @@ fn fault_vs_munmap_scale_with<
     }
 }
 
-/// `fault_vs_munmap` with `DRIVERS` faulting driver mirrors and one munmap.
-pub fn fault_vs_munmap_scale<const DRIVERS: usize>() -> Scenario {
-    let name: &'static str = Box::leak(format!("fault_vs_munmap_scale_{DRIVERS}").into_boxed_str());
+/// A scaled configuration of this file: `drivers` CPUs named "driver", then `others`.
+fn scaled(
+    name: String,
+    drivers: usize,
+    others: &[&'static str],
+    summary: &'static str,
+    body: fn(),
+) -> Scenario {
     let cpus: &'static [&'static str] = Box::leak(
-        std::iter::repeat_n("driver", DRIVERS)
-            .chain(["munmap"])
+        std::iter::repeat_n("driver", drivers)
+            .chain(others.iter().copied())
             .collect::<Vec<_>>()
             .into_boxed_slice(),
     );
     Scenario::new(
         "mmu_interval_notifier",
-        name,
-        "fault_vs_munmap scaled: DRIVERS driver mirrors of page 0 fault it and tear down while page 0 is munmapped",
+        Box::leak(name.into_boxed_str()),
+        summary,
         cpus,
         Expected::Unreachable,
         &[include_str!("scale.rs")],
+        body,
+    )
+}
+
+/// `fault_vs_munmap` with `DRIVERS` faulting driver mirrors and one munmap.
+pub fn fault_vs_munmap_scale<const DRIVERS: usize>() -> Scenario {
+    scaled(
+        format!("fault_vs_munmap_scale_{DRIVERS}"),
+        DRIVERS,
+        &["munmap"],
+        "fault_vs_munmap scaled: DRIVERS driver mirrors of page 0 fault it and tear down while page 0 is munmapped",
         fault_vs_munmap_scale_body::<DRIVERS, true>,
     )
 }
@@ -138,21 +154,11 @@ pub fn fault_vs_munmap_scale<const DRIVERS: usize>() -> Scenario {
 /// `fault_vs_munmap` with `DRIVERS` faulting driver mirrors and one munmap, each driver's
 /// teardown after the joins.
 pub fn fault_vs_munmap_fault_only_scale<const DRIVERS: usize>() -> Scenario {
-    let name: &'static str =
-        Box::leak(format!("fault_vs_munmap_fault_only_scale_{DRIVERS}").into_boxed_str());
-    let cpus: &'static [&'static str] = Box::leak(
-        std::iter::repeat_n("driver", DRIVERS)
-            .chain(["munmap"])
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    Scenario::new(
-        "mmu_interval_notifier",
-        name,
+    scaled(
+        format!("fault_vs_munmap_fault_only_scale_{DRIVERS}"),
+        DRIVERS,
+        &["munmap"],
         "fault_vs_munmap scaled, fault only: DRIVERS driver mirrors of page 0 fault it while page 0 is munmapped; teardown after",
-        cpus,
-        Expected::Unreachable,
-        &[include_str!("scale.rs")],
         fault_vs_munmap_scale_body::<DRIVERS, false>,
     )
 }
@@ -160,21 +166,11 @@ pub fn fault_vs_munmap_fault_only_scale<const DRIVERS: usize>() -> Scenario {
 /// `fault_vs_munmap` with `DRIVERS` faulting driver mirrors (teardown after the joins), one
 /// munmap, and one more mirror of page 0 inserted and removed during it: `DRIVERS + 2` CPUs.
 pub fn fault_vs_munmap_insert_remove_scale<const DRIVERS: usize>() -> Scenario {
-    let name: &'static str =
-        Box::leak(format!("fault_vs_munmap_insert_remove_scale_{DRIVERS}").into_boxed_str());
-    let cpus: &'static [&'static str] = Box::leak(
-        std::iter::repeat_n("driver", DRIVERS)
-            .chain(["munmap", "insert/remove"])
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    Scenario::new(
-        "mmu_interval_notifier",
-        name,
+    scaled(
+        format!("fault_vs_munmap_insert_remove_scale_{DRIVERS}"),
+        DRIVERS,
+        &["munmap", "insert/remove"],
         "fault_vs_munmap scaled: DRIVERS driver mirrors of page 0 fault it while page 0 is munmapped and one more mirror is inserted and removed",
-        cpus,
-        Expected::Unreachable,
-        &[include_str!("scale.rs")],
         fault_vs_munmap_insert_remove_body::<DRIVERS>,
     )
 }
@@ -182,21 +178,11 @@ pub fn fault_vs_munmap_insert_remove_scale<const DRIVERS: usize>() -> Scenario {
 /// `fault_vs_munmap` with `DRIVERS` faulting driver mirrors of page 0 (teardown after the
 /// joins), the munmap of page 0, and a munmap of page 1 on one more CPU: `DRIVERS + 2` CPUs.
 pub fn fault_vs_two_munmaps_scale<const DRIVERS: usize>() -> Scenario {
-    let name: &'static str =
-        Box::leak(format!("fault_vs_two_munmaps_scale_{DRIVERS}").into_boxed_str());
-    let cpus: &'static [&'static str] = Box::leak(
-        std::iter::repeat_n("driver", DRIVERS)
-            .chain(["munmap", "munmap page 1"])
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    Scenario::new(
-        "mmu_interval_notifier",
-        name,
+    scaled(
+        format!("fault_vs_two_munmaps_scale_{DRIVERS}"),
+        DRIVERS,
+        &["munmap", "munmap page 1"],
         "fault_vs_munmap scaled: DRIVERS driver mirrors of page 0 fault it while page 0 and page 1 are munmapped on two CPUs",
-        cpus,
-        Expected::Unreachable,
-        &[include_str!("scale.rs")],
         fault_vs_two_munmaps_body::<DRIVERS>,
     )
 }
