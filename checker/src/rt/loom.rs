@@ -98,10 +98,16 @@ pub(crate) fn ghost_access(a: crate::dpor::Access) {
     loom::kmodel_ghost::access(a.loc, a.kind.writes());
 }
 
-/// Whether loom uses ghost accesses (its opt-in object sleep sets): otherwise they are not
-/// computed at all.
+/// Whether loom uses the ghost accesses of lists and lock-guarded fields (`touch`): by
+/// default, as DPOR races (unless `LOOM_KMODEL_NO_GHOST=1`).
 pub(crate) fn ghost_hook() -> bool {
     loom::kmodel_ghost::enabled()
+}
+
+/// Whether loom uses every access kmodel records (events and liveness checks too): with its
+/// opt-in object sleep sets only; otherwise they are not computed at all.
+pub(crate) fn ghost_hook_all() -> bool {
+    loom::kmodel_ghost::all_accesses()
 }
 
 /// The invariant a loom panic message reports, if it is one of loom's own findings (its

@@ -244,7 +244,7 @@ impl World {
         // thread's step that touches the same ghost state (vendor/loom/KMODEL-PATCH.md,
         // "Object sleep sets with kmodel's ghost accesses").
         #[cfg(loom)]
-        if super::loom::ghost_hook() {
+        if super::loom::ghost_hook_all() {
             crate::dpor::footprint::accesses(&e, super::loom::ghost_access);
         }
         self.events.push(e);
@@ -470,8 +470,9 @@ std::thread_local! {
     static TOUCHES: RefCell<Option<Vec<crate::dpor::Access>>> = const { RefCell::new(None) };
 }
 
-/// A ghost access to `name` that records no event (an object's liveness check, a
-/// lock-guarded field, a list node): part of the step's footprint for the dpor explorer.
+/// A ghost access to `name` that records no event (a lock-guarded field, a list node): part
+/// of the step's footprint for the dpor explorer, and a DPOR race for loom
+/// (vendor/loom/KMODEL-PATCH.md, "Ghost races by default").
 pub(crate) fn touch(name: &str, write: bool) {
     #[cfg(loom)]
     if super::loom::ghost_hook() {
@@ -489,7 +490,7 @@ pub(crate) fn touch(name: &str, write: bool) {
 /// A liveness check of the object `name` that records no event (see [`touch`]).
 pub(crate) fn touch_live(name: &str) {
     #[cfg(loom)]
-    if super::loom::ghost_hook() {
+    if super::loom::ghost_hook_all() {
         super::loom::ghost_access(crate::dpor::footprint::live_access(name));
     }
     TOUCHES.with(|t| {

@@ -200,6 +200,13 @@ pub const SLEEP_GHOST_EMPTY_THEN_STORE: Witness = Witness::new(
     "P1's list_empty(&h->list) returns true (it runs before P0's list_add) and P1's READ_ONCE(x) then returns P0's store x = 1",
 );
 
+/// loom-ghost-race: two ghost list accesses in the CPUs' first steps, against a load that
+/// reads the other CPU's store.
+pub const GHOST_RACE_EMPTY_THEN_STORE: Witness = Witness::new(
+    "GHOST_RACE_EMPTY_THEN_STORE",
+    "P1's list_empty(&h->list) returns true (it runs before P0's list_add) and P1's READ_ONCE(x) then returns P0's store x = 1",
+);
+
 /// loom-pruning: a load sees the other CPU's store.
 pub const PRUNING_READ_SEES_STORE: Witness = Witness::new(
     "PRUNING_READ_SEES_STORE",

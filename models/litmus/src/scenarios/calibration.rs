@@ -118,6 +118,44 @@ pub(crate) fn sleep_ghost() {
     kfree(&v);
 }
 
+/// The calibration of kmodel's ghost accesses as loom DPOR races (vendor/loom/KMODEL-PATCH.md,
+/// "Ghost races by default"). P0 adds an entry to a list, then stores x; P1 tests the list,
+/// then reads x. Each list access is in its CPU's first step (no loom operation before it).
+/// The witness, P1 finding the list empty and then reading P0's store, needs P1's
+/// `list_empty` before P0's `list_add` (an order of ghost accesses, no loom operation) and
+/// P0's store before P1's load. loom explores the order of the two first steps only when
+/// something races there: without the ghost races (`LOOM_KMODEL_NO_GHOST=1`) nothing does and
+/// the witness is never reached (VACUOUS); with them, the `list_add` (a write of the list)
+/// races with the `list_empty` (a read).
+pub(crate) fn ghost_race() {
+    let v = vars();
+    let h: Obj<Lists> = kzalloc("lists", |id, n| Lists {
+        list: ListHead::new(id, n, "list"),
+        entry: ListHead::new(id, n, "entry"),
+    });
+    INIT_LIST_HEAD(&h.list);
+    INIT_LIST_HEAD(&h.entry);
+    let p0 = {
+        let (v, h) = (v.clone(), h.clone());
+        spawn_cpu(move || {
+            list_add(&h.entry, &h.list); // list_add(&entry, &list);
+            WRITE_ONCE(&v.x, 1); // WRITE_ONCE(*x, 1);
+        })
+    };
+    let p1 = {
+        let (v, h) = (v.clone(), h.clone());
+        spawn_cpu(move || {
+            let r0 = list_empty(&h.list); // r0 = list_empty(&list);
+            let r1 = READ_ONCE(&v.x); // r1 = READ_ONCE(*x);
+            witness_if(r0 && r1 == 1, &GHOST_RACE_EMPTY_THEN_STORE);
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&h);
+    kfree(&v);
+}
+
 #[cfg(all(test, loom))]
 mod tests {
     use checker::explore::{run, Explorer};

@@ -128,4 +128,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "explorer calibration: loom's sleep sets order kmodel's ghost accesses (list_empty before list_add, with P0's store read)")
         .named("loom-sleep-ghost")
         .witnesses(&[SLEEP_GHOST_EMPTY_THEN_STORE]),
+    scenario!(ghost_race, ["P0", "P1"], unreachable,
+        "explorer calibration: loom orders kmodel's ghost accesses as DPOR races (list_add and list_empty in the CPUs' first steps, with P0's store read)")
+        .named("loom-ghost-race")
+        .witnesses(&[GHOST_RACE_EMPTY_THEN_STORE]),
 ];

@@ -1,11 +1,12 @@
 //! kmodel: patch. The ghost accesses of a step: which locations of kmodel's ghost state (its
 //! lists, slab liveness, RCU bookkeeping, lock ownership, the ghost clock; anything kmodel
-//! records as an event or a touch) a step read or wrote. With the opt-in object sleep sets
-//! (`LOOM_KMODEL_SLEEP_OBJECTS=1`; KMODEL-PATCH.md, "Object sleep sets with kmodel's ghost
-//! accesses") they are DPOR races ([`Races`]) and part of the sleep sets' dependence
-//! (`Path::branch_thread`).
+//! records as an event or a touch) a step read or wrote. They are DPOR races ([`Races`]) and
+//! part of the sleep sets' dependence (`Path::branch_thread`): by default those of ghost state
+//! no loom operation stands for (lists, lock-guarded fields: KMODEL-PATCH.md, "Ghost races by
+//! default"), and every access with the opt-in object sleep sets
+//! (`LOOM_KMODEL_SLEEP_OBJECTS=1`; "Object sleep sets with kmodel's ghost accesses").
 //!
-//! kmodel calls [`access`] for every access of its dependency relation (the one its
+//! kmodel calls [`access`] for the accesses of its dependency relation (the one its
 //! distinct-trace count and its dpor explorer use), as the access happens. loom gathers them
 //! per step (between two scheduling branches) and stores each thread's footprint in the
 //! branch where the step was taken (`Schedule::ghost`). A footprint is a Bloom filter: two
@@ -197,13 +198,20 @@ pub fn enabled() -> bool {
     used()
 }
 
-/// Whether ghost accesses take part in the exploration (races and sleep sets): with the
-/// object sleep sets, unless `LOOM_KMODEL_NO_GHOST=1` (to measure what the hook saves). The
-/// default exploration (sleep sets after invisible steps only) is loom's as before.
+/// kmodel: whether loom wants every access of kmodel's dependency relation (with the opt-in
+/// object sleep sets), or only those of ghost state no loom operation stands for (lists and
+/// lock-guarded fields: kmodel's `touch`), by default.
+pub fn all_accesses() -> bool {
+    used() && sleep_objects()
+}
+
+/// Whether ghost accesses take part in the exploration (races and sleep sets): by default
+/// (kmodel then reports only the accesses of ghost state no loom operation stands for; with
+/// the object sleep sets, every access), unless `LOOM_KMODEL_NO_GHOST=1` (to measure what they
+/// cost and what they find).
 pub(crate) fn used() -> bool {
     static NO_GHOST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    sleep_objects()
-        && !*NO_GHOST.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_GHOST").is_some())
+    !*NO_GHOST.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_GHOST").is_some())
 }
 
 #[cfg(test)]
