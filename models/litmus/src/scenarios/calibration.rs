@@ -78,6 +78,17 @@ pub(crate) struct Lists {
     entry: ListHead,
 }
 
+/// `LIST_HEAD(list)` and an entry, both initialized (`INIT_LIST_HEAD`).
+fn lists() -> Obj<Lists> {
+    let h: Obj<Lists> = kzalloc("lists", |id, n| Lists {
+        list: ListHead::new(id, n, "list"),
+        entry: ListHead::new(id, n, "entry"),
+    });
+    INIT_LIST_HEAD(&h.list); // INIT_LIST_HEAD(&list);
+    INIT_LIST_HEAD(&h.entry); // INIT_LIST_HEAD(&entry);
+    h
+}
+
 /// The sleep-set calibration for kmodel's ghost accesses (vendor/loom/KMODEL-PATCH.md,
 /// "Object sleep sets with kmodel's ghost accesses"). P0 stores x, then adds an entry to a
 /// list; P1 stores y, tests the list, then reads x. The witness, P1 finding the list empty and
@@ -90,12 +101,7 @@ pub(crate) struct Lists {
 /// models/litmus/tests/loom_sleep_objects.rs (its own process, for the variable).
 pub(crate) fn sleep_ghost() {
     let v = vars();
-    let h: Obj<Lists> = kzalloc("lists", |id, n| Lists {
-        list: ListHead::new(id, n, "list"),
-        entry: ListHead::new(id, n, "entry"),
-    });
-    INIT_LIST_HEAD(&h.list);
-    INIT_LIST_HEAD(&h.entry);
+    let h = lists();
     let p0 = {
         let (v, h) = (v.clone(), h.clone());
         spawn_cpu(move || {
@@ -129,12 +135,7 @@ pub(crate) fn sleep_ghost() {
 /// races with the `list_empty` (a read).
 pub(crate) fn ghost_race() {
     let v = vars();
-    let h: Obj<Lists> = kzalloc("lists", |id, n| Lists {
-        list: ListHead::new(id, n, "list"),
-        entry: ListHead::new(id, n, "entry"),
-    });
-    INIT_LIST_HEAD(&h.list);
-    INIT_LIST_HEAD(&h.entry);
+    let h = lists();
     let p0 = {
         let (v, h) = (v.clone(), h.clone());
         spawn_cpu(move || {
