@@ -853,7 +853,6 @@ impl Dpor {
         }
         let hb = |a: usize, b: usize| clocks[b][self.steps[a].tid] > idx[a];
         if self.debug {
-            use std::io::Write;
             let mut out = String::new();
             out.push_str(&format!("--- execution {}\n", self.executions));
             for (k, s) in self.steps.iter().enumerate() {
@@ -867,14 +866,7 @@ impl Dpor {
                 ));
             }
             out.push_str(&format!("races {races:?}\nhash {:x}\n", self.debug_hash));
-            let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
-            if let Ok(mut f) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-            {
-                let _ = f.write_all(out.as_bytes());
-            }
+            debug_append(&out);
         }
         // Each step's footprint with its thread's lifecycle: a step that created a thread,
         // a thread's first and last steps, and a step that joined it all write the thread's
@@ -966,16 +958,21 @@ impl Dpor {
             }
         }
         if self.debug && !dbg_inserts.is_empty() {
-            use std::io::Write;
-            let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
-            if let Ok(mut f) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-            {
-                let _ = f.write_all(dbg_inserts.as_bytes());
-            }
+            debug_append(&dbg_inserts);
         }
+    }
+}
+
+/// Append `text` to the file `KMODEL_DEBUG_DPOR` names (the explorer's debug dump).
+fn debug_append(text: &str) {
+    use std::io::Write;
+    let path = std::env::var_os("KMODEL_DEBUG_DPOR").unwrap_or_default();
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = f.write_all(text.as_bytes());
     }
 }
 

@@ -148,11 +148,8 @@ pub(crate) struct Cursor {
     cur: Guarded<Option<Obj<Item>>>,
 }
 
-/// The shape of `ghost+kfree-linked` with a pointer instead of a list link: CPU0 frees the
-/// item once it reads `item->done` without the lock; CPU1 sets `done` under the lock and only
-/// then clears `owner->cur`. Nothing ever reads the dangling pointer, so only a check at the
-/// `kfree` finds it.
-pub(crate) fn free_while_reachable() {
+/// An item, and an owner whose `cur` (guarded by `owner->lock`) points to it.
+fn item_and_owner() -> (Obj<Item>, Obj<Cursor>) {
     let item: Obj<Item> = kzalloc("item", |id, n| Item {
         entry: ListHead::new(id, n, "entry"),
         done: AtomicT::new(n, "done", 0),
@@ -162,6 +159,15 @@ pub(crate) fn free_while_reachable() {
         let cur = Guarded::new_refs(format!("{n}.cur"), &lock, Some(item.clone()));
         Cursor { lock, cur }
     });
+    (item, owner)
+}
+
+/// The shape of `ghost+kfree-linked` with a pointer instead of a list link: CPU0 frees the
+/// item once it reads `item->done` without the lock; CPU1 sets `done` under the lock and only
+/// then clears `owner->cur`. Nothing ever reads the dangling pointer, so only a check at the
+/// `kfree` finds it.
+pub(crate) fn free_while_reachable() {
+    let (item, owner) = item_and_owner();
     let waiter = {
         let item = item.clone();
         spawn_cpu(move || {
@@ -200,15 +206,7 @@ pub(crate) const ITEM_FREED_UNDER_LOCK: Witness = Witness::new(
 /// is released: the next holder of `owner->lock` would follow it. Nothing in the scenario
 /// does, and the freeing CPU holds the field's lock, so only a check at the unlock finds it.
 fn kfree_under_lock(clear: bool) {
-    let item: Obj<Item> = kzalloc("item", |id, n| Item {
-        entry: ListHead::new(id, n, "entry"),
-        done: AtomicT::new(n, "done", 0),
-    });
-    let owner: Obj<Cursor> = kzalloc("owner", |id, n| {
-        let lock = SpinLock::new(id, n, "lock");
-        let cur = Guarded::new_refs(format!("{n}.cur"), &lock, Some(item.clone()));
-        Cursor { lock, cur }
-    });
+    let (item, owner) = item_and_owner();
     let finisher = {
         let item = item.clone();
         spawn_cpu(move || {
