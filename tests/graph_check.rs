@@ -6,7 +6,7 @@
 //! (33,084 before; about 85 s of exploration alone, uncontended: the largest cost here).
 #![cfg(loom)]
 
-use checker::explore::check_graphs;
+use checker::explore::{check_graphs, check_graphs_keyed};
 
 /// Run the graph check on `model/name` and assert that every completed execution was checked
 /// and that no loom execution graph was seen with two different CPU observations.
@@ -82,5 +82,34 @@ fn ghost_free_checks_are_functions_of_the_graph() {
         "ghost+kfree-reachable-locked-cleared",
     ] {
         assert_graphs_agree("litmus", name);
+    }
+}
+
+/// The unlocked ghost-list calibrations (vendor/loom/KMODEL-PATCH.md, "Ghost races by
+/// default"): loom races kmodel's `touch` accesses (list links, lock-guarded fields) as DPOR
+/// dependencies, so it explores both orders of the two CPUs' list accesses, and the graph key
+/// records that order (per ghost location, the order of the writes and the write each read
+/// follows; vendor/loom/src/rt/kmodel_graph.rs `ghost`). Before the key had it, both were
+/// reported as graphs with two observations (the order loom explores, not one it hides).
+///
+/// And the calibration of the check itself: with the ghost order left out of the key, the
+/// executions that differ only in it have one key and different observations, and the check
+/// must report them. If it did not, it could not tell an order loom explores from one that
+/// ghost state hides, and its "no graph with two observations" would mean nothing.
+#[test]
+fn graph_key_has_the_order_of_ghost_accesses() {
+    for name in ["loom-ghost-race", "loom-sleep-ghost"] {
+        assert_graphs_agree("litmus", name);
+        let s = kmodel::registry::all()
+            .into_iter()
+            .find(|s| s.model == "litmus" && s.name == name)
+            .expect("scenario");
+        let (outcome, (executions, graphs, conflicts)) = check_graphs_keyed(s, false);
+        assert!(outcome.as_expected(), "{name}: {}", outcome.verdict());
+        assert!(
+            conflicts > 0,
+            "{name}: the key without the ghost order ({graphs} graphs in {executions} executions) \
+             must be seen with two observations"
+        );
     }
 }

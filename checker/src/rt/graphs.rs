@@ -3,7 +3,9 @@
 //!
 //! loom's DPOR explores one execution per execution graph (the operations on loom objects
 //! per thread, with the store each load read and the order of the stores and of the lock
-//! acquisitions; vendor/loom's `kmodel_graph` records it). Ghost state that changes with the
+//! acquisitions, and the ghost accesses kmodel reports to loom as DPOR races (`rt::touch`:
+//! list links, lock-guarded fields) with, per ghost location, the order of the writes and
+//! the write each read follows; vendor/loom's `kmodel_graph` records it). Ghost state that changes with the
 //! interleaving but not through a loom operation could make two executions with the same
 //! graph differ in what a CPU observes; DPOR would then explore only one of them and might
 //! prune the one that breaks an invariant. With this mode on, every completed execution
@@ -65,6 +67,12 @@ pub(crate) fn enabled() -> bool {
 /// Turn the check on for this OS thread whatever the environment says (for tests).
 pub(crate) fn force(on: bool) {
     FORCED.with(|f| f.set(on));
+}
+
+/// Keep the order of kmodel's ghost accesses out of the graph key (`false`; for the check's
+/// calibration) or in it (`true`, the default).
+pub(crate) fn ghost_order_in_key(on: bool) {
+    loom::kmodel_graph::set_ghost_in_key(on);
 }
 
 fn say(line: String) {

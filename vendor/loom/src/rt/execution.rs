@@ -165,6 +165,9 @@ impl Execution {
         {
             let step = crate::rt::kmodel_ghost::take();
             if crate::rt::kmodel_ghost::used() && self.threads.is_active() {
+                // The accesses' order is part of the execution graph loom explores
+                // (`KMODEL_CHECK_GRAPHS`, `kmodel_graph::ghost`).
+                crate::rt::kmodel_graph::ghost(curr_thread.as_usize(), &step.accesses);
                 if let Some(point) = self.path.current_point() {
                     let mut points = Vec::new();
                     let th = self.threads.active_mut();
