@@ -69,3 +69,67 @@ fn every_scenario_replays_step_for_step() {
     println!("{runs} executions replayed step for step");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The ghost clock's reading is a scheduling point under shuttle as under loom
+/// (checker/src/kernel/clock.rs), so a counterexample that loom finds with a CPU preempted
+/// just before its reading replays under shuttle. `litmus/probe-ghost-clock-window` as loom
+/// found it (its trace's steps, with `replay: shuttle`): CPU0 loads y (step 7), CPU1 locks,
+/// stores x, stamps its update and unlocks, and only then does CPU0 take its start stamp
+/// (step 13). When the reading was not a scheduling point under shuttle, CPU0's reading ran
+/// in the step of its load of y, before CPU1's stamp: the replay departed at step 8 (CPU0's
+/// `ghost_now clock = 0` where CPU1's `spin_lock` was recorded) and ran without the
+/// violation, so the trace needed loom (`replay: loom`, from its checkpoint).
+#[test]
+fn loom_trace_of_the_clock_window_replays_under_shuttle() {
+    let s = scenario("litmus", "probe-ghost-clock-window");
+    let mut trace = checker::trace::Trace::parse(CLOCK_WINDOW_LOOM_TRACE).expect("a trace");
+    let r = replay(s, &trace).expect("replays");
+    assert!(
+        matches!(r.verdict, ReplayVerdict::Reproduced(_)),
+        "{:?}",
+        r.verdict
+    );
+    // And `kmodel check` saves it as a shuttle trace (with a checkpoint, a trace that shuttle
+    // does not reproduce is saved as a loom trace).
+    trace.replay = checker::trace::ReplayMode::Loom;
+    trace.loom_checkpoint = Some("{}".to_string());
+    checker::replay::settle_replay_mode(s, &mut trace);
+    assert_eq!(trace.replay, checker::trace::ReplayMode::Shuttle);
+}
+
+const CLOCK_WINDOW_LOOM_TRACE: &str = "\
+kmodel-trace 1
+model: litmus
+scenario: probe-ghost-clock-window
+summary: calibration: a stamp of CPU1's update falls inside CPU0's ghost-clock window only in an order of two independent steps
+expected: reachable READ_IN_WINDOW
+explorer: loom preemption_bound=none
+loom: 0.7.2
+shuttle: 0.9.9
+fingerprint: 9ec5c9bc73130051
+cpus: CPU0=P0_reader CPU1=P1_writer
+violation: READ_IN_WINDOW
+violation-tid: 1
+violation-step: 16
+message: returned x = 0 over clock 1..1, but x's history is [(0, 0), (1, 1)]
+replay: shuttle
+steps: 16
+---
+1\tmain\t0\tkzalloc\tobj#1\tok
+2\tmain\t0\tspawn\tCPU0\t
+3\tmain\t0\tspawn\tCPU1\t
+4\tCPU0\t0\tspin_lock\tobj#1.lock\t
+5\tCPU0\t0\tREAD_ONCE\tobj#1.x\t0
+6\tCPU0\t0\tspin_unlock\tobj#1.lock\t
+7\tCPU0\t0\tREAD_ONCE\tobj#1.y\t0
+8\tCPU1\t0\tspin_lock\tobj#1.lock\t
+9\tCPU1\t0\tWRITE_ONCE\tobj#1.x\t1
+10\tCPU1\t0\tghost_stamp\tclock\t1
+11\tCPU1\t0\tspin_unlock\tobj#1.lock\t
+12\tmain\t0\tjoin\tCPU1\t
+13\tCPU0\t0\tghost_now\tclock\t1
+14\tCPU0\t0\tREAD_ONCE\tobj#1.y\t0
+15\tCPU0\t0\tghost_now\tclock\t1
+16\tCPU0\t0\tVIOLATION\tREAD_IN_WINDOW\treturned x = 0 over clock 1..1, but x's history is [(0, 0), (1, 1)]
+--- end
+";

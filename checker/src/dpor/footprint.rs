@@ -219,6 +219,8 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
         });
         return;
     }
+    // Every other operation (the ghost clock's `ghost_now` and `ghost_stamp` among them: each
+    // an RMW of the clock's word under loom, checker/src/kernel/clock.rs) writes its object.
     let kind = if is_read_op(op) {
         Kind::Read
     } else if ACQUIRES.contains(&op) {
@@ -384,5 +386,24 @@ mod tests {
         assert!(!r1.dependent(&r2));
         assert!(!fp(&ev(1, "drm_gpuvm_bo_put()", "vm_bo#1", "")).dependent(&Footprint::Global));
         assert!(r1.dependent(&fp(&ev(2, "kfree", "vm#1", ""))));
+    }
+
+    /// The ghost clock (checker/src/kernel/clock.rs): a reading and a stamp each write
+    /// `clock`, as under loom each is an RMW of the clock's word, so dpor orders every reading
+    /// against every stamp (the windows of `litmus/probe-ghost-clock-window`) and against
+    /// every other reading, as loom does.
+    #[test]
+    fn clock_readings_and_stamps_write_the_clock() {
+        let fp = |e: &Event| {
+            let mut f = Footprint::Empty;
+            accesses(e, |a| f.push(a));
+            f
+        };
+        let now0 = fp(&ev(1, "ghost_now", "clock", "0"));
+        let now1 = fp(&ev(2, "ghost_now", "clock", "0"));
+        let stamp = fp(&ev(2, "ghost_stamp", "clock", "1"));
+        assert!(now0.dependent(&stamp));
+        assert!(now0.dependent(&now1));
+        assert!(!now0.dependent(&fp(&ev(2, "WRITE_ONCE", "obj#1.x", "1"))));
     }
 }

@@ -14,10 +14,15 @@
 //!
 //! - **shuttle, dpor.** A reading and a stamp are recorded events on the object `clock`
 //!   (`ghost_now clock = N`, `ghost_stamp clock = N`), both writes of it for the dpor
-//!   explorer's footprints, so dpor explores both orders of every stamp and every reading.
-//!   Neither is a scheduling point: a stamp is taken right after the update's last store, in
-//!   the same step (rule 5 of docs/architecture.md's soundness section), so no CPU can run
-//!   between the store and its stamp.
+//!   explorer's footprints (`checker/src/dpor/footprint.rs`), as under loom both are RMWs of
+//!   one word, so dpor explores both orders of every stamp and every reading. A reading is a
+//!   scheduling point, just before it is taken, as it is under loom (`LoomWord::
+//!   fetch_add_point`): every explorer can run another CPU between a reader's previous step
+//!   and its reading, so every explorer sees the same windows, and a counterexample loom
+//!   finds with a CPU preempted there replays under shuttle (`litmus/probe-ghost-clock-window`,
+//!   tests/replay_fidelity.rs). A stamp is not a scheduling point: it is taken right after
+//!   the update's last store, in the same step (rule 5 of docs/architecture.md's soundness
+//!   section), so no CPU can run between the store and its stamp.
 //! - **loom.** Every loom operation is a scheduling point, so a stamp after the store would
 //!   open a window (store, other CPU's reading, stamp) that shows a reader an update its
 //!   history does not have yet. The update is therefore bracketed: [`ghost_update`] (just
@@ -77,13 +82,15 @@ fn tick() {
 }
 
 /// Read the ghost clock (a reader's start or end stamp): the number of updates stamped so
-/// far. Recorded as a step (`ghost_now clock = N`); not a scheduling point under shuttle, an
-/// RMW of the clock word under loom.
+/// far. Recorded as a step (`ghost_now clock = N`); a scheduling point under every explorer,
+/// before the reading: an RMW of the clock word under loom, a scheduling point with no
+/// access under shuttle (the reading is the event's ghost state, taken after it).
 pub fn ghost_now() -> usize {
     if !rt::active() {
         return 0;
     }
-    tick();
+    let word = rt::with(|w| w.clock.word());
+    word.fetch_add_point(1, Ordering::SeqCst);
     let tid = rt::current_tid();
     rt::with(|w| {
         if w.clock.open.iter().any(|&t| t != tid) {
