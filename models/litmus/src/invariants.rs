@@ -212,3 +212,9 @@ pub const PRUNING_READ_SEES_STORE: Witness = Witness::new(
     "PRUNING_READ_SEES_STORE",
     "P0's READ_ONCE(y) returns P1's store y = 1",
 );
+
+/// loom-cpu_relax-retry: a retry after `cpu_relax()` reads x before the other CPU's store.
+pub const RETRY_REREADS_BEFORE_STORE: Witness = Witness::new(
+    "RETRY_REREADS_BEFORE_STORE",
+    "P1 reads x == 0, runs cpu_relax(), and reads x == 0 again: P0's store to z ran between the two reads, its store to x after both",
+);

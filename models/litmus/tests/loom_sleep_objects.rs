@@ -1,6 +1,5 @@
-//! loom's opt-in object sleep sets with kmodel's ghost accesses (vendor/loom/KMODEL-PATCH.md,
-//! "Object sleep sets with kmodel's ghost accesses"). Its own test binary: the variable that
-//! turns the sleep sets on is read once per process.
+//! loom's object sleep sets (the default) with kmodel's ghost accesses
+//! (vendor/loom/KMODEL-PATCH.md, "Object sleep sets with kmodel's ghost accesses").
 #![cfg(loom)]
 
 use checker::explore::{run, Explorer};
@@ -10,7 +9,6 @@ use checker::explore::{run, Explorer};
 /// `LOOM_KMODEL_NO_GHOST=1` as well, VACUOUS in 6 executions (this test fails).
 #[test]
 fn object_sleep_sets_order_ghost_accesses() {
-    std::env::set_var("LOOM_KMODEL_SLEEP_OBJECTS", "1");
     let s = litmus::SCENARIOS
         .iter()
         .find(|s| s.name == "loom-sleep-ghost")

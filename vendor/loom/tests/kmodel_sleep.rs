@@ -14,6 +14,10 @@ use std::sync::Mutex;
 
 /// Runs `f` under `loom::model`; returns (executions, distinct outcomes).
 fn count(f: impl Fn() -> Vec<usize> + Sync + Send + 'static) -> (usize, usize) {
+    // The sleep sets after invisible steps only, without the object rule (the default since
+    // "A race with a yielded thread"; tests/kmodel_sleep_objects.rs pins it). Read once per
+    // process (a `OnceLock` in loom); every test of this file sets the same.
+    std::env::set_var("LOOM_KMODEL_NO_SLEEP_OBJECTS", "1");
     let seen = std::sync::Arc::new(Mutex::new((0usize, HashSet::new())));
     let s = seen.clone();
     loom::model(move || {

@@ -1,8 +1,8 @@
 //! kmodel patch (KMODEL-PATCH.md, "Object sleep sets with kmodel's ghost accesses"): the
-//! opt-in object sleep sets (`LOOM_KMODEL_SLEEP_OBJECTS=1`, set by every test of this file,
-//! which is its own process) with kmodel's ghost accesses in the dependence
-//! (`kmodel_ghost::access`). Each test pins its outcomes and its executions; the counts with
-//! the default sleep sets (after invisible steps only) are in each test's comment.
+//! object sleep sets (the default since "A race with a yielded thread") with kmodel's ghost
+//! accesses in the dependence (`kmodel_ghost::access`). Each test pins its outcomes and its
+//! executions; the counts with the sleep sets after invisible steps only
+//! (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`, tests/kmodel_sleep.rs) are in each test's comment.
 
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -12,11 +12,9 @@ use loom::thread;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-/// Runs `f` under `loom::model` with the object sleep sets on; returns (executions, distinct
-/// outcomes).
+/// Runs `f` under `loom::model` (object sleep sets on, the default); returns (executions,
+/// distinct outcomes).
 fn count(f: impl Fn() -> Vec<usize> + Sync + Send + 'static) -> (usize, usize) {
-    // Read once per process (a `OnceLock` in loom); every test of this file sets the same.
-    std::env::set_var("LOOM_KMODEL_SLEEP_OBJECTS", "1");
     let seen = std::sync::Arc::new(Mutex::new((0usize, HashSet::new())));
     let s = seen.clone();
     loom::model(move || {

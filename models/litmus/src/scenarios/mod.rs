@@ -132,4 +132,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "explorer calibration: loom orders kmodel's ghost accesses as DPOR races (list_add and list_empty in the CPUs' first steps, with P0's store read)")
         .named("loom-ghost-race")
         .witnesses(&[GHOST_RACE_EMPTY_THEN_STORE]),
+    scenario!(cpu_relax_retry, ["P0", "P1"], unreachable,
+        "explorer calibration: loom runs a retry after cpu_relax() before the other CPU's store (P0 stores z between P1's two reads of x = 0)")
+        .named("loom-cpu_relax-retry")
+        .witnesses(&[RETRY_REREADS_BEFORE_STORE]),
 ];

@@ -304,7 +304,7 @@ impl Execution {
         // kmodel patch: the threads whose next step is independent of the step taken here, as
         // loom sees them (for the sleep set of the next branch, `Path::branch_thread`): every
         // thread if this step performs no loom operation; else those whose next step performs
-        // none, or whose pending operation is on another object (`LOOM_KMODEL_SLEEP_OBJECTS`).
+        // none, or whose pending operation is on another object (unless `LOOM_KMODEL_NO_SLEEP_OBJECTS`).
         // Ghost footprints are tested there.
         let ran = if self.threads.is_active() {
             self.threads.active().operation

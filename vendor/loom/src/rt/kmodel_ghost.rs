@@ -3,8 +3,9 @@
 //! records as an event or a touch) a step read or wrote. They are DPOR races ([`Races`]) and
 //! part of the sleep sets' dependence (`Path::branch_thread`): by default those of ghost state
 //! no loom operation stands for (lists, lock-guarded fields: KMODEL-PATCH.md, "Ghost races by
-//! default"), and every access with the opt-in object sleep sets
-//! (`LOOM_KMODEL_SLEEP_OBJECTS=1`; "Object sleep sets with kmodel's ghost accesses").
+//! default"), and every access with the object sleep sets (the default since "A race with a
+//! yielded thread"; `LOOM_KMODEL_NO_SLEEP_OBJECTS=1` turns them off: "Object sleep sets with
+//! kmodel's ghost accesses").
 //!
 //! kmodel calls [`access`] for the accesses of its dependency relation (the one its
 //! distinct-trace count and its dpor explorer use), as the access happens. loom gathers them
@@ -184,12 +185,13 @@ pub(crate) fn unknown_footprints() -> [Footprint; crate::rt::MAX_THREADS] {
     }; crate::rt::MAX_THREADS]
 }
 
-
-/// Whether the sleep sets treat operations on different objects as independent
-/// (`LOOM_KMODEL_SLEEP_OBJECTS=1`; opt-in, KMODEL-PATCH.md).
+/// Whether the sleep sets treat operations on different objects as independent: by default
+/// (KMODEL-PATCH.md, "A race with a yielded thread", which made them lose no execution graph),
+/// unless `LOOM_KMODEL_NO_SLEEP_OBJECTS=1` (only steps without a loom operation, to measure
+/// before/after with one build).
 pub(crate) fn sleep_objects() -> bool {
-    static OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_SLEEP_OBJECTS").is_some())
+    static NO_OBJECTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    !*NO_OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_SLEEP_OBJECTS").is_some())
 }
 
 /// kmodel: whether loom uses the ghost accesses it is told (so kmodel need not compute them
@@ -198,16 +200,16 @@ pub fn enabled() -> bool {
     used()
 }
 
-/// kmodel: whether loom wants every access of kmodel's dependency relation (with the opt-in
-/// object sleep sets), or only those of ghost state no loom operation stands for (lists and
-/// lock-guarded fields: kmodel's `touch`), by default.
+/// kmodel: whether loom wants every access of kmodel's dependency relation (with the object
+/// sleep sets, the default), or only those of ghost state no loom operation stands for (lists
+/// and lock-guarded fields: kmodel's `touch`; `LOOM_KMODEL_NO_SLEEP_OBJECTS=1`).
 pub fn all_accesses() -> bool {
     used() && sleep_objects()
 }
 
 /// Whether ghost accesses take part in the exploration (races and sleep sets): by default
-/// (kmodel then reports only the accesses of ghost state no loom operation stands for; with
-/// the object sleep sets, every access), unless `LOOM_KMODEL_NO_GHOST=1` (to measure what they
+/// (kmodel then reports every access with the object sleep sets, else only the accesses of
+/// ghost state no loom operation stands for), unless `LOOM_KMODEL_NO_GHOST=1` (to measure what they
 /// cost and what they find).
 pub(crate) fn used() -> bool {
     static NO_GHOST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();

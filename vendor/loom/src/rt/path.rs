@@ -369,7 +369,7 @@ impl Path {
             // kmodel patch: the sleep set (KMODEL-PATCH.md, "Sleep sets after invisible
             // steps"). A thread explored at the previous branch (or asleep there) stays asleep
             // here when its next step and the step just taken are independent, as far as loom
-            // sees them: one of the two performs no loom operation (or, opt-in, their operations
+            // sees them: one of the two performs no loom operation (or, by default, their operations
             // are on different objects), and the step taken ran no `fence(SeqCst)`. Running it
             // here would give
             // an execution equal to one where it ran before that step, explored from the
@@ -488,9 +488,9 @@ impl Path {
     }
 
     /// kmodel patch: whether the sleep sets also treat two operations on different objects as
-    /// independent (`LOOM_KMODEL_SLEEP_OBJECTS=1`, opt-in, with kmodel's ghost accesses in the
-    /// dependence; KMODEL-PATCH.md: it still loses some of loom's own execution graphs), or
-    /// only steps without a loom operation (the default).
+    /// independent, with kmodel's ghost accesses in the dependence (the default, with the races
+    /// of yielded threads: KMODEL-PATCH.md), or only steps without a loom operation
+    /// (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`).
     pub(super) fn sleeps_across_objects(&self) -> bool {
         kmodel_ghost::sleep_objects()
     }
@@ -526,6 +526,9 @@ impl Path {
     }
 
     pub(super) fn backtrack(&mut self, mut point: usize, thread_id: thread::Id) {
+        // kmodel patch: whether the thread is held back by its own `yield_now` at the branch
+        // (KMODEL-PATCH.md, "A race with a yielded thread").
+        let yielded;
         let schedule = loop {
             if let Some(schedule_ref) =
                 object::Ref::from_usize(point).downcast::<Schedule>(&self.branches)
@@ -533,6 +536,7 @@ impl Path {
                 let schedule = schedule_ref.get_mut(&mut self.branches);
 
                 if schedule.exploring {
+                    yielded = schedule.threads.get(thread_id.as_usize()) == Some(&Thread::Yield);
                     schedule.backtrack(thread_id, self.preemption_bound);
                     break schedule;
                 }
@@ -550,6 +554,31 @@ impl Path {
         } else {
             return;
         };
+
+        // kmodel patch: the thread cannot run here, because it yielded in the step just
+        // before and loom runs a yielded thread only after another thread's step: the step
+        // taken here is the one that lets it run again. The race is with its step after the
+        // yield, which may equally run after another thread's step that came before its
+        // yielding step: explore the thread also at the last branch before its own steps
+        // where another thread ran (that branch's step then follows the yield). Recursive,
+        // in case the thread is yielded there too. Unbounded explorations only (a bounded
+        // one keeps loom's own backtracking); `LOOM_KMODEL_NO_YIELD_RACES=1` turns it off.
+        if yielded && self.preemption_bound.is_none() && yield_races() {
+            let me = thread_id.as_usize() as u8;
+            let mut before = Some(curr);
+            while let Some(r) = before {
+                let s = r.get(&self.branches);
+                if s.active_thread_index() == Some(me) || !s.exploring {
+                    before = s.prev;
+                } else {
+                    break;
+                }
+            }
+            if let Some(r) = before {
+                self.backtrack(r.index(), thread_id);
+            }
+            return;
+        }
 
         if self.preemption_bound.is_some() {
             loop {
@@ -759,4 +788,13 @@ impl Thread {
     fn is_disabled(&self) -> bool {
         *self == Thread::Disabled
     }
+}
+
+/// kmodel patch: whether a race with a thread held back by its `yield_now` also explores the
+/// thread before the other thread's previous step (`Path::backtrack`; KMODEL-PATCH.md, "A race
+/// with a yielded thread"), unless `LOOM_KMODEL_NO_YIELD_RACES=1` (to measure before/after with
+/// one build).
+fn yield_races() -> bool {
+    static NO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    !*NO.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_YIELD_RACES").is_some())
 }
