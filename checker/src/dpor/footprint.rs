@@ -249,6 +249,89 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
     });
 }
 
+/// What a write does to its location's value, as far as the event says it: the values per
+/// location that [`crate::dpor::Dpor`]'s repeat check compares (whether a retry iteration
+/// left what it wrote as it found it). Values are hashes of the recorded value's text, so
+/// they compare equal only between writes of one location by one primitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// The event does not say what it left (or the write is a ghost access, or a write of a
+    /// lifecycle or pseudo-location): nothing can be concluded.
+    Unknown,
+    /// A read-modify-write that found `before` and left `after` (`kref_put` `3->2`).
+    Rmw { before: u64, after: u64 },
+    /// A store that left this value (`WRITE_ONCE(x)=1`), whatever was there.
+    Store(u64),
+    /// An outermost or nested `rcu_read_lock()` (+1) or `rcu_read_unlock()` (-1) of the
+    /// event's thread, on RCU's locations: a balanced sequence of them by one thread, with
+    /// no other RCU operation, leaves RCU's state as it found it.
+    Nest(i8),
+}
+
+/// Read-modify-writes whose result is `old->new` (then, after a space, anything).
+const RMW_VALUES: &[&str] = &[
+    "kref_get",
+    "kref_put",
+    "kref_get_unless_zero",
+    "write_seqcount_begin",
+    "write_seqcount_end",
+    "atomic_inc",
+    "atomic_inc_return",
+];
+
+/// Stores whose result is the value stored.
+const STORE_VALUES: &[&str] = &[
+    "WRITE_ONCE",
+    "kref_init",
+    "store",
+    "rcu_assign_pointer",
+    "RCU_INIT_POINTER",
+];
+
+/// The effect of each write access of `e` ([`accesses`]), in the same order.
+pub fn effects(e: &Event, mut out: impl FnMut(u64, Effect)) {
+    let op = e.op.as_str();
+    let own = loc(&e.obj);
+    let nest = match op {
+        "rcu_read_lock" => Some(1),
+        "rcu_read_unlock" => Some(-1),
+        _ => None,
+    };
+    let value = if RMW_VALUES.contains(&op) {
+        let first = e.result.split(' ').next().unwrap_or("");
+        match first.split_once("->") {
+            Some((b, a))
+                if !b.is_empty()
+                    && !a.is_empty()
+                    && b.bytes().all(|c| c.is_ascii_digit() || c == b'-')
+                    && a.bytes().all(|c| c.is_ascii_digit() || c == b'-') =>
+            {
+                Effect::Rmw {
+                    before: loc(b),
+                    after: loc(a),
+                }
+            }
+            _ => Effect::Unknown,
+        }
+    } else if STORE_VALUES.contains(&op) {
+        Effect::Store(loc(&e.result))
+    } else {
+        Effect::Unknown
+    };
+    accesses(e, |a| {
+        if !a.kind.writes() {
+            return;
+        }
+        let effect = match nest {
+            Some(d) if a.loc == loc("rcu") || a.loc == loc("\u{0}rcu readers") => Effect::Nest(d),
+            Some(_) => Effect::Unknown,
+            None if a.loc == own => value,
+            None => Effect::Unknown,
+        };
+        out(a.loc, effect);
+    });
+}
+
 /// The accesses of a ghost access that records no event (see `rt::touch`): the name, read
 /// or written, and a read of its root.
 pub fn touch_accesses(name: &str, write: bool, mut out: impl FnMut(Access)) {

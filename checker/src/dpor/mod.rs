@@ -40,7 +40,7 @@
 
 pub mod footprint;
 
-pub use footprint::{accesses, trace_hash, Access, Footprint, Kind};
+pub use footprint::{accesses, effects, trace_hash, Access, Effect, Footprint, Kind};
 
 type Tid = usize;
 
@@ -171,10 +171,10 @@ struct Step {
     enablers: Vec<usize>,
     /// Wait queues (locations) this step woke (`wake_up_all()`).
     wakes: Vec<u64>,
-    /// A hash of the step's events (operation, object, result).
-    digest: u64,
     /// The step ended with a yield: the end of a retry iteration.
     iter_end: bool,
+    /// What each write did to its location's value, in order ([`footprint::effects`]).
+    effects: Vec<(u64, Effect)>,
 }
 
 /// A wait-queue operation of a segment, on the queue's location: what links a waiter that
@@ -206,6 +206,9 @@ pub struct Observed {
     pub waiting_on: Option<String>,
     /// Wait-queue operations among the events, in order.
     pub queue_ops: Vec<(QueueOp, u64)>,
+    /// What each write access did to its location's value, in order
+    /// ([`footprint::effects`]); a write access without an entry is [`Effect::Unknown`].
+    pub effects: Vec<(u64, Effect)>,
 }
 
 /// The explorer's state across executions.
@@ -242,6 +245,8 @@ pub struct Dpor {
     cur_debug: String,
     /// The wait-queue operations of the step in progress.
     cur_queue: Vec<(QueueOp, u64)>,
+    /// The write effects of the step in progress.
+    cur_effects: Vec<(u64, Effect)>,
     /// Per thread, its last `prepare_to_wait_event()`: (queue, step).
     prepared: Vec<Option<(u64, usize)>>,
     debug: bool,
@@ -330,6 +335,7 @@ impl Dpor {
         self.cur_events = 0;
         self.cur_joins.clear();
         self.cur_queue.clear();
+        self.cur_effects.clear();
         self.cur_digest = 0;
         self.iter_digest.clear();
         true
@@ -370,7 +376,11 @@ impl Dpor {
             self.cur_events += obs.events;
             for a in obs.accesses.iter().copied() {
                 self.cur_fp.push(a);
+                if a.kind.writes() && !obs.effects.iter().any(|(l, _)| *l == a.loc) {
+                    self.cur_effects.push((a.loc, Effect::Unknown));
+                }
             }
+            self.cur_effects.extend(obs.effects.iter().copied());
             self.cur_joins.extend(obs.joins.iter().copied());
             self.cur_queue.extend(obs.queue_ops.iter().copied());
             self.cur_digest = footprint::mix(self.cur_digest, obs.digest);
@@ -470,6 +480,7 @@ impl Dpor {
             self.cur_events = 0;
             self.cur_joins.clear();
             self.cur_queue.clear();
+            self.cur_effects.clear();
             self.cur_digest = 0;
         } else {
             self.blocked += 1;
@@ -481,6 +492,7 @@ impl Dpor {
         let fp = std::mem::take(&mut self.cur_fp);
         let joins = std::mem::take(&mut self.cur_joins);
         let debug = std::mem::take(&mut self.cur_debug);
+        let effects = std::mem::take(&mut self.cur_effects);
         let mut enablers = self
             .enablers
             .get_mut(r)
@@ -527,8 +539,8 @@ impl Dpor {
                 joins,
                 enablers,
                 wakes,
-                digest: self.cur_digest,
                 iter_end: yielding,
+                effects,
             });
         } else {
             let node = &mut self.nodes[self.pos];
@@ -550,8 +562,8 @@ impl Dpor {
                 joins,
                 enablers,
                 wakes,
-                digest: self.cur_digest,
                 iter_end: yielding,
+                effects,
             });
             let mut child = Node {
                 sleep,
@@ -649,21 +661,22 @@ impl Dpor {
     /// (counted as blocked, nothing new explored).
     ///
     /// That is the case when p's steps in `v` begin a new iteration of thread `p` (p's last
-    /// step before `i` ended with a yield), the steps of p's last iteration `K` that write
-    /// repeated, event for event with the values read and written, the last writing steps
-    /// of the iteration before it (the tail), no step of another thread since the tail
-    /// began touches what K writes, and none since K began (before `i`, or in `v` before
-    /// `j`) touches what K touches. Then p's state at its next iteration in
-    /// the reversed order is what it was when `K` began (the locations K reads hold the
-    /// values K read: those K writes hold what K wrote last, which is what the tail wrote
-    /// last, which K read, and nothing else wrote them), so that iteration repeats `K` event
-    /// for event, under the stutter cut's own
-    /// assumption (an iteration's outcome depends only on what it reads: docs/architecture.md).
-    /// The default choice keeps p running through it (p is never asleep after its own step)
-    /// and the cut stops the execution at its end. Its races are races of this execution
-    /// already: the steps before `j` keep their order and happens-before, and the repeated
-    /// iteration races with no earlier step (nothing since the tail touched its locations,
-    /// and earlier steps are ordered before the tail's). So the sequence is not inserted.
+    /// step before `i` ended with a yield, and so did an earlier one: the last iteration `K`
+    /// is a whole iteration), `K` left every location it writes holding the value it held
+    /// when `K` began ([`Dpor::restores`]: the values per location that the events record),
+    /// and no step of another thread since `K` began (before `i`, or in `v` before `j`)
+    /// touches what `K` touches. Then p's next iteration in the reversed order finds every
+    /// location `K` touched as `K` found it (those `K` only reads untouched since, those it
+    /// writes restored), so it repeats `K` event for event, under the stutter cut's own
+    /// assumption (an iteration's outcome depends only on what it reads:
+    /// docs/architecture.md). The default choice keeps p running through it (p is never
+    /// asleep after its own step) and the cut stops the execution at its end. Its races are
+    /// races of this execution already: the steps before `j` keep their order and
+    /// happens-before, and the repeated iteration races with no earlier step (nothing since
+    /// `K` began touched its locations, and earlier steps that did are ordered before it
+    /// through `K`). And the trace it stands for, the iteration run before `i`'s step, is
+    /// this execution's up to that step with one iteration that changes nothing more, which
+    /// the cut treats as the same. So the sequence is not inserted.
     fn repeats_iteration(&self, i: usize, v: &[usize]) -> bool {
         let Some((&j, before_j)) = v.split_last() else {
             return false;
@@ -675,71 +688,116 @@ impl Dpor {
         if n == 0 || !self.steps[mine[n - 1]].iter_end {
             return false;
         }
-        // The position in `mine` of the first step of the iteration that ends at `mine[end]`.
-        let begins = |end: usize| {
-            let mut b = end;
-            while b > 0 && !self.steps[mine[b - 1]].iter_end {
-                b -= 1;
-            }
-            b
-        };
-        let k_begin = begins(n - 1);
+        let mut k_begin = n - 1;
+        while k_begin > 0 && !self.steps[mine[k_begin - 1]].iter_end {
+            k_begin -= 1;
+        }
         if k_begin == 0 {
-            return false; // no iteration before K
+            return false; // K is not a whole iteration: it began with the thread
         }
-        let writes = |k: usize| match &self.steps[k].fp {
-            Footprint::Empty => false,
-            Footprint::Global => true,
-            Footprint::Accesses(a) => a.iter().any(|a| a.kind.writes()),
-        };
         let last = &mine[k_begin..];
-        // K's steps that write, and as many of the last writing steps of the iteration
-        // before it (the tail): the same events, so the same values written, last to last.
-        let last_w: Vec<usize> = last.iter().copied().filter(|&k| writes(k)).collect();
-        let prev_w: Vec<usize> = mine[begins(k_begin - 1)..k_begin]
-            .iter()
-            .copied()
-            .filter(|&k| writes(k))
-            .collect();
-        if prev_w.len() < last_w.len() {
-            return false;
-        }
-        let tail = &prev_w[prev_w.len() - last_w.len()..];
-        if tail
-            .iter()
-            .zip(&last_w)
-            .any(|(&a, &b)| self.steps[a].digest != self.steps[b].digest)
-        {
-            return false;
-        }
-        // What K writes, and what it touches.
-        let (mut written, mut touched) = (Footprint::Empty, Footprint::Empty);
+        // What K touches, and the locations it writes.
+        let mut touched = Footprint::Empty;
+        let mut written: Vec<u64> = Vec::new();
         for &k in last {
             match &self.steps[k].fp {
                 Footprint::Empty => {}
-                Footprint::Global => {
-                    written = Footprint::Global;
-                    touched = Footprint::Global;
-                }
+                Footprint::Global => return false,
                 Footprint::Accesses(a) => {
                     for &a in a {
-                        if a.kind.writes() {
-                            written.push(a);
-                        }
                         touched.push(a);
+                        if a.kind.writes() && !written.contains(&a.loc) {
+                            written.push(a.loc);
+                        }
                     }
                 }
             }
         }
-        let tail_begin = tail.first().map_or(last[0], |&t| t);
         let others = |from: usize, to: usize| (from..to).filter(move |&k| self.steps[k].tid != p);
-        // Between the tail and K, no other thread touched what K writes (K read there the
-        // values the tail left, which are the values K leaves); from K on, none touched
-        // anything K touches.
-        others(tail_begin + 1, last[0]).all(|k| !self.steps[k].fp.dependent(&written))
-            && others(last[0] + 1, i)
-                .chain(before_j.iter().copied().filter(|&k| self.steps[k].tid != p))
-                .all(|k| !self.steps[k].fp.dependent(&touched))
+        others(last[0] + 1, i)
+            .chain(before_j.iter().copied().filter(|&k| self.steps[k].tid != p))
+            .all(|k| self.leaves_alone(k, &touched, &written))
+            && written.iter().all(|&l| self.restores(last, l))
+    }
+
+    /// Whether step `k` of another thread, run while or after an iteration that touches
+    /// `touched` and writes `written`, leaves what that iteration reads as it found it: it is
+    /// independent of the iteration, or where it is not, it only writes locations the
+    /// iteration only reads, each with the value the location held already (a silent store:
+    /// [`Dpor::restores`] of the step alone).
+    fn leaves_alone(&self, k: usize, touched: &Footprint, written: &[u64]) -> bool {
+        let step = &self.steps[k];
+        if !step.fp.dependent(touched) {
+            return true;
+        }
+        let (Footprint::Accesses(mine), Footprint::Accesses(theirs)) = (&step.fp, touched) else {
+            return false;
+        };
+        mine.iter()
+            .filter(|a| {
+                theirs
+                    .iter()
+                    .any(|b| a.loc == b.loc && (a.kind.writes() || b.kind.writes()))
+            })
+            .all(|a| a.kind.writes() && !written.contains(&a.loc) && self.restores(&[k], a.loc))
+    }
+
+    /// Whether the steps `iter` (one thread's iteration, no other thread touching `l` while
+    /// it runs) leave location `l` holding the value it held when they began, as the events'
+    /// recorded values show ([`footprint::effects`]): the last value written is the value
+    /// found, which is the first read-modify-write's old value, or, when the first write is
+    /// a store, the value the last write before the iteration left. RCU's locations: the
+    /// iteration's RCU operations are read-side lock and unlock only, balanced. Any write
+    /// whose value the events do not tell makes it false.
+    fn restores(&self, iter: &[usize], l: u64) -> bool {
+        let of = |k: usize| {
+            self.steps[k]
+                .effects
+                .iter()
+                .filter(move |(x, _)| *x == l)
+                .map(|(_, f)| *f)
+        };
+        let effs: Vec<Effect> = iter.iter().flat_map(|&k| of(k)).collect();
+        if effs.is_empty() {
+            return false;
+        }
+        if effs.iter().all(|f| matches!(f, Effect::Nest(_))) {
+            let net: i32 = effs
+                .iter()
+                .map(|f| match f {
+                    Effect::Nest(d) => i32::from(*d),
+                    _ => 0,
+                })
+                .sum();
+            return net == 0;
+        }
+        let left = |f: Effect| match f {
+            Effect::Rmw { after, .. } | Effect::Store(after) => Some(after),
+            _ => None,
+        };
+        if effs.iter().any(|&f| left(f).is_none()) {
+            return false;
+        }
+        let after = effs.last().copied().and_then(left);
+        let before = match effs[0] {
+            Effect::Rmw { before, .. } => Some(before),
+            _ => {
+                // A store first: the value the last write of `l` before the iteration left
+                // (other threads do not touch `l` while the iteration runs).
+                let mut found = None;
+                for k in (0..iter[0]).rev() {
+                    if matches!(self.steps[k].fp, Footprint::Global) {
+                        break;
+                    }
+                    if let Some(f) = of(k).last() {
+                        found = left(f);
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        before.is_some() && before == after
     }
 
     /// Races of the completed execution's steps, turned into wakeup-tree sequences

@@ -72,6 +72,13 @@ impl Scheduler for DporScheduler {
             self.first = false;
         } else {
             obs.accesses = super::take_touches();
+            // A ghost write says nothing of the value it left.
+            for a in &obs.accesses {
+                if a.kind.writes() {
+                    obs.effects
+                        .push((a.loc, crate::dpor::Effect::Unknown));
+                }
+            }
             self.cursor = super::events_since(self.cursor, |e| {
                 obs.events += 1;
                 obs.digest = crate::dpor::footprint::mix(
@@ -90,6 +97,7 @@ impl Scheduler for DporScheduler {
                     seen.push(e.clone());
                 }
                 accesses(e, |a| obs.accesses.push(a));
+                crate::dpor::effects(e, |l, f| obs.effects.push((l, f)));
                 if e.op == "join" {
                     obs.joins.extend(joined_tid(&e.obj));
                 }
