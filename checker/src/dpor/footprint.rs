@@ -268,7 +268,10 @@ pub enum Effect {
     Nest(i8),
 }
 
-/// Read-modify-writes whose result is `old->new` (then, after a space, anything).
+/// Read-modify-writes whose result is `old->new` (then, after a space, anything). Listed here
+/// only where that value is all a later access of the location can observe (a primitive that
+/// records less than it leaves must not be listed: the repeat check would take two different
+/// states for one).
 const RMW_VALUES: &[&str] = &[
     "kref_get",
     "kref_put",
@@ -279,7 +282,7 @@ const RMW_VALUES: &[&str] = &[
     "atomic_inc_return",
 ];
 
-/// Stores whose result is the value stored.
+/// Stores whose result is the value stored (all a later access can observe, as above).
 const STORE_VALUES: &[&str] = &[
     "WRITE_ONCE",
     "kref_init",
@@ -448,6 +451,64 @@ mod tests {
             trace_hash(&[a.clone(), free.clone()]),
             trace_hash(&[free, a])
         );
+    }
+
+    /// The values per location that `Dpor::repeats_iteration` compares: only where the
+    /// event states them, in the form its primitive records.
+    #[test]
+    fn effects_state_values_only_where_recorded() {
+        let fx = |e: &Event| {
+            let mut v = Vec::new();
+            effects(e, |l, f| v.push((l, f)));
+            v
+        };
+        let r = loc("f#1.refcount");
+        assert_eq!(
+            fx(&ev(1, "kref_put", "f#1.refcount", "3->2")),
+            vec![(
+                r,
+                Effect::Rmw {
+                    before: loc("3"),
+                    after: loc("2")
+                }
+            )]
+        );
+        assert_eq!(
+            fx(&ev(1, "kref_get_unless_zero", "f#1.refcount", "2->3 true")),
+            vec![(
+                r,
+                Effect::Rmw {
+                    before: loc("2"),
+                    after: loc("3")
+                }
+            )]
+        );
+        // A failed get states no value written; an unknown write says nothing.
+        assert_eq!(
+            fx(&ev(1, "kref_get_unless_zero", "f#1.refcount", "0 -> false")),
+            vec![(r, Effect::Unknown)]
+        );
+        assert_eq!(
+            fx(&ev(1, "set_bit", "f#1.flags", "bit 1")),
+            vec![(loc("f#1.flags"), Effect::Unknown)]
+        );
+        assert_eq!(
+            fx(&ev(1, "WRITE_ONCE", "l#1.count", "1")),
+            vec![(loc("l#1.count"), Effect::Store(loc("1")))]
+        );
+        // Reads write nothing; the root read of every access is no write either.
+        assert!(fx(&ev(1, "READ_ONCE", "l#1.count", "1")).is_empty());
+        // rcu_read_lock()/unlock() move the nesting on both of RCU's locations; any other
+        // RCU operation is unknown.
+        let lock = fx(&ev(1, "rcu_read_lock", "", ""));
+        assert_eq!(lock.len(), 2);
+        assert!(lock.iter().all(|(_, f)| *f == Effect::Nest(1)));
+        assert!(fx(&ev(1, "rcu_read_unlock", "", "nested 1"))
+            .iter()
+            .all(|(_, f)| *f == Effect::Nest(-1)));
+        assert!(fx(&ev(1, "synchronize_rcu", "", ""))
+            .iter()
+            .all(|(_, f)| *f == Effect::Unknown));
     }
 
     #[test]

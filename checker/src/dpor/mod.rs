@@ -789,7 +789,7 @@ impl Dpor {
                     if matches!(self.steps[k].fp, Footprint::Global) {
                         break;
                     }
-                    if let Some(f) = of(k).last() {
+                    if let Some(f) = of(k).next_back() {
                         found = left(f);
                         break;
                     }

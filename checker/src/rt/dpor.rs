@@ -75,8 +75,7 @@ impl Scheduler for DporScheduler {
             // A ghost write says nothing of the value it left.
             for a in &obs.accesses {
                 if a.kind.writes() {
-                    obs.effects
-                        .push((a.loc, crate::dpor::Effect::Unknown));
+                    obs.effects.push((a.loc, crate::dpor::Effect::Unknown));
                 }
             }
             self.cursor = super::events_since(self.cursor, |e| {
