@@ -268,29 +268,6 @@ pub enum Effect {
     Nest(i8),
 }
 
-/// Read-modify-writes whose result is `old->new` (then, after a space, anything). Listed here
-/// only where that value is all a later access of the location can observe (a primitive that
-/// records less than it leaves must not be listed: the repeat check would take two different
-/// states for one).
-const RMW_VALUES: &[&str] = &[
-    "kref_get",
-    "kref_put",
-    "kref_get_unless_zero",
-    "write_seqcount_begin",
-    "write_seqcount_end",
-    "atomic_inc",
-    "atomic_inc_return",
-];
-
-/// Stores whose result is the value stored (all a later access can observe, as above).
-const STORE_VALUES: &[&str] = &[
-    "WRITE_ONCE",
-    "kref_init",
-    "store",
-    "rcu_assign_pointer",
-    "RCU_INIT_POINTER",
-];
-
 /// The effect of each write access of `e` ([`accesses`]), in the same order.
 pub fn effects(e: &Event, mut out: impl FnMut(u64, Effect)) {
     let op = e.op.as_str();
@@ -300,26 +277,24 @@ pub fn effects(e: &Event, mut out: impl FnMut(u64, Effect)) {
         "rcu_read_unlock" => Some(-1),
         _ => None,
     };
-    let value = if RMW_VALUES.contains(&op) {
-        let first = e.result.split(' ').next().unwrap_or("");
-        match first.split_once("->") {
-            Some((b, a))
-                if !b.is_empty()
-                    && !a.is_empty()
-                    && b.bytes().all(|c| c.is_ascii_digit() || c == b'-')
-                    && a.bytes().all(|c| c.is_ascii_digit() || c == b'-') =>
-            {
-                Effect::Rmw {
-                    before: loc(b),
-                    after: loc(a),
-                }
-            }
-            _ => Effect::Unknown,
-        }
-    } else if STORE_VALUES.contains(&op) {
-        Effect::Store(loc(&e.result))
-    } else {
-        Effect::Unknown
+    // The values as the trace's one classification reads them (`trace::access`). A load
+    // here is an operation that footprints count as a write but that wrote nothing (a
+    // failed conditional update such as `kref_get_unless_zero` `0 -> false`): it left the
+    // value it read. Any other access (a bit operation, a lock, a list operation, an
+    // allocation) is unknown. `classify` lists only operations whose recorded value is all
+    // a later access of the location can observe: one that records less than it leaves
+    // would make the repeat check take two different states for one.
+    let value = match crate::trace::access::classify(e) {
+        crate::trace::access::Access::Store { value } => Effect::Store(loc(&value)),
+        crate::trace::access::Access::Rmw { old, new } => Effect::Rmw {
+            before: loc(&old),
+            after: loc(&new),
+        },
+        crate::trace::access::Access::Load { value } => Effect::Rmw {
+            before: loc(&value),
+            after: loc(&value),
+        },
+        _ => Effect::Unknown,
     };
     accesses(e, |a| {
         if !a.kind.writes() {
@@ -483,10 +458,17 @@ mod tests {
                 }
             )]
         );
-        // A failed get states no value written; an unknown write says nothing.
+        // A failed get wrote nothing: it left the value it read. A bit operation says
+        // nothing of the word.
         assert_eq!(
             fx(&ev(1, "kref_get_unless_zero", "f#1.refcount", "0 -> false")),
-            vec![(r, Effect::Unknown)]
+            vec![(
+                r,
+                Effect::Rmw {
+                    before: loc("0"),
+                    after: loc("0")
+                }
+            )]
         );
         assert_eq!(
             fx(&ev(1, "set_bit", "f#1.flags", "bit 1")),
