@@ -270,6 +270,9 @@ pub struct Dpor {
     /// Run Source-DPOR (source sets and sleep sets, no wakeup trees) instead: for the
     /// calibration that shows what wakeup trees save (tests/dpor.rs).
     pub source_sets_only: bool,
+    /// Run every wakeup sequence, repeats included (no [`Dpor::repeats_iteration`]): for the
+    /// test that the repeat check drops only executions the stutter cut stops.
+    keep_repeats: bool,
     /// Executions started.
     pub executions: u64,
     /// Stop after this many executions.
@@ -968,7 +971,7 @@ impl Dpor {
                 .filter(|&k| !hb(i, k))
                 .chain(std::iter::once(j))
                 .collect();
-            if !self.source_sets_only && self.repeats_iteration(i, &v_ix) {
+            if !self.source_sets_only && !self.keep_repeats && self.repeats_iteration(i, &v_ix) {
                 self.repeats_skipped += 1;
                 continue;
             }
@@ -1185,5 +1188,300 @@ mod tests {
             source_blocked += sb;
         }
         assert!(source_blocked > 0);
+    }
+
+    /// One operation of a simulated thread (one event, one step).
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Rd(&'static str),
+        Wr(&'static str, i64),
+        Inc(&'static str),
+        Dec(&'static str),
+    }
+
+    /// The events without the retry iterations that repeat their thread's previous one
+    /// event for event (results included): the trace up to stuttering, which is what the
+    /// stutter cut claims to keep.
+    fn unstuttered(events: &[Event], iteration: &[usize]) -> Vec<Event> {
+        let key = |e: &Event| (e.op.clone(), e.obj.clone(), e.result.clone());
+        let threads = events.iter().map(|e| e.tid).max().unwrap_or(0) + 1;
+        // Per thread, its iterations' event keys.
+        let mut its: Vec<Vec<Vec<_>>> = vec![Vec::new(); threads];
+        for (e, &k) in events.iter().zip(iteration) {
+            let t = &mut its[e.tid];
+            if t.len() <= k {
+                t.resize(k + 1, Vec::new());
+            }
+            t[k].push(key(e));
+        }
+        let dropped = |t: usize, k: usize| k > 0 && its[t][k] == its[t][k - 1];
+        events
+            .iter()
+            .zip(iteration)
+            .filter(|(e, &k)| !dropped(e.tid, k))
+            .map(|(e, _)| e.clone())
+            .collect()
+    }
+
+    /// The traces of every interleaving of `workers` (no reduction) that runs to its end
+    /// without a retry iteration that repeats its thread's previous one (which the stutter
+    /// cut stops): what dpor must find.
+    fn all_loop_traces(workers: &[(Vec<Op>, bool)]) -> std::collections::BTreeSet<u64> {
+        type Key = (String, String, String);
+        struct St<'a> {
+            workers: &'a [(Vec<Op>, bool)],
+            mem: std::collections::HashMap<&'static str, i64>,
+            pc: Vec<usize>,
+            done: Vec<bool>,
+            // Per thread: its previous iteration's events, and the one in progress.
+            prev: Vec<Option<Vec<Key>>>,
+            cur: Vec<Vec<Key>>,
+            events: Vec<Event>,
+            out: std::collections::BTreeSet<u64>,
+        }
+        fn go(st: &mut St) {
+            let n = st.workers.len();
+            let live: Vec<usize> = (1..=n).filter(|&w| !st.done[w]).collect();
+            if live.is_empty() {
+                st.out.insert(trace_hash(&st.events));
+                return;
+            }
+            for t in live {
+                let saved = (
+                    st.mem.clone(),
+                    st.pc[t],
+                    st.done[t],
+                    st.prev[t].clone(),
+                    st.cur[t].clone(),
+                );
+                let (body, looping) = &st.workers[t - 1];
+                let e = match body[st.pc[t]] {
+                    Op::Rd(v) => {
+                        let x = *st.mem.get(v).unwrap_or(&0);
+                        Event::new(t, 0, "READ_ONCE", v, &x.to_string())
+                    }
+                    Op::Wr(v, x) => {
+                        st.mem.insert(v, x);
+                        Event::new(t, 0, "WRITE_ONCE", v, &x.to_string())
+                    }
+                    Op::Inc(v) | Op::Dec(v) => {
+                        let (op, d) = match body[st.pc[t]] {
+                            Op::Inc(_) => ("kref_get", 1),
+                            _ => ("kref_put", -1),
+                        };
+                        let x = st.mem.entry(v).or_insert(0);
+                        let r = format!("{}->{}", *x, *x + d);
+                        *x += d;
+                        Event::new(t, 0, op, v, &r)
+                    }
+                };
+                st.cur[t].push((e.op.clone(), e.obj.clone(), e.result.clone()));
+                st.pc[t] += 1;
+                let mut cut = false;
+                if st.pc[t] == body.len() {
+                    if *looping && e.result == "0" {
+                        st.pc[t] = 0;
+                        let it = std::mem::take(&mut st.cur[t]);
+                        cut = st.prev[t].as_ref() == Some(&it);
+                        st.prev[t] = Some(it);
+                    } else {
+                        st.done[t] = true;
+                    }
+                }
+                st.events.push(e);
+                if !cut {
+                    go(st);
+                }
+                st.events.pop();
+                (st.mem, st.pc[t], st.done[t], st.prev[t], st.cur[t]) = saved;
+            }
+        }
+        let n = workers.len();
+        let mut st = St {
+            workers,
+            mem: Default::default(),
+            pc: vec![0; n + 1],
+            done: vec![false; n + 1],
+            prev: vec![None; n + 1],
+            cur: vec![Vec::new(); n + 1],
+            events: vec![Event::new(0, 0, "spawn", "CPU0", "")],
+            out: Default::default(),
+        };
+        go(&mut st);
+        st.out
+    }
+
+    /// Explores workers that run their body once, or (`true`) as a retry loop: the body's
+    /// last operation reads a flag, and while it reads 0 the thread yields and runs the body
+    /// again. Returns (executions, blocked, the traces of the executions that ran to their
+    /// end, wakeup sequences not inserted as repeats).
+    fn explore_loops(
+        workers: &[(Vec<Op>, bool)],
+        keep_repeats: bool,
+    ) -> (u64, u64, std::collections::BTreeSet<u64>, u64) {
+        let n = workers.len();
+        let mut d = Dpor::new();
+        d.keep_repeats = keep_repeats;
+        let mut traces = std::collections::BTreeSet::new();
+        while d.next_execution() {
+            let mut mem: std::collections::HashMap<&str, i64> = Default::default();
+            let mut pc = vec![0usize; n + 1];
+            let mut done = vec![false; n + 1];
+            let mut spawned = false;
+            let mut events: Vec<Event> = Vec::new();
+            // Per event, the iteration of its thread it belongs to.
+            let mut iteration: Vec<usize> = Vec::new();
+            let mut iters = vec![0usize; n + 1];
+            let mut next = d.schedule(&[0], false, Observed::default());
+            let mut ended = false;
+            while let Some(t) = next {
+                let mut yielding = false;
+                let e = if t == 0 {
+                    if spawned {
+                        ended = true;
+                        break; // main's join: the end
+                    }
+                    spawned = true;
+                    Event::new(0, 0, "spawn", "CPU0", "")
+                } else {
+                    let (body, looping) = &workers[t - 1];
+                    let e = match body[pc[t]] {
+                        Op::Rd(v) => {
+                            let x = *mem.get(v).unwrap_or(&0);
+                            Event::new(t, 0, "READ_ONCE", v, &x.to_string())
+                        }
+                        Op::Wr(v, x) => {
+                            mem.insert(v, x);
+                            Event::new(t, 0, "WRITE_ONCE", v, &x.to_string())
+                        }
+                        Op::Inc(v) | Op::Dec(v) => {
+                            let (op, d) = match body[pc[t]] {
+                                Op::Inc(_) => ("kref_get", 1),
+                                _ => ("kref_put", -1),
+                            };
+                            let x = mem.entry(v).or_insert(0);
+                            let r = format!("{}->{}", *x, *x + d);
+                            *x += d;
+                            Event::new(t, 0, op, v, &r)
+                        }
+                    };
+                    pc[t] += 1;
+                    if pc[t] == body.len() {
+                        if *looping && e.result == "0" {
+                            pc[t] = 0;
+                            yielding = true;
+                        } else {
+                            done[t] = true;
+                        }
+                    }
+                    e
+                };
+                let mut obs = Observed {
+                    events: 1,
+                    digest: footprint::mix(
+                        footprint::mix(footprint::loc(&e.op), footprint::loc(&e.obj)),
+                        footprint::loc(&e.result),
+                    ),
+                    ..Observed::default()
+                };
+                accesses(&e, |a| obs.accesses.push(a));
+                effects(&e, |l, f| obs.effects.push((l, f)));
+                events.push(e);
+                iteration.push(iters[t]);
+                if yielding {
+                    iters[t] += 1;
+                }
+                let live: Vec<Tid> = (1..=n).filter(|&w| !done[w]).collect();
+                let runnable = if live.is_empty() { vec![0] } else { live };
+                next = d.schedule(&runnable, yielding, obs);
+            }
+            if ended {
+                traces.insert(trace_hash(&unstuttered(&events, &iteration)));
+            }
+        }
+        assert_eq!(d.wut_lost, 0);
+        (d.executions, d.blocked, traces, d.repeats_skipped)
+    }
+
+    /// The repeat check (`Dpor::repeats_iteration`) loses no trace: on 300 random programs
+    /// (a retry loop that reads locations, takes and drops a reference and stores a value,
+    /// waiting for a flag, next to one or two threads that write those locations, some with
+    /// the value they hold already), the exploration with the check finds every trace the
+    /// one without it finds, each a trace of some interleaving that runs to its end without
+    /// a repeated iteration ([`all_loop_traces`]), in no more executions, no more of them
+    /// blocked. (On larger programs the check finds more traces, not fewer: a cut
+    /// execution marks its node explored, so without the check sequences were deemed
+    /// covered by it.) What the test does not assert: that dpor finds *every* trace of
+    /// [`all_loop_traces`]. It does not: an execution stopped by the stutter cut never runs
+    /// the other threads' remaining steps (see `stutter_cut_drops_the_other_threads`).
+    #[test]
+    fn repeat_check_loses_no_trace() {
+        let mut seed: u64 = 0x5eed;
+        let mut rnd = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let (mut skipped, mut saved) = (0, 0);
+        for _ in 0..300 {
+            let mut body = Vec::new();
+            for _ in 0..1 + rnd(2) {
+                match rnd(4) {
+                    0 => body.push(Op::Rd("v.x")),
+                    1 => body.push(Op::Rd("v.y")),
+                    2 => body.extend([Op::Inc("v.c"), Op::Rd("v.x"), Op::Dec("v.c")]),
+                    _ => body.push(Op::Wr("v.z", 1)),
+                }
+            }
+            body.push(Op::Rd("v.flag"));
+            let mut workers = vec![(body, true)];
+            for _ in 0..1 + rnd(2) {
+                let ops: Vec<Op> = (0..1 + rnd(2))
+                    .map(|_| match rnd(6) {
+                        0 => Op::Wr("v.x", 1 + rnd(2) as i64),
+                        1 => Op::Wr("v.y", 1),
+                        2 => Op::Wr("v.z", rnd(2) as i64),
+                        3 => Op::Inc("v.c"),
+                        4 => Op::Rd("v.c"),
+                        _ => Op::Wr("v.flag", 1),
+                    })
+                    .collect();
+                workers.push((ops, false));
+            }
+            let (e1, b1, t1, s1) = explore_loops(&workers, false);
+            let (e0, b0, t0, _) = explore_loops(&workers, true);
+            let all = all_loop_traces(&workers);
+            assert!(t0.is_subset(&t1), "{workers:?}: traces lost");
+            assert!(t1.is_subset(&all), "{workers:?}: traces of no interleaving");
+            assert!(e1 <= e0 && b1 <= b0, "{workers:?}: executions");
+            skipped += s1;
+            saved += e0 - e1;
+        }
+        assert!(skipped > 0 && saved > 0, "the check never applied");
+    }
+
+    /// A known hole of the stutter cut, not of the repeat check: the cut stops the whole
+    /// execution, so the steps other threads had left never run there, and if no race
+    /// brings them back elsewhere, their traces are lost. Here CPU0 spins on a flag that
+    /// CPU2 sets; the default choice runs CPU0's first iteration, CPU1 (which touches
+    /// nothing CPU0 reads), then CPU0 again: the iteration repeats, the execution is cut
+    /// before CPU2 ever ran, and no race was seen: dpor stops after that one execution and
+    /// finds none of the 2 traces. No scenario of the registry has a cut execution today
+    /// (docs/dpor-table.md: 0 blocked), so no verdict rests on the cut; the fix (a thread
+    /// whose iteration repeated is disabled until another thread writes what it read, as
+    /// an await, instead of stopping the execution) is open.
+    #[test]
+    #[ignore = "known hole of the stutter cut: the spin's writer never runs"]
+    fn stutter_cut_drops_the_other_threads() {
+        let workers = vec![
+            (vec![Op::Rd("v.y"), Op::Rd("v.x"), Op::Rd("v.flag")], true),
+            (vec![Op::Rd("v.c"), Op::Inc("v.c")], false),
+            (vec![Op::Wr("v.flag", 1)], false),
+        ];
+        let all = all_loop_traces(&workers);
+        assert_eq!(all.len(), 2);
+        let (_, _, traces, _) = explore_loops(&workers, false);
+        assert_eq!(traces, all);
     }
 }
