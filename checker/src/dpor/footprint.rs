@@ -269,7 +269,17 @@ pub enum Effect {
 }
 
 /// The effect of each write access of `e` ([`accesses`]), in the same order.
-pub fn effects(e: &Event, mut out: impl FnMut(u64, Effect)) {
+pub fn effects(e: &Event, out: impl FnMut(u64, Effect)) {
+    let mut acc = Vec::new();
+    accesses(e, |a| acc.push(a));
+    effects_of(e, &acc, out);
+}
+
+/// [`effects`], given the event's accesses (the backend has them already).
+pub fn effects_of(e: &Event, acc: &[Access], mut out: impl FnMut(u64, Effect)) {
+    if !acc.iter().any(|a| a.kind.writes()) {
+        return; // a read (the common case): no value to classify
+    }
     let op = e.op.as_str();
     let own = loc(&e.obj);
     let nest = match op {
@@ -296,10 +306,7 @@ pub fn effects(e: &Event, mut out: impl FnMut(u64, Effect)) {
         },
         _ => Effect::Unknown,
     };
-    accesses(e, |a| {
-        if !a.kind.writes() {
-            return;
-        }
+    for a in acc.iter().filter(|a| a.kind.writes()) {
         let effect = match nest {
             Some(d) if a.loc == loc("rcu") || a.loc == loc("\u{0}rcu readers") => Effect::Nest(d),
             Some(_) => Effect::Unknown,
@@ -307,7 +314,7 @@ pub fn effects(e: &Event, mut out: impl FnMut(u64, Effect)) {
             None => Effect::Unknown,
         };
         out(a.loc, effect);
-    });
+    }
 }
 
 /// The accesses of a ghost access that records no event (see `rt::touch`): the name, read

@@ -95,8 +95,11 @@ impl Scheduler for DporScheduler {
                         .push_str(&format!("{}({})={} ", e.op, e.obj, e.result));
                     seen.push(e.clone());
                 }
+                let first = obs.accesses.len();
                 accesses(e, |a| obs.accesses.push(a));
-                crate::dpor::effects(e, |l, f| obs.effects.push((l, f)));
+                crate::dpor::footprint::effects_of(e, &obs.accesses[first..], |l, f| {
+                    obs.effects.push((l, f))
+                });
                 if e.op == "join" {
                     obs.joins.extend(joined_tid(&e.obj));
                 }
