@@ -70,16 +70,19 @@ impl LockGhost {
         self.readers.load(Ordering::Relaxed) & reader_bit(rt::current_tid()) != 0
     }
 
+    /// KASAN's check of the lock word's access: the container is live. A liveness check
+    /// for loom ([`rt::touch_live_loom`]), so that loom orders it against the container's
+    /// `kfree` (before an acquisition, no loom operation does: docs/architecture.md, rule 4;
+    /// dpor orders the lock event itself, which reads the container's root).
     pub(crate) fn check_owner_live(&self, op: &str) {
         let Some(id) = self.owner else { return };
         if !rt::active() {
             return;
         }
         let freed = rt::with(|w| {
-            w.objects
-                .get(id)
-                .and_then(|o| o.freed)
-                .map(|f| (f, w.objects[id].name.clone()))
+            let o = w.objects.get(id)?;
+            rt::touch_live_loom(&o.name);
+            o.freed.map(|f| (f, o.name.clone()))
         });
         if let Some(((tid, step), obj)) = freed {
             rt::report(

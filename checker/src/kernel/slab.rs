@@ -182,6 +182,7 @@ pub fn kfree<T>(obj: &Obj<T>) {
     let tid = rt::current_tid();
     let shadow = rt::with(|w| w.objects[obj.0.id].shadow.clone());
     shadow.store(true, Ordering::SeqCst); // kasan_slab_free(): poison the object's shadow
+    rt::touch_free(&obj.0.name); // the ghost write every liveness check of it reads
     let (prev, linked, reachable) = rt::with(|w| {
         let linked = super::list::still_linked(w, obj.0.id);
         let reachable = still_reachable(w, obj.0.id);
@@ -253,10 +254,17 @@ fn still_reachable(w: &rt::World, id: ObjId) -> Vec<(String, String)> {
 
 /// Whether the container of `field` (the object its name starts with, `owner#1` of
 /// `owner#1.cur`) is live and is not the object `id` itself; a field of no object is live.
+/// A liveness check of the container ([`rt::touch_live`]): its answer depends on whether the
+/// container's `kfree` came first, so the explorers must order the two
+/// (`litmus/ghost+kfree-reachable-vs-kfree-owner`).
 fn container_live(w: &rt::World, field: &str, id: ObjId) -> bool {
     let container = field.split('.').next().unwrap_or(field);
     match w.obj_by_name.get(container) {
-        Some(&c) => c != id && w.objects[c].freed.is_none(),
+        Some(&c) if c == id => false,
+        Some(&c) => {
+            rt::touch_live(container);
+            w.objects[c].freed.is_none()
+        }
         None => true,
     }
 }
