@@ -106,14 +106,20 @@ pub(crate) struct Handoff {
 /// two: the read may come after the free. The read and the free touch no common loom object
 /// (the `kfree` stores the object's shadow, the read loads `msg->val`), so loom sees the race
 /// only through the liveness check's ghost access to the object, which the `kfree` writes
-/// (docs/architecture.md, "What ghost state may still hide").
+/// (docs/architecture.md, rule 4). CPU0 reads `h->done` first, so that following `msg` is
+/// in a step that ends with a recorded event (a replay that follows events then follows the
+/// pointer where the recorded run did: tests/replay_fidelity.rs).
 pub(crate) fn kfree_vs_read() {
+    let h: Obj<Handoff> = kzalloc("handoff", |_, n| Handoff {
+        done: AtomicT::new(n, "done", 0),
+    });
     let msg: Obj<Msg> = kzalloc("msg", |_, n| Msg {
         val: AtomicT::new(n, "val", 0),
     });
     let reader = {
-        let msg = msg.clone();
+        let (h, msg) = (h.clone(), msg.clone());
         spawn_cpu(move || {
+            READ_ONCE(&h.done); // d = READ_ONCE(h->done);
             READ_ONCE(&msg.val); // v = READ_ONCE(msg->val);
         })
     };
@@ -122,6 +128,7 @@ pub(crate) fn kfree_vs_read() {
     });
     join(reader);
     join(freer);
+    kfree(&h);
 }
 
 /// CPU0 follows its pointer to the message once, tells the owner it is done, and only then
