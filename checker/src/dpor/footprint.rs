@@ -341,6 +341,15 @@ pub fn live_access(name: &str) -> Access {
     }
 }
 
+/// The root write of a `kfree` of the object `name` (the access of its event that every
+/// liveness check of the object conflicts with).
+pub fn free_access(name: &str) -> Access {
+    Access {
+        loc: root_loc(name),
+        kind: Kind::Write,
+    }
+}
+
 /// Whether the list or other operation `op` only reads.
 pub fn is_read_op(op: &str) -> bool {
     READS.contains(&op) || op.starts_with("list_for_each") || op.starts_with("rcu_dereference")
