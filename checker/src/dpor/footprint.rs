@@ -251,6 +251,74 @@ pub fn accesses(e: &Event, mut out: impl FnMut(Access)) {
     });
 }
 
+/// What a write does to its location's value, as far as the event says it: the values per
+/// location that [`crate::dpor::Dpor`]'s repeat check compares (whether a retry iteration
+/// left what it wrote as it found it). Values are hashes of the recorded value's text, so
+/// they compare equal only between writes of one location by one primitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// The event does not say what it left (or the write is a ghost access, or a write of a
+    /// lifecycle or pseudo-location): nothing can be concluded.
+    Unknown,
+    /// A read-modify-write that found `before` and left `after` (`kref_put` `3->2`).
+    Rmw { before: u64, after: u64 },
+    /// A store that left this value (`WRITE_ONCE(x)=1`), whatever was there.
+    Store(u64),
+    /// An outermost or nested `rcu_read_lock()` (+1) or `rcu_read_unlock()` (-1) of the
+    /// event's thread, on RCU's locations: a balanced sequence of them by one thread, with
+    /// no other RCU operation, leaves RCU's state as it found it.
+    Nest(i8),
+}
+
+/// The effect of each write access of `e` ([`accesses`]), in the same order.
+pub fn effects(e: &Event, out: impl FnMut(u64, Effect)) {
+    let mut acc = Vec::new();
+    accesses(e, |a| acc.push(a));
+    effects_of(e, &acc, out);
+}
+
+/// [`effects`], given the event's accesses (the backend has them already).
+pub fn effects_of(e: &Event, acc: &[Access], mut out: impl FnMut(u64, Effect)) {
+    if !acc.iter().any(|a| a.kind.writes()) {
+        return; // a read (the common case): no value to classify
+    }
+    let op = e.op.as_str();
+    let own = loc(&e.obj);
+    let nest = match op {
+        "rcu_read_lock" => Some(1),
+        "rcu_read_unlock" => Some(-1),
+        _ => None,
+    };
+    // The values as the trace's one classification reads them (`trace::access`). A load
+    // here is an operation that footprints count as a write but that wrote nothing (a
+    // failed conditional update such as `kref_get_unless_zero` `0 -> false`): it left the
+    // value it read. Any other access (a bit operation, a lock, a list operation, an
+    // allocation) is unknown. `classify` lists only operations whose recorded value is all
+    // a later access of the location can observe: one that records less than it leaves
+    // would make the repeat check take two different states for one.
+    let value = match crate::trace::access::classify(e) {
+        crate::trace::access::Access::Store { value } => Effect::Store(loc(&value)),
+        crate::trace::access::Access::Rmw { old, new } => Effect::Rmw {
+            before: loc(&old),
+            after: loc(&new),
+        },
+        crate::trace::access::Access::Load { value } => Effect::Rmw {
+            before: loc(&value),
+            after: loc(&value),
+        },
+        _ => Effect::Unknown,
+    };
+    for a in acc.iter().filter(|a| a.kind.writes()) {
+        let effect = match nest {
+            Some(d) if a.loc == loc("rcu") || a.loc == loc("\u{0}rcu readers") => Effect::Nest(d),
+            Some(_) => Effect::Unknown,
+            None if a.loc == own => value,
+            None => Effect::Unknown,
+        };
+        out(a.loc, effect);
+    }
+}
+
 /// The accesses of a ghost access that records no event (see `rt::touch`): the name, read
 /// or written, and a read of its root.
 pub fn touch_accesses(name: &str, write: bool, mut out: impl FnMut(Access)) {
@@ -270,6 +338,15 @@ pub fn live_access(name: &str) -> Access {
     Access {
         loc: root_loc(name),
         kind: Kind::Read,
+    }
+}
+
+/// The root write of a `kfree` of the object `name` (the access of its event that every
+/// liveness check of the object conflicts with).
+pub fn free_access(name: &str) -> Access {
+    Access {
+        loc: root_loc(name),
+        kind: Kind::Write,
     }
 }
 
@@ -367,6 +444,71 @@ mod tests {
             trace_hash(&[a.clone(), free.clone()]),
             trace_hash(&[free, a])
         );
+    }
+
+    /// The values per location that `Dpor::repeats_iteration` compares: only where the
+    /// event states them, in the form its primitive records.
+    #[test]
+    fn effects_state_values_only_where_recorded() {
+        let fx = |e: &Event| {
+            let mut v = Vec::new();
+            effects(e, |l, f| v.push((l, f)));
+            v
+        };
+        let r = loc("f#1.refcount");
+        assert_eq!(
+            fx(&ev(1, "kref_put", "f#1.refcount", "3->2")),
+            vec![(
+                r,
+                Effect::Rmw {
+                    before: loc("3"),
+                    after: loc("2")
+                }
+            )]
+        );
+        assert_eq!(
+            fx(&ev(1, "kref_get_unless_zero", "f#1.refcount", "2->3 true")),
+            vec![(
+                r,
+                Effect::Rmw {
+                    before: loc("2"),
+                    after: loc("3")
+                }
+            )]
+        );
+        // A failed get wrote nothing: it left the value it read. A bit operation says
+        // nothing of the word.
+        assert_eq!(
+            fx(&ev(1, "kref_get_unless_zero", "f#1.refcount", "0 -> false")),
+            vec![(
+                r,
+                Effect::Rmw {
+                    before: loc("0"),
+                    after: loc("0")
+                }
+            )]
+        );
+        assert_eq!(
+            fx(&ev(1, "set_bit", "f#1.flags", "bit 1")),
+            vec![(loc("f#1.flags"), Effect::Unknown)]
+        );
+        assert_eq!(
+            fx(&ev(1, "WRITE_ONCE", "l#1.count", "1")),
+            vec![(loc("l#1.count"), Effect::Store(loc("1")))]
+        );
+        // Reads write nothing; the root read of every access is no write either.
+        assert!(fx(&ev(1, "READ_ONCE", "l#1.count", "1")).is_empty());
+        // rcu_read_lock()/unlock() move the nesting on both of RCU's locations; any other
+        // RCU operation is unknown.
+        let lock = fx(&ev(1, "rcu_read_lock", "", ""));
+        assert_eq!(lock.len(), 2);
+        assert!(lock.iter().all(|(_, f)| *f == Effect::Nest(1)));
+        assert!(fx(&ev(1, "rcu_read_unlock", "", "nested 1"))
+            .iter()
+            .all(|(_, f)| *f == Effect::Nest(-1)));
+        assert!(fx(&ev(1, "synchronize_rcu", "", ""))
+            .iter()
+            .all(|(_, f)| *f == Effect::Unknown));
     }
 
     #[test]

@@ -40,7 +40,7 @@
 
 pub mod footprint;
 
-pub use footprint::{accesses, trace_hash, Access, Footprint, Kind};
+pub use footprint::{accesses, effects, trace_hash, Access, Effect, Footprint, Kind};
 
 type Tid = usize;
 
@@ -171,10 +171,10 @@ struct Step {
     enablers: Vec<usize>,
     /// Wait queues (locations) this step woke (`wake_up_all()`).
     wakes: Vec<u64>,
-    /// A hash of the step's events (operation, object, result).
-    digest: u64,
     /// The step ended with a yield: the end of a retry iteration.
     iter_end: bool,
+    /// What each write did to its location's value, in order ([`footprint::effects`]).
+    effects: Vec<(u64, Effect)>,
 }
 
 /// A wait-queue operation of a segment, on the queue's location: what links a waiter that
@@ -206,6 +206,9 @@ pub struct Observed {
     pub waiting_on: Option<String>,
     /// Wait-queue operations among the events, in order.
     pub queue_ops: Vec<(QueueOp, u64)>,
+    /// What each write access did to its location's value, in order
+    /// ([`footprint::effects`]); a write access without an entry is [`Effect::Unknown`].
+    pub effects: Vec<(u64, Effect)>,
 }
 
 /// The explorer's state across executions.
@@ -242,6 +245,8 @@ pub struct Dpor {
     cur_debug: String,
     /// The wait-queue operations of the step in progress.
     cur_queue: Vec<(QueueOp, u64)>,
+    /// The write effects of the step in progress.
+    cur_effects: Vec<(u64, Effect)>,
     /// Per thread, its last `prepare_to_wait_event()`: (queue, step).
     prepared: Vec<Option<(u64, usize)>>,
     debug: bool,
@@ -265,6 +270,9 @@ pub struct Dpor {
     /// Run Source-DPOR (source sets and sleep sets, no wakeup trees) instead: for the
     /// calibration that shows what wakeup trees save (tests/dpor.rs).
     pub source_sets_only: bool,
+    /// Run every wakeup sequence, repeats included (no [`Dpor::repeats_iteration`]): for the
+    /// test that the repeat check drops only executions the stutter cut stops.
+    keep_repeats: bool,
     /// Executions started.
     pub executions: u64,
     /// Stop after this many executions.
@@ -330,6 +338,7 @@ impl Dpor {
         self.cur_events = 0;
         self.cur_joins.clear();
         self.cur_queue.clear();
+        self.cur_effects.clear();
         self.cur_digest = 0;
         self.iter_digest.clear();
         true
@@ -370,7 +379,11 @@ impl Dpor {
             self.cur_events += obs.events;
             for a in obs.accesses.iter().copied() {
                 self.cur_fp.push(a);
+                if a.kind.writes() && !obs.effects.iter().any(|(l, _)| *l == a.loc) {
+                    self.cur_effects.push((a.loc, Effect::Unknown));
+                }
             }
+            self.cur_effects.extend(obs.effects.iter().copied());
             self.cur_joins.extend(obs.joins.iter().copied());
             self.cur_queue.extend(obs.queue_ops.iter().copied());
             self.cur_digest = footprint::mix(self.cur_digest, obs.digest);
@@ -470,6 +483,7 @@ impl Dpor {
             self.cur_events = 0;
             self.cur_joins.clear();
             self.cur_queue.clear();
+            self.cur_effects.clear();
             self.cur_digest = 0;
         } else {
             self.blocked += 1;
@@ -481,6 +495,7 @@ impl Dpor {
         let fp = std::mem::take(&mut self.cur_fp);
         let joins = std::mem::take(&mut self.cur_joins);
         let debug = std::mem::take(&mut self.cur_debug);
+        let effects = std::mem::take(&mut self.cur_effects);
         let mut enablers = self
             .enablers
             .get_mut(r)
@@ -527,8 +542,8 @@ impl Dpor {
                 joins,
                 enablers,
                 wakes,
-                digest: self.cur_digest,
                 iter_end: yielding,
+                effects,
             });
         } else {
             let node = &mut self.nodes[self.pos];
@@ -550,8 +565,8 @@ impl Dpor {
                 joins,
                 enablers,
                 wakes,
-                digest: self.cur_digest,
                 iter_end: yielding,
+                effects,
             });
             let mut child = Node {
                 sleep,
@@ -649,21 +664,22 @@ impl Dpor {
     /// (counted as blocked, nothing new explored).
     ///
     /// That is the case when p's steps in `v` begin a new iteration of thread `p` (p's last
-    /// step before `i` ended with a yield), the steps of p's last iteration `K` that write
-    /// repeated, event for event with the values read and written, the last writing steps
-    /// of the iteration before it (the tail), no step of another thread since the tail
-    /// began touches what K writes, and none since K began (before `i`, or in `v` before
-    /// `j`) touches what K touches. Then p's state at its next iteration in
-    /// the reversed order is what it was when `K` began (the locations K reads hold the
-    /// values K read: those K writes hold what K wrote last, which is what the tail wrote
-    /// last, which K read, and nothing else wrote them), so that iteration repeats `K` event
-    /// for event, under the stutter cut's own
-    /// assumption (an iteration's outcome depends only on what it reads: docs/architecture.md).
-    /// The default choice keeps p running through it (p is never asleep after its own step)
-    /// and the cut stops the execution at its end. Its races are races of this execution
-    /// already: the steps before `j` keep their order and happens-before, and the repeated
-    /// iteration races with no earlier step (nothing since the tail touched its locations,
-    /// and earlier steps are ordered before the tail's). So the sequence is not inserted.
+    /// step before `i` ended with a yield, and so did an earlier one: the last iteration `K`
+    /// is a whole iteration), `K` left every location it writes holding the value it held
+    /// when `K` began ([`Dpor::restores`]: the values per location that the events record),
+    /// and no step of another thread since `K` began (before `i`, or in `v` before `j`)
+    /// touches what `K` touches. Then p's next iteration in the reversed order finds every
+    /// location `K` touched as `K` found it (those `K` only reads untouched since, those it
+    /// writes restored), so it repeats `K` event for event, under the stutter cut's own
+    /// assumption (an iteration's outcome depends only on what it reads:
+    /// docs/architecture.md). The default choice keeps p running through it (p is never
+    /// asleep after its own step) and the cut stops the execution at its end. Its races are
+    /// races of this execution already: the steps before `j` keep their order and
+    /// happens-before, and the repeated iteration races with no earlier step (nothing since
+    /// `K` began touched its locations, and earlier steps that did are ordered before it
+    /// through `K`). And the trace it stands for, the iteration run before `i`'s step, is
+    /// this execution's up to that step with one iteration that changes nothing more, which
+    /// the cut treats as the same. So the sequence is not inserted.
     fn repeats_iteration(&self, i: usize, v: &[usize]) -> bool {
         let Some((&j, before_j)) = v.split_last() else {
             return false;
@@ -675,71 +691,116 @@ impl Dpor {
         if n == 0 || !self.steps[mine[n - 1]].iter_end {
             return false;
         }
-        // The position in `mine` of the first step of the iteration that ends at `mine[end]`.
-        let begins = |end: usize| {
-            let mut b = end;
-            while b > 0 && !self.steps[mine[b - 1]].iter_end {
-                b -= 1;
-            }
-            b
-        };
-        let k_begin = begins(n - 1);
+        let mut k_begin = n - 1;
+        while k_begin > 0 && !self.steps[mine[k_begin - 1]].iter_end {
+            k_begin -= 1;
+        }
         if k_begin == 0 {
-            return false; // no iteration before K
+            return false; // K is not a whole iteration: it began with the thread
         }
-        let writes = |k: usize| match &self.steps[k].fp {
-            Footprint::Empty => false,
-            Footprint::Global => true,
-            Footprint::Accesses(a) => a.iter().any(|a| a.kind.writes()),
-        };
         let last = &mine[k_begin..];
-        // K's steps that write, and as many of the last writing steps of the iteration
-        // before it (the tail): the same events, so the same values written, last to last.
-        let last_w: Vec<usize> = last.iter().copied().filter(|&k| writes(k)).collect();
-        let prev_w: Vec<usize> = mine[begins(k_begin - 1)..k_begin]
-            .iter()
-            .copied()
-            .filter(|&k| writes(k))
-            .collect();
-        if prev_w.len() < last_w.len() {
-            return false;
-        }
-        let tail = &prev_w[prev_w.len() - last_w.len()..];
-        if tail
-            .iter()
-            .zip(&last_w)
-            .any(|(&a, &b)| self.steps[a].digest != self.steps[b].digest)
-        {
-            return false;
-        }
-        // What K writes, and what it touches.
-        let (mut written, mut touched) = (Footprint::Empty, Footprint::Empty);
+        // What K touches, and the locations it writes.
+        let mut touched = Footprint::Empty;
+        let mut written: Vec<u64> = Vec::new();
         for &k in last {
             match &self.steps[k].fp {
                 Footprint::Empty => {}
-                Footprint::Global => {
-                    written = Footprint::Global;
-                    touched = Footprint::Global;
-                }
+                Footprint::Global => return false,
                 Footprint::Accesses(a) => {
                     for &a in a {
-                        if a.kind.writes() {
-                            written.push(a);
-                        }
                         touched.push(a);
+                        if a.kind.writes() && !written.contains(&a.loc) {
+                            written.push(a.loc);
+                        }
                     }
                 }
             }
         }
-        let tail_begin = tail.first().map_or(last[0], |&t| t);
         let others = |from: usize, to: usize| (from..to).filter(move |&k| self.steps[k].tid != p);
-        // Between the tail and K, no other thread touched what K writes (K read there the
-        // values the tail left, which are the values K leaves); from K on, none touched
-        // anything K touches.
-        others(tail_begin + 1, last[0]).all(|k| !self.steps[k].fp.dependent(&written))
-            && others(last[0] + 1, i)
-                .chain(before_j.iter().copied().filter(|&k| self.steps[k].tid != p))
-                .all(|k| !self.steps[k].fp.dependent(&touched))
+        others(last[0] + 1, i)
+            .chain(before_j.iter().copied().filter(|&k| self.steps[k].tid != p))
+            .all(|k| self.leaves_alone(k, &touched, &written))
+            && written.iter().all(|&l| self.restores(last, l))
+    }
+
+    /// Whether step `k` of another thread, run while or after an iteration that touches
+    /// `touched` and writes `written`, leaves what that iteration reads as it found it: it is
+    /// independent of the iteration, or where it is not, it only writes locations the
+    /// iteration only reads, each with the value the location held already (a silent store:
+    /// [`Dpor::restores`] of the step alone).
+    fn leaves_alone(&self, k: usize, touched: &Footprint, written: &[u64]) -> bool {
+        let step = &self.steps[k];
+        if !step.fp.dependent(touched) {
+            return true;
+        }
+        let (Footprint::Accesses(mine), Footprint::Accesses(theirs)) = (&step.fp, touched) else {
+            return false;
+        };
+        mine.iter()
+            .filter(|a| {
+                theirs
+                    .iter()
+                    .any(|b| a.loc == b.loc && (a.kind.writes() || b.kind.writes()))
+            })
+            .all(|a| a.kind.writes() && !written.contains(&a.loc) && self.restores(&[k], a.loc))
+    }
+
+    /// Whether the steps `iter` (one thread's iteration, no other thread touching `l` while
+    /// it runs) leave location `l` holding the value it held when they began, as the events'
+    /// recorded values show ([`footprint::effects`]): the last value written is the value
+    /// found, which is the first read-modify-write's old value, or, when the first write is
+    /// a store, the value the last write before the iteration left. RCU's locations: the
+    /// iteration's RCU operations are read-side lock and unlock only, balanced. Any write
+    /// whose value the events do not tell makes it false.
+    fn restores(&self, iter: &[usize], l: u64) -> bool {
+        let of = |k: usize| {
+            self.steps[k]
+                .effects
+                .iter()
+                .filter(move |(x, _)| *x == l)
+                .map(|(_, f)| *f)
+        };
+        let effs: Vec<Effect> = iter.iter().flat_map(|&k| of(k)).collect();
+        if effs.is_empty() {
+            return false;
+        }
+        if effs.iter().all(|f| matches!(f, Effect::Nest(_))) {
+            let net: i32 = effs
+                .iter()
+                .map(|f| match f {
+                    Effect::Nest(d) => i32::from(*d),
+                    _ => 0,
+                })
+                .sum();
+            return net == 0;
+        }
+        let left = |f: Effect| match f {
+            Effect::Rmw { after, .. } | Effect::Store(after) => Some(after),
+            _ => None,
+        };
+        if effs.iter().any(|&f| left(f).is_none()) {
+            return false;
+        }
+        let after = effs.last().copied().and_then(left);
+        let before = match effs[0] {
+            Effect::Rmw { before, .. } => Some(before),
+            _ => {
+                // A store first: the value the last write of `l` before the iteration left
+                // (other threads do not touch `l` while the iteration runs).
+                let mut found = None;
+                for k in (0..iter[0]).rev() {
+                    if matches!(self.steps[k].fp, Footprint::Global) {
+                        break;
+                    }
+                    if let Some(f) = of(k).next_back() {
+                        found = left(f);
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        before.is_some() && before == after
     }
 
     /// Races of the completed execution's steps, turned into wakeup-tree sequences
@@ -910,7 +971,7 @@ impl Dpor {
                 .filter(|&k| !hb(i, k))
                 .chain(std::iter::once(j))
                 .collect();
-            if !self.source_sets_only && self.repeats_iteration(i, &v_ix) {
+            if !self.source_sets_only && !self.keep_repeats && self.repeats_iteration(i, &v_ix) {
                 self.repeats_skipped += 1;
                 continue;
             }
@@ -1127,5 +1188,300 @@ mod tests {
             source_blocked += sb;
         }
         assert!(source_blocked > 0);
+    }
+
+    /// One operation of a simulated thread (one event, one step).
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Rd(&'static str),
+        Wr(&'static str, i64),
+        Inc(&'static str),
+        Dec(&'static str),
+    }
+
+    /// The events without the retry iterations that repeat their thread's previous one
+    /// event for event (results included): the trace up to stuttering, which is what the
+    /// stutter cut claims to keep.
+    fn unstuttered(events: &[Event], iteration: &[usize]) -> Vec<Event> {
+        let key = |e: &Event| (e.op.clone(), e.obj.clone(), e.result.clone());
+        let threads = events.iter().map(|e| e.tid).max().unwrap_or(0) + 1;
+        // Per thread, its iterations' event keys.
+        let mut its: Vec<Vec<Vec<_>>> = vec![Vec::new(); threads];
+        for (e, &k) in events.iter().zip(iteration) {
+            let t = &mut its[e.tid];
+            if t.len() <= k {
+                t.resize(k + 1, Vec::new());
+            }
+            t[k].push(key(e));
+        }
+        let dropped = |t: usize, k: usize| k > 0 && its[t][k] == its[t][k - 1];
+        events
+            .iter()
+            .zip(iteration)
+            .filter(|(e, &k)| !dropped(e.tid, k))
+            .map(|(e, _)| e.clone())
+            .collect()
+    }
+
+    /// The traces of every interleaving of `workers` (no reduction) that runs to its end
+    /// without a retry iteration that repeats its thread's previous one (which the stutter
+    /// cut stops): what dpor must find.
+    fn all_loop_traces(workers: &[(Vec<Op>, bool)]) -> std::collections::BTreeSet<u64> {
+        type Key = (String, String, String);
+        struct St<'a> {
+            workers: &'a [(Vec<Op>, bool)],
+            mem: std::collections::HashMap<&'static str, i64>,
+            pc: Vec<usize>,
+            done: Vec<bool>,
+            // Per thread: its previous iteration's events, and the one in progress.
+            prev: Vec<Option<Vec<Key>>>,
+            cur: Vec<Vec<Key>>,
+            events: Vec<Event>,
+            out: std::collections::BTreeSet<u64>,
+        }
+        fn go(st: &mut St) {
+            let n = st.workers.len();
+            let live: Vec<usize> = (1..=n).filter(|&w| !st.done[w]).collect();
+            if live.is_empty() {
+                st.out.insert(trace_hash(&st.events));
+                return;
+            }
+            for t in live {
+                let saved = (
+                    st.mem.clone(),
+                    st.pc[t],
+                    st.done[t],
+                    st.prev[t].clone(),
+                    st.cur[t].clone(),
+                );
+                let (body, looping) = &st.workers[t - 1];
+                let e = match body[st.pc[t]] {
+                    Op::Rd(v) => {
+                        let x = *st.mem.get(v).unwrap_or(&0);
+                        Event::new(t, 0, "READ_ONCE", v, &x.to_string())
+                    }
+                    Op::Wr(v, x) => {
+                        st.mem.insert(v, x);
+                        Event::new(t, 0, "WRITE_ONCE", v, &x.to_string())
+                    }
+                    Op::Inc(v) | Op::Dec(v) => {
+                        let (op, d) = match body[st.pc[t]] {
+                            Op::Inc(_) => ("kref_get", 1),
+                            _ => ("kref_put", -1),
+                        };
+                        let x = st.mem.entry(v).or_insert(0);
+                        let r = format!("{}->{}", *x, *x + d);
+                        *x += d;
+                        Event::new(t, 0, op, v, &r)
+                    }
+                };
+                st.cur[t].push((e.op.clone(), e.obj.clone(), e.result.clone()));
+                st.pc[t] += 1;
+                let mut cut = false;
+                if st.pc[t] == body.len() {
+                    if *looping && e.result == "0" {
+                        st.pc[t] = 0;
+                        let it = std::mem::take(&mut st.cur[t]);
+                        cut = st.prev[t].as_ref() == Some(&it);
+                        st.prev[t] = Some(it);
+                    } else {
+                        st.done[t] = true;
+                    }
+                }
+                st.events.push(e);
+                if !cut {
+                    go(st);
+                }
+                st.events.pop();
+                (st.mem, st.pc[t], st.done[t], st.prev[t], st.cur[t]) = saved;
+            }
+        }
+        let n = workers.len();
+        let mut st = St {
+            workers,
+            mem: Default::default(),
+            pc: vec![0; n + 1],
+            done: vec![false; n + 1],
+            prev: vec![None; n + 1],
+            cur: vec![Vec::new(); n + 1],
+            events: vec![Event::new(0, 0, "spawn", "CPU0", "")],
+            out: Default::default(),
+        };
+        go(&mut st);
+        st.out
+    }
+
+    /// Explores workers that run their body once, or (`true`) as a retry loop: the body's
+    /// last operation reads a flag, and while it reads 0 the thread yields and runs the body
+    /// again. Returns (executions, blocked, the traces of the executions that ran to their
+    /// end, wakeup sequences not inserted as repeats).
+    fn explore_loops(
+        workers: &[(Vec<Op>, bool)],
+        keep_repeats: bool,
+    ) -> (u64, u64, std::collections::BTreeSet<u64>, u64) {
+        let n = workers.len();
+        let mut d = Dpor::new();
+        d.keep_repeats = keep_repeats;
+        let mut traces = std::collections::BTreeSet::new();
+        while d.next_execution() {
+            let mut mem: std::collections::HashMap<&str, i64> = Default::default();
+            let mut pc = vec![0usize; n + 1];
+            let mut done = vec![false; n + 1];
+            let mut spawned = false;
+            let mut events: Vec<Event> = Vec::new();
+            // Per event, the iteration of its thread it belongs to.
+            let mut iteration: Vec<usize> = Vec::new();
+            let mut iters = vec![0usize; n + 1];
+            let mut next = d.schedule(&[0], false, Observed::default());
+            let mut ended = false;
+            while let Some(t) = next {
+                let mut yielding = false;
+                let e = if t == 0 {
+                    if spawned {
+                        ended = true;
+                        break; // main's join: the end
+                    }
+                    spawned = true;
+                    Event::new(0, 0, "spawn", "CPU0", "")
+                } else {
+                    let (body, looping) = &workers[t - 1];
+                    let e = match body[pc[t]] {
+                        Op::Rd(v) => {
+                            let x = *mem.get(v).unwrap_or(&0);
+                            Event::new(t, 0, "READ_ONCE", v, &x.to_string())
+                        }
+                        Op::Wr(v, x) => {
+                            mem.insert(v, x);
+                            Event::new(t, 0, "WRITE_ONCE", v, &x.to_string())
+                        }
+                        Op::Inc(v) | Op::Dec(v) => {
+                            let (op, d) = match body[pc[t]] {
+                                Op::Inc(_) => ("kref_get", 1),
+                                _ => ("kref_put", -1),
+                            };
+                            let x = mem.entry(v).or_insert(0);
+                            let r = format!("{}->{}", *x, *x + d);
+                            *x += d;
+                            Event::new(t, 0, op, v, &r)
+                        }
+                    };
+                    pc[t] += 1;
+                    if pc[t] == body.len() {
+                        if *looping && e.result == "0" {
+                            pc[t] = 0;
+                            yielding = true;
+                        } else {
+                            done[t] = true;
+                        }
+                    }
+                    e
+                };
+                let mut obs = Observed {
+                    events: 1,
+                    digest: footprint::mix(
+                        footprint::mix(footprint::loc(&e.op), footprint::loc(&e.obj)),
+                        footprint::loc(&e.result),
+                    ),
+                    ..Observed::default()
+                };
+                accesses(&e, |a| obs.accesses.push(a));
+                effects(&e, |l, f| obs.effects.push((l, f)));
+                events.push(e);
+                iteration.push(iters[t]);
+                if yielding {
+                    iters[t] += 1;
+                }
+                let live: Vec<Tid> = (1..=n).filter(|&w| !done[w]).collect();
+                let runnable = if live.is_empty() { vec![0] } else { live };
+                next = d.schedule(&runnable, yielding, obs);
+            }
+            if ended {
+                traces.insert(trace_hash(&unstuttered(&events, &iteration)));
+            }
+        }
+        assert_eq!(d.wut_lost, 0);
+        (d.executions, d.blocked, traces, d.repeats_skipped)
+    }
+
+    /// The repeat check (`Dpor::repeats_iteration`) loses no trace: on 300 random programs
+    /// (a retry loop that reads locations, takes and drops a reference and stores a value,
+    /// waiting for a flag, next to one or two threads that write those locations, some with
+    /// the value they hold already), the exploration with the check finds every trace the
+    /// one without it finds, each a trace of some interleaving that runs to its end without
+    /// a repeated iteration ([`all_loop_traces`]), in no more executions, no more of them
+    /// blocked. (On larger programs the check finds more traces, not fewer: a cut
+    /// execution marks its node explored, so without the check sequences were deemed
+    /// covered by it.) What the test does not assert: that dpor finds *every* trace of
+    /// [`all_loop_traces`]. It does not: an execution stopped by the stutter cut never runs
+    /// the other threads' remaining steps (see `stutter_cut_drops_the_other_threads`).
+    #[test]
+    fn repeat_check_loses_no_trace() {
+        let mut seed: u64 = 0x5eed;
+        let mut rnd = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let (mut skipped, mut saved) = (0, 0);
+        for _ in 0..300 {
+            let mut body = Vec::new();
+            for _ in 0..1 + rnd(2) {
+                match rnd(4) {
+                    0 => body.push(Op::Rd("v.x")),
+                    1 => body.push(Op::Rd("v.y")),
+                    2 => body.extend([Op::Inc("v.c"), Op::Rd("v.x"), Op::Dec("v.c")]),
+                    _ => body.push(Op::Wr("v.z", 1)),
+                }
+            }
+            body.push(Op::Rd("v.flag"));
+            let mut workers = vec![(body, true)];
+            for _ in 0..1 + rnd(2) {
+                let ops: Vec<Op> = (0..1 + rnd(2))
+                    .map(|_| match rnd(6) {
+                        0 => Op::Wr("v.x", 1 + rnd(2) as i64),
+                        1 => Op::Wr("v.y", 1),
+                        2 => Op::Wr("v.z", rnd(2) as i64),
+                        3 => Op::Inc("v.c"),
+                        4 => Op::Rd("v.c"),
+                        _ => Op::Wr("v.flag", 1),
+                    })
+                    .collect();
+                workers.push((ops, false));
+            }
+            let (e1, b1, t1, s1) = explore_loops(&workers, false);
+            let (e0, b0, t0, _) = explore_loops(&workers, true);
+            let all = all_loop_traces(&workers);
+            assert!(t0.is_subset(&t1), "{workers:?}: traces lost");
+            assert!(t1.is_subset(&all), "{workers:?}: traces of no interleaving");
+            assert!(e1 <= e0 && b1 <= b0, "{workers:?}: executions");
+            skipped += s1;
+            saved += e0 - e1;
+        }
+        assert!(skipped > 0 && saved > 0, "the check never applied");
+    }
+
+    /// A known hole of the stutter cut, not of the repeat check: the cut stops the whole
+    /// execution, so the steps other threads had left never run there, and if no race
+    /// brings them back elsewhere, their traces are lost. Here CPU0 spins on a flag that
+    /// CPU2 sets; the default choice runs CPU0's first iteration, CPU1 (which touches
+    /// nothing CPU0 reads), then CPU0 again: the iteration repeats, the execution is cut
+    /// before CPU2 ever ran, and no race was seen: dpor stops after that one execution and
+    /// finds none of the 2 traces. No scenario of the registry has a cut execution today
+    /// (docs/dpor-table.md: 0 blocked), so no verdict rests on the cut; the fix (a thread
+    /// whose iteration repeated is disabled until another thread writes what it read, as
+    /// an await, instead of stopping the execution) is open.
+    #[test]
+    #[ignore = "known hole of the stutter cut: the spin's writer never runs"]
+    fn stutter_cut_drops_the_other_threads() {
+        let workers = vec![
+            (vec![Op::Rd("v.y"), Op::Rd("v.x"), Op::Rd("v.flag")], true),
+            (vec![Op::Rd("v.c"), Op::Inc("v.c")], false),
+            (vec![Op::Wr("v.flag", 1)], false),
+        ];
+        let all = all_loop_traces(&workers);
+        assert_eq!(all.len(), 2);
+        let (_, _, traces, _) = explore_loops(&workers, false);
+        assert_eq!(traces, all);
     }
 }

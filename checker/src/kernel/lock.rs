@@ -70,16 +70,35 @@ impl LockGhost {
         self.readers.load(Ordering::Relaxed) & reader_bit(rt::current_tid()) != 0
     }
 
+    /// Before an acquisition, KASAN's check of the lock word's access: the container is
+    /// live. A liveness check for loom ([`rt::touch_live_loom`]), so that loom orders it
+    /// against the container's `kfree` (no loom operation does: docs/architecture.md, rule
+    /// 4; dpor orders the lock event itself, which reads the container's root).
     pub(crate) fn check_owner_live(&self, op: &str) {
+        self.owner_live(op, true);
+    }
+
+    /// At a release: the release writes the lock word, so it reads the container's KASAN
+    /// shadow (a scheduling point that loom and shuttle order against the `kfree`: rule 4),
+    /// then checks that the container is live.
+    pub(crate) fn check_owner_live_at_release(&self, op: &str) {
+        if let Some(id) = self.owner {
+            super::slab::touch_shadow(id);
+        }
+        self.owner_live(op, false);
+    }
+
+    fn owner_live(&self, op: &str, ghost_race: bool) {
         let Some(id) = self.owner else { return };
         if !rt::active() {
             return;
         }
         let freed = rt::with(|w| {
-            w.objects
-                .get(id)
-                .and_then(|o| o.freed)
-                .map(|f| (f, w.objects[id].name.clone()))
+            let o = w.objects.get(id)?;
+            if ghost_race {
+                rt::touch_live_loom(&o.name);
+            }
+            o.freed.map(|f| (f, o.name.clone()))
         });
         if let Some(((tid, step), obj)) = freed {
             rt::report(
@@ -185,10 +204,7 @@ impl LockGuard {
     fn unlock(mut self, op: &'static str) {
         // The release writes the lock word inside its container: the access that is a
         // use-after-free if another CPU freed the container meanwhile (see `slab`).
-        if let Some(id) = self.ghost.owner {
-            super::slab::touch_shadow(id);
-        }
-        self.ghost.check_owner_live(op);
+        self.ghost.check_owner_live_at_release(op);
         if !self.ghost.held_by_current() {
             rt::report(
                 &LOCK_MISUSE,

@@ -218,10 +218,7 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> Option<RwsemWriteGuard> {
 /// inside it), the releasing CPU holds the semaphore in this mode, and no field it protects
 /// is left pointing to a freed object.
 fn before_release(ghost: &LockGhost, op: &str, held: bool) {
-    if let Some(id) = ghost.owner {
-        super::slab::touch_shadow(id);
-    }
-    ghost.check_owner_live(op);
+    ghost.check_owner_live_at_release(op);
     if !held {
         rt::report(
             &LOCK_MISUSE,

@@ -6,13 +6,14 @@
 //! (it is kept by the execution's world), so the execution can go on after the report, as the
 //! kernel does after a KASAN splat.
 //!
-//! Lifetimes are ghost state, checked without a scheduling point, except for one access that
-//! the explorer must be able to order against the free: the lock word that `spin_unlock` /
-//! `mutex_unlock` write (a lock embedded in an object can be released after the object was
-//! freed by another CPU; nothing else in that CPU's code then depends on the free). `kfree`
-//! therefore sets the object's shadow with a facade store and an unlock reads it
-//! ([`touch_shadow`]): both are scheduling points on one atomic, so loom's DPOR explores
-//! both orders. `MODEL:` SeqCst on both, a ghost channel outside the kernel's orderings.
+//! Lifetimes are ghost state, checked without a scheduling point, except for the accesses
+//! that read the object's KASAN shadow (a facade store of `kfree`): a lock release
+//! ([`touch_shadow`]), a list relink, a write of a `Guarded::new_refs` field. Every other
+//! liveness check ([`check_live`], a lock's check of its container, rule 3's check of a
+//! field's container) reads the object's ghost root, which `kfree` writes (`rt::touch_live`,
+//! `rt::touch_free`): for loom a ghost race, which it explores both ways like two operations
+//! on one atomic, with no scheduling point (docs/architecture.md, rule 4). `MODEL:` SeqCst
+//! on the shadow, a ghost channel outside the kernel's orderings.
 
 use std::sync::Arc;
 
@@ -84,11 +85,11 @@ impl<T> std::fmt::Debug for Obj<T> {
 
 /// KASAN's check of an access to the object `id`: made when a pointer to it is followed
 /// ([`Obj`]'s `Deref`) and again after every recorded operation on a field of it
-/// (`rt::record`), so a free between the two is caught under every explorer. Ghost state:
-/// `MODEL:` no shadow load (a loom-visible load at every deref moved loom's pruning
-/// calibration, litmus/loom-pruning, from 36 to 60 executions); loom orders an access to a
-/// `kzalloc`ed object against its `kfree` only through other facade operations (the
-/// refcount, a lock release or list relink that reads the shadow), see docs/architecture.md.
+/// (`rt::record`), so a free between the two is caught under every explorer. Ghost state,
+/// no shadow load (a loom-visible load at every deref moved loom's pruning calibration,
+/// litmus/loom-pruning, from 36 to 60 executions): the check reads the object's ghost root
+/// ([`rt::touch_live`]), which its `kfree` writes, so loom orders the check's step against
+/// the `kfree`'s as a ghost race (litmus/ghost+kfree-read, ghost+kfree-after-deref-unordered).
 pub(crate) fn check_live(id: ObjId, name: &str) {
     if !rt::active() {
         return;
@@ -182,6 +183,7 @@ pub fn kfree<T>(obj: &Obj<T>) {
     let tid = rt::current_tid();
     let shadow = rt::with(|w| w.objects[obj.0.id].shadow.clone());
     shadow.store(true, Ordering::SeqCst); // kasan_slab_free(): poison the object's shadow
+    rt::touch_free(&obj.0.name); // the ghost write every liveness check of it reads
     let (prev, linked, reachable) = rt::with(|w| {
         let linked = super::list::still_linked(w, obj.0.id);
         let reachable = still_reachable(w, obj.0.id);
@@ -253,10 +255,17 @@ fn still_reachable(w: &rt::World, id: ObjId) -> Vec<(String, String)> {
 
 /// Whether the container of `field` (the object its name starts with, `owner#1` of
 /// `owner#1.cur`) is live and is not the object `id` itself; a field of no object is live.
+/// A liveness check of the container ([`rt::touch_live`]): its answer depends on whether the
+/// container's `kfree` came first, so the explorers must order the two
+/// (`litmus/ghost+kfree-reachable-vs-kfree-owner`).
 fn container_live(w: &rt::World, field: &str, id: ObjId) -> bool {
     let container = field.split('.').next().unwrap_or(field);
     match w.obj_by_name.get(container) {
-        Some(&c) => c != id && w.objects[c].freed.is_none(),
+        Some(&c) if c == id => false,
+        Some(&c) => {
+            rt::touch_live(container);
+            w.objects[c].freed.is_none()
+        }
         None => true,
     }
 }

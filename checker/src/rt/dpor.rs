@@ -72,6 +72,12 @@ impl Scheduler for DporScheduler {
             self.first = false;
         } else {
             obs.accesses = super::take_touches();
+            // A ghost write says nothing of the value it left.
+            for a in &obs.accesses {
+                if a.kind.writes() {
+                    obs.effects.push((a.loc, crate::dpor::Effect::Unknown));
+                }
+            }
             self.cursor = super::events_since(self.cursor, |e| {
                 obs.events += 1;
                 obs.digest = crate::dpor::footprint::mix(
@@ -89,7 +95,11 @@ impl Scheduler for DporScheduler {
                         .push_str(&format!("{}({})={} ", e.op, e.obj, e.result));
                     seen.push(e.clone());
                 }
+                let first = obs.accesses.len();
                 accesses(e, |a| obs.accesses.push(a));
+                crate::dpor::footprint::effects_of(e, &obs.accesses[first..], |l, f| {
+                    obs.effects.push((l, f))
+                });
                 if e.op == "join" {
                     obs.joins.extend(joined_tid(&e.obj));
                 }

@@ -98,8 +98,9 @@ pub(crate) fn ghost_access(a: crate::dpor::Access) {
     loom::kmodel_ghost::access(a.loc, a.kind.writes());
 }
 
-/// Whether loom uses the ghost accesses of lists and lock-guarded fields (`touch`): by
-/// default, as DPOR races (unless `LOOM_KMODEL_NO_GHOST=1`).
+/// Whether loom uses the ghost accesses of lists and lock-guarded fields (`touch`) and of
+/// `kzalloc`ed objects' liveness (`touch_live`, `touch_free`): by default, as DPOR races
+/// (unless `LOOM_KMODEL_NO_GHOST=1`).
 pub(crate) fn ghost_hook() -> bool {
     loom::kmodel_ghost::enabled()
 }

@@ -102,14 +102,42 @@ pub(crate) struct Handoff {
     done: AtomicT,
 }
 
+/// CPU0 reads a `kzalloc`ed message that CPU1 frees with `kfree()`, with nothing ordering the
+/// two: the read may come after the free. The read and the free touch no common loom object
+/// (the `kfree` stores the object's shadow, the read loads `msg->val`), so loom sees the race
+/// only through the liveness check's ghost access to the object, which the `kfree` writes
+/// (docs/architecture.md, rule 4). CPU0 reads `h->done` first, so that following `msg` is
+/// in a step that ends with a recorded event (a replay that follows events then follows the
+/// pointer where the recorded run did: tests/replay_fidelity.rs).
+pub(crate) fn kfree_vs_read() {
+    let h: Obj<Handoff> = kzalloc("handoff", |_, n| Handoff {
+        done: AtomicT::new(n, "done", 0),
+    });
+    let msg: Obj<Msg> = kzalloc("msg", |_, n| Msg {
+        val: AtomicT::new(n, "val", 0),
+    });
+    let reader = {
+        let (h, msg) = (h.clone(), msg.clone());
+        spawn_cpu(move || {
+            READ_ONCE(&h.done); // d = READ_ONCE(h->done);
+            READ_ONCE(&msg.val); // v = READ_ONCE(msg->val);
+        })
+    };
+    let freer = spawn_cpu(move || {
+        kfree(&msg); // kfree(msg);
+    });
+    join(reader);
+    join(freer);
+    kfree(&h);
+}
+
 /// CPU0 follows its pointer to the message once, tells the owner it is done, and only then
-/// reads the message (the bug: the read must come before `done`); CPU1 clears and frees the
-/// message once it reads `done`. The free can only come after CPU0's pointer was followed, so
-/// only a check at the access itself (after every recorded operation on the message) finds
-/// it. (The clearing store is what lets loom order CPU0's read after the free: loom orders an
-/// access through a pointer followed earlier against the free only through another facade
-/// operation, see docs/architecture.md.)
-pub(crate) fn kfree_after_handoff() {
+/// reads the message (the bug: the read must come before `done`); CPU1 (if `clear`, clears
+/// and) frees the message once it reads `done`. The free can only come after CPU0's pointer
+/// was followed, so only a check at the access itself (after every recorded operation on the
+/// message) finds it. Without the clearing store, nothing but that check's ghost access
+/// orders CPU0's read against the free for loom.
+fn kfree_after_handoff(clear: bool) {
     let h: Obj<Handoff> = kzalloc("handoff", |_, n| Handoff {
         done: AtomicT::new(n, "done", 0),
     });
@@ -129,7 +157,9 @@ pub(crate) fn kfree_after_handoff() {
         spawn_cpu(move || {
             if READ_ONCE(&h.done) == 1 {
                 // if (READ_ONCE(h->done)) {
-                WRITE_ONCE(&msg.val, 0); // WRITE_ONCE(msg->val, 0);
+                if clear {
+                    WRITE_ONCE(&msg.val, 0); // WRITE_ONCE(msg->val, 0);
+                }
                 kfree(&msg); // kfree(msg); }
             }
         })
@@ -140,6 +170,16 @@ pub(crate) fn kfree_after_handoff() {
         kfree(&msg);
     }
     kfree(&h);
+}
+
+/// The owner clears the message before it frees it.
+pub(crate) fn kfree_after_handoff_cleared() {
+    kfree_after_handoff(true)
+}
+
+/// The owner frees the message without touching it first.
+pub(crate) fn kfree_after_handoff_unordered() {
+    kfree_after_handoff(false)
 }
 
 /// A list owner whose lock-protected `cur` points to the item in use.
@@ -192,6 +232,29 @@ pub(crate) fn free_while_reachable() {
         kfree(&item);
     }
     kfree(&owner);
+}
+
+/// CPU0 frees the owner; CPU1 frees the item that `owner->cur` still points to, without
+/// `owner->lock`. If CPU1's `kfree` comes first, the live owner points to a freed item (rule
+/// 3, `FREE_WHILE_REACHABLE`); if CPU0's comes first, nothing does. The two frees touch no
+/// common loom object: loom sees the order matters only through the check's ghost read of
+/// the owner's liveness, which CPU0's `kfree` writes.
+pub(crate) fn free_reachable_vs_free_owner() {
+    let (item, owner) = item_and_owner();
+    let owner_freer = {
+        let owner = owner.clone();
+        spawn_cpu(move || {
+            kfree(&owner); // kfree(owner);  (owner->cur still points to the item)
+        })
+    };
+    let item_freer = {
+        let item = item.clone();
+        spawn_cpu(move || {
+            kfree(&item); // kfree(item);  (without owner->lock)
+        })
+    };
+    join(owner_freer);
+    join(item_freer);
 }
 
 /// `ghost+kfree-reachable-locked-cleared`'s witness: the free under the lock happens.

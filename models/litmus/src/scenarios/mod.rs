@@ -106,12 +106,21 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(kmem_cache_free_vs_read, ["reader", "freer"], reachable(checker::invariant::USE_AFTER_FREE),
         "ghost-state calibration: CPU0 reads a kmalloc'd buffer that CPU1 frees with kmem_cache_free(), unordered; loom sees the race only through the slot's KASAN shadow")
         .named("ghost+kmem_cache_free-read"),
-    scenario!(kfree_after_handoff, ["user", "owner"], reachable(checker::invariant::USE_AFTER_FREE),
-        "ghost-state calibration: CPU0 follows its message pointer, sets done, then reads the message; CPU1 frees it once done is set: only a liveness check at the access finds it")
+    scenario!(kfree_after_handoff_cleared, ["user", "owner"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-state calibration: CPU0 follows its message pointer, sets done, then reads the message; CPU1 clears and frees it once done is set: only a liveness check at the access finds it")
         .named("ghost+kfree-after-deref"),
+    scenario!(kfree_after_handoff_unordered, ["user", "owner"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-state calibration: as ghost+kfree-after-deref, but CPU1 frees the message without a store to it: loom orders CPU0's later read against the kfree only through the liveness check's ghost access")
+        .named("ghost+kfree-after-deref-unordered"),
+    scenario!(kfree_vs_read, ["reader", "freer"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-state calibration: CPU0 reads a kzalloc'ed message that CPU1 kfree()s, unordered; no loom object is common to the two")
+        .named("ghost+kfree-read"),
     scenario!(free_while_reachable, ["waiter", "worker"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
         "ghost-state calibration: CPU0 frees an item once it reads item->done without the lock; CPU1 sets done under the lock before clearing owner->cur, which points to the item")
         .named("ghost+kfree-reachable"),
+    scenario!(free_reachable_vs_free_owner, ["owner_freer", "item_freer"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
+        "ghost-state calibration: CPU0 frees the owner, CPU1 the item owner->cur points to, without owner->lock: if CPU1 frees first, the live owner points to a freed item")
+        .named("ghost+kfree-reachable-vs-kfree-owner"),
     scenario!(free_under_lock_dangling, ["finisher", "reaper"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
         "ghost-state calibration: CPU1 frees the item owner->cur points to under owner->lock once CPU0 set item->done, and unlocks without clearing owner->cur")
         .named("ghost+kfree-reachable-locked"),
