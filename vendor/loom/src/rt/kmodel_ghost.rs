@@ -1,11 +1,10 @@
 //! kmodel: patch. The ghost accesses of a step: which locations of kmodel's ghost state (its
 //! lists, slab liveness, RCU bookkeeping, lock ownership, the ghost clock; anything kmodel
 //! records as an event or a touch) a step read or wrote. They are DPOR races ([`Races`]) and
-//! part of the sleep sets' dependence (`Path::branch_thread`): by default those of ghost state
-//! no loom operation stands for (lists, lock-guarded fields: KMODEL-PATCH.md, "Ghost races by
-//! default"), and every access with the object sleep sets (the default since "A race with a
-//! yielded thread"; `LOOM_KMODEL_NO_SLEEP_OBJECTS=1` turns them off: "Object sleep sets with
-//! kmodel's ghost accesses").
+//! part of the sleep sets' dependence (`Path::branch_thread`): every access, with the object
+//! sleep sets (the default since KMODEL-PATCH.md "A race with a yielded thread"; "Object sleep
+//! sets with kmodel's ghost accesses"); with `LOOM_KMODEL_NO_SLEEP_OBJECTS=1`, those of ghost
+//! state no loom operation stands for and the liveness checks ("Ghost races by default").
 //!
 //! kmodel calls [`access`] for the accesses of its dependency relation (the one its
 //! distinct-trace count and its dpor explorer use), as the access happens. loom gathers them

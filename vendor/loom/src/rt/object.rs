@@ -319,11 +319,6 @@ impl<T> Ref<T> {
     pub(super) fn ref_eq(self, other: Ref<T>) -> bool {
         self.index == other.index
     }
-
-    /// kmodel patch: the store index (`Ref::from_usize`'s inverse).
-    pub(super) fn index(self) -> usize {
-        self.index
-    }
 }
 
 impl<T: Object> Ref<T> {
