@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The most threads a loom model runs (`loom::MAX_THREADS`, vendor/loom/src/rt/mod.rs).
+const LOOM_MAX_THREADS: usize = 5;
+
 /// A model's ladder: (model, configuration label, CPUs, scenario), smallest first.
 fn ladder() -> Vec<(&'static str, String, Scenario)> {
     use mmu_interval_notifier::scale::fault_vs_munmap_fault_only_scale as mmu_fault_only;
@@ -236,6 +239,19 @@ fn measure(index: usize, explorer: &str, limit: Duration) -> Option<Row> {
     text.lines().rev().find_map(Row::from_tsv)
 }
 
+/// Rows in ladder order, then by explorer.
+fn sort_rows(rows: &mut [Row], ladder: &[(&'static str, String, Scenario)]) {
+    rows.sort_by_key(|r| {
+        (
+            ladder
+                .iter()
+                .position(|(_, c, _)| *c == r.config)
+                .unwrap_or(usize::MAX),
+            r.explorer.clone(),
+        )
+    });
+}
+
 fn measure_all(filter: Option<&str>) {
     let limit = Duration::from_secs(
         std::env::var("KMODEL_SCALE_LIMIT")
@@ -256,6 +272,32 @@ fn measure_all(filter: Option<&str>) {
                 continue;
             }
             if stopped.contains(model) {
+                continue;
+            }
+            // loom runs at most `loom::MAX_THREADS` threads (5, vendor/loom/src/rt/mod.rs): the
+            // CPUs and the main thread. A larger configuration panics in its first execution,
+            // which is loom's limit, not a verdict.
+            if explorer == "loom" && s.cpus.len() + 1 > LOOM_MAX_THREADS {
+                stopped.push(model);
+                let row = Row {
+                    model: model.to_string(),
+                    config: config.clone(),
+                    cpus: s.cpus.len(),
+                    explorer: explorer.into(),
+                    executions: None,
+                    graphs: None,
+                    schedules: None,
+                    seconds: 0.0,
+                    verdict: format!("beyond loom's {LOOM_MAX_THREADS} threads (CPUs and main)"),
+                };
+                println!(
+                    "{:<24} {:<36} {:>4} {:<6} {:>12} {:>8} {:>10} {:>8.1}  {}",
+                    row.model, row.config, row.cpus, row.explorer, "-", "-", "-", 0.0, row.verdict
+                );
+                rows.retain(|r| !(r.config == row.config && r.explorer == row.explorer));
+                rows.push(row);
+                sort_rows(&mut rows, &ladder);
+                write_rows(&rows);
                 continue;
             }
             let row = measure(i, explorer, limit).unwrap_or_else(|| {
@@ -287,15 +329,7 @@ fn measure_all(filter: Option<&str>) {
             );
             rows.retain(|r| !(r.config == row.config && r.explorer == row.explorer));
             rows.push(row);
-            rows.sort_by_key(|r| {
-                (
-                    ladder
-                        .iter()
-                        .position(|(_, c, _)| *c == r.config)
-                        .unwrap_or(usize::MAX),
-                    r.explorer.clone(),
-                )
-            });
+            sort_rows(&mut rows, &ladder);
             write_rows(&rows);
         }
     }
