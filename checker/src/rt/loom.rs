@@ -106,7 +106,8 @@ pub(crate) fn ghost_hook() -> bool {
 }
 
 /// Whether loom uses every access kmodel records (events and liveness checks too): with its
-/// opt-in object sleep sets only; otherwise they are not computed at all.
+/// object sleep sets (the default); with `LOOM_KMODEL_NO_SLEEP_OBJECTS=1` they are not
+/// computed at all.
 pub(crate) fn ghost_hook_all() -> bool {
     loom::kmodel_ghost::all_accesses()
 }

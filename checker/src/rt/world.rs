@@ -240,7 +240,7 @@ impl World {
             obj: obj.into(),
             result: result.into(),
         };
-        // With loom's opt-in object sleep sets, loom orders this step against another
+        // With loom's object sleep sets (the default), loom orders this step against another
         // thread's step that touches the same ghost state (vendor/loom/KMODEL-PATCH.md,
         // "Object sleep sets with kmodel's ghost accesses").
         #[cfg(loom)]
@@ -515,9 +515,10 @@ pub(crate) fn touch_live_loom(_name: &str) {
 }
 
 /// For loom only: the running step frees the object `name` (a write of its root, which every
-/// liveness check reads: [`touch_live`]). By default the `kfree` event's own accesses are not
-/// reported to loom (only with its opt-in object sleep sets, where they are), so this one is;
-/// the dpor explorer gets it from the event.
+/// liveness check reads: [`touch_live`]). Without loom's object sleep sets
+/// (`LOOM_KMODEL_NO_SLEEP_OBJECTS=1`) the `kfree` event's own accesses are not reported to
+/// loom (with them, the default, they are), so this one is; the dpor explorer gets it from
+/// the event.
 pub(crate) fn touch_free(_name: &str) {
     #[cfg(loom)]
     if super::loom::ghost_hook() && !super::loom::ghost_hook_all() {
