@@ -274,46 +274,35 @@ fn measure_all(filter: Option<&str>) {
             if stopped.contains(model) {
                 continue;
             }
+            let unmeasured = |seconds: f64, verdict: String| Row {
+                model: model.to_string(),
+                config: config.clone(),
+                cpus: s.cpus.len(),
+                explorer: explorer.into(),
+                executions: None,
+                graphs: None,
+                schedules: None,
+                seconds,
+                verdict,
+            };
             // loom runs at most `loom::MAX_THREADS` threads (5, vendor/loom/src/rt/mod.rs): the
             // CPUs and the main thread. A larger configuration panics in its first execution,
             // which is loom's limit, not a verdict.
-            if explorer == "loom" && s.cpus.len() + 1 > LOOM_MAX_THREADS {
+            let row = if explorer == "loom" && s.cpus.len() + 1 > LOOM_MAX_THREADS {
                 stopped.push(model);
-                let row = Row {
-                    model: model.to_string(),
-                    config: config.clone(),
-                    cpus: s.cpus.len(),
-                    explorer: explorer.into(),
-                    executions: None,
-                    graphs: None,
-                    schedules: None,
-                    seconds: 0.0,
-                    verdict: format!("beyond loom's {LOOM_MAX_THREADS} threads (CPUs and main)"),
-                };
-                println!(
-                    "{:<24} {:<36} {:>4} {:<6} {:>12} {:>8} {:>10} {:>8.1}  {}",
-                    row.model, row.config, row.cpus, row.explorer, "-", "-", "-", 0.0, row.verdict
-                );
-                rows.retain(|r| !(r.config == row.config && r.explorer == row.explorer));
-                rows.push(row);
-                sort_rows(&mut rows, &ladder);
-                write_rows(&rows);
-                continue;
-            }
-            let row = measure(i, explorer, limit).unwrap_or_else(|| {
-                stopped.push(model);
-                Row {
-                    model: model.to_string(),
-                    config: config.clone(),
-                    cpus: s.cpus.len(),
-                    explorer: explorer.into(),
-                    executions: None,
-                    graphs: None,
-                    schedules: None,
-                    seconds: limit.as_secs_f64(),
-                    verdict: format!("not finished in {} s", limit.as_secs()),
-                }
-            });
+                unmeasured(
+                    0.0,
+                    format!("beyond loom's {LOOM_MAX_THREADS} threads (CPUs and main)"),
+                )
+            } else {
+                measure(i, explorer, limit).unwrap_or_else(|| {
+                    stopped.push(model);
+                    unmeasured(
+                        limit.as_secs_f64(),
+                        format!("not finished in {} s", limit.as_secs()),
+                    )
+                })
+            };
             let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
             println!(
                 "{:<24} {:<36} {:>4} {:<6} {:>12} {:>8} {:>10} {:>8.1}  {}",
