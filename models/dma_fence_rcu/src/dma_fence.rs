@@ -37,6 +37,19 @@ pub const EINVAL: i32 = 22;
 /// `-EDEADLK`.
 pub const EDEADLK: isize = 35;
 
+/// What the first word of the union `{ cb_list; timestamp; rcu }` holds while the fence is
+/// unsignaled and its callback list empty: `cb_list.next == &fence->cb_list`, a kernel
+/// pointer (here a value no `ktime_get()` returns).
+pub const CB_LIST_HEAD_PTR: isize = -1;
+/// What `ktime_get()` returns. MODEL: the clock is a constant; only whether a reader got a
+/// timestamp or the list pointer the union held before it is checked.
+pub const KTIME_NOW: isize = 1_000;
+
+/// `ktime_get()` (kernel/time/timekeeping.c). MODEL: a constant, no scheduling point.
+pub fn ktime_get() -> isize {
+    KTIME_NOW
+}
+
 /// A driver's timeline: the lock its fences share (`fence->lock` points to it) and its
 /// fence context (`dma_fence_context_alloc()`).
 pub struct Timeline {
@@ -78,6 +91,17 @@ pub struct DmaFence {
     pub ops: StdMutex<FenceRelease>,
     /// The union: `cb_list` until signalled, then `timestamp`.
     pub cb: StdMutex<CbUnion>,
+    /// The union's first word, which readers load without `fence->lock`:
+    /// `cb_list.next` ([`CB_LIST_HEAD_PTR`] while the list is empty) until
+    /// `dma_fence_signal_timestamp_locked()` stores `fence->timestamp`. MODEL: a plain
+    /// word, accessed as `READ_ONCE`/`WRITE_ONCE` (single-copy atomic, as KCSAN assumes);
+    /// `list_add_tail()`/`list_replace()` do not write it (it keeps the head pointer until
+    /// the timestamp store).
+    pub timestamp: AtomicT,
+    /// Ghost: `DMA_FENCE_FLAG_TIMESTAMP_BIT` has been set since the last `dma_fence_init()`
+    /// (set right after the `set_bit()`, so that a reader's `test_bit()` of `flags` and this
+    /// ghost are ordered alike by every explorer; for the timestamp race's witness).
+    pub timestamp_bit_set: StdMutex<bool>,
     /// `fence->context`. MODEL: ghost, written by `dma_fence_init()` (immutable while a
     /// reference is held, and only compared by CPUs that hold one).
     pub context: StdMutex<u64>,
@@ -101,6 +125,8 @@ impl DmaFence {
             ops: StdMutex::new(FenceRelease::KfreeRcu),
             context: StdMutex::new(0),
             cb: StdMutex::new(CbUnion::CbList(Vec::new())),
+            timestamp: AtomicT::new(name, "timestamp", CB_LIST_HEAD_PTR),
+            timestamp_bit_set: StdMutex::new(false),
             seqno: AtomicT::new(name, "seqno", 0),
             flags: BitWord::new(name, "flags", 0),
             refcount: Kref::new(&format!("{name}.refcount")),
@@ -109,7 +135,8 @@ impl DmaFence {
         }
     }
 
-    fn timeline(&self) -> Obj<Timeline> {
+    /// The timeline `fence->lock` points to (`dma_fence_init()` sets it).
+    pub fn timeline(&self) -> Obj<Timeline> {
         self.lock
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -125,6 +152,14 @@ impl DmaFence {
             .iter()
             .find(|(o, _)| *o == obj)
             .map(|(_, s)| *s)
+    }
+
+    /// Ghost: whether `DMA_FENCE_FLAG_TIMESTAMP_BIT` has been set (see the field).
+    pub fn ghost_timestamp_bit_set(&self) -> bool {
+        *self
+            .timestamp_bit_set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Ghost: `fence->context` (see the field).
@@ -183,6 +218,10 @@ pub fn dma_fence_init(f: &FencePtr, ops: FenceRelease, timeline: &Obj<Timeline>,
     kref_init(&f.refcount); // kref_init(&fence->refcount);
     *f.ops.lock().unwrap_or_else(|e| e.into_inner()) = ops; // fence->ops = ops;
     *f.cb.lock().unwrap_or_else(|e| e.into_inner()) = CbUnion::CbList(Vec::new()); // INIT_LIST_HEAD(&fence->cb_list);
+    WRITE_ONCE(&f.timestamp, CB_LIST_HEAD_PTR); // (INIT_LIST_HEAD's WRITE_ONCE(list->next, list))
+    *f.timestamp_bit_set
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = false;
     *f.lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(timeline.clone()); // fence->lock = lock;
     *f.context.lock().unwrap_or_else(|e| e.into_inner()) = timeline.context; // fence->context = context;
     WRITE_ONCE(&f.seqno, seqno); // fence->seqno = seqno;
@@ -274,14 +313,20 @@ pub fn dma_fence_signal(f: &FencePtr) -> i32 {
     let _c = trace_call("dma_fence_signal", &f.describe());
     let tl = f.timeline();
     let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
-    let ret = dma_fence_signal_locked(f, &g); // ret = dma_fence_signal_timestamp_locked(fence, ktime_get());
+    let ret = dma_fence_signal_timestamp_locked(f, ktime_get(), &g); // ret = dma_fence_signal_timestamp_locked(fence, ktime_get());
     spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
     ret
 }
 
-/// `dma_fence_signal_locked()` → `dma_fence_signal_timestamp_locked()` (dma-fence.c:367,
-/// v6.8), with `fence->lock` held (`_held` is the caller's guard).
-pub fn dma_fence_signal_locked(f: &FencePtr, _held: &LockGuard) -> i32 {
+/// `dma_fence_signal_locked()` (dma-fence.c, v6.8), with `fence->lock` held (`held`
+/// is the caller's guard).
+pub fn dma_fence_signal_locked(f: &FencePtr, held: &LockGuard) -> i32 {
+    dma_fence_signal_timestamp_locked(f, ktime_get(), held) // return dma_fence_signal_timestamp_locked(fence, ktime_get());
+}
+
+/// `dma_fence_signal_timestamp_locked()` (dma-fence.c:367, v6.8), with `fence->lock` held
+/// (`_held` is the caller's guard).
+pub fn dma_fence_signal_timestamp_locked(f: &FencePtr, timestamp: isize, _held: &LockGuard) -> i32 {
     let tl = f.timeline();
     lockdep_assert_held(&tl.lock); // lockdep_assert_held(fence->lock);
     let update = ghost_update(); // ghost: opens the clock bracket of the update the next store completes
@@ -306,8 +351,12 @@ pub fn dma_fence_signal_locked(f: &FencePtr, _held: &LockGuard) -> i32 {
     let cb_list = std::mem::replace(
         &mut *f.cb.lock().unwrap_or_else(|e| e.into_inner()),
         CbUnion::Timestamp,
-    ); // list_replace(&fence->cb_list, &cb_list); fence->timestamp = timestamp;
+    ); // list_replace(&fence->cb_list, &cb_list);
+    WRITE_ONCE(&f.timestamp, timestamp); // fence->timestamp = timestamp;
     set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &f.flags); // set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags);
+    *f.timestamp_bit_set
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = true;
     let CbUnion::CbList(cbs) = cb_list else {
         check(false, &CB_LIST_AFTER_SIGNAL, || {
             format!("{} signaled with a timestamp in its cb_list", f.describe())
@@ -410,4 +459,23 @@ pub fn dma_fence_is_later_or_same(f1: &FencePtr, f2: &FencePtr) -> bool {
 /// the flag is tested.
 pub fn dma_fence_is_signaled(f: &FencePtr) -> bool {
     test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) return true;
+}
+
+/// `dma_fence_timestamp()` (include/linux/dma-fence.h, added at dma-fence.h:578 by
+/// "dma-buf: add dma_fence_timestamp helper", v6.6; the same body in v6.8): the signalling
+/// timestamp of a signaled fence, busy-waiting for `DMA_FENCE_FLAG_TIMESTAMP_BIT`.
+pub fn dma_fence_timestamp(f: &FencePtr) -> isize {
+    let _c = trace_call("dma_fence_timestamp", &f.describe());
+    if WARN_ON(
+        !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags),
+        "dma_fence_timestamp() on an unsignaled fence",
+    ) {
+        // if (WARN_ON(!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)))
+        return ktime_get(); // return ktime_get();
+    }
+    while !test_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &f.flags) {
+        // while (!test_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags))
+        cpu_relax(); // cpu_relax();
+    }
+    READ_ONCE(&f.timestamp) // return fence->timestamp;
 }

@@ -38,6 +38,7 @@ pub const INVARIANTS: &[Invariant] = &[
     FENCE_SIGNALS_ONCE,
     CB_LIST_AFTER_SIGNAL,
     CALLBACK_ONCE,
+    FENCE_TIMESTAMP_VALID,
 ];
 
 /// The state every RCU reader pattern is about: the reader holds a fence pointer inside its
@@ -64,4 +65,19 @@ pub const CALLBACK_RUN_BEFORE_REMOVE: Witness = Witness::new(
 pub const CALLBACK_REMOVED_BEFORE_SIGNAL: Witness = Witness::new(
     "CALLBACK_REMOVED_BEFORE_SIGNAL",
     "dma_fence_add_callback() returns 0 and dma_fence_remove_callback() takes the callback off fence->cb_list (returns true) before the concurrent dma_fence_signal()",
+);
+
+/// A reader of a signaled fence's timestamp gets the timestamp, not the `cb_list` pointer
+/// the union held before `dma_fence_signal_timestamp_locked()` stored it ("dma-buf: add
+/// dma_fence_timestamp helper", v6.6: "When a fence signals there is a very small race
+/// window where the timestamp isn't updated yet").
+pub const FENCE_TIMESTAMP_VALID: Invariant = Invariant::new(
+    "FENCE_TIMESTAMP_VALID",
+    "a timestamp read from a signaled fence is the one dma_fence_signal_timestamp_locked() stored, not the cb_list pointer the union { cb_list; timestamp } held before",
+);
+
+/// The timestamp race's window: the reader saw the fence signaled before its timestamp bit.
+pub const TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP: Witness = Witness::new(
+    "TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP",
+    "a reader of the timestamp saw DMA_FENCE_FLAG_SIGNALED_BIT set and DMA_FENCE_FLAG_TIMESTAMP_BIT still clear: dma_fence_signal_timestamp_locked() was between its test_and_set_bit() and its set_bit()",
 );

@@ -12,13 +12,17 @@
 //! - [`invariants`]: the model's invariants (constants only).
 //! - [`dma_fence`]: drivers/dma-buf/dma-fence.c and include/linux/dma-fence.h.
 //! - [`dma_resv`], [`dma_resv_v5_10`]: drivers/dma-buf/dma-resv.c, v6.8 and v5.10.
+//! - [`drm_syncobj`]: drivers/gpu/drm/drm_syncobj.c's fence pointer, v4.13 and v6.8.
+//! - [`sched_main`]: the fence-timestamp read of drivers/gpu/drm/scheduler/sched_main.c.
 //! - [`scenarios`]: the scenario table and the scenario bodies.
 
 pub mod dma_fence;
 pub mod dma_resv;
 pub mod dma_resv_v5_10;
+pub mod drm_syncobj;
 pub mod invariants;
 pub mod scenarios;
+pub mod sched_main;
 
 pub use invariants::INVARIANTS;
 pub use scenarios::SCENARIOS;
@@ -30,7 +34,10 @@ pub const SOURCES: &[&str] = &[
     include_str!("dma_fence.rs"),
     include_str!("dma_resv.rs"),
     include_str!("dma_resv_v5_10.rs"),
+    include_str!("drm_syncobj.rs"),
+    include_str!("sched_main.rs"),
     include_str!("scenarios/mod.rs"),
     include_str!("scenarios/dma_resv.rs"),
     include_str!("scenarios/dma_resv_v5_10.rs"),
+    include_str!("scenarios/syncobj_sched.rs"),
 ];

@@ -11,9 +11,11 @@ use crate::invariants::*;
 
 mod dma_resv;
 mod dma_resv_v5_10;
+mod syncobj_sched;
 
 use dma_resv::*;
 use dma_resv_v5_10::*;
+use syncobj_sched::*;
 
 /// Every scenario of this model.
 #[rustfmt::skip]
@@ -122,4 +124,34 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(add_fence_append_publish, ["writer", "reader"], reachable(OOPS),
         "v6.8 dma_resv_add_fence appends C (table[1] = C; smp_store_mb(num_fences, 2)), then A signals, while dma_resv_get_fences walks the list")
         .expected_sc(Expected::Unreachable),
+    // drm_syncobj v4.13: a plain dma_fence_get(syncobj->fence) against replace_fence's xchg
+    // and put ("drm/syncobj: Add a race-free drm_syncobj_fence_get helper", Aug 2017).
+    scenario!(syncobj_fence_get_v4_13, ["lookup", "replace"], reachable(USE_AFTER_FREE),
+        "v4.13 drm_syncobj: dma_fence_get(syncobj->fence) against drm_syncobj_replace_fence (xchg, dma_fence_put of the old fence, its last reference); fences freed with kfree_rcu"),
+    // The fix (v4.14+, read at v6.8): dma_fence_get_rcu_safe() under rcu_read_lock().
+    scenario!(syncobj_fence_get_rcu_safe, ["lookup", "replace"], unreachable,
+        "drm_syncobj_fence_get (rcu_read_lock + dma_fence_get_rcu_safe) against drm_syncobj_replace_fence (syncobj->lock, rcu_assign_pointer, put of the old fence's last reference); fences freed with kfree_rcu")
+        .witnesses(&[GET_RCU_MEETS_RELEASED_FENCE]),
+    // The fix with SLAB_TYPESAFE_BY_RCU fences (i915 requests in a syncobj): the weak-memory
+    // race of get_rcu_safe_recycled, through the syncobj.
+    scenario!(syncobj_fence_get_rcu_safe_recycled, ["lookup", "replace"], reachable(FENCE_GET_IDENTITY),
+        "drm_syncobj_fence_get against drm_syncobj_replace_fence, SLAB_TYPESAFE_BY_RCU fences: the old fence is released and its memory reused")
+        .expected_sc(Expected::Unreachable),
+    // drm_sched_get_cleanup_job() v6.5 reads finished.timestamp right after
+    // dma_fence_is_signaled(): the union still holds the cb_list pointer (Fixes: 1774baa64f93).
+    scenario!(cleanup_job_timestamp_v6_5, ["sched", "signaler"], reachable(FENCE_TIMESTAMP_VALID),
+        "v6.5 drm_sched_get_cleanup_job reads job->s_fence->finished.timestamp once the fence is signaled, against dma_fence_signal"),
+    // The fix, dma_fence_timestamp() (v6.6): busy-wait for DMA_FENCE_FLAG_TIMESTAMP_BIT.
+    // Right under SC. Under weak memory nothing orders the signaller's
+    // `fence->timestamp = timestamp` before its relaxed set_bit(TIMESTAMP_BIT), nor the
+    // reader's test_bit() before its load of fence->timestamp: message passing without
+    // barriers. LKMM (herd7, `kmodel litmus` of loom's trace): allowed.
+    scenario!(cleanup_job_dma_fence_timestamp, ["sched", "signaler"], reachable(FENCE_TIMESTAMP_VALID),
+        "v6.6 drm_sched_get_cleanup_job reads dma_fence_timestamp(finished) (busy-waits for DMA_FENCE_FLAG_TIMESTAMP_BIT), against dma_fence_signal")
+        .expected_sc(Expected::Unreachable)
+        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP]),
+    // The alternative the fix's message names: read the timestamp under fence->lock.
+    scenario!(cleanup_job_timestamp_fence_lock, ["sched", "signaler"], unreachable,
+        "variant (in no kernel): drm_sched_get_cleanup_job reads finished.timestamp under fence->lock, against dma_fence_signal")
+        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP]),
 ];
