@@ -72,6 +72,19 @@ pub enum FenceRelease {
     Kfree,
 }
 
+/// The callbacks of `struct dma_fence_ops` a fence implementation provides beyond
+/// `release` (the fences of this model have none, except a `struct dma_fence_array`'s base
+/// fence, crate::dma_fence_array). `signaled` and `enable_signaling` are the kernel's
+/// `ops->signaled` and `ops->enable_signaling`; `release` replaces `ops->release`.
+pub trait DmaFenceOps: Send + Sync {
+    /// `ops->signaled(fence)`.
+    fn signaled(&self, fence: &FencePtr) -> bool;
+    /// `ops->enable_signaling(fence)`, called with `fence->lock` held (`held`).
+    fn enable_signaling(&self, fence: &FencePtr, held: &LockGuard) -> bool;
+    /// `ops->release(fence)`.
+    fn release(&self, fence: &FencePtr);
+}
+
 /// The union `{ cb_list; timestamp; rcu }` of `struct dma_fence` (ghost state under
 /// `fence->lock`).
 #[derive(Clone)]
@@ -87,8 +100,13 @@ pub struct DmaFence {
     /// `fence->lock`. MODEL: a ghost pointer to the timeline, written by `dma_fence_init()`.
     pub lock: StdMutex<Option<Obj<Timeline>>>,
     /// `fence->ops` reduced to its `release`. MODEL: ghost, written by `dma_fence_init()`;
-    /// no fence here has `->signaled` or `->enable_signaling`.
+    /// only a dma_fence_array's base fence has `->signaled` or `->enable_signaling`
+    /// (`ops_impl`).
     pub ops: StdMutex<FenceRelease>,
+    /// The rest of `fence->ops`, for the fence implementations that have callbacks
+    /// (`None`: none). MODEL: ghost, written after `dma_fence_init()` by the
+    /// implementation's init, before the fence is published.
+    pub ops_impl: StdMutex<Option<Arc<dyn DmaFenceOps>>>,
     /// The union: `cb_list` until signalled, then `timestamp`.
     pub cb: StdMutex<CbUnion>,
     /// The union's first word, which readers load without `fence->lock`:
@@ -123,6 +141,7 @@ impl DmaFence {
         DmaFence {
             lock: StdMutex::new(None),
             ops: StdMutex::new(FenceRelease::KfreeRcu),
+            ops_impl: StdMutex::new(None),
             context: StdMutex::new(0),
             cb: StdMutex::new(CbUnion::CbList(Vec::new())),
             timestamp: AtomicT::new(name, "timestamp", CB_LIST_HEAD_PTR),
@@ -154,6 +173,14 @@ impl DmaFence {
             .map(|(_, s)| *s)
     }
 
+    /// `fence->ops`' callbacks beyond `release`, if the implementation has any.
+    pub fn ops_impl(&self) -> Option<Arc<dyn DmaFenceOps>> {
+        self.ops_impl
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Ghost: whether `DMA_FENCE_FLAG_TIMESTAMP_BIT` has been set (see the field).
     pub fn ghost_timestamp_bit_set(&self) -> bool {
         *self
@@ -171,8 +198,12 @@ impl DmaFence {
 /// A fence pointer: memory in a fence cache.
 pub type FencePtr = SlabPtr<DmaFence>;
 
+/// A callback's `func` (`dma_fence_func_t`) beyond counting its runs.
+pub type DmaFenceFunc = Arc<dyn Fn(&FencePtr) + Send + Sync>;
+
 /// `struct dma_fence_cb` with its `func`: a callback the scenario registers. The node is
-/// ghost state under the fence lock; `func` counts its runs.
+/// ghost state under the fence lock; `func` counts its runs (since it was last accepted by
+/// `dma_fence_add_callback()`) and then runs the implementation's function, if any.
 pub struct DmaFenceCb {
     /// Name in traces.
     pub name: String,
@@ -180,6 +211,8 @@ pub struct DmaFenceCb {
     pub linked: StdMutex<bool>,
     /// Ghost: how many times `func` ran.
     pub runs: StdMutex<usize>,
+    /// `cb->func` beyond the count (`None`: the count only).
+    pub func: Option<DmaFenceFunc>,
 }
 
 impl DmaFenceCb {
@@ -189,6 +222,17 @@ impl DmaFenceCb {
             name: name.to_string(),
             linked: StdMutex::new(false),
             runs: StdMutex::new(0),
+            func: None,
+        })
+    }
+
+    /// A callback named `name` whose `func` is `func`.
+    pub fn with_func(name: &str, func: DmaFenceFunc) -> Arc<DmaFenceCb> {
+        Arc::new(DmaFenceCb {
+            name: name.to_string(),
+            linked: StdMutex::new(false),
+            runs: StdMutex::new(0),
+            func: Some(func),
         })
     }
 }
@@ -209,6 +253,9 @@ fn dma_fence_cb_func(f: &FencePtr, cb: &DmaFenceCb) {
     check(n == 1, &CALLBACK_ONCE, || {
         format!("{} ran {n} times (fence {})", cb.name, f.describe())
     });
+    if let Some(func) = &cb.func {
+        func(f);
+    }
 }
 
 /// `dma_fence_init()` (dma-fence.c:1008, v6.8): initialise freshly allocated memory as an
@@ -217,6 +264,7 @@ pub fn dma_fence_init(f: &FencePtr, ops: FenceRelease, timeline: &Obj<Timeline>,
     let _c = trace_call("dma_fence_init", &f.describe());
     kref_init(&f.refcount); // kref_init(&fence->refcount);
     *f.ops.lock().unwrap_or_else(|e| e.into_inner()) = ops; // fence->ops = ops;
+    *f.ops_impl.lock().unwrap_or_else(|e| e.into_inner()) = None;
     *f.cb.lock().unwrap_or_else(|e| e.into_inner()) = CbUnion::CbList(Vec::new()); // INIT_LIST_HEAD(&fence->cb_list);
     WRITE_ONCE(&f.timestamp, CB_LIST_HEAD_PTR); // (INIT_LIST_HEAD's WRITE_ONCE(list->next, list))
     *f.timestamp_bit_set
@@ -288,6 +336,10 @@ pub fn dma_fence_release(f: &FencePtr) {
         WRITE_ONCE(&f.error, -EDEADLK); // fence->error = -EDEADLK;
         dma_fence_signal_locked(f, &g);
         spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
+    }
+    if let Some(ops) = f.ops_impl() {
+        ops.release(f); // fence->ops->release(fence);
+        return;
     }
     let ops = *f.ops.lock().unwrap_or_else(|e| e.into_inner());
     match ops {
@@ -370,11 +422,34 @@ pub fn dma_fence_signal_timestamp_locked(f: &FencePtr, timestamp: isize, _held: 
     0
 }
 
-/// `__dma_fence_enable_signaling()` (dma-fence.c:579, v6.8). MODEL: no
-/// `ops->enable_signaling`.
-fn __dma_fence_enable_signaling(f: &FencePtr) -> bool {
-    let _was_set = test_and_set_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &f.flags); // was_set = test_and_set_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &fence->flags);
-    !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) return false; ... return true;
+/// `__dma_fence_enable_signaling()` (dma-fence.c:579, v6.8), with `fence->lock` held
+/// (`held`).
+fn __dma_fence_enable_signaling(f: &FencePtr, held: &LockGuard) -> bool {
+    let was_set = test_and_set_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &f.flags); // was_set = test_and_set_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &fence->flags);
+    if test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) {
+        // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+        return false; // return false;
+    }
+    if !was_set {
+        if let Some(ops) = f.ops_impl() {
+            // if (!was_set && fence->ops->enable_signaling) {
+            if !ops.enable_signaling(f, held) {
+                // if (!fence->ops->enable_signaling(fence)) {
+                dma_fence_signal_locked(f, held); // dma_fence_signal_locked(fence);
+                return false; // return false;
+            }
+        }
+    }
+    true // return true;
+}
+
+/// `dma_fence_enable_sw_signaling()` (dma-fence.c, v6.8).
+pub fn dma_fence_enable_sw_signaling(f: &FencePtr) {
+    let _c = trace_call("dma_fence_enable_sw_signaling", &f.describe());
+    let tl = f.timeline();
+    let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
+    __dma_fence_enable_signaling(f, &g); // __dma_fence_enable_signaling(fence);
+    spin_unlock(g); // spin_unlock_irqrestore(fence->lock, flags);
 }
 
 fn cb_list_touch(f: &FencePtr, what: &str) -> bool {
@@ -401,12 +476,13 @@ pub fn dma_fence_add_callback(f: &FencePtr, cb: &Arc<DmaFenceCb>) -> i32 {
     }
     let tl = f.timeline();
     let g = spin_lock(&tl.lock); // spin_lock_irqsave(fence->lock, flags);
-    let ret = if __dma_fence_enable_signaling(f) {
+    let ret = if __dma_fence_enable_signaling(f, &g) {
         if cb_list_touch(f, "list_add_tail") {
             if let CbUnion::CbList(l) = &mut *f.cb.lock().unwrap_or_else(|e| e.into_inner()) {
                 l.push(cb.clone()); // list_add_tail(&cb->node, &fence->cb_list);
             }
             *cb.linked.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            *cb.runs.lock().unwrap_or_else(|e| e.into_inner()) = 0;
         }
         0
     } else {
@@ -455,10 +531,21 @@ pub fn dma_fence_is_later_or_same(f1: &FencePtr, f2: &FencePtr) -> bool {
     f1.ptr_eq(f2) || dma_fence_is_later(f1, f2) // return f1 == f2 || dma_fence_is_later(f1, f2);
 }
 
-/// `dma_fence_is_signaled()` (dma-fence.h:450, v6.8). MODEL: no `ops->signaled`, so only
-/// the flag is tested.
+/// `dma_fence_is_signaled()` (dma-fence.h:450, v6.8): the flag, else `ops->signaled`
+/// (which only a dma_fence_array's base fence has here).
 pub fn dma_fence_is_signaled(f: &FencePtr) -> bool {
-    test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) return true;
+    if test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &f.flags) {
+        // if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+        return true; // return true;
+    }
+    if let Some(ops) = f.ops_impl() {
+        if ops.signaled(f) {
+            // if (fence->ops->signaled && fence->ops->signaled(fence)) {
+            dma_fence_signal(f); // dma_fence_signal(fence);
+            return true; // return true;
+        }
+    }
+    false // return false;
 }
 
 /// `dma_fence_timestamp()` (include/linux/dma-fence.h, added at dma-fence.h:578 by

@@ -39,6 +39,7 @@ pub const INVARIANTS: &[Invariant] = &[
     CB_LIST_AFTER_SIGNAL,
     CALLBACK_ONCE,
     FENCE_TIMESTAMP_VALID,
+    ARRAY_SIGNALED_COMPLETE,
 ];
 
 /// The state every RCU reader pattern is about: the reader holds a fence pointer inside its
@@ -80,4 +81,22 @@ pub const FENCE_TIMESTAMP_VALID: Invariant = Invariant::new(
 pub const TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP: Witness = Witness::new(
     "TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP",
     "a reader of the timestamp saw DMA_FENCE_FLAG_SIGNALED_BIT set and DMA_FENCE_FLAG_TIMESTAMP_BIT still clear: dma_fence_signal_timestamp_locked() was between its test_and_set_bit() and its set_bit()",
+);
+
+/// A dma_fence_array is signaled only once every fence in it has signaled.
+pub const ARRAY_SIGNALED_COMPLETE: Invariant = Invariant::new(
+    "ARRAY_SIGNALED_COMPLETE",
+    "dma_fence_is_signaled() of a dma_fence_array (signal_on_any false) returns true only if every fence in the array has signaled",
+);
+
+/// The array's partial state: polled after one of its fences signaled, before the other.
+pub const ARRAY_POLLED_WITH_ONE_SIGNALED: Witness = Witness::new(
+    "ARRAY_POLLED_WITH_ONE_SIGNALED",
+    "dma_fence_is_signaled() of a dma_fence_array returns after array->fences[0] signaled, while array->fences[1] has not",
+);
+
+/// enable_signaling meets an array whose fences have all signaled already.
+pub const ARRAY_ENABLE_SIGNALING_FINDS_ALL_SIGNALED: Witness = Witness::new(
+    "ARRAY_ENABLE_SIGNALING_FINDS_ALL_SIGNALED",
+    "dma_fence_array_enable_signaling() finds every fence of the array signaled (dma_fence_add_callback() returns -ENOENT for each), so the array must signal from inside enable_signaling, under its own fence->lock",
 );

@@ -11,12 +11,14 @@
 //!
 //! - [`invariants`]: the model's invariants (constants only).
 //! - [`dma_fence`]: drivers/dma-buf/dma-fence.c and include/linux/dma-fence.h.
+//! - [`dma_fence_array`]: drivers/dma-buf/dma-fence-array.c and the 2026 proposals.
 //! - [`dma_resv`], [`dma_resv_v5_10`]: drivers/dma-buf/dma-resv.c, v6.8 and v5.10.
 //! - [`drm_syncobj`]: drivers/gpu/drm/drm_syncobj.c's fence pointer, v4.13 and v6.8.
 //! - [`sched_main`]: the fence-timestamp read of drivers/gpu/drm/scheduler/sched_main.c.
 //! - [`scenarios`]: the scenario table and the scenario bodies.
 
 pub mod dma_fence;
+pub mod dma_fence_array;
 pub mod dma_resv;
 pub mod dma_resv_v5_10;
 pub mod drm_syncobj;
@@ -32,6 +34,7 @@ pub const SOURCES: &[&str] = &[
     include_str!("lib.rs"),
     include_str!("invariants.rs"),
     include_str!("dma_fence.rs"),
+    include_str!("dma_fence_array.rs"),
     include_str!("dma_resv.rs"),
     include_str!("dma_resv_v5_10.rs"),
     include_str!("drm_syncobj.rs"),
@@ -40,4 +43,5 @@ pub const SOURCES: &[&str] = &[
     include_str!("scenarios/dma_resv.rs"),
     include_str!("scenarios/dma_resv_v5_10.rs"),
     include_str!("scenarios/syncobj_sched.rs"),
+    include_str!("scenarios/fence_array.rs"),
 ];

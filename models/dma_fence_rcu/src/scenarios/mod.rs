@@ -2,7 +2,7 @@
 //! beside this one), its CPUs, its expected result and what it races; the harness judges it
 //! (see `checker::explore`).
 
-use checker::invariant::{OOPS, USE_AFTER_FREE};
+use checker::invariant::{DEADLOCK, OOPS, USE_AFTER_FREE};
 use checker::scenario;
 use checker::scenario::{Bounds, Expected, Scenario};
 
@@ -11,10 +11,12 @@ use crate::invariants::*;
 
 mod dma_resv;
 mod dma_resv_v5_10;
+mod fence_array;
 mod syncobj_sched;
 
 use dma_resv::*;
 use dma_resv_v5_10::*;
+use fence_array::*;
 use syncobj_sched::*;
 
 /// Every scenario of this model.
@@ -149,9 +151,34 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(cleanup_job_dma_fence_timestamp, ["sched", "signaler"], reachable(FENCE_TIMESTAMP_VALID),
         "v6.6 drm_sched_get_cleanup_job reads dma_fence_timestamp(finished) (busy-waits for DMA_FENCE_FLAG_TIMESTAMP_BIT), against dma_fence_signal")
         .expected_sc(Expected::Unreachable)
-        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP]),
+        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP])
+        // Not DFS-gated: dma_fence_timestamp() busy-waits on the signaller's set_bit(), and
+        // shuttle's DFS schedules the spinning CPU again at every cpu_relax(), so its first
+        // execution never ends (1.6 GB after 10 minutes). dpor and loom complete.
+        .bounds(Bounds {
+            dfs_iterations: None,
+            ..Bounds::DEFAULT
+        }),
     // The alternative the fix's message names: read the timestamp under fence->lock.
     scenario!(cleanup_job_timestamp_fence_lock, ["sched", "signaler"], unreachable,
         "variant (in no kernel): drm_sched_get_cleanup_job reads finished.timestamp under fence->lock, against dma_fence_signal")
         .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP]),
+    // dma_fence_array before the 2026 series: polled with one of two fences signaled.
+    scenario!(array_signaled_partial_base, ["waiter", "signaler", "poller"], unreachable,
+        "dma_fence_array (upstream before the 2026 series): enable_signaling against f0's signal and dma_fence_is_signaled(array) while f1 is unsignaled")
+        .witnesses(&[ARRAY_POLLED_WITH_ONE_SIGNALED]),
+    // v1 of "remove unused functionality" (17 Mar 2026): Tvrtko Ursulin's false positive.
+    scenario!(array_signaled_partial_v1, ["waiter", "signaler", "poller"], reachable(ARRAY_SIGNALED_COMPLETE),
+        "dma_fence_array v1 (Mar 2026): one callback armed from the last fence down; signaled() checks fences[0 .. num_pending), not the armed one"),
+    // v3 2/2 "optimize handling" (22 Apr 2026): num_pending drops only past a signaled fence.
+    scenario!(array_signaled_partial_v3, ["waiter", "signaler", "poller"], unreachable,
+        "dma_fence_array v3 2/2 (Apr 2026): the same race; num_pending counts the armed fence")
+        .witnesses(&[ARRAY_POLLED_WITH_ONE_SIGNALED]),
+    // Before the series, enable_signaling returns false when every fence has signaled.
+    scenario!(array_enable_signaling_race_base, ["waiter", "signaler"], unreachable,
+        "dma_fence_array (upstream before the 2026 series): dma_fence_enable_sw_signaling(array) against both fences signalling")
+        .witnesses(&[ARRAY_ENABLE_SIGNALING_FINDS_ALL_SIGNALED]),
+    // v3 2/2: dma_fence_array_arm_cb() signals the array under its own lock (the review).
+    scenario!(array_enable_signaling_race_v3, ["waiter", "signaler"], reachable(DEADLOCK),
+        "dma_fence_array v3 2/2 (Apr 2026): enable_signaling calls dma_fence_array_arm_cb(), which signals the array when both fences have signaled, under the array's fence->lock"),
 ];
