@@ -153,8 +153,9 @@ pub const SCENARIOS: &[Scenario] = &[
         .expected_sc(Expected::Unreachable)
         .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP])
         // Not DFS-gated: dma_fence_timestamp() busy-waits on the signaller's set_bit(), and
-        // shuttle's DFS schedules the spinning CPU again at every cpu_relax(), so its first
-        // execution never ends (1.6 GB after 10 minutes). dpor and loom complete.
+        // shuttle's DFS reaches an execution (between its 10th and 50th) in which it
+        // schedules the spinning CPU again at every cpu_relax(): that execution never ends
+        // (1.6 GB after 10 minutes at --iterations 2000). dpor and loom complete.
         .bounds(Bounds {
             dfs_iterations: None,
             ..Bounds::DEFAULT
