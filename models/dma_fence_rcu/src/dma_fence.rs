@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex as StdMutex};
 use checker::kernel::{
     bitword_set, cpu_relax, ghost_update, kfree_rcu, kmem_cache_free, kref_get,
     kref_get_unless_zero, kref_init, kref_put, lockdep_assert_held, rcu_access_pointer,
-    rcu_dereference, set_bit, spin_lock, spin_unlock, test_and_set_bit, test_bit, trace_call,
-    trace_note, AtomicT, BitWord, Kref, LockGuard, Obj, ObjId, RcuPointer, SlabPtr, SpinLock,
-    READ_ONCE, WARN_ON, WRITE_ONCE,
+    rcu_dereference, set_bit, smp_mb__before_atomic, smp_rmb, spin_lock, spin_unlock,
+    test_and_set_bit, test_bit, trace_call, trace_note, AtomicT, BitWord, Kref, LockGuard, Obj,
+    ObjId, RcuPointer, SlabPtr, SpinLock, READ_ONCE, WARN_ON, WRITE_ONCE,
 };
 use checker::scenario::{check, witness};
 
@@ -72,6 +72,18 @@ pub enum FenceRelease {
     Kfree,
 }
 
+/// How the timestamp is published to `dma_fence_timestamp()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimestampRevision {
+    /// v6.6+: `fence->timestamp = timestamp; set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, …);` and
+    /// `while (!test_bit(…)) cpu_relax(); return fence->timestamp;`, no barrier on either
+    /// side.
+    Upstream,
+    /// In no kernel (a fix this model proposes): `smp_mb__before_atomic()` before the
+    /// `set_bit()`, `smp_rmb()` after the reader's loop.
+    Barriers,
+}
+
 /// The callbacks of `struct dma_fence_ops` a fence implementation provides beyond
 /// `release` (the fences of this model have none, except a `struct dma_fence_array`'s base
 /// fence, crate::dma_fence_array). `signaled` and `enable_signaling` are the kernel's
@@ -120,6 +132,9 @@ pub struct DmaFence {
     /// (set right after the `set_bit()`, so that a reader's `test_bit()` of `flags` and this
     /// ghost are ordered alike by every explorer; for the timestamp race's witness).
     pub timestamp_bit_set: StdMutex<bool>,
+    /// Which timestamp publication this fence's kernel has. MODEL: not a field of the
+    /// kernel's; `Upstream` unless the scenario sets it after `dma_fence_init()`.
+    pub timestamp_rev: StdMutex<TimestampRevision>,
     /// `fence->context`. MODEL: ghost, written by `dma_fence_init()` (immutable while a
     /// reference is held, and only compared by CPUs that hold one).
     pub context: StdMutex<u64>,
@@ -146,6 +161,7 @@ impl DmaFence {
             cb: StdMutex::new(CbUnion::CbList(Vec::new())),
             timestamp: AtomicT::new(name, "timestamp", CB_LIST_HEAD_PTR),
             timestamp_bit_set: StdMutex::new(false),
+            timestamp_rev: StdMutex::new(TimestampRevision::Upstream),
             seqno: AtomicT::new(name, "seqno", 0),
             flags: BitWord::new(name, "flags", 0),
             refcount: Kref::new(&format!("{name}.refcount")),
@@ -179,6 +195,11 @@ impl DmaFence {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Which timestamp publication this fence's kernel has (see the field).
+    pub fn timestamp_rev(&self) -> TimestampRevision {
+        *self.timestamp_rev.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Ghost: whether `DMA_FENCE_FLAG_TIMESTAMP_BIT` has been set (see the field).
@@ -270,6 +291,7 @@ pub fn dma_fence_init(f: &FencePtr, ops: FenceRelease, timeline: &Obj<Timeline>,
     *f.timestamp_bit_set
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = false;
+    *f.timestamp_rev.lock().unwrap_or_else(|e| e.into_inner()) = TimestampRevision::Upstream;
     *f.lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(timeline.clone()); // fence->lock = lock;
     *f.context.lock().unwrap_or_else(|e| e.into_inner()) = timeline.context; // fence->context = context;
     WRITE_ONCE(&f.seqno, seqno); // fence->seqno = seqno;
@@ -405,6 +427,9 @@ pub fn dma_fence_signal_timestamp_locked(f: &FencePtr, timestamp: isize, _held: 
         CbUnion::Timestamp,
     ); // list_replace(&fence->cb_list, &cb_list);
     WRITE_ONCE(&f.timestamp, timestamp); // fence->timestamp = timestamp;
+    if f.timestamp_rev() == TimestampRevision::Barriers {
+        smp_mb__before_atomic(); // smp_mb__before_atomic();  (TimestampRevision::Barriers, in no kernel)
+    }
     set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &f.flags); // set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags);
     *f.timestamp_bit_set
         .lock()
@@ -563,6 +588,9 @@ pub fn dma_fence_timestamp(f: &FencePtr) -> isize {
     while !test_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &f.flags) {
         // while (!test_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags))
         cpu_relax(); // cpu_relax();
+    }
+    if f.timestamp_rev() == TimestampRevision::Barriers {
+        smp_rmb(); // smp_rmb();  (TimestampRevision::Barriers, in no kernel)
     }
     READ_ONCE(&f.timestamp) // return fence->timestamp;
 }

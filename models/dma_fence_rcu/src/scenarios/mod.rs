@@ -160,6 +160,16 @@ pub const SCENARIOS: &[Scenario] = &[
             dfs_iterations: None,
             ..Bounds::DEFAULT
         }),
+    // The weak-memory fix this model proposes (in no kernel): smp_mb__before_atomic() before
+    // the signaller's set_bit(TIMESTAMP_BIT), smp_rmb() after the reader's loop. Not
+    // DFS-gated, for the busy-wait (see cleanup_job_dma_fence_timestamp).
+    scenario!(cleanup_job_dma_fence_timestamp_barriers, ["sched", "signaler"], unreachable,
+        "variant (in no kernel): dma_fence_timestamp() with smp_rmb() after its loop, dma_fence_signal_timestamp_locked() with smp_mb__before_atomic() before set_bit(TIMESTAMP_BIT)")
+        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP])
+        .bounds(Bounds {
+            dfs_iterations: None,
+            ..Bounds::DEFAULT
+        }),
     // The alternative the fix's message names: read the timestamp under fence->lock.
     scenario!(cleanup_job_timestamp_fence_lock, ["sched", "signaler"], unreachable,
         "variant (in no kernel): drm_sched_get_cleanup_job reads finished.timestamp under fence->lock, against dma_fence_signal")

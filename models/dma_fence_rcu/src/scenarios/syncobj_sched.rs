@@ -81,11 +81,12 @@ pub(crate) fn syncobj_fence_get_rcu_safe_recycled() {
 /// The race of "dma-buf: add dma_fence_timestamp helper" (v6.6): the scheduler's cleanup
 /// (`drm_sched_get_cleanup_job()`) reads the timestamp of a job's finished fence while the
 /// fence's signaller runs `dma_fence_signal()`.
-pub(crate) fn cleanup_job_timestamp_race(rev: CleanupJobRevision) {
+pub(crate) fn cleanup_job_timestamp_race(rev: CleanupJobRevision, ts: TimestampRevision) {
     let (cache, release) = fence_memory(false);
     let tl = timeline(1);
     let finished = checker::kernel::kmem_cache_alloc(&cache); // the job's s_fence->finished
     dma_fence_init(&finished, release, &tl, 1);
+    *finished.timestamp_rev.lock().unwrap() = ts;
     let sched = {
         let f = finished.clone();
         spawn_cpu(move || {
@@ -105,11 +106,20 @@ pub(crate) fn cleanup_job_timestamp_race(rev: CleanupJobRevision) {
 }
 
 pub(crate) fn cleanup_job_timestamp_v6_5() {
-    cleanup_job_timestamp_race(CleanupJobRevision::V6_5)
+    cleanup_job_timestamp_race(CleanupJobRevision::V6_5, TimestampRevision::Upstream)
 }
 pub(crate) fn cleanup_job_dma_fence_timestamp() {
-    cleanup_job_timestamp_race(CleanupJobRevision::DmaFenceTimestamp)
+    cleanup_job_timestamp_race(
+        CleanupJobRevision::DmaFenceTimestamp,
+        TimestampRevision::Upstream,
+    )
+}
+pub(crate) fn cleanup_job_dma_fence_timestamp_barriers() {
+    cleanup_job_timestamp_race(
+        CleanupJobRevision::DmaFenceTimestamp,
+        TimestampRevision::Barriers,
+    )
 }
 pub(crate) fn cleanup_job_timestamp_fence_lock() {
-    cleanup_job_timestamp_race(CleanupJobRevision::FenceLock)
+    cleanup_job_timestamp_race(CleanupJobRevision::FenceLock, TimestampRevision::Upstream)
 }
