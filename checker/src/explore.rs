@@ -36,6 +36,11 @@ pub enum Explorer {
 /// Names of the explorers, as the CLI takes them.
 pub const EXPLORERS: &[&str] = &["loom", "dpor", "random", "pct", "dfs"];
 
+/// How many times in a row the DFS explorer runs a CPU again right after its `cpu_relax()`
+/// (shuttle's `yield_now`) while another CPU is runnable; beyond it DFS leaves that choice
+/// out and its exploration is bounded (`rt::shuttle::SpinBound`).
+pub const DFS_RERUNS_AFTER_YIELD: usize = 2;
+
 impl Explorer {
     /// The explorer `kind` with the scenario's default bounds; `iterations` overrides the
     /// shuttle iteration count, `seed` the shuttle seed.
@@ -147,6 +152,10 @@ pub struct Outcome {
     pub seconds: f64,
     /// The exploration covered its whole space (loom to the end, or DFS exhausted).
     pub complete: bool,
+    /// DFS only: runnable choices it left out because a CPU ran its `cpu_relax()` loop
+    /// again too many times in a row (a busy-wait, which DFS cannot exhaust); not 0 makes
+    /// the exploration bounded, and the verdict says so.
+    pub spin_pruned: u64,
     pub found: Option<Found>,
     /// Non-fatal violations of other invariants that did not stop the exploration, with the
     /// number of executions that reached each.
@@ -180,7 +189,11 @@ impl Outcome {
 
     /// The exploration was exhaustive (up to its stated bound) and complete.
     fn exhaustive(&self) -> bool {
-        self.complete && matches!(self.explorer, Explorer::Loom { .. } | Explorer::Dfs { .. })
+        self.complete
+            && matches!(
+                self.explorer,
+                Explorer::Loom { .. } | Explorer::Dfs { .. } | Explorer::Dpor { .. }
+            )
     }
 
     /// The honest verdict: *verified* only for a completed exhaustive exploration that
@@ -206,6 +219,11 @@ impl Outcome {
                 "verified under SC (source-set DPOR)".into()
             }
             Explorer::Dpor { .. } if self.complete => "verified under SC (optimal DPOR)".into(),
+            Explorer::Dfs { .. } if self.spin_pruned > 0 => format!(
+                "no counterexample in {} runs (bounded: a busy-wait; DFS ran a CPU again right after its cpu_relax() at most {} times in a row while another CPU could run)",
+                self.executions,
+                DFS_RERUNS_AFTER_YIELD
+            ),
             _ => format!("no counterexample in {} runs", self.executions),
         }
     }
@@ -366,6 +384,7 @@ pub fn run(s: &'static Scenario, explorer: Explorer) -> Outcome {
         source_sets: stats.source_sets,
         seconds,
         complete: complete && failed.is_none(),
+        spin_pruned: stats.spin_pruned,
         found: failed.map(|f| Found {
             violation: f.violation,
             events: f.events,
@@ -414,7 +433,8 @@ fn backend_run(s: &'static Scenario, explorer: Explorer) -> BackendResult {
         }
         Explorer::Dfs { max_iterations } => {
             let (st, f) = rt::shuttle::dfs(s, max_iterations);
-            let complete = max_iterations.is_none_or(|m| (st.executions as usize) < m);
+            let complete =
+                max_iterations.is_none_or(|m| (st.executions as usize) < m) && st.spin_pruned == 0;
             (st, f, None, complete, None)
         }
         Explorer::Dpor { max_executions } => {

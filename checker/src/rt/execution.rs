@@ -18,6 +18,9 @@ pub(crate) struct Stats {
     pub blocked: u64,
     /// dpor fell back to source sets and sleep sets (see `rt::shuttle::dpor`).
     pub source_sets: bool,
+    /// Choices DFS left out because a CPU ran its `cpu_relax()` loop again too many times
+    /// in a row (`rt::shuttle::SpinBound`; 0 for the other explorers).
+    pub spin_pruned: u64,
     /// Violations that did not stop the run (not fatal, not the target): invariant name ->
     /// number of executions that reached it.
     pub also: BTreeMap<String, u64>,

@@ -151,25 +151,12 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario!(cleanup_job_dma_fence_timestamp, ["sched", "signaler"], reachable(FENCE_TIMESTAMP_VALID),
         "v6.6 drm_sched_get_cleanup_job reads dma_fence_timestamp(finished) (busy-waits for DMA_FENCE_FLAG_TIMESTAMP_BIT), against dma_fence_signal")
         .expected_sc(Expected::Unreachable)
-        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP])
-        // Not DFS-gated: dma_fence_timestamp() busy-waits on the signaller's set_bit(), and
-        // shuttle's DFS reaches an execution (between its 10th and 50th) in which it
-        // schedules the spinning CPU again at every cpu_relax(): that execution never ends
-        // (1.6 GB after 10 minutes at --iterations 2000). dpor and loom complete.
-        .bounds(Bounds {
-            dfs_iterations: None,
-            ..Bounds::DEFAULT
-        }),
+        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP]),
     // The weak-memory fix this model proposes (in no kernel): smp_mb__before_atomic() before
-    // the signaller's set_bit(TIMESTAMP_BIT), smp_rmb() after the reader's loop. Not
-    // DFS-gated, for the busy-wait (see cleanup_job_dma_fence_timestamp).
+    // the signaller's set_bit(TIMESTAMP_BIT), smp_rmb() after the reader's loop.
     scenario!(cleanup_job_dma_fence_timestamp_barriers, ["sched", "signaler"], unreachable,
         "variant (in no kernel): dma_fence_timestamp() with smp_rmb() after its loop, dma_fence_signal_timestamp_locked() with smp_mb__before_atomic() before set_bit(TIMESTAMP_BIT)")
-        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP])
-        .bounds(Bounds {
-            dfs_iterations: None,
-            ..Bounds::DEFAULT
-        }),
+        .witnesses(&[TIMESTAMP_READER_SEES_SIGNALED_BEFORE_TIMESTAMP]),
     // The alternative the fix's message names: read the timestamp under fence->lock.
     scenario!(cleanup_job_timestamp_fence_lock, ["sched", "signaler"], unreachable,
         "variant (in no kernel): drm_sched_get_cleanup_job reads finished.timestamp under fence->lock, against dma_fence_signal")
