@@ -109,6 +109,27 @@ fn the_same_counterexample_from_two_explorers_keeps_the_loom_trace() {
     }
 }
 
+/// The same steps found again on a changed model (another fingerprint) replace the old file:
+/// the path `check` prints is the trace it just found, which replays on the current model.
+/// Before, the stale file was kept and its replay departed from the model.
+#[test]
+fn a_trace_of_another_model_version_is_replaced() {
+    let old = sample();
+    let mut new = sample();
+    new.fingerprint = format!("{}0", old.fingerprint);
+    new.explorer = "random iterations=1 seed=1".into();
+    new.loom_checkpoint = None;
+    assert_eq!(old.content_name(), new.content_name());
+    let dir = std::env::temp_dir().join(format!("kmodel-refp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let p1 = old.save_in(&dir).unwrap();
+    let p2 = new.save_in(&dir).unwrap();
+    assert_eq!(p1, p2);
+    let kept = Trace::read(&p2).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(kept, new, "the trace of the current model version is kept");
+}
+
 /// A stale `.NAME.trace.PID.tmp` of a process that is gone (kill -9 during a save) is
 /// removed by the next save in its directory; a live process's is left alone.
 #[test]

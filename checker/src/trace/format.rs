@@ -150,8 +150,14 @@ impl Trace {
     /// found by another explorer), so that the saved file does not depend on which explorer
     /// finished first: a loom trace (its checkpoint also replays it under loom's C11) over
     /// one without, then the explorer first by name (`dpor` < `loom …` < `pct …` <
-    /// `random …`). A damaged `old` is always replaced.
+    /// `random …`). A damaged `old` is always replaced, and so is one of another model
+    /// version (another fingerprint): the content name does not include the fingerprint, so
+    /// the same steps found on a changed model would otherwise leave the stale file in place
+    /// and `check` would print a path whose trace departs from the current model.
     pub fn keeps_over(&self, old: &Trace) -> bool {
+        if self.fingerprint != old.fingerprint {
+            return true;
+        }
         let rank = |t: &Trace| (t.loom_checkpoint.is_none(), t.explorer.clone());
         rank(self) < rank(old)
     }
