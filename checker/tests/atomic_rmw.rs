@@ -54,6 +54,23 @@ fn cmpxchg_returns_the_old_value_and_stores_only_on_a_match() {
 }
 
 #[test]
+fn atomic_dec_variants_and_acquire_release_accessors() {
+    let r = results(|push| {
+        let v = kzalloc("v", |_, n| AtomicT::new(n, "c", 3));
+        atomic_dec(&v); // 2
+        push(atomic_dec_return(&v)); // 1
+        push(atomic_dec_and_test(&v) as isize); // 0: true
+        push(atomic_read_acquire(&v)); // 0
+        atomic_set_release(&v, 1);
+        push(atomic_dec_and_test(&v) as isize); // 0: true
+        atomic_set(&v, 2);
+        push(atomic_dec_and_test(&v) as isize); // 1: false
+        kfree(&v);
+    });
+    assert_eq!(r, vec![1, 1, 0, 1, 0]);
+}
+
+#[test]
 fn xchg_always_stores() {
     let r = results(|push| {
         let v = kzalloc("v", |_, n| AtomicT::new(n, "c", 1));

@@ -148,6 +148,7 @@ fn root_loc(name: &str) -> u64 {
 const READS: &[&str] = &[
     "READ_ONCE",
     "atomic_read",
+    "atomic_read_acquire",
     "smp_load_acquire",
     "kref_read",
     "test_bit",

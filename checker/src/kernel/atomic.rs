@@ -12,6 +12,10 @@
 //! | `smp_store_release(p, v)`               | `store(Release)`             |
 //! | `atomic_inc(v)` (no return value)       | `fetch_add(Relaxed)`         |
 //! | `atomic_inc_return(v)` (value-returning: fully ordered) | `fence(SeqCst); fetch_add(Relaxed); fence(SeqCst)` |
+//! | `atomic_dec(v)` (no return value)       | `fetch_sub(Relaxed)`         |
+//! | `atomic_dec_return(v)`, `atomic_dec_and_test(v)` (value-returning: fully ordered) | `fence(SeqCst); fetch_sub(Relaxed); fence(SeqCst)` |
+//! | `atomic_read_acquire(v)`                | `load(Acquire)`              |
+//! | `atomic_set_release(v, i)`              | `store(Release)`             |
 //! | `smp_mb()`                              | `fence(SeqCst)`              |
 //! | `smp_wmb()`                             | `fence(Release)`             |
 //! | `smp_rmb()`                             | `fence(Acquire)`             |
@@ -115,6 +119,48 @@ pub fn atomic_inc_return(a: &AtomicT) -> isize {
     fence(Ordering::SeqCst); // (full barrier after)
     rt::record("atomic_inc_return", &a.name, &format!("{old}->{}", old + 1));
     old + 1
+}
+
+/// `atomic_dec(v)`: unordered.
+pub fn atomic_dec(a: &AtomicT) {
+    let old = a.v.fetch_sub(1, Ordering::Relaxed); // atomic_dec(v)
+    rt::record("atomic_dec", &a.name, &format!("{old}->{}", old - 1));
+}
+
+/// `atomic_dec_return(v)`: value-returning, so fully ordered.
+pub fn atomic_dec_return(a: &AtomicT) -> isize {
+    fence(Ordering::SeqCst); // (full barrier before)
+    let old = a.v.fetch_sub(1, Ordering::Relaxed); // atomic_dec_return(v)
+    fence(Ordering::SeqCst); // (full barrier after)
+    rt::record("atomic_dec_return", &a.name, &format!("{old}->{}", old - 1));
+    old - 1
+}
+
+/// `atomic_dec_and_test(v)`: true if the decrement reached 0; value-returning, so fully
+/// ordered (Documentation/atomic_t.txt).
+pub fn atomic_dec_and_test(a: &AtomicT) -> bool {
+    fence(Ordering::SeqCst); // (full barrier before)
+    let old = a.v.fetch_sub(1, Ordering::Relaxed); // atomic_dec_and_test(v)
+    fence(Ordering::SeqCst); // (full barrier after)
+    rt::record(
+        "atomic_dec_and_test",
+        &a.name,
+        &format!("{old}->{}", old - 1),
+    );
+    old - 1 == 0
+}
+
+/// `atomic_read_acquire(v)`.
+pub fn atomic_read_acquire(a: &AtomicT) -> isize {
+    let v = a.v.load(Ordering::Acquire); // atomic_read_acquire(v)
+    rec("atomic_read_acquire", a, v);
+    v
+}
+
+/// `atomic_set_release(v, i)`.
+pub fn atomic_set_release(a: &AtomicT, i: isize) {
+    a.v.store(i, Ordering::Release); // atomic_set_release(v, i)
+    rec("atomic_set_release", a, i);
 }
 
 /// `smp_load_acquire(p)`.

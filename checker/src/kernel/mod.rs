@@ -26,8 +26,9 @@ pub mod slab;
 pub mod wait;
 
 pub use atomic::{
-    atomic_add_unless, atomic_cmpxchg, atomic_inc, atomic_inc_not_zero, atomic_inc_return,
-    atomic_read, atomic_set, cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release,
+    atomic_add_unless, atomic_cmpxchg, atomic_dec, atomic_dec_and_test, atomic_dec_return,
+    atomic_inc, atomic_inc_not_zero, atomic_inc_return, atomic_read, atomic_read_acquire,
+    atomic_set, atomic_set_release, cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release,
     smp_load_acquire, smp_mb, smp_mb__after_atomic, smp_mb__after_spinlock,
     smp_mb__after_unlock_lock, smp_mb__before_atomic, smp_rmb, smp_store_release, smp_wmb, xchg,
     xchg_order, AtomicT, RmwOrder, READ_ONCE, WRITE_ONCE,

@@ -34,6 +34,7 @@ pub enum Access {
 const LOADS: &[&str] = &[
     "READ_ONCE",
     "atomic_read",
+    "atomic_read_acquire",
     "smp_load_acquire",
     "rcu_dereference",
     "rcu_dereference_check",
@@ -45,6 +46,7 @@ const LOADS: &[&str] = &[
 const STORES: &[&str] = &[
     "WRITE_ONCE",
     "atomic_set",
+    "atomic_set_release",
     "smp_store_release",
     "RCU_INIT_POINTER",
     "rcu_assign_pointer",
@@ -55,6 +57,9 @@ const RMWS: &[&str] = &[
     "kref_put",
     "atomic_inc",
     "atomic_inc_return",
+    "atomic_dec",
+    "atomic_dec_return",
+    "atomic_dec_and_test",
     "write_seqcount_begin",
     "write_seqcount_end",
     "kref_get_unless_zero",

@@ -165,17 +165,34 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
             load("READ_ONCE")?
         }
         "rcu_dereference" | "rcu_dereference_check" => load("rcu_dereference")?,
-        "smp_load_acquire" => load("smp_load_acquire")?,
+        "smp_load_acquire" | "atomic_read_acquire" => load("smp_load_acquire")?,
         "WRITE_ONCE" | "atomic_set" | "kref_init" | "RCU_INIT_POINTER" | "store" => {
             store("WRITE_ONCE")?
         }
-        "rcu_assign_pointer" | "smp_store_release" => store("smp_store_release")?,
+        "rcu_assign_pointer" | "smp_store_release" | "atomic_set_release" => {
+            store("smp_store_release")?
+        }
         "kref_get" | "atomic_inc" | "atomic_inc_return" => {
             let (a, b) = arrow(res).ok_or_else(bad)?;
             let f = if e.op == "atomic_inc_return" {
                 "atomic_fetch_add"
             } else {
                 "atomic_fetch_add_relaxed"
+            };
+            vec![Op::Rmw {
+                loc: obj.into(),
+                old: Some(a),
+                new: b,
+                code: format!("{{r}} = {f}(1, {{loc}});"),
+                after: None,
+            }]
+        }
+        "atomic_dec" | "atomic_dec_return" | "atomic_dec_and_test" => {
+            let (a, b) = arrow(res).ok_or_else(bad)?;
+            let f = if e.op == "atomic_dec" {
+                "atomic_fetch_sub_relaxed"
+            } else {
+                "atomic_fetch_sub"
             };
             vec![Op::Rmw {
                 loc: obj.into(),

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex as StdMutex, Weak};
 
 use checker::invariant::OOPS;
 use checker::kernel::{
-    atomic_read, cmpxchg, smp_load_acquire, test_bit, trace_call, trace_note, AtomicT, LockGuard,
+    atomic_dec_and_test, atomic_read_acquire, test_bit, trace_call, trace_note, AtomicT, LockGuard,
     Obj, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::{check, witness_if};
@@ -128,18 +128,6 @@ fn array_cb(name: &str, array: &Weak<DmaFenceArray>) -> Arc<DmaFenceCb> {
             }
         }),
     )
-}
-
-/// `atomic_dec_and_test(v)` (fully ordered). MODEL: a `cmpxchg()` loop, since
-/// checker::kernel has no `atomic_dec_and_test()` (a failed cmpxchg retries: extra
-/// executions, the same outcomes).
-fn atomic_dec_and_test(v: &AtomicT) -> bool {
-    loop {
-        let old = atomic_read(v);
-        if cmpxchg(v, old, old - 1) == old {
-            return old - 1 == 0; // atomic_dec_and_test(v)
-        }
-    }
 }
 
 /// `dma_fence_array_cb_func()`: what a component fence's signal runs, under that fence's
@@ -276,7 +264,7 @@ fn dma_fence_array_signaled(array: &Arc<DmaFenceArray>) -> bool {
     let _c = trace_call("dma_fence_array_signaled", &array.base.describe());
     match array.rev {
         ArrayRevision::Base => {
-            let mut num_pending = smp_load_acquire(&array.num_pending); // num_pending = atomic_read_acquire(&array->num_pending);
+            let mut num_pending = atomic_read_acquire(&array.num_pending); // num_pending = atomic_read_acquire(&array->num_pending);
             if test_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &array.base.flags) {
                 // if (test_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &array->base.flags)) {
                 return num_pending <= 0; // if (num_pending <= 0) goto signal; return false;
