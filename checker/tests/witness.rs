@@ -1,9 +1,9 @@
 //! Witnesses (issue 10, item 6): the states a scenario declares must occur in at least one
 //! execution for its verdict to mean anything. The calibration is a scenario whose declared
-//! witness can never occur: every exhaustive explorer (shuttle's DFS and kmodel's dpor here, loom
-//! in the loom suite) must judge it VACUOUS, not verified, and a sampled explorer not as expected; the
-//! same scenario with a witness that does occur stays verified. Cost: a few hundred
-//! executions of a two-CPU body.
+//! witness can never occur: every exhaustive explorer (shuttle's DFS and kmodel's dpor here,
+//! loom in the loom suite) must judge it VACUOUS, not verified, and a sampled explorer not as
+//! expected; the same scenario with a witness that does occur stays verified. Cost: a few
+//! hundred executions of a two-CPU body.
 
 use checker::explore::{run, Explorer, Outcome};
 use checker::invariant::Witness;
