@@ -23,7 +23,8 @@ pub fn find(model: &str, name: &str) -> Option<&'static Scenario> {
         .find(|s| s.model == model && s.name == name)
 }
 
-/// `None` → every scenario; `MODEL` → its scenarios; `MODEL/SCENARIO` → that one.
+/// The scenarios of one selection: `MODEL`, `MODEL/SCENARIO`, or `MODEL/PATTERN` where `*`
+/// in the pattern matches any run of characters (`dma_fence_rcu/array_*`); none: all.
 pub fn select(sel: Option<&str>) -> Result<Vec<&'static Scenario>, UsageError> {
     let Some(sel) = sel else { return Ok(all()) };
     let (model, name) = match sel.split_once('/') {
@@ -39,10 +40,54 @@ pub fn select(sel: Option<&str>) -> Result<Vec<&'static Scenario>, UsageError> {
             models.join(", ")
         )));
     }
-    match name {
-        None => Ok(in_model),
-        Some(n) => in_model.into_iter().find(|s| s.name == n).map(|s| vec![s]).ok_or_else(|| {
-            UsageError(format!("unknown scenario `{n}` in model `{model}` (hint: `kmodel list` shows every scenario)"))
-        }),
+    let Some(n) = name else { return Ok(in_model) };
+    let found: Vec<_> = in_model.into_iter().filter(|s| glob(n, s.name)).collect();
+    if found.is_empty() {
+        let what = if n.contains('*') {
+            "no scenario matches"
+        } else {
+            "unknown scenario"
+        };
+        return Err(UsageError(format!(
+            "{what} `{n}` in model `{model}` (hint: `kmodel list {model}` shows its scenarios)"
+        )));
     }
+    Ok(found)
+}
+
+/// The scenarios of several selections ([`select`] each), in order, each scenario once;
+/// none: all.
+pub fn select_all(sels: &[String]) -> Result<Vec<&'static Scenario>, UsageError> {
+    if sels.is_empty() {
+        return Ok(all());
+    }
+    let mut out: Vec<&'static Scenario> = Vec::new();
+    for sel in sels {
+        for s in select(Some(sel))? {
+            if !out.iter().any(|o| std::ptr::eq(*o, s)) {
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `pattern` matches `name`, `*` matching any run of characters.
+fn glob(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for p in &parts[1..parts.len() - 1] {
+        match rest.find(p) {
+            Some(k) => rest = &rest[k + p.len()..],
+            None => return false,
+        }
+    }
+    true
 }

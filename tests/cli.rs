@@ -93,7 +93,45 @@ fn unknown_names_are_usage_errors() {
         "unknown scenario",
     );
     assert_bad_input(&kmodel(&["check", "--explorer", "tla"]), "unknown explorer");
+    assert_bad_input(
+        &kmodel(&["check", "litmus/no_such_*"]),
+        "no scenario matches",
+    );
     assert_eq!(kmodel(&["frobnicate"]).status.code(), Some(2));
+}
+
+/// Several selections, and `*` patterns, in one `check`: each scenario once, in order.
+#[test]
+fn check_takes_several_selections_and_patterns() {
+    let sels = [
+        "litmus/SB+*",
+        "litmus/MP+poonceonces",
+        "litmus/SB+poonceonces",
+    ];
+    let out = kmodel(
+        &[
+            &["check", "--explorer", "dpor", "--json", "--no-save"][..],
+            &sels[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut names: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["scenario"].as_str().unwrap().to_string())
+        .collect();
+    let expected = kmodel::registry::select_all(&sels.map(String::from)).unwrap();
+    assert!(expected.len() >= 3, "{} scenarios", expected.len());
+    assert!(names
+        .iter()
+        .all(|n| n.starts_with("SB+") || n == "MP+poonceonces"));
+    assert!(names.contains(&"MP+poonceonces".to_string()));
+    assert_eq!(names.len(), expected.len(), "each scenario once");
+    names.dedup();
+    assert_eq!(names.len(), expected.len());
 }
 
 #[test]
