@@ -109,7 +109,9 @@ fn mentioned(events: &[Event], message: &str) -> HashSet<String> {
 /// load, and each CPU's top-level calls. Then, by rank, as many as fit in [`CONDENSED_ROWS`] rows (within a rank, the
 /// violating thread's first, then the nearest to the last violation):
 /// 1. the writes to an object a violation message names
-///    (`vm_bo#2.list.entry.extobj`, `fence_cache[0]`);
+///    (`vm_bo#2.list.entry.extobj`, `fence_cache[0]`), the violating CPU's loads of a
+///    pointer to such an object (`rcu_access_pointer(syncobj#1.fence) = fence_cache[0]`),
+///    and the writes of the locations those loads read (the pointer's replacement);
 /// 2. the reads of such an object, and the writes to a part of one
 ///    (`fence_cache[0].refcount`) that at least two threads touch after setup (written
 ///    by one of them or not: a part two CPUs only read is the trace of a missing write), and
@@ -153,6 +155,22 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
             o.len() > n.len() && o.starts_with(n.as_str()) && o[n.len()..].starts_with(['.', '['])
         })
     };
+    // Where the violating CPU's pointer came from: its loads whose value is a named object
+    // (`rcu_access_pointer(syncobj#1.fence) = fence_cache[0] (fence#1)`), and the locations
+    // they read, whose writes after setup (the replacement of the pointer) rank with them.
+    let culprit = t.violation.tid;
+    let pointer_loads: HashSet<usize> = ev
+        .iter()
+        .enumerate()
+        .skip(first)
+        .filter(|(_, e)| {
+            e.tid == culprit
+                && matches!(classify(e), Access::Load { .. } | Access::Rmw { .. })
+                && names.contains(&base(&e.result))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let pointer_slots: HashSet<&str> = pointer_loads.iter().map(|&i| ev[i].obj.as_str()).collect();
     let mut ranked: Vec<(u8, usize)> = Vec::new();
     for (i, e) in ev.iter().enumerate().skip(first) {
         if shown.contains(&i) || e.op == "spawn" || e.op == "join" {
@@ -161,6 +179,10 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
         let o = base(&e.obj);
         let rank = if e.depth == 0 && e.tid != 0 && is_entry(e) {
             0
+        } else if pointer_loads.contains(&i)
+            || (pointer_slots.contains(e.obj.as_str()) && writes(e))
+        {
+            1
         } else if is_entry(e) && e.depth > 0 {
             // A nested call on an object the violation names (`gpu_vma_userptr_invalidate
             // (isub#1)`): the path that should have prevented it.
@@ -207,7 +229,6 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
     ranked.extend(orders.into_iter().filter(|&(_, i)| i >= first));
     let stop = shown.iter().next_back().copied().unwrap_or(ev.len());
     // Within a rank: the violating thread's steps first, then the nearest to the violation.
-    let culprit = t.violation.tid;
     ranked.sort_by_key(|&(rank, i)| (rank, ev[i].tid != culprit, stop.abs_diff(i), i));
     for (rank, i) in ranked {
         if rank > 0 && shown.len() >= CONDENSED_ROWS {
@@ -506,5 +527,47 @@ mod tests {
         let f = out.find("f(a#1)").unwrap();
         let r = out.find("READ_ONCE(a#1.x)").unwrap();
         assert!(w < f && f < r, "{out}");
+    }
+
+    /// The condensed view of a use after free shows where the freed pointer came from: the
+    /// violating CPU's load of it and the other CPU's replacement of that pointer (a
+    /// reviewer's trial: drm_syncobj v4.13's trace showed neither).
+    #[test]
+    fn the_condensed_view_shows_where_the_pointer_came_from() {
+        let mut t = mp();
+        let mut events = vec![
+            ev(0, 0, "spawn", "CPU0", ""),
+            ev(0, 0, "spawn", "CPU1", ""),
+            ev(1, 0, "get()", "obj#1", ""),
+            ev(1, 1, "rcu_access_pointer", "obj#1.p", "cache[0] (f#1)"),
+            ev(2, 0, "replace()", "obj#1", ""),
+            ev(2, 1, "rcu_assign_pointer", "obj#1.p", "cache[1] (f#2)"),
+        ];
+        // Enough other steps of CPU1 to crowd the view.
+        for k in 0..20 {
+            events.push(ev(2, 0, "WRITE_ONCE", &format!("cache[0].w{k}"), "1"));
+        }
+        events.push(ev(2, 1, "kmem_cache_free", "cache[0]", "f#1"));
+        events.push(ev(1, 1, "kref_get", "cache[0].refcount", "0->1"));
+        let at = events.len() - 1;
+        events.push(ev(
+            1,
+            1,
+            "VIOLATION",
+            "USE_AFTER_FREE",
+            &format!("cache[0] (f#1) accessed after kmem_cache_free(f#1) by CPU1 at step {at}"),
+        ));
+        t.violation.tid = 1;
+        t.violation.invariant = "USE_AFTER_FREE".into();
+        t.events = events;
+        let out = render(&t, View::Condensed);
+        assert!(
+            out.contains("rcu_access_pointer(obj#1.p) = cache[0] (f#1)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("rcu_assign_pointer(obj#1.p) = cache[1] (f#2)"),
+            "{out}"
+        );
     }
 }
