@@ -111,7 +111,8 @@ fn mentioned(events: &[Event], message: &str) -> HashSet<String> {
 /// 1. the writes to an object a violation message names
 ///    (`vm_bo#2.list.entry.extobj`, `fence_cache[0]`), the violating CPU's loads of a
 ///    pointer to such an object (`rcu_access_pointer(syncobj#1.fence) = fence_cache[0]`),
-///    and the writes of the locations those loads read (the pointer's replacement);
+///    and the writes of the locations those loads read (the pointer's replacement); the
+///    calls the violating CPU was inside when it failed;
 /// 2. the reads of such an object, and the writes to a part of one
 ///    (`fence_cache[0].refcount`) that at least two threads touch after setup (written
 ///    by one of them or not: a part two CPUs only read is the trace of a missing write), and
@@ -171,6 +172,25 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
         .map(|(i, _)| i)
         .collect();
     let pointer_slots: HashSet<&str> = pointer_loads.iter().map(|&i| ev[i].obj.as_str()).collect();
+    // The calls the violating CPU was inside when it failed (the path to an AA deadlock's
+    // second spin_lock(): dma_fence_enable_sw_signaling → … → dma_fence_signal).
+    let mut call_path: HashSet<usize> = HashSet::new();
+    if let Some(v) = ev
+        .iter()
+        .rposition(|e| e.op == "VIOLATION" && e.tid == culprit)
+    {
+        let mut depth = ev[v].depth;
+        for j in (first..v).rev() {
+            if depth == 0 {
+                break;
+            }
+            let e = &ev[j];
+            if e.tid == culprit && is_entry(e) && e.depth < depth {
+                call_path.insert(j);
+                depth = e.depth;
+            }
+        }
+    }
     let mut ranked: Vec<(u8, usize)> = Vec::new();
     for (i, e) in ev.iter().enumerate().skip(first) {
         if shown.contains(&i) || e.op == "spawn" || e.op == "join" {
@@ -181,6 +201,7 @@ pub fn condensed_steps(t: &Trace) -> Vec<usize> {
             0
         } else if pointer_loads.contains(&i)
             || (pointer_slots.contains(e.obj.as_str()) && writes(e))
+            || call_path.contains(&i)
         {
             1
         } else if is_entry(e) && e.depth > 0 {
@@ -569,5 +590,33 @@ mod tests {
             out.contains("rcu_assign_pointer(obj#1.p) = cache[1] (f#2)"),
             "{out}"
         );
+    }
+
+    /// The condensed view of a violation deep in a call chain shows the chain (an AA
+    /// deadlock's second spin_lock() four calls down: the trial's trace showed none of it).
+    #[test]
+    fn the_condensed_view_shows_the_calls_the_violation_is_in() {
+        let mut t = mp();
+        t.events = vec![
+            ev(0, 0, "spawn", "CPU0", ""),
+            ev(1, 0, "outer()", "a#1", ""),
+            ev(1, 1, "spin_lock", "a#1.lock", ""),
+            ev(1, 1, "middle()", "a#1", ""),
+            ev(1, 2, "READ_ONCE", "a#1.x", "0"),
+            ev(1, 2, "inner()", "a#1", ""),
+            ev(1, 3, "READ_ONCE", "a#1.y", "0"),
+            ev(
+                1,
+                3,
+                "VIOLATION",
+                "DEADLOCK",
+                "spin_lock(a#1.lock): CPU0 already holds it",
+            ),
+        ];
+        t.violation.tid = 1;
+        let out = render(&t, View::Condensed);
+        for f in ["outer(a#1)", "middle(a#1)", "inner(a#1)"] {
+            assert!(out.contains(f), "{f} missing:\n{out}");
+        }
     }
 }
