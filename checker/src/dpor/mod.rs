@@ -894,7 +894,7 @@ impl Dpor {
             } else {
                 last.iter()
                     .rev()
-                    .find_map(|&k| effs(k, l).last())
+                    .find_map(|&k| effs(k, l).next_back())
                     .and_then(|f| match f {
                         Effect::Store(v) => Some(v),
                         _ => None,
