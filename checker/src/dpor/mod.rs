@@ -35,6 +35,12 @@
 //!
 //! **Blocking.** With wakeup trees an execution can end sleep-set blocked only around
 //! blocking operations; those are counted ([`Dpor::blocked`]) and stopped at once.
+//!
+//! **Spin loops.** A thread whose next retry iteration would only repeat its last one
+//! *awaits* ([`Dpor::awaits`]): the default choice leaves it until another thread writes
+//! what that iteration touches, and wakeup sequences leave out its steps where it awaits
+//! ([`Dpor::without_awaiting`]); an execution where every thread left awaits ends there
+//! (counted in [`Dpor::blocked`]). docs/architecture.md ("DPOR") gives the argument.
 //! **Not here.** Weak memory: see docs/architecture.md ("DPOR") for how reads-from and
 //! coherence choices extend [`footprint::Access`] and [`Dpor::analyze`].
 
