@@ -193,8 +193,8 @@ fn blocking_and_yields_run_one_execution_per_trace() {
 
 /// Retry loops (issue 12, item 2): a thread that just yielded in a retry loop may be run
 /// at once when a wakeup sequence asks for it (a retry that re-read a changed pointer is
-/// progress, not a repeat); only an iteration that repeats the previous one event for event
-/// is cut. Before, such a thread could never run right after its yield: the wakeup sequence
+/// progress, not a repeat); only an iteration that would repeat the last one is not run
+/// (the await rule, `Dpor::awaits`). Before, such a thread could never run right after its yield: the wakeup sequence
 /// was lost, dpor re-ran with source sets, and traces were missed (11 of the 14 of
 /// iter_get_fences_list_replaced_recycled, 13 of 18, 57 of 198, 64 of 196, 32 of 35).
 /// The ghost clock's recorded readings and stamps (docs/architecture.md, soundness rule 6)
@@ -253,7 +253,8 @@ fn wait_queue_passes_run_optimal_dpor() {
 }
 
 /// Retry loops (issue 12, redundancy): a wakeup sequence that could only make a reader
-/// repeat its last seqcount retry iteration is not inserted (`Dpor::repeats_iteration`).
+/// repeat its last seqcount retry iteration is not inserted (`Dpor::repeats_iteration`, now
+/// the await rule applied to the sequence: `Dpor::without_awaiting`).
 /// Before, each such sequence ran an execution that the stutter cut stopped at the end of
 /// the repeated iteration (seqcount_test_signaled_shared_append: 278 executions, 9 of them
 /// blocked, for 269 traces; now 269, none blocked). The check compared the iteration's
@@ -315,8 +316,8 @@ fn dpor_reaches_what_dfs_reaches() {
             .as_ref()
             .is_some_and(|f| f.violation.invariant == "LIVELOCK")
         {
-            // DFS starves a CPU in a retry loop until shuttle's step bound; dpor cuts a
-            // retry iteration that repeats the previous one exactly (the stutter cut), so
+            // DFS starves a CPU in a retry loop until shuttle's step bound; dpor never
+            // runs an iteration that would only repeat the last one (the await rule), so
             // it has no such schedule to compare.
             println!(
                 "{}: dfs {} (unfair schedule), not compared",

@@ -202,7 +202,9 @@ pub(crate) fn dpor(
             source_sets = true;
             continue;
         }
-        let complete = !core.capped && core.wut_lost == 0;
+        // An execution stopped by what is left of the stutter cut (`Dpor::cuts`) may have
+        // lost the steps the other threads had left: no exhaustiveness claimed.
+        let complete = !core.capped && core.wut_lost == 0 && core.cuts == 0;
         return (stats, failed, complete);
     }
 }

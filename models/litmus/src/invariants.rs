@@ -218,3 +218,16 @@ pub const RETRY_REREADS_BEFORE_STORE: Witness = Witness::new(
     "RETRY_REREADS_BEFORE_STORE",
     "P1 reads x == 0, runs cpu_relax(), and reads x == 0 again: P0's store to z ran between the two reads, its store to x after both",
 );
+
+/// dpor-spin-late-writer: a CPU that leaves its spin on a flag reads the data stored
+/// before the flag.
+pub const SPIN_FLAG_IMPLIES_DATA: Invariant = Invariant::new(
+    "SPIN_FLAG_IMPLIES_DATA",
+    "a CPU that spins until it reads the flag == 1 then reads the data == 1 (the publisher stores the data before the flag)",
+);
+
+/// dpor-spin-late-writer-ordered: the spinner leaves its spin after spinning.
+pub const SPIN_LEAVES_AFTER_SPINNING: Witness = Witness::new(
+    "SPIN_LEAVES_AFTER_SPINNING",
+    "P0 reads the flag == 0, runs cpu_relax(), and later reads the flag == 1 and the data == 1 (P2 ran after P0's first read)",
+);

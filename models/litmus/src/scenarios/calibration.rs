@@ -1,8 +1,8 @@
 //! Explorer calibration tests (not from tools/memory-model).
 
 use checker::kernel::{
-    cpu_relax, kfree, kzalloc, list_add, list_empty, ListHead, Obj, INIT_LIST_HEAD, READ_ONCE,
-    WRITE_ONCE,
+    cpu_relax, kfree, kzalloc, list_add, list_empty, smp_load_acquire, smp_store_release, AtomicT,
+    ListHead, Obj, INIT_LIST_HEAD, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::{check, join, spawn_cpu, witness_if};
 
@@ -187,6 +187,81 @@ pub(crate) fn cpu_relax_retry() {
     join(p0);
     join(p1);
     kfree(&v);
+}
+
+/// A flag, the data it publishes, and a word no spinner reads.
+pub(crate) struct Spin {
+    flag: AtomicT,
+    data: AtomicT,
+    other: AtomicT,
+}
+
+fn spin_vars() -> Obj<Spin> {
+    kzalloc("spin", |_, n| Spin {
+        flag: AtomicT::new(n, "flag", 0),
+        data: AtomicT::new(n, "data", 0),
+        other: AtomicT::new(n, "other", 0),
+    })
+}
+
+/// The dpor await calibration (docs/architecture.md, "DPOR": the await rule): P0 spins
+/// on a flag with `cpu_relax()`, P1 stores to a word P0 never reads, and P2 publishes the
+/// data with the flag, in the order `ordered` says. The default choice runs P0's first
+/// iteration, then P1, then P0 again, whose iteration repeats the first one; P2 has not run
+/// yet. dpor's stutter cut stopped the execution there, so P2 ran in no execution: it
+/// reported the buggy publication `verified under SC` after 1 execution (1 blocked), and
+/// the ordered one vacuous (its witness, P0 leaving the spin, never reached). With the
+/// await, P0 awaits after its repeat, P2 runs and wakes it.
+fn spin_late_writer(ordered: bool) {
+    let s = spin_vars();
+    let p0 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            let mut spun = false;
+            while smp_load_acquire(&s.flag) == 0 {
+                // while (!smp_load_acquire(&flag))
+                spun = true;
+                cpu_relax(); // cpu_relax();
+            }
+            let r0 = READ_ONCE(&s.data); // r0 = READ_ONCE(data);
+            witness_if(spun && r0 == 1, &SPIN_LEAVES_AFTER_SPINNING);
+            check(r0 == 1, &SPIN_FLAG_IMPLIES_DATA, || {
+                format!("P0 read the flag == 1, then the data == {r0}")
+            });
+        })
+    };
+    let p1 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&s.other, 1); // WRITE_ONCE(other, 1);
+        })
+    };
+    let p2 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            if ordered {
+                WRITE_ONCE(&s.data, 1); // WRITE_ONCE(data, 1);
+                smp_store_release(&s.flag, 1); // smp_store_release(&flag, 1);
+            } else {
+                smp_store_release(&s.flag, 1); // smp_store_release(&flag, 1);
+                WRITE_ONCE(&s.data, 1); // WRITE_ONCE(data, 1);
+            }
+        })
+    };
+    join(p0);
+    join(p1);
+    join(p2);
+    kfree(&s);
+}
+
+/// [`spin_late_writer`] with the data published after the flag (a bug).
+pub(crate) fn spin_late_writer_unordered() {
+    spin_late_writer(false);
+}
+
+/// [`spin_late_writer`] with the data published before the flag.
+pub(crate) fn spin_late_writer_ordered() {
+    spin_late_writer(true);
 }
 
 #[cfg(all(test, loom))]
