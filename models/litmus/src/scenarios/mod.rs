@@ -145,23 +145,13 @@ pub const SCENARIOS: &[Scenario] = &[
         "explorer calibration: loom runs a retry after cpu_relax() before the other CPU's store (P0 stores z between P1's two reads of x = 0)")
         .named("loom-cpu_relax-retry")
         .witnesses(&[RETRY_REREADS_BEFORE_STORE]),
-    // The dpor await calibration: a spin whose writer the default choice runs last. Not in
-    // the DFS gate: shuttle's DFS runs the spinner first and never switches away from it
-    // (no fairness), so its first execution is a LIVELOCK; dpor, loom, random and PCT
-    // decide both.
+    // The dpor await calibration: a spin whose writer the default choice runs last. DFS
+    // cannot exhaust the spin: it bounds it and says so (checker/tests/dfs_busy_wait.rs).
     scenario!(spin_late_writer_unordered, ["P0", "P1", "P2"], reachable(SPIN_FLAG_IMPLIES_DATA),
         "explorer calibration: P0 spins on a flag that P2 stores before the data, after P1's unrelated store (dpor's stutter cut never ran P2)")
-        .named("dpor-spin-late-writer")
-        .bounds(checker::scenario::Bounds {
-            dfs_iterations: None,
-            ..checker::scenario::Bounds::DEFAULT
-        }),
+        .named("dpor-spin-late-writer"),
     scenario!(spin_late_writer_ordered, ["P0", "P1", "P2"], unreachable,
         "explorer calibration: P0 spins on a flag that P2 stores with release after the data, after P1's unrelated store (dpor's stutter cut never ran P2)")
         .named("dpor-spin-late-writer-ordered")
-        .bounds(checker::scenario::Bounds {
-            dfs_iterations: None,
-            ..checker::scenario::Bounds::DEFAULT
-        })
         .witnesses(&[SPIN_LEAVES_AFTER_SPINNING]),
 ];
