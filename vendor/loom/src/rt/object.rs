@@ -277,8 +277,8 @@ impl Store {
     }
 
     /// kmodel patch: the accesses the operation races with (DPOR backtrack points): its
-    /// dependent accesses, except that a blocking `Mutex` acquisition skips a release, which
-    /// is never co-enabled with it (KMODEL-PATCH.md, "A lock acquisition does not race with
+    /// dependent accesses, except that a blocking `Mutex` or `RwLock` acquisition skips a
+    /// release that is never co-enabled with it (`rwlock::State::racing_access`) (KMODEL-PATCH.md, "A lock acquisition does not race with
     /// the release before it").
     pub(super) fn racing_accesses(
         &self,
@@ -287,6 +287,10 @@ impl Store {
         let skip_release = operation.action == Action::Opaque && rt::mutex::acquire_races_lock();
         let mutex = match &self.entries[operation.obj.index] {
             Entry::Mutex(entry) if skip_release => Some(entry.last_lock_access()),
+            Entry::RwLock(entry) => match operation.action {
+                Action::RwLock(action) => entry.racing_access(action),
+                _ => None,
+            },
             _ => None,
         };
         let (mutex, other) = match mutex {
@@ -305,10 +309,14 @@ impl Store {
         path_id: usize,
         dpor_vv: &VersionVec,
     ) {
-        if let Entry::Mutex(entry) = &mut self.entries[operation.obj.index] {
-            if operation.action != Action::Unlock {
+        match (&mut self.entries[operation.obj.index], operation.action) {
+            (Entry::Mutex(entry), action) if action != Action::Unlock => {
                 entry.set_last_lock_access(path_id, dpor_vv);
             }
+            (Entry::RwLock(entry), Action::RwLock(action)) => {
+                entry.set_last_action(action, path_id, dpor_vv);
+            }
+            _ => {}
         }
         match &mut self.entries[operation.obj.index] {
             Entry::Arc(entry) => entry.set_last_access(operation.action.into(), path_id, dpor_vv),
