@@ -223,6 +223,12 @@ fn fence_acqrel(execution: &mut Execution) {
 fn fence_seqcst(execution: &mut Execution) {
     fence_acqrel(execution);
     execution.threads.seq_cst_fence();
+    // kmodel patch: a SeqCst fence is a dependent event of its step (KMODEL-PATCH.md, "A
+    // SeqCst fence is dependent on SeqCst fences only"): part of the visible schedule.
+    let thread = execution.threads.active_id().as_usize();
+    if let Some(distinct) = &mut execution.path.distinct {
+        distinct.fence(thread);
+    }
 }
 
 impl<T: Numeric> Atomic<T> {

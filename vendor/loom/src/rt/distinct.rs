@@ -2,7 +2,9 @@
 //! environment, loom records each execution's committed operations and prints, when the
 //! exploration completes, how many executions it ran, how many distinct *visible schedules*
 //! they had (the global sequence of committed operations with the store each load or RMW
-//! read) and how many distinct *execution graphs* (per thread, its committed operations in
+//! read, and, since KMODEL-PATCH.md "A SeqCst fence is dependent on SeqCst fences only",
+//! each `fence(SeqCst)` and each ghost access kmodel reports, whose orders are dependences
+//! loom explores) and how many distinct *execution graphs* (per thread, its committed operations in
 //! program order with the store each read; per object, the order of its non-load operations:
 //! po, rf and mo). Two executions with the same graph are the same execution for every
 //! property kmodel checks; two with the same visible schedule are the same run twice.
@@ -39,6 +41,10 @@ struct Event {
     is_load: bool,
     /// The history slot a load or RMW read.
     rf: Option<usize>,
+    /// kmodel patch: a `fence(SeqCst)` or a ghost access (`kmodel_ghost`): in the visible
+    /// schedule, not in the graph (its order against other threads' fences or ghost accesses
+    /// is a dependence loom explores, not a po/rf/mo edge).
+    extra: bool,
 }
 
 /// Feeds `Debug` output straight into a hasher (no allocation).
@@ -97,12 +103,39 @@ impl Distinct {
             action: hash_debug(&action),
             is_load: action == Action::Atomic(crate::rt::atomic::Action::Load),
             rf: None,
+            extra: false,
+        });
+    }
+
+    /// kmodel patch: the step of `thread` that ends now made these ghost accesses.
+    pub(super) fn ghost(&mut self, thread: usize, accesses: &[(u64, bool)]) {
+        for &(loc, write) in accesses {
+            self.events.push(Event {
+                thread,
+                obj: loc,
+                action: write as u64,
+                is_load: false,
+                rf: None,
+                extra: true,
+            });
+        }
+    }
+
+    /// kmodel patch: `thread` ran a `fence(SeqCst)`.
+    pub(super) fn fence(&mut self, thread: usize) {
+        self.events.push(Event {
+            thread,
+            obj: u64::MAX,
+            action: u64::MAX,
+            is_load: false,
+            rf: None,
+            extra: true,
         });
     }
 
     /// The last committed operation (a load or RMW) reads history slot `slot`.
     pub(super) fn read(&mut self, slot: usize) {
-        if let Some(e) = self.events.last_mut() {
+        if let Some(e) = self.events.iter_mut().rev().find(|e| !e.extra) {
             e.rf = Some(slot);
         }
     }
@@ -127,7 +160,7 @@ impl Distinct {
         // interleaving wherever a model creates a loom object on first use, and counted one
         // graph as several.
         let mut per_thread: Vec<Vec<(u64, u64, Option<usize>)>> = Vec::new();
-        for e in &self.events {
+        for e in self.events.iter().filter(|e| !e.extra) {
             if per_thread.len() <= e.thread {
                 per_thread.resize(e.thread + 1, Vec::new());
             }
@@ -142,7 +175,7 @@ impl Distinct {
         }
         let mut per_obj: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
         let mut index = vec![0usize; per_thread.len()];
-        for e in &self.events {
+        for e in self.events.iter().filter(|e| !e.extra) {
             let i = index[e.thread];
             index[e.thread] += 1;
             if !e.is_load {

@@ -168,6 +168,9 @@ impl Execution {
                 // The accesses' order is part of the execution graph loom explores
                 // (`KMODEL_CHECK_GRAPHS`, `kmodel_graph::ghost`).
                 crate::rt::kmodel_graph::ghost(curr_thread.as_usize(), &step.accesses);
+                if let Some(distinct) = &mut self.path.distinct {
+                    distinct.ghost(curr_thread.as_usize(), &step.accesses);
+                }
                 if let Some(point) = self.path.current_point() {
                     let mut points = Vec::new();
                     let th = self.threads.active_mut();
@@ -192,8 +195,9 @@ impl Execution {
                 None => continue,
             };
 
-            // kmodel patch: every dependent access, not only the last one
-            for access in self.objects.dependent_accesses(operation) {
+            // kmodel patch: every dependent access, not only the last one (and, for a blocking
+            // mutex acquisition, not a release: `racing_accesses`)
+            for access in self.objects.racing_accesses(operation) {
                 if access.happens_before(&th.dpor_vv) {
                     // The previous access happened before this access, thus
                     // there is no race.
@@ -320,7 +324,7 @@ impl Execution {
                 (Some(next), Some(ran)) => objects && next.object() != ran.object(),
             })
             .fold(0, |mask, (i, _)| mask | 1 << i.as_usize());
-        self.path.set_independent(independent);
+        self.path.set_independent(independent, ran.is_some());
 
         // There is no active thread. Unless all threads have terminated, the
         // test has deadlocked.

@@ -193,6 +193,21 @@ pub(crate) fn sleep_objects() -> bool {
     !*NO_OBJECTS.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_SLEEP_OBJECTS").is_some())
 }
 
+/// kmodel patch: the ghost location a `fence(SeqCst)` writes (KMODEL-PATCH.md, "A SeqCst
+/// fence is dependent on SeqCst fences only"): loom's fences communicate through one global
+/// clock (`thread::Set::seq_cst_fence`), so two steps that each run one are dependent, and a
+/// step that runs one is independent of a step that runs none (as far as the fence goes).
+pub(crate) const SC_FENCE: u64 = 0x5343_2d46_454e_4345; // "SC-FENCE"
+
+/// kmodel patch: whether a `fence(SeqCst)` is a ghost write of [`SC_FENCE`] (a DPOR race with
+/// every other thread's SeqCst fence, and a conflict in the sleep sets' footprints) instead of
+/// emptying the next sleep set: by default, with the ghost accesses, unless
+/// `LOOM_KMODEL_NO_FENCE_RACES=1` (to measure before/after with one build).
+pub(crate) fn fence_races() -> bool {
+    static NO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    used() && !*NO.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_FENCE_RACES").is_some())
+}
+
 /// kmodel: whether loom uses the ghost accesses it is told (so kmodel need not compute them
 /// otherwise).
 pub fn enabled() -> bool {

@@ -21,6 +21,9 @@ pub(super) struct State {
     /// Tracks access to the mutex
     last_access: Option<Access>,
 
+    /// kmodel patch: the last access that is not a release (`racing_accesses`).
+    last_lock_access: Option<Access>,
+
     /// Causality transfers between threads
     synchronize: Synchronize,
 }
@@ -32,6 +35,7 @@ impl Mutex {
                 seq_cst,
                 lock: None,
                 last_access: None,
+                last_lock_access: None,
                 synchronize: Synchronize::new(),
             });
 
@@ -61,7 +65,8 @@ impl Mutex {
         // dependency forced it. Not while unwinding (a panic or a deadlock in progress).
         if super::execution(|execution| execution.threads.is_active()) && !std::thread::panicking()
         {
-            self.state.branch_opaque(Location::disabled());
+            self.state
+                .branch_action(Action::Unlock, Location::disabled());
         }
 
         super::execution(|execution| {
@@ -167,4 +172,21 @@ impl State {
     pub(crate) fn set_last_access(&mut self, path_id: usize, version: &VersionVec) {
         Access::set_or_create(&mut self.last_access, path_id, version);
     }
+
+    /// kmodel patch: the last acquisition or `try_lock` (not a release).
+    pub(crate) fn last_lock_access(&self) -> Option<&Access> {
+        self.last_lock_access.as_ref()
+    }
+
+    pub(crate) fn set_last_lock_access(&mut self, path_id: usize, version: &VersionVec) {
+        Access::set_or_create(&mut self.last_lock_access, path_id, version);
+    }
+}
+
+/// kmodel patch: whether a blocking acquisition races with the last acquisition or
+/// `try_lock` rather than with a release after it (KMODEL-PATCH.md, "A lock acquisition does
+/// not race with the release before it"), unless `LOOM_KMODEL_NO_LOCK_RACES=1`.
+pub(crate) fn acquire_races_lock() -> bool {
+    static NO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    !*NO.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_LOCK_RACES").is_some())
 }

@@ -86,6 +86,10 @@ pub(super) enum Action {
     /// kmodel patch: `Mutex::try_lock`, which another thread's acquisition does not disable
     /// (dependent on every access of the mutex, like `Opaque`).
     TryLock,
+
+    /// kmodel patch: a `Mutex` release (dependent on every access of the mutex, like
+    /// `Opaque`; never co-enabled with another thread's blocking acquisition: `racing_accesses`).
+    Unlock,
 }
 
 macro_rules! objects {
@@ -272,12 +276,48 @@ impl Store {
         last.into_iter().chain(loads)
     }
 
+    /// kmodel patch: the accesses the operation races with (DPOR backtrack points): its
+    /// dependent accesses, except that a blocking `Mutex` or `RwLock` acquisition skips a
+    /// release that is never co-enabled with it (`rwlock::State::racing_access`) (KMODEL-PATCH.md, "A lock acquisition does not race with
+    /// the release before it").
+    pub(super) fn racing_accesses(
+        &self,
+        operation: Operation,
+    ) -> impl Iterator<Item = &Access> + '_ {
+        let skip_release = operation.action == Action::Opaque && rt::mutex::acquire_races_lock();
+        let mutex = match &self.entries[operation.obj.index] {
+            Entry::Mutex(entry) if skip_release => Some(entry.last_lock_access()),
+            Entry::RwLock(entry) => match operation.action {
+                Action::RwLock(action) => entry.racing_access(action),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (mutex, other) = match mutex {
+            Some(last) => (Some(last.into_iter()), None),
+            None => (None, Some(self.dependent_accesses(operation))),
+        };
+        mutex
+            .into_iter()
+            .flatten()
+            .chain(other.into_iter().flatten())
+    }
+
     pub(super) fn set_last_access(
         &mut self,
         operation: Operation,
         path_id: usize,
         dpor_vv: &VersionVec,
     ) {
+        match (&mut self.entries[operation.obj.index], operation.action) {
+            (Entry::Mutex(entry), action) if action != Action::Unlock => {
+                entry.set_last_lock_access(path_id, dpor_vv);
+            }
+            (Entry::RwLock(entry), Action::RwLock(action)) => {
+                entry.set_last_action(action, path_id, dpor_vv);
+            }
+            _ => {}
+        }
         match &mut self.entries[operation.obj.index] {
             Entry::Arc(entry) => entry.set_last_access(operation.action.into(), path_id, dpor_vv),
             Entry::Atomic(entry) => {

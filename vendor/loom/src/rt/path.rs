@@ -56,6 +56,10 @@ pub(crate) struct Path {
     /// (the branch where the running step was taken).
     #[cfg_attr(feature = "checkpoint", serde(skip))]
     current: Option<usize>,
+
+    /// kmodel patch: the step taken at `current` began with a loom operation.
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    current_op: bool,
 }
 
 #[derive(Debug)]
@@ -93,6 +97,13 @@ pub(crate) struct Schedule {
         serde(skip, default = "kmodel_ghost::unknown_footprints")
     )]
     ghost: [Footprint; MAX_THREADS],
+
+    /// kmodel patch: a thread's step from this branch performed no loom operation and no
+    /// ghost access (an invisible start step): that thread alone is a persistent set here, so
+    /// no other thread is explored here any more (KMODEL-PATCH.md, "An invisible start step
+    /// is explored alone"). Not in checkpoints (false: loom's own backtracking).
+    #[cfg_attr(feature = "checkpoint", serde(skip))]
+    alone: bool,
 }
 
 #[derive(Debug)]
@@ -180,6 +191,7 @@ impl Path {
             fenced: false,
             step_ghost: Footprint::default(),
             current: None,
+            current_op: false,
         }
     }
 
@@ -312,6 +324,7 @@ impl Path {
                 exploring: self.exploring,
                 sleep: 0,
                 ghost: [Footprint::default(); MAX_THREADS],
+                alone: false,
             });
 
             // Get a reference to the branch in the object store.
@@ -381,7 +394,7 @@ impl Path {
             // asleep) conflicts with the ghost footprint of the step just taken is awake.
             let mut ghost = [Footprint::default(); MAX_THREADS];
             let sleep = match prev {
-                Some(prev) if self.sleeps() && !self.fenced => {
+                Some(prev) if self.sleeps() && (!self.fenced || kmodel_ghost::fence_races()) => {
                     let prev = prev.get(&self.branches);
                     let explored = prev
                         .threads
@@ -483,8 +496,9 @@ impl Path {
     /// kmodel patch: the threads (a bit each) whose next step is independent of the step
     /// taken at the branch just taken (`Execution::schedule`). Set after every scheduling
     /// branch, replayed or new; read when the next one is created.
-    pub(super) fn set_independent(&mut self, independent: u32) {
+    pub(super) fn set_independent(&mut self, independent: u32, op: bool) {
         self.prev_independent = independent;
+        self.current_op = op;
     }
 
     /// kmodel patch: whether the sleep sets also treat two operations on different objects as
@@ -509,9 +523,32 @@ impl Path {
             if let Some(schedule) =
                 object::Ref::from_usize(current).downcast::<Schedule>(&self.branches)
             {
+                let alone = schedule.get(&self.branches).exploring
+                    && !self.current_op
+                    && !self.fenced
+                    && ghost == Footprint::default()
+                    && self.sleeps()
+                    && kmodel_ghost::all_accesses()
+                    && kmodel_ghost::fence_races()
+                    && invisible_alone();
                 let schedule = schedule.get_mut(&mut self.branches);
                 if let Some(a) = schedule.active_thread_index() {
                     schedule.ghost[usize::from(a)].union(&ghost);
+                }
+                // kmodel patch: an invisible step (no loom operation, no ghost access, no
+                // SeqCst fence) commutes with every step of every thread and nothing disables
+                // it: its thread alone is a persistent set at this branch. Threads still
+                // waiting to be explored here are dropped, and no race adds one any more.
+                // Only with the SeqCst fences' races (`fence_races`): without them loom's
+                // DPOR does not order fences, and the threads dropped here were what reached
+                // some fence orders (IRIW with fences: 12 of 15 graphs, tests/kmodel_dup.rs).
+                if alone {
+                    schedule.alone = true;
+                    for th in schedule.threads.iter_mut() {
+                        if th.is_pending() {
+                            *th = Thread::Skip;
+                        }
+                    }
                 }
             }
         }
@@ -639,6 +676,7 @@ impl Path {
         self.fenced = false;
         self.step_ghost = Footprint::default();
         self.current = None;
+        self.current_op = false;
 
         // Set the final branch to try the next option. If all options have been
         // traversed, pop the final branch and try again w/ the one under it.
@@ -749,7 +787,7 @@ impl Schedule {
 
         let thread_id = thread_id.as_usize();
 
-        if thread_id >= self.threads.len() {
+        if thread_id >= self.threads.len() || self.alone {
             return;
         }
 
@@ -791,6 +829,14 @@ impl Thread {
     fn is_disabled(&self) -> bool {
         *self == Thread::Disabled
     }
+}
+
+/// kmodel patch: whether an invisible start step is explored alone (`Schedule::alone`;
+/// KMODEL-PATCH.md, "An invisible start step is explored alone"), unless
+/// `LOOM_KMODEL_NO_ALONE=1` (to measure before/after with one build).
+fn invisible_alone() -> bool {
+    static NO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    !*NO.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_ALONE").is_some())
 }
 
 /// kmodel patch: whether a race with a thread held back by its `yield_now` also explores the

@@ -28,6 +28,14 @@ pub(super) enum Action {
 
     /// kmodel patch: `try_write`, which no acquisition disables
     TryWrite,
+
+    /// kmodel patch: a reader's release (dependent on every access of the lock, like the
+    /// `Opaque` it was; co-enabled with another reader's acquisition, not a writer's:
+    /// `State::racing_access`)
+    ReadUnlock,
+
+    /// kmodel patch: a writer's release (never co-enabled with a blocking acquisition)
+    WriteUnlock,
 }
 
 #[derive(Debug)]
@@ -38,6 +46,11 @@ pub(super) struct State {
 
     /// Tracks write access to the rwlock.
     last_access: Option<Access>,
+
+    /// kmodel patch: the last access that is not a release, and whether the last access is
+    /// a release (which) (`State::racing_access`).
+    last_lock_access: Option<Access>,
+    last_release: Option<Action>,
 
     /// Causality transfers between threads
     synchronize: Synchronize,
@@ -50,6 +63,8 @@ impl RwLock {
             let state = execution.objects.insert(State {
                 lock: None,
                 last_access: None,
+                last_lock_access: None,
+                last_release: None,
                 synchronize: Synchronize::new(),
             });
 
@@ -98,7 +113,7 @@ impl RwLock {
     }
 
     pub(crate) fn release_read_lock(&self) {
-        self.branch_release();
+        self.branch_release(Action::ReadUnlock);
 
         super::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
@@ -127,7 +142,7 @@ impl RwLock {
     }
 
     pub(crate) fn release_write_lock(&self) {
-        self.branch_release();
+        self.branch_release(Action::WriteUnlock);
 
         super::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
@@ -149,11 +164,12 @@ impl RwLock {
 
     /// kmodel patch: a release is a scheduling point, a dependent access of the lock like the
     /// acquisitions (see `Mutex::release_lock`): a `try_read`/`try_write` racing with it is
-    /// reordered before it. Not while unwinding.
-    fn branch_release(&self) {
+    /// reordered before it. Not while unwinding. Its own action (`ReadUnlock`, `WriteUnlock`),
+    /// for `State::racing_access`.
+    fn branch_release(&self, action: Action) {
         if super::execution(|execution| execution.threads.is_active()) && !std::thread::panicking()
         {
-            self.state.branch_opaque(Location::disabled());
+            self.state.branch_action(action, Location::disabled());
         }
     }
 
@@ -295,5 +311,31 @@ impl State {
 
     pub(crate) fn set_last_access(&mut self, path_id: usize, version: &VersionVec) {
         Access::set_or_create(&mut self.last_access, path_id, version)
+    }
+
+    /// kmodel patch: the access `action` races with when it is not the last one (KMODEL-PATCH.md,
+    /// "A lock acquisition does not race with the release before it"): a blocking write
+    /// acquisition after a release, and a blocking read acquisition after a writer's release,
+    /// race with the last access that is not a release (the release is never co-enabled with
+    /// them: the lock is held while it is enabled). `None`: the last access, as loom.
+    pub(crate) fn racing_access(&self, action: Action) -> Option<Option<&Access>> {
+        match (action, self.last_release) {
+            (Action::Write, Some(_)) | (Action::Read, Some(Action::WriteUnlock))
+                if crate::rt::mutex::acquire_races_lock() =>
+            {
+                Some(self.last_lock_access.as_ref())
+            }
+            _ => None,
+        }
+    }
+
+    /// kmodel patch: `action` was the last access (`racing_access`).
+    pub(crate) fn set_last_action(&mut self, action: Action, path_id: usize, version: &VersionVec) {
+        if action == Action::ReadUnlock || action == Action::WriteUnlock {
+            self.last_release = Some(action);
+        } else {
+            self.last_release = None;
+            Access::set_or_create(&mut self.last_lock_access, path_id, version);
+        }
     }
 }

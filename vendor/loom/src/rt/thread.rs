@@ -353,7 +353,14 @@ impl Set {
     }
 
     pub(crate) fn seq_cst_fence(&mut self) {
-        self.sc_fenced = true; // kmodel patch
+        // kmodel patch: the step ran a SeqCst fence (`Path::set_fenced`).
+        self.sc_fenced = true;
+        // kmodel patch: the fence's one shared state, the global SeqCst clock, as a ghost
+        // write: it races with other threads' SeqCst fences (KMODEL-PATCH.md, "A SeqCst fence
+        // is dependent on SeqCst fences only").
+        if crate::rt::kmodel_ghost::fence_races() {
+            crate::rt::kmodel_ghost::access(crate::rt::kmodel_ghost::SC_FENCE, true);
+        }
         self.threads[self.active.unwrap()]
             .causality
             .join(&self.seq_cst_causality);
