@@ -393,8 +393,21 @@ impl Path {
             // step (as it ran when explored at the previous branch, or as carried there while
             // asleep) conflicts with the ghost footprint of the step just taken is awake.
             let mut ghost = [Footprint::default(); MAX_THREADS];
+            // kmodel patch, opt-in (`LOOM_KMODEL_YIELD_WAKE`; KMODEL-PATCH.md, "The yield
+            // gate"): no thread sleeps at a branch where a thread is held back by its yield:
+            // whichever step runs here is the one that lets it run again, so no step is
+            // independent of it.
+            let yield_here = yield_opt().wake
+                && schedule_ref
+                    .get(&self.branches)
+                    .threads
+                    .contains(&Thread::Yield);
             let sleep = match prev {
-                Some(prev) if self.sleeps() && (!self.fenced || kmodel_ghost::fence_races()) => {
+                Some(prev)
+                    if self.sleeps()
+                        && (!self.fenced || kmodel_ghost::fence_races())
+                        && !yield_here =>
+                {
                     let prev = prev.get(&self.branches);
                     let explored = prev
                         .threads
@@ -575,6 +588,16 @@ impl Path {
                 if schedule.exploring {
                     yielded = schedule.threads.get(thread_id.as_usize()) == Some(&Thread::Yield);
                     schedule.backtrack(thread_id, self.preemption_bound);
+                    // kmodel patch, opt-in (`LOOM_KMODEL_YIELD_ALL`; KMODEL-PATCH.md, "The
+                    // yield gate"): also every other awake thread here, whose step would equally
+                    // let the yielded thread run before the step taken here.
+                    if yielded && self.preemption_bound.is_none() && yield_opt().all {
+                        for (i, th) in schedule.threads.iter_mut().enumerate() {
+                            if schedule.sleep & 1 << i == 0 {
+                                th.explore();
+                            }
+                        }
+                    }
                     break schedule;
                 }
             }
@@ -606,9 +629,16 @@ impl Path {
         if yielded && self.preemption_bound.is_none() && yield_races() {
             let me = thread_id.as_usize() as u8;
             let mut before = Some(curr);
+            // kmodel patch, opt-in (`LOOM_KMODEL_YIELD_DEPTH=n`, default 1; KMODEL-PATCH.md,
+            // "The yield gate"): back through up to n - 1 branches where the thread is held
+            // back by an earlier yield too.
+            let mut depth = yield_opt().depth;
             while let Some(r) = before {
                 let s = r.get(&self.branches);
                 if s.active_thread_index() == Some(me) || !s.exploring {
+                    before = s.prev;
+                } else if depth > 1 && s.threads.get(usize::from(me)) == Some(&Thread::Yield) {
+                    depth -= 1;
                     before = s.prev;
                 } else {
                     break;
@@ -846,4 +876,27 @@ fn invisible_alone() -> bool {
 fn yield_races() -> bool {
     static NO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     !*NO.get_or_init(|| std::env::var_os("LOOM_KMODEL_NO_YIELD_RACES").is_some())
+}
+
+/// kmodel patch: the opt-in extensions of the yield rule that the yield gate
+/// (tests/kmodel_yield_gate.rs; KMODEL-PATCH.md, "The yield gate") measures. Off by default.
+struct YieldOpt {
+    depth: usize,
+    wake: bool,
+    all: bool,
+}
+
+fn yield_opt() -> &'static YieldOpt {
+    static OPT: std::sync::OnceLock<YieldOpt> = std::sync::OnceLock::new();
+    // `LOOM_KMODEL_NO_YIELD_RACES=1` turns these off with the rule they extend.
+    let on = |name: &str| yield_races() && std::env::var_os(name).is_some();
+    OPT.get_or_init(|| YieldOpt {
+        depth: std::env::var("LOOM_KMODEL_YIELD_DEPTH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|_| yield_races())
+            .unwrap_or(1),
+        wake: on("LOOM_KMODEL_YIELD_WAKE"),
+        all: on("LOOM_KMODEL_YIELD_ALL"),
+    })
 }
