@@ -36,10 +36,7 @@ pub enum Explorer {
 /// Names of the explorers, as the CLI takes them.
 pub const EXPLORERS: &[&str] = &["loom", "dpor", "random", "pct", "dfs"];
 
-/// How many times in a row the DFS explorer runs a CPU again right after its `cpu_relax()`
-/// (shuttle's `yield_now`) while another CPU is runnable; beyond it DFS leaves that choice
-/// out and its exploration is bounded (`rt::shuttle::SpinBound`).
-pub const DFS_RERUNS_AFTER_YIELD: usize = 2;
+pub use crate::rt::DFS_RERUNS_AFTER_YIELD;
 
 impl Explorer {
     /// The explorer `kind` with the scenario's default bounds; `iterations` overrides the

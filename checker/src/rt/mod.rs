@@ -18,6 +18,11 @@ pub(crate) mod loom;
 #[cfg(not(loom))]
 pub(crate) mod shuttle;
 
+/// How many times in a row the DFS explorer runs a CPU again right after its `cpu_relax()`
+/// (shuttle's `yield_now`) while another CPU is runnable; beyond it DFS leaves that choice
+/// out and its exploration is bounded (`rt::shuttle::SpinBound`).
+pub const DFS_RERUNS_AFTER_YIELD: usize = 2;
+
 /// The backend of this build (its panic texts are parsed in its own file).
 #[cfg(loom)]
 pub(crate) use self::loom as backend;

@@ -13,7 +13,7 @@ use shuttle::{Config, FailurePersistence, Runner};
 use super::execution::{
     execution, failure_after_panic, quietly, stats_for, Failed, SharedStats, Stats,
 };
-use crate::explore::DFS_RERUNS_AFTER_YIELD;
+use super::DFS_RERUNS_AFTER_YIELD;
 use crate::invariant::Invariant;
 use crate::scenario::Scenario;
 use crate::trace::Event;
