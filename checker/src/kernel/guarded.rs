@@ -52,6 +52,8 @@ pub struct Guarded<T> {
     name: String,
     /// For a field declared with [`Guarded::new_refs`]: the objects a value points to.
     refs: Option<fn(&T) -> Vec<ObjId>>,
+    /// Declared with [`Guarded::lockless_reads`]: written under the lock, read without it.
+    lockless: bool,
 }
 
 impl<T> Guarded<T> {
@@ -62,7 +64,20 @@ impl<T> Guarded<T> {
             lock: lock.ghost().clone(),
             name: name.into(),
             refs: None,
+            lockless: false,
         }
+    }
+
+    /// Declare the field written only under its lock but read without it too (the kernel
+    /// reads it with `READ_ONCE()` or `rcu_dereference()`, e.g. `dma_resv`'s
+    /// `fences->table[]` in the unlocked iterator): [`Guarded::read_lockless`] is allowed.
+    /// Every write still checks the lock (rule 1), and a lockless read is a ghost access that
+    /// every explorer orders against each write (a DPOR race for loom, a footprint access for
+    /// dpor): which value the reader gets depends on that order, so both are explored
+    /// (docs/architecture.md, rule 3; `litmus/ghost+kfree-resv-table-replaced`).
+    pub fn lockless_reads(mut self) -> Guarded<T> {
+        self.lockless = true;
+        self
     }
 
     /// Like [`Guarded::new`], for a field that holds object pointers: `kfree` of an object
@@ -136,10 +151,28 @@ impl<T> Guarded<T> {
         self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Write the field (checked).
+    /// Read the field without its lock, for a field declared with
+    /// [`Guarded::lockless_reads`] (a model that reads another field so is a model bug: a
+    /// panic). A ghost access with no scheduling point, ordered against every write of the
+    /// field ([`rt::touch`]).
+    pub fn read_lockless(&self) -> T
+    where
+        T: Clone,
+    {
+        assert!(
+            self.lockless,
+            "{}: read_lockless() of a field not declared with Guarded::lockless_reads()",
+            self.name
+        );
+        rt::touch(&self.name, false);
+        self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Write the field (checked). The ghost write is in the step of the last scheduling
+    /// point it has (the shadow loads of a `new_refs` field come first), so a lockless reader
+    /// ordered before that step reads the old value and one ordered after it the new (rule 5).
     pub fn write(&self, v: T) {
         self.check("write");
-        rt::touch(&self.name, true);
         if let Some(refs) = self.refs {
             // The objects the field stops or starts pointing to are read through their
             // shadows (a scheduling point, as a list relink's), so every explorer can order
@@ -157,6 +190,7 @@ impl<T> Guarded<T> {
                 }
             }
         }
+        rt::touch(&self.name, true);
         let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
         *value = v;
         self.register(&value);

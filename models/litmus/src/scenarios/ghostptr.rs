@@ -11,12 +11,13 @@
 
 use std::sync::Mutex as StdMutex;
 
+use checker::invariant::Witness;
 use checker::kernel::{
-    kfree, kzalloc, mutex_lock, mutex_unlock, set_bit, smp_mb, spin_lock, spin_unlock,
-    test_and_set_bit, test_bit, AtomicT, BitWord, Guarded, KMutex, Obj, SpinLock, READ_ONCE,
-    WRITE_ONCE,
+    call_rcu, kfree, kzalloc, mutex_lock, mutex_unlock, rcu_read_lock, rcu_read_unlock, set_bit,
+    smp_mb, spin_lock, spin_unlock, test_and_set_bit, test_bit, AtomicT, BitWord, Guarded, KMutex,
+    Obj, SpinLock, READ_ONCE, WRITE_ONCE,
 };
-use checker::scenario::{join, spawn_cpu};
+use checker::scenario::{join, spawn_cpu, witness_if};
 
 /// `DMA_FENCE_FLAG_SIGNALED_BIT`.
 const SIGNALED: usize = 0;
@@ -115,24 +116,26 @@ pub(crate) fn fence_lock_unlock_vs_kfree_timeline() {
 }
 
 /// A `dma_resv` as mmu_interval_notifier's: the lock, `fences->num_fences`, and the ghost
-/// table `fences->table[]` (written under the lock before `num_fences`, read without it).
+/// table `fences->table[]` (written under the lock before `num_fences`, read without it):
+/// a `Guarded::new_refs` field with lockless reads.
 pub(crate) struct Resv {
     lock: KMutex,
     num_fences: AtomicT,
-    table: StdMutex<Vec<Obj<Fence>>>,
-}
-
-impl Resv {
-    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Obj<Fence>>> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
-    }
+    table: Guarded<Vec<Obj<Fence>>>,
+    /// Ghost: the fences the unlocked walker has read from the table.
+    walked: StdMutex<Vec<Obj<Fence>>>,
 }
 
 fn resv() -> Obj<Resv> {
-    kzalloc("resv", |id, n| Resv {
-        lock: KMutex::new(id, n, "lock"),
-        num_fences: AtomicT::new(n, "num_fences", 0),
-        table: StdMutex::new(Vec::new()),
+    kzalloc("resv", |id, n| {
+        let lock = KMutex::new(id, n, "lock");
+        let table = Guarded::new_refs(format!("{n}.table"), &lock, Vec::new()).lockless_reads();
+        Resv {
+            lock,
+            num_fences: AtomicT::new(n, "num_fences", 0),
+            table,
+            walked: StdMutex::new(Vec::new()),
+        }
     })
 }
 
@@ -140,15 +143,24 @@ fn resv() -> Obj<Resv> {
 /// append and publish the new count. The fence the table stopped pointing to, if any.
 fn dma_resv_add_fence(r: &Obj<Resv>, f: &Obj<Fence>) -> Option<Obj<Fence>> {
     let count = READ_ONCE(&r.num_fences) as usize; // count = fobj->num_fences;
+    let mut table = r.table.read();
     for i in 0..count {
-        let old = r.slots()[i].clone(); // dma_resv_list_entry(fobj, i, obj, &old, &old_usage);
+        let old = table[i].clone(); // dma_resv_list_entry(fobj, i, obj, &old, &old_usage);
         if test_bit(SIGNALED, &old.flags) {
             // if (dma_fence_is_signaled(old))
-            r.slots()[i] = f.clone(); // dma_resv_list_set(fobj, i, fence, usage);
+            table[i] = f.clone();
+            r.table.write(table); // dma_resv_list_set(fobj, i, fence, usage);
+                                  // Ghost, in the write's step (which loom and dpor order against the walker's read).
+            let walked = r.walked.lock().unwrap_or_else(|e| e.into_inner());
+            witness_if(
+                walked.iter().any(|w| w.ptr_eq(&old)),
+                &WALKER_HOLDS_REPLACED,
+            );
             return Some(old); // dma_fence_put(old); return;
         }
     }
-    r.slots().push(f.clone()); // dma_resv_list_set(fobj, i, fence, usage);
+    table.push(f.clone());
+    r.table.write(table); // dma_resv_list_set(fobj, i, fence, usage);
     WRITE_ONCE(&r.num_fences, count as isize + 1); // smp_store_mb(fobj->num_fences, count);
     smp_mb();
     None
@@ -158,7 +170,11 @@ fn dma_resv_add_fence(r: &Obj<Resv>, f: &Obj<Fence>) -> Option<Obj<Fence>> {
 fn dma_resv_walk_unlocked(r: &Obj<Resv>) {
     let n = READ_ONCE(&r.num_fences) as usize; // cursor->num_fences = cursor->fences->num_fences;
     for i in 0..n {
-        let f = r.slots()[i].clone(); // dma_resv_list_entry(cursor->fences, cursor->index++, ...)
+        let f = r.table.read_lockless()[i].clone(); // dma_resv_list_entry(cursor->fences, cursor->index++, ...)
+        r.walked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(f.clone()); // ghost, in the read's step
         test_bit(SIGNALED, &f.flags); // dma_fence_is_signaled(cursor->fence)
     }
 }
@@ -168,6 +184,17 @@ fn dma_resv_walk_unlocked(r: &Obj<Resv>) {
 /// the table without the lock. If CPU1 reads the count after the add and tests the fence
 /// after the free, it reads freed memory.
 pub(crate) fn resv_table_vs_kfree() {
+    resv_table_kfree(true)
+}
+
+/// [`resv_table_vs_kfree`] with no walker: nothing reads the dangling table entry in the
+/// scenario, so only a check at the `kfree` finds it (the next waiter on the resv, or
+/// `dma_resv_fini()`'s put, would follow it).
+pub(crate) fn resv_table_kfree_unread() {
+    resv_table_kfree(false)
+}
+
+fn resv_table_kfree(walk: bool) {
     let r = resv();
     let tl = timeline();
     let f = fence_on(&tl);
@@ -183,7 +210,11 @@ pub(crate) fn resv_table_vs_kfree() {
     };
     let walker = {
         let r = r.clone();
-        spawn_cpu(move || dma_resv_walk_unlocked(&r))
+        spawn_cpu(move || {
+            if walk {
+                dma_resv_walk_unlocked(&r);
+            }
+        })
     };
     join(exec);
     join(walker);
@@ -198,6 +229,24 @@ pub(crate) fn resv_table_vs_kfree() {
 /// freed memory; the slot is ghost state, so which fence CPU1 reads depends on the order of
 /// two ghost steps.
 pub(crate) fn resv_table_replaced_vs_kfree() {
+    resv_table_replaced(false)
+}
+
+/// `ghost+kfree-resv-table-replaced-rcu`'s witness: the walker holds the fence whose slot is
+/// reused.
+pub(crate) const WALKER_HOLDS_REPLACED: Witness = Witness::new(
+    "WALKER_HOLDS_REPLACED",
+    "the unlocked walker read fence A from the table before CPU0 reused A's slot for B (CPU0 then frees A: the walker's pointer outlives the table's)",
+);
+
+/// As [`resv_table_replaced_vs_kfree`], done right: CPU0 frees A after a grace period
+/// (`dma_fence_put()` -> `dma_fence_free()` -> `kfree_rcu()`) and CPU1 walks the table inside
+/// `rcu_read_lock()`, as the unlocked iterator does.
+pub(crate) fn resv_table_replaced_kfree_rcu() {
+    resv_table_replaced(true)
+}
+
+fn resv_table_replaced(rcu: bool) {
     let r = resv();
     let tl = timeline();
     let a = fence_on(&tl);
@@ -213,21 +262,34 @@ pub(crate) fn resv_table_replaced_vs_kfree() {
             let old = dma_resv_add_fence(&r, &b);
             mutex_unlock(g); // dma_resv_unlock(obj);
             if let Some(old) = old {
-                kfree(&old); // dma_fence_put(old) -> kfree(old);  (no grace period)
+                if rcu {
+                    let name = old.name().to_string();
+                    call_rcu(&name, move || kfree(&old)); // dma_fence_put(old) -> kfree_rcu(old, rcu);
+                } else {
+                    kfree(&old); // dma_fence_put(old) -> kfree(old);  (no grace period)
+                }
             }
         })
     };
     let walker = {
         let r = r.clone();
-        spawn_cpu(move || dma_resv_walk_unlocked(&r))
+        spawn_cpu(move || {
+            if rcu {
+                rcu_read_lock(); // rcu_read_lock();  (dma_resv_iter_first_unlocked())
+            }
+            dma_resv_walk_unlocked(&r);
+            if rcu {
+                rcu_read_unlock(); // rcu_read_unlock();
+            }
+        })
     };
     join(exec);
     join(walker);
+    kfree(&r); // (dma_resv_fini() puts every fence the table holds)
     if !a.is_freed() {
         kfree(&a);
     }
     kfree(&b);
-    kfree(&r);
     kfree(&tl);
 }
 
