@@ -3,7 +3,10 @@
 //! where no race shows (the way lockdep reports an inversion without a deadlock).
 //!
 //! The value is ghost state (no scheduling point): the lock serialises every correct access,
-//! so the explorer needs no extra interleavings to see what the protocol allows.
+//! so the explorer needs no extra interleavings to see what the protocol allows. A field the
+//! kernel also reads without the lock is declared with [`Guarded::lockless_reads`]: its
+//! writes are checked, and each [`Guarded::read_lockless`] is a ghost access that every
+//! explorer orders against each write (docs/architecture.md, rule 1).
 //!
 //! A field that holds object pointers is declared with [`Guarded::new_refs`]: it registers
 //! the objects it points to after every write. While the field's container is live, `kfree`
