@@ -150,14 +150,18 @@ impl<T> Guarded<T> {
         T: Clone,
     {
         self.check("read");
-        rt::touch(&self.name, false);
-        self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let v = self.value.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // An event, as `READ_ONCE()`: which value the read got is an observation, and the
+        // event places the read in the trace (rule 5).
+        rt::record("READ_ONCE", &self.name, &self.describe(&v));
+        v
     }
 
     /// Read the field without its lock, for a field declared with
     /// [`Guarded::lockless_reads`] (a model that reads another field so is a model bug: a
-    /// panic). A ghost access with no scheduling point, ordered against every write of the
-    /// field ([`rt::touch`]).
+    /// panic). A ghost access with no scheduling point, recorded as a `READ_ONCE` event of
+    /// the field (what it read: the objects, for a `new_refs` field), which every explorer
+    /// orders against each write (recorded as a `WRITE_ONCE` event of the field).
     pub fn read_lockless(&self) -> T
     where
         T: Clone,
@@ -167,8 +171,11 @@ impl<T> Guarded<T> {
             "{}: read_lockless() of a field not declared with Guarded::lockless_reads()",
             self.name
         );
-        rt::touch(&self.name, false);
-        self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let v = self.value.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // An event, as `READ_ONCE()`: which value the read got is an observation, and the
+        // event places the read in the trace (rule 5).
+        rt::record("READ_ONCE", &self.name, &self.describe(&v));
+        v
     }
 
     /// Write the field (checked). The ghost write is in the step of the last scheduling
@@ -193,10 +200,37 @@ impl<T> Guarded<T> {
                 }
             }
         }
-        rt::touch(&self.name, true);
+        if !self.lockless {
+            rt::touch(&self.name, true);
+        }
         let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
         *value = v;
         self.register(&value);
+        if self.lockless {
+            // The write's event, in its step: a lockless reader sees the state it names, and
+            // a replay that follows the events puts the write where the recorded run did
+            // (rule 5). Its accesses are the ghost access's (a write of the field).
+            let desc = self.describe(&value);
+            drop(value);
+            rt::record("WRITE_ONCE", &self.name, &desc);
+        }
+    }
+
+    /// What the trace shows of a value: the objects it points to, for a `new_refs` field.
+    fn describe(&self, v: &T) -> String {
+        let Some(refs) = self.refs else {
+            return String::new();
+        };
+        if !rt::active() {
+            return String::new();
+        }
+        let names: Vec<String> = rt::with(|w| {
+            refs(v)
+                .into_iter()
+                .map(|id| w.objects[id].name.clone())
+                .collect()
+        });
+        format!("[{}]", names.join(", "))
     }
 
     /// Read without the lock check: for the harness's ghost checks only.
