@@ -8,6 +8,11 @@
 //!   unlocked walk (mmu_interval_notifier's `DmaResv::table`): a fence is freed while the
 //!   table still points to it, or right after the table stops pointing to it;
 //! - a CPU's local result vector of pointers copied under a lock and used after the unlock.
+//!
+//! The table, here as in mmu_interval_notifier, is a `Guarded::new_refs` field with lockless
+//! reads since this calibration: as ghost state outside a guarded field (a `std` mutex with
+//! no recorded access), `ghost+kfree-resv-table-replaced` was verified by loom and dpor and
+//! `ghost+kfree-resv-table-unread` by every explorer (docs/architecture.md, rule 3).
 
 use std::sync::Mutex as StdMutex;
 
@@ -192,9 +197,12 @@ fn dma_resv_walk_unlocked(r: &Obj<Resv>) {
 }
 
 /// CPU0 adds its job's fence to the resv under the lock, then (the GPU) signals it and frees
-/// it at once (the bug: the table still points to it, and holds no reference); CPU1 walks
-/// the table without the lock. If CPU1 reads the count after the add and tests the fence
-/// after the free, it reads freed memory.
+/// it at once (the bug: the table still points to it, and holds the reference the free
+/// drops); CPU1 walks the table without the lock. If CPU1 reads the count after the add and
+/// tests the fence after the free, it reads freed memory (`USE_AFTER_FREE`, which every
+/// explorer found when the table was ghost state outside a guarded field); the table being a
+/// `Guarded::new_refs` field, the `kfree` itself is `FREE_WHILE_REACHABLE`, in every
+/// execution.
 pub(crate) fn resv_table_vs_kfree() {
     resv_table_kfree(true)
 }
