@@ -74,10 +74,11 @@ impl<T> Guarded<T> {
     /// Declare the field written only under its lock but read without it too (the kernel
     /// reads it with `READ_ONCE()` or `rcu_dereference()`, e.g. `dma_resv`'s
     /// `fences->table[]` in the unlocked iterator): [`Guarded::read_lockless`] is allowed.
-    /// Every write still checks the lock (rule 1), and a lockless read is a ghost access that
-    /// every explorer orders against each write (a DPOR race for loom, a footprint access for
-    /// dpor): which value the reader gets depends on that order, so both are explored
-    /// (docs/architecture.md, rule 3; `litmus/ghost+kfree-resv-table-replaced`).
+    /// Every write still checks the lock (rule 1); each write and each lockless read is an
+    /// event of the field (`WRITE_ONCE`, `READ_ONCE`), which every explorer orders against
+    /// the other (a DPOR race for loom, a footprint access for dpor): which value the reader
+    /// gets depends on that order, so both are explored (docs/architecture.md, rule 3;
+    /// `litmus/ghost+kfree-resv-table-replaced`).
     pub fn lockless_reads(mut self) -> Guarded<T> {
         self.lockless = true;
         self
@@ -150,11 +151,8 @@ impl<T> Guarded<T> {
         T: Clone,
     {
         self.check("read");
-        let v = self.value.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        // An event, as `READ_ONCE()`: which value the read got is an observation, and the
-        // event places the read in the trace (rule 5).
-        rt::record("READ_ONCE", &self.name, &self.describe(&v));
-        v
+        rt::touch(&self.name, false);
+        self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Read the field without its lock, for a field declared with
