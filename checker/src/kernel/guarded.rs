@@ -3,7 +3,10 @@
 //! where no race shows (the way lockdep reports an inversion without a deadlock).
 //!
 //! The value is ghost state (no scheduling point): the lock serialises every correct access,
-//! so the explorer needs no extra interleavings to see what the protocol allows.
+//! so the explorer needs no extra interleavings to see what the protocol allows. A field the
+//! kernel also reads without the lock is declared with [`Guarded::lockless_reads`]: its
+//! writes are checked, and each [`Guarded::read_lockless`] is a ghost access that every
+//! explorer orders against each write (docs/architecture.md, rule 1).
 //!
 //! A field that holds object pointers is declared with [`Guarded::new_refs`]: it registers
 //! the objects it points to after every write. While the field's container is live, `kfree`
@@ -52,6 +55,8 @@ pub struct Guarded<T> {
     name: String,
     /// For a field declared with [`Guarded::new_refs`]: the objects a value points to.
     refs: Option<fn(&T) -> Vec<ObjId>>,
+    /// Declared with [`Guarded::lockless_reads`]: written under the lock, read without it.
+    lockless: bool,
 }
 
 impl<T> Guarded<T> {
@@ -62,7 +67,21 @@ impl<T> Guarded<T> {
             lock: lock.ghost().clone(),
             name: name.into(),
             refs: None,
+            lockless: false,
         }
+    }
+
+    /// Declare the field written only under its lock but read without it too (the kernel
+    /// reads it with `READ_ONCE()` or `rcu_dereference()`, e.g. `dma_resv`'s
+    /// `fences->table[]` in the unlocked iterator): [`Guarded::read_lockless`] is allowed.
+    /// Every write still checks the lock (rule 1); each write and each lockless read is an
+    /// event of the field (`WRITE_ONCE`, `READ_ONCE`), which every explorer orders against
+    /// the other (a DPOR race for loom, a footprint access for dpor): which value the reader
+    /// gets depends on that order, so both are explored (docs/architecture.md, rule 3;
+    /// `litmus/ghost+kfree-resv-table-replaced`).
+    pub fn lockless_reads(mut self) -> Guarded<T> {
+        self.lockless = true;
+        self
     }
 
     /// Like [`Guarded::new`], for a field that holds object pointers: `kfree` of an object
@@ -136,10 +155,32 @@ impl<T> Guarded<T> {
         self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Write the field (checked).
+    /// Read the field without its lock, for a field declared with
+    /// [`Guarded::lockless_reads`] (a model that reads another field so is a model bug: a
+    /// panic). A ghost access with no scheduling point, recorded as a `READ_ONCE` event of
+    /// the field (what it read: the objects, for a `new_refs` field), which every explorer
+    /// orders against each write (recorded as a `WRITE_ONCE` event of the field).
+    pub fn read_lockless(&self) -> T
+    where
+        T: Clone,
+    {
+        assert!(
+            self.lockless,
+            "{}: read_lockless() of a field not declared with Guarded::lockless_reads()",
+            self.name
+        );
+        let v = self.value.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // An event, as `READ_ONCE()`: which value the read got is an observation, and the
+        // event places the read in the trace (rule 5).
+        rt::record("READ_ONCE", &self.name, &self.describe(&v));
+        v
+    }
+
+    /// Write the field (checked). The ghost write is in the step of the last scheduling
+    /// point it has (the shadow loads of a `new_refs` field come first), so a lockless reader
+    /// ordered before that step reads the old value and one ordered after it the new (rule 5).
     pub fn write(&self, v: T) {
         self.check("write");
-        rt::touch(&self.name, true);
         if let Some(refs) = self.refs {
             // The objects the field stops or starts pointing to are read through their
             // shadows (a scheduling point, as a list relink's), so every explorer can order
@@ -157,9 +198,37 @@ impl<T> Guarded<T> {
                 }
             }
         }
+        if !self.lockless {
+            rt::touch(&self.name, true);
+        }
         let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
         *value = v;
         self.register(&value);
+        if self.lockless {
+            // The write's event, in its step: a lockless reader sees the state it names, and
+            // a replay that follows the events puts the write where the recorded run did
+            // (rule 5). Its accesses are the ghost access's (a write of the field).
+            let desc = self.describe(&value);
+            drop(value);
+            rt::record("WRITE_ONCE", &self.name, &desc);
+        }
+    }
+
+    /// What the trace shows of a value: the objects it points to, for a `new_refs` field.
+    fn describe(&self, v: &T) -> String {
+        let Some(refs) = self.refs else {
+            return String::new();
+        };
+        if !rt::active() {
+            return String::new();
+        }
+        let names: Vec<String> = rt::with(|w| {
+            refs(v)
+                .into_iter()
+                .map(|id| w.objects[id].name.clone())
+                .collect()
+        });
+        format!("[{}]", names.join(", "))
     }
 
     /// Read without the lock check: for the harness's ghost checks only.

@@ -78,13 +78,23 @@ impl LockGhost {
         self.owner_live(op, true);
     }
 
-    /// At a release: the release writes the lock word, so it reads the container's KASAN
-    /// shadow (a scheduling point that loom and shuttle order against the `kfree`: rule 4),
-    /// then checks that the container is live.
-    pub(crate) fn check_owner_live_at_release(&self, op: &str) {
+    /// Before a release: the release writes the lock word, so it reads the container's KASAN
+    /// shadow (a scheduling point that loom and shuttle order against the `kfree`: rule 4).
+    /// The liveness check itself is [`LockGhost::check_owner_live_released`].
+    pub(crate) fn touch_owner_shadow(&self) {
         if let Some(id) = self.owner {
             super::slab::touch_shadow(id);
         }
+    }
+
+    /// After the release's scheduling point, in the step of its event: the container was
+    /// live when the lock word was written. In that step, not before the release's
+    /// scheduling point: a `kfree` between the two would otherwise be reported by a replay
+    /// that follows the events and not by the run it replays (rule 5;
+    /// `litmus/ghost+kfree-fence-lock`, random seed 2). The event's accesses read the
+    /// container's root, so loom (object sleep sets) and dpor order the step against the
+    /// `kfree`.
+    pub(crate) fn check_owner_live_released(&self, op: &str) {
         self.owner_live(op, false);
     }
 
@@ -204,7 +214,7 @@ impl LockGuard {
     fn unlock(mut self, op: &'static str) {
         // The release writes the lock word inside its container: the access that is a
         // use-after-free if another CPU freed the container meanwhile (see `slab`).
-        self.ghost.check_owner_live_at_release(op);
+        self.ghost.touch_owner_shadow();
         if !self.ghost.held_by_current() {
             rt::report(
                 &LOCK_MISUSE,
@@ -228,6 +238,7 @@ impl LockGuard {
         if let Some(a) = self.atomic.take() {
             super::sched::atomic_exit(&a); // spin_unlock(): preempt_enable()
         }
+        self.ghost.check_owner_live_released(op);
         // Recorded after the release, so that a replay runs the unlocking CPU through the
         // release's scheduling point to the release itself.
         rt::record_self_checked(op, &self.ghost.name, "");

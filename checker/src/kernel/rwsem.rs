@@ -218,7 +218,7 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> Option<RwsemWriteGuard> {
 /// inside it), the releasing CPU holds the semaphore in this mode, and no field it protects
 /// is left pointing to a freed object.
 fn before_release(ghost: &LockGhost, op: &str, held: bool) {
-    ghost.check_owner_live_at_release(op);
+    ghost.touch_owner_shadow(); // (the liveness check is after the release, in its step)
     if !held {
         rt::report(
             &LOCK_MISUSE,
@@ -241,6 +241,7 @@ pub fn up_read(mut g: RwsemReadGuard) {
         .fetch_and(!reader_bit(g.tid), Ordering::Relaxed);
     g.guard.take(); // up_read(sem): the release; shuttle's scheduling point comes before it
     super::lockdep::lock_release(&g.ghost.name);
+    g.ghost.check_owner_live_released("up_read");
     rt::record_self_checked("up_read", &g.ghost.name, "");
 }
 
@@ -251,6 +252,7 @@ pub fn up_write(mut g: RwsemWriteGuard) {
     g.ghost.holder.store(0, Ordering::Relaxed);
     g.guard.take(); // up_write(sem): the release; shuttle's scheduling point comes before it
     super::lockdep::lock_release(&g.ghost.name);
+    g.ghost.check_owner_live_released("up_write");
     rt::record_self_checked("up_write", &g.ghost.name, "");
 }
 

@@ -20,7 +20,12 @@
 //! `MODEL:` simplifications, each also at its line:
 //! - the fence list's slots are ghost state, written before `num_fences` and read after it
 //!   (an unlocked reader that sees the count sees the slot); only `num_fences` is a
-//!   scheduling point;
+//!   scheduling point. The table is a `Guarded::new_refs` field with lockless reads: written
+//!   only under the resv lock, read without it by the unlocked walk (a ghost access every
+//!   explorer orders against each write), and a `kfree` of a fence it still points to is
+//!   `FREE_WHILE_REACHABLE` (the table holds a reference on each fence);
+//! - `dma_resv_fini()` takes the resv lock to empty the table (the kernel's does not: no
+//!   other CPU holds the object any more);
 //! - the list has room (`dma_resv_reserve_fences()` never reallocates it), so the unlocked
 //!   iterator's restart when the list pointer changes never happens;
 //! - RCU protection of the unlocked walk is not modelled (fences are freed only when the
@@ -37,7 +42,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use checker::kernel::{
     kzalloc, lockdep_assert_held, mutex_lock, mutex_unlock, smp_mb, test_and_set_bit, test_bit,
-    trace_call, wait_event, wake_up_all, AtomicT, BitWord, KMutex, LockGuard, Obj, ObjId,
+    trace_call, wait_event, wake_up_all, AtomicT, BitWord, Guarded, KMutex, LockGuard, Obj, ObjId,
     WaitQueueHead, READ_ONCE, WRITE_ONCE,
 };
 use checker::scenario::witness;
@@ -105,8 +110,9 @@ pub struct DmaResv {
     /// `fences->num_fences`.
     pub num_fences: AtomicT,
     /// `fences->table[]`.
-    /// MODEL: ghost slots, written before `num_fences` (see the module doc).
-    table: std::sync::Mutex<Vec<Obj<DmaFence>>>,
+    /// MODEL: ghost slots, written before `num_fences`, read without the lock (see the
+    /// module doc).
+    table: Guarded<Vec<Obj<DmaFence>>>,
     /// Ghost: every fence ever added, for the teardown that frees them.
     all: std::sync::Mutex<Vec<Obj<DmaFence>>>,
     name: String,
@@ -116,17 +122,15 @@ impl DmaResv {
     /// `dma_resv_init()` of the resv `field` inside the object `owner`.
     pub fn new(owner: ObjId, owner_name: &str, field: &str) -> DmaResv {
         let name = format!("{owner_name}.{field}");
+        let lock = KMutex::new(owner, owner_name, field);
+        let table = Guarded::new_refs(format!("{name}.table"), &lock, Vec::new()).lockless_reads();
         DmaResv {
-            lock: KMutex::new(owner, owner_name, field),
+            lock,
             num_fences: AtomicT::new(&name, "num_fences", 0),
-            table: std::sync::Mutex::new(Vec::new()),
+            table,
             all: std::sync::Mutex::new(Vec::new()),
             name,
         }
-    }
-
-    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Obj<DmaFence>>> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn ghost_all(&self) -> std::sync::MutexGuard<'_, Vec<Obj<DmaFence>>> {
@@ -159,16 +163,19 @@ pub fn dma_resv_add_fence(obj: &DmaResv, fence: &Obj<DmaFence>) {
     );
     lockdep_assert_held(&obj.lock); // dma_resv_assert_held(obj);
     let count = READ_ONCE(&obj.num_fences) as usize; // count = fobj->num_fences;
+    let mut table = obj.table.read();
     for i in 0..count {
-        let old = obj.slots()[i].clone(); // dma_resv_list_entry(fobj, i, obj, &old, &old_usage);
+        let old = table[i].clone(); // dma_resv_list_entry(fobj, i, obj, &old, &old_usage);
         if dma_fence_is_signaled(&old) {
             // if (... || dma_fence_is_signaled(old)) {
-            obj.slots()[i] = fence.clone(); // dma_resv_list_set(fobj, i, fence, usage);
+            table[i] = fence.clone();
+            obj.table.write(table); // dma_resv_list_set(fobj, i, fence, usage);
             obj.ghost_all().push(fence.clone());
             return; // dma_fence_put(old); return;  (MODEL: freed at teardown)
         }
     }
-    obj.slots().push(fence.clone()); // dma_resv_list_set(fobj, i, fence, usage);
+    table.push(fence.clone());
+    obj.table.write(table); // dma_resv_list_set(fobj, i, fence, usage);
     obj.ghost_all().push(fence.clone());
     WRITE_ONCE(&obj.num_fences, count as isize + 1); // smp_store_mb(fobj->num_fences, count);
     smp_mb(); // (smp_store_mb's barrier)
@@ -182,11 +189,21 @@ pub fn dma_resv_wait_timeout(obj: &DmaResv) {
     let _f = trace_call("dma_resv_wait_timeout", &obj.name);
     let n = READ_ONCE(&obj.num_fences) as usize; // dma_resv_iter_restart_unlocked(): cursor->num_fences = cursor->fences->num_fences;
     for i in 0..n {
-        let fence = obj.slots()[i].clone(); // dma_resv_list_entry(cursor->fences, cursor->index++, ...)
+        let fence = obj.table.read_lockless()[i].clone(); // dma_resv_list_entry(cursor->fences, cursor->index++, ...)
         if !dma_fence_is_signaled(&fence) {
             // if (!dma_fence_is_signaled(cursor->fence) && ...) break;  (the iterator yields it)
             witness(&USERPTR_WAIT_FINDS_JOB);
             dma_fence_wait(&fence); // ret = dma_fence_wait_timeout(fence, intr, ret);
         }
     }
+}
+
+/// `dma_resv_fini(obj)` (drivers/dma-buf/dma-resv.c, v6.8): `dma_resv_list_free()` puts
+/// every fence of the table. MODEL: the fences are freed by the scenario's teardown
+/// ([`DmaResv::ghost_fences`]); the table is emptied under the resv lock, which the kernel's
+/// `dma_resv_fini()` does not take (no other CPU holds the object any more).
+pub fn dma_resv_fini(obj: &DmaResv) {
+    let g = mutex_lock(&obj.lock);
+    obj.table.write(Vec::new()); // dma_resv_list_free(dma_resv_fences_list(obj));
+    mutex_unlock(g);
 }

@@ -143,7 +143,7 @@ pub struct MmuNotifierSubscriptions {
     pub active_invalidate_ranges: Guarded<usize>,
     /// `itree`: a small interval tree, kept sorted by start (ghost state under `lock`; its
     /// nodes are pointers to notifiers, so `kfree` of one still in the tree is checked:
-    /// `Guarded::new_refs`).
+    /// `Guarded::new_refs`; the invalidation's lockless walk reads it: `lockless_reads`).
     /// MODEL: the rb-tree is a sorted vector; `interval_tree_iter_first/next` return the
     /// overlapping nodes in start order, as the augmented rb-tree does.
     pub itree: Guarded<Vec<Obj<MmuIntervalNotifier>>>,
@@ -186,7 +186,7 @@ impl MmuNotifierSubscriptions {
                 &lock,
                 0,
             ),
-            itree: Guarded::new_refs(format!("{name}.itree"), &lock, Vec::new()),
+            itree: Guarded::new_refs(format!("{name}.itree"), &lock, Vec::new()).lockless_reads(),
             deferred_list: ListHead::new_head(
                 owner,
                 owner_name,

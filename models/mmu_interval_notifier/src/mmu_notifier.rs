@@ -154,15 +154,16 @@ fn interval_tree_iter_first(
 
 /// `interval_tree_iter_next(&interval_sub->interval_tree, start, last)`: called without the
 /// lock, while `invalidate_seq` is odd, which freezes the tree.
-/// MODEL: the lockless walk reads the ghost tree without the lock check; instead, every
-/// change of the tree checks that no walk is in progress (`ITREE_STABLE`).
+/// MODEL: the lockless walk reads the ghost tree without the lock (`read_lockless()`, an
+/// access every explorer orders against each change of the tree); every change of the tree
+/// checks that no walk is in progress (`ITREE_STABLE`).
 fn interval_tree_iter_next(
     subs: &MmuNotifierSubscriptions,
     isub: &Obj<MmuIntervalNotifier>,
     start: usize,
     last: usize,
 ) -> Option<Obj<MmuIntervalNotifier>> {
-    let tree = subs.itree.ghost_read();
+    let tree = subs.itree.read_lockless();
     let pos = tree.iter().position(|n| n.ptr_eq(isub))?;
     tree.into_iter()
         .skip(pos + 1)

@@ -7,6 +7,7 @@ use crate::invariants::*;
 
 mod calibration;
 mod ghost;
+mod ghostptr;
 mod mp;
 mod rcu;
 mod sb;
@@ -14,6 +15,7 @@ mod vars;
 
 use calibration::*;
 use ghost::*;
+use ghostptr::*;
 use mp::*;
 use rcu::*;
 use sb::*;
@@ -154,4 +156,30 @@ pub const SCENARIOS: &[Scenario] = &[
         "explorer calibration: P0 spins on a flag that P2 stores with release after the data, after P1's unrelated store (dpor's stutter cut never ran P2)")
         .named("dpor-spin-late-writer-ordered")
         .witnesses(&[SPIN_LEAVES_AFTER_SPINNING]),
+    // The ghost-pointer calibration (scenarios/ghostptr.rs; issue 10 item 3, pointers kept
+    // outside a Guarded::new_refs field).
+    scenario!(fence_lock_vs_kfree_timeline, ["signaler", "driver"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-pointer calibration: CPU0 signals a fence through fence->lock (a ghost pointer to its timeline); CPU1 frees the timeline without waiting for the fence")
+        .named("ghost+kfree-fence-lock"),
+    scenario!(fence_lock_unlock_vs_kfree_timeline, ["signaler", "driver"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-pointer calibration: CPU1 frees the timeline once it sees the fence signalled; CPU0 set the bit under fence->lock and still unlocks through it")
+        .named("ghost+kfree-fence-lock-unlock"),
+    scenario!(resv_table_vs_kfree, ["exec", "walker"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
+        "ghost-pointer calibration: CPU0 adds a fence to a dma_resv table under the resv lock, signals and frees it while the table still points to it; CPU1 walks the table without the lock")
+        .named("ghost+kfree-resv-table"),
+    scenario!(resv_table_kfree_unread, ["exec", "walker"], reachable(checker::invariant::FREE_WHILE_REACHABLE),
+        "ghost-pointer calibration: as ghost+kfree-resv-table, with no walker: the freed fence stays in the resv's table (no later read in the scenario)")
+        .named("ghost+kfree-resv-table-unread"),
+    scenario!(resv_table_replaced_vs_kfree, ["exec", "walker"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-pointer calibration: CPU0 reuses the slot of a signalled fence in a dma_resv table under the resv lock and frees the old fence at once; CPU1 walks the table without the lock")
+        .named("ghost+kfree-resv-table-replaced"),
+    scenario!(resv_table_replaced_kfree_rcu, ["exec", "walker"], unreachable,
+        "ghost-pointer calibration: as ghost+kfree-resv-table-replaced, done right: the old fence is freed after a grace period and the walker runs under rcu_read_lock()")
+        .named("ghost+kfree-resv-table-replaced-rcu")
+        // DFS exhausts it in 10,560 executions (about 0.5 s: the grace period's bookkeeping).
+        .bounds(checker::scenario::Bounds { dfs_iterations: Some(12_000), ..checker::scenario::Bounds::DEFAULT })
+        .witnesses(&[WALKER_HOLDS_REPLACED]),
+    scenario!(local_result_vs_kfree, ["collector", "reaper"], reachable(checker::invariant::USE_AFTER_FREE),
+        "ghost-pointer calibration: CPU0 copies owner->cur into a local result vector under the lock, without a reference, and tests it after the unlock; CPU1 clears owner->cur and frees the fence under the lock")
+        .named("ghost+kfree-local-result"),
 ];

@@ -4,6 +4,7 @@
 use checker::kernel::kfree;
 use checker::scenario::{join, spawn_cpu};
 
+use crate::dma_resv::dma_resv_fini;
 use crate::ghost::check_quiescent;
 use crate::mm_types::ReadBeginRevision;
 use crate::mmap::{migrate_vma, mm_alloc, mmput, munmap, MIGRATE_DST_PFN};
@@ -53,6 +54,7 @@ pub(crate) fn userptr_exec_vs(rev: UserptrRevision, cpu: CpuSide, read_begin: Re
     // Unbind: the gpu_vma's notifier goes, then the process exits.
     mmu_interval_notifier_remove(&uvma.userptr_interval);
     mmput(&mm, ReleaseRevision::Upstream);
+    dma_resv_fini(&vm.resv);
     for f in vm.resv.ghost_fences() {
         kfree(&f);
     }
