@@ -189,8 +189,12 @@ fn misuse_table_every_row_exit_2_one_line_with_a_hint() {
             vec!["check".into(), "vm_bo_lifecycle/no_such".into()],
         ),
         (
-            "check: two selections",
-            vec!["check".into(), "litmus".into(), "vm_bo_lifecycle".into()],
+            "check: a pattern no scenario matches",
+            vec![
+                "check".into(),
+                "litmus".into(),
+                "vm_bo_lifecycle/no_such_*".into(),
+            ],
         ),
         (
             "check: --json twice",

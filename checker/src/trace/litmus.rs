@@ -172,27 +172,19 @@ fn ops(e: &Event) -> Result<Vec<Op>, String> {
         "rcu_assign_pointer" | "smp_store_release" | "atomic_set_release" => {
             store("smp_store_release")?
         }
-        "kref_get" | "atomic_inc" | "atomic_inc_return" => {
+        op @ ("kref_get"
+        | "atomic_inc"
+        | "atomic_inc_return"
+        | "atomic_dec"
+        | "atomic_dec_return"
+        | "atomic_dec_and_test") => {
             let (a, b) = arrow(res).ok_or_else(bad)?;
-            let f = if e.op == "atomic_inc_return" {
-                "atomic_fetch_add"
-            } else {
-                "atomic_fetch_add_relaxed"
-            };
-            vec![Op::Rmw {
-                loc: obj.into(),
-                old: Some(a),
-                new: b,
-                code: format!("{{r}} = {f}(1, {{loc}});"),
-                after: None,
-            }]
-        }
-        "atomic_dec" | "atomic_dec_return" | "atomic_dec_and_test" => {
-            let (a, b) = arrow(res).ok_or_else(bad)?;
-            let f = if e.op == "atomic_dec" {
-                "atomic_fetch_sub_relaxed"
-            } else {
-                "atomic_fetch_sub"
+            // A value-returning RMW is fully ordered; the others are relaxed.
+            let f = match op {
+                "atomic_inc_return" => "atomic_fetch_add",
+                "atomic_dec_return" | "atomic_dec_and_test" => "atomic_fetch_sub",
+                "atomic_dec" => "atomic_fetch_sub_relaxed",
+                _ => "atomic_fetch_add_relaxed",
             };
             vec![Op::Rmw {
                 loc: obj.into(),
