@@ -277,7 +277,7 @@ impl Scheduler for FollowTrace {
         &mut self,
         runnable: &[&Task],
         current: Option<TaskId>,
-        _is_yielding: bool,
+        is_yielding: bool,
     ) -> Option<TaskId> {
         let done = super::event_counts();
         let is_runnable = |t: usize| runnable.iter().any(|r| usize::from(r.id()) == t);
@@ -295,10 +295,17 @@ impl Scheduler for FollowTrace {
         if let Some(t) = want.filter(|&t| is_runnable(t)) {
             return Some(TaskId::from(t));
         }
-        // The recorded CPU cannot run yet (not spawned, or blocked): keep the current one
-        // going; a real divergence shows in the event comparison.
+        // The recorded CPU cannot run yet (not spawned, or blocked), or the recording is
+        // used up: keep the current one going, unless it just yielded (`cpu_relax()`) and
+        // another can run, which then runs next in turn (a spinning CPU kept going would
+        // spin until shuttle's step limit, a LIVELOCK no kernel has); a real divergence
+        // shows in the event comparison.
         if let Some(c) = current.filter(|c| is_runnable(usize::from(*c))) {
-            return Some(c);
+            if !is_yielding || runnable.len() == 1 {
+                return Some(c);
+            }
+            let at = runnable.iter().position(|t| t.id() == c).unwrap_or(0);
+            return Some(runnable[(at + 1) % runnable.len()].id());
         }
         Some(runnable[0].id())
     }
