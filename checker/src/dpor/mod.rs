@@ -884,15 +884,8 @@ impl Dpor {
                     }
                 })
                 .collect();
-            if since.iter().all(|f| matches!(f, Effect::Nest(_))) {
-                let net: i32 = since
-                    .iter()
-                    .map(|f| match f {
-                        Effect::Nest(d) => i32::from(*d),
-                        _ => 0,
-                    })
-                    .sum();
-                return net == 0;
+            if let Some(balanced) = nesting_balanced(&since) {
+                return balanced;
             }
             let now = self.value_at(order, order.len(), l);
             let need = if k_reads {
@@ -970,15 +963,8 @@ impl Dpor {
         if effs.is_empty() {
             return false;
         }
-        if effs.iter().all(|f| matches!(f, Effect::Nest(_))) {
-            let net: i32 = effs
-                .iter()
-                .map(|f| match f {
-                    Effect::Nest(d) => i32::from(*d),
-                    _ => 0,
-                })
-                .sum();
-            return net == 0;
+        if let Some(balanced) = nesting_balanced(&effs) {
+            return balanced;
         }
         let left = |f: Effect| match f {
             Effect::Rmw { after, .. } | Effect::Store(after) => Some(after),
@@ -1248,6 +1234,19 @@ fn debug_append(text: &str) {
     {
         let _ = f.write_all(text.as_bytes());
     }
+}
+
+/// Whether `effs`, if every one is a nesting (`rcu_read_lock()` +1, `rcu_read_unlock()` -1),
+/// leaves the nesting as it found it; `None` if any is another effect.
+fn nesting_balanced(effs: &[Effect]) -> Option<bool> {
+    let mut net = 0i32;
+    for f in effs {
+        match f {
+            Effect::Nest(d) => net += i32::from(*d),
+            _ => return None,
+        }
+    }
+    Some(net == 0)
 }
 
 #[cfg(test)]
