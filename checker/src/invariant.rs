@@ -146,11 +146,11 @@ pub const MODEL_PANIC: Invariant = Invariant::fatal(
     "MODEL_PANIC",
     "the model code does not panic outside a reported violation",
 );
-/// Too many steps: a livelock, or a spin loop that never gives up (loom's branch limit,
-/// shuttle's step limit).
+/// A busy-wait without end (dpor: every runnable CPU spins on what no CPU left will change),
+/// a livelock, or too many steps (loom's branch limit, shuttle's step limit).
 pub const LIVELOCK: Invariant = Invariant::fatal(
     "LIVELOCK",
-    "every CPU finishes within the exploration's step bound",
+    "every CPU finishes: none busy-waits forever or runs past the exploration's step bound",
 );
 
 /// Every invariant the checker itself defines, for lookups by name.

@@ -200,6 +200,13 @@ const EXACT_DEPS: usize = 2;
 /// Export and judge a trace.
 #[cfg_attr(loom, allow(dead_code))]
 pub fn judge(trace: &Trace) -> LkmmStatus {
+    let inv = trace.violation.invariant.as_str();
+    if inv == checker::invariant::LIVELOCK.name || inv == checker::invariant::DEADLOCK.name {
+        // herd7 judges the final state of a finite execution; a hang has none.
+        return LkmmStatus::NotJudged(format!(
+            "a {inv} is an execution that never ends; herd7 judges the final states of executions that do"
+        ));
+    }
     match export(trace) {
         Ok(l) => judge_exported(trace, &l),
         Err(e) => LkmmStatus::NotJudged(format!("cannot export: {e}")),

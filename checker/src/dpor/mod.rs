@@ -297,9 +297,13 @@ pub struct Dpor {
     /// iteration twice in a row without awaiting: see [`Dpor::schedule`]). Nonzero makes
     /// the exploration not claim exhaustiveness (rt::shuttle::dpor).
     pub cuts: u64,
-    /// Executions that ended because every thread left was awaiting ([`Dpor::awaits`]):
-    /// each spins on what no thread will change (counted in `blocked`).
+    /// Executions that ended because every thread that could run here was awaiting
+    /// ([`Dpor::awaits`]) while another runnable one was asleep (counted in `blocked`).
     pub awaited_out: u64,
+    /// Set when every runnable thread awaits in the execution in progress: each spins on
+    /// what no thread left will change, so the program hangs there (a busy-wait that never
+    /// ends: the backend reports it as a LIVELOCK). The awaiting threads, lowest first.
+    pub hang: Option<Vec<Tid>>,
     /// Executions started.
     pub executions: u64,
     /// Stop after this many executions.
@@ -370,6 +374,7 @@ impl Dpor {
         self.iter_digest.clear();
         self.unawaited_repeats.clear();
         self.iterations.clear();
+        self.hang = None;
         true
     }
 
@@ -721,9 +726,21 @@ impl Dpor {
             .or_else(|| node.runnable.iter().copied().find(|&t| first(t)))
             .or_else(|| node.yielded.filter(|&t| ok(t)));
         if choice.is_none() && !awaiting.is_empty() {
-            // Every thread that could run here awaits: each spins on what no thread
-            // left will change (an execution where nothing more happens).
-            self.awaited_out += 1;
+            // Every thread that could run here awaits. If every runnable thread does (none
+            // is merely asleep), each spins on what no thread left will change: the
+            // program hangs in this state, whatever runs next (a busy-wait without end,
+            // which the kernel has too: `cpu_relax()` changes nothing).
+            let order: Vec<usize> = (0..self.steps.len()).collect();
+            let hangs = runnable.iter().all(|&t| {
+                awaiting.contains(&t)
+                    || (self.steps.iter().rev().find(|s| s.tid == t)).is_some_and(|s| s.iter_end)
+                        && self.awaits(t, &order)
+            });
+            if hangs {
+                self.hang = Some(runnable.to_vec());
+            } else {
+                self.awaited_out += 1;
+            }
         }
         choice
     }

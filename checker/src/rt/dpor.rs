@@ -17,6 +17,7 @@ pub(crate) struct DporScheduler {
     debug: bool,
     /// The events seen so far in this execution (for `KMODEL_DEBUG_DPOR` only).
     seen: Vec<crate::trace::Event>,
+    hang: super::shuttle::HangWatch,
 }
 
 impl DporScheduler {
@@ -26,6 +27,7 @@ impl DporScheduler {
             cursor: 0,
             first: true,
             seen: Vec::new(),
+            hang: Default::default(),
             debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some()
                 || std::env::var_os("KMODEL_DEBUG_DPOR_LOST").is_some(),
         }
@@ -44,6 +46,7 @@ impl Scheduler for DporScheduler {
     fn new_execution(&mut self) -> Option<Schedule> {
         self.cursor = 0;
         self.first = true;
+        self.hang.new_execution();
         super::gather_touches(true);
         let mut core = self.core.lock().unwrap();
         if self.debug {
@@ -120,11 +123,24 @@ impl Scheduler for DporScheduler {
                 obs.waiting_on = super::waiting_on(usize::from(c));
             }
         }
-        self.core
-            .lock()
-            .unwrap()
-            .schedule(&ids, is_yielding, obs)
-            .map(TaskId::from)
+        if let Some(t) = self.hang.check(runnable, current, is_yielding) {
+            return Some(t);
+        }
+        let mut core = self.core.lock().unwrap();
+        let choice = core.schedule(&ids, is_yielding, obs);
+        if choice.is_none() {
+            if let Some(spinning) = core.hang.take() {
+                // Every runnable CPU spins on what no CPU left will change: the program
+                // hangs here. One CPU runs on alone until its last two iterations show it
+                // (`hangs_alone`, as the other explorers and the replay see it); of several,
+                // the lowest resumes from its `cpu_relax()` and reports it at once.
+                if spinning.len() > 1 {
+                    return self.hang.busy_wait_forever(&spinning);
+                }
+                return spinning.first().copied().map(TaskId::from);
+            }
+        }
+        choice.map(TaskId::from)
     }
 
     fn next_u64(&mut self) -> u64 {

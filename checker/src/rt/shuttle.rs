@@ -72,7 +72,10 @@ pub(crate) fn random(
     run_with(
         s,
         "random",
-        RandomScheduler::new_from_seed(seed, iterations),
+        HangCheck(
+            RandomScheduler::new_from_seed(seed, iterations),
+            HangWatch::default(),
+        ),
         false,
     )
 }
@@ -86,7 +89,10 @@ pub(crate) fn pct(
     run_with(
         s,
         "pct",
-        PctScheduler::new_from_seed(seed, depth, iterations),
+        HangCheck(
+            PctScheduler::new_from_seed(seed, depth, iterations),
+            HangWatch::default(),
+        ),
         false,
     )
 }
@@ -95,9 +101,11 @@ pub(crate) fn pct(
 /// violated anything (for [`crate::explore::replay_fidelity`]).
 pub(crate) fn one_execution(s: &'static Scenario, pct: bool, seed: u64) -> Vec<Event> {
     let (stats, failed) = if pct {
-        run_with(s, "pct", PctScheduler::new_from_seed(seed, 3, 1), true)
+        let pct = PctScheduler::new_from_seed(seed, 3, 1);
+        run_with(s, "pct", HangCheck(pct, HangWatch::default()), true)
     } else {
-        run_with(s, "random", RandomScheduler::new_from_seed(seed, 1), true)
+        let random = RandomScheduler::new_from_seed(seed, 1);
+        run_with(s, "random", HangCheck(random, HangWatch::default()), true)
     };
     match failed {
         Some(f) => f.events,
@@ -111,35 +119,135 @@ pub(crate) fn one_execution(s: &'static Scenario, pct: bool, seed: u64) -> Vec<E
 /// that left one out is not exhaustive.
 pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats, Option<Failed>) {
     let pruned = Arc::new(AtomicU64::new(0));
-    let scheduler = SpinBound {
-        inner: DfsScheduler::new(max_iterations, false),
-        reruns: 0,
-        pruned: pruned.clone(),
-    };
+    let scheduler = HangCheck(
+        SpinBound {
+            inner: DfsScheduler::new(max_iterations, false),
+            reruns: 0,
+            resumed: None,
+            at_yield: Vec::new(),
+            pruned: pruned.clone(),
+        },
+        HangWatch::default(),
+    );
     let (mut stats, failed) = run_with(s, "dfs", scheduler, false);
     stats.spin_pruned = pruned.load(Ordering::Relaxed);
     (stats, failed)
+}
+
+/// Watches for a busy-wait without end at every scheduling point of a shuttle scheduler
+/// (random, PCT, DFS, dpor, replay): the CPU that just yielded is the only one that can run
+/// and ran its last two retry iterations alone and the same ([`super::spins_alone`]), or
+/// every CPU that can run is stopped at its `cpu_relax()` spinning on frozen memory
+/// ([`super::spin_frozen`]). Either way they spin forever: the lowest is told to report it
+/// as it resumes ([`super::busy_wait_forever`]) and must run next, instead of spinning on
+/// to shuttle's step limit with a trace of a million steps.
+#[derive(Default)]
+pub(crate) struct HangWatch {
+    /// CPUs whose last scheduling point was a yield (`cpu_relax()`).
+    at_yield: Vec<usize>,
+}
+
+impl HangWatch {
+    pub(crate) fn new_execution(&mut self) {
+        self.at_yield.clear();
+    }
+
+    /// Note where the CPU that ran last stopped (at a yield or not).
+    fn note(&mut self, current: Option<TaskId>, is_yielding: bool) {
+        if let Some(c) = current {
+            let c = usize::from(c);
+            self.at_yield.retain(|&t| t != c);
+            if is_yielding {
+                self.at_yield.push(c);
+            }
+        }
+    }
+
+    /// The CPU that must run next to report a busy-wait without end, if there is one.
+    pub(crate) fn check(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.note(current, is_yielding);
+        let mut ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
+        ids.sort_unstable();
+        let hangs = match (is_yielding, ids.as_slice(), current) {
+            (true, &[only], Some(c)) => only == usize::from(c) && super::spins_alone(only),
+            (_, [_, _, ..], _) => {
+                ids.iter().all(|t| self.at_yield.contains(t)) && super::spin_frozen(&ids)
+            }
+            _ => false,
+        };
+        if hangs {
+            self.busy_wait_forever(&ids)
+        } else {
+            None
+        }
+    }
+
+    /// Tell the CPUs `spinning` (sorted) that they spin forever; the lowest must run next.
+    pub(crate) fn busy_wait_forever(&self, spinning: &[usize]) -> Option<TaskId> {
+        super::busy_wait_forever(spinning);
+        spinning.first().map(|&t| TaskId::from(t))
+    }
+}
+
+/// The random, PCT and DFS explorers with a [`HangWatch`].
+struct HangCheck<S>(S, HangWatch);
+
+impl<S: Scheduler> Scheduler for HangCheck<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.1.new_execution();
+        self.0.new_execution()
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        if let Some(t) = self.1.check(runnable, current, is_yielding) {
+            return Some(t);
+        }
+        self.0.next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
 }
 
 /// DFS cannot exhaust a busy-wait: a CPU spinning on a flag that a runnable CPU has not set
 /// yet can run its loop again at every `cpu_relax()`, so the tree of SC schedules is
 /// infinite, and shuttle's DFS, which takes the first runnable CPU first, may follow one
 /// such schedule forever (a scenario whose spinning CPU has the lower id never finished its
-/// first executions; 1.6 GB after 10 minutes). This wrapper gives DFS the runnable CPUs
-/// without the yielding one once that CPU ran again [`DFS_RERUNS_AFTER_YIELD`] times in a
-/// row after a yield, and counts each such choice: the exploration is then bounded, which
-/// its verdict says, never "verified". A CPU alone runnable is never left out (a spin no
-/// other CPU can end is shuttle's livelock, as before).
+/// first executions; 1.6 GB after 10 minutes). This wrapper gives DFS only the CPUs that
+/// are not stopped at a yield once CPUs resuming from their `cpu_relax()` ran
+/// [`DFS_RERUNS_AFTER_YIELD`] times in a row while such a CPU could run, and counts each
+/// such choice: the exploration is then bounded, which its verdict says, never "verified".
+/// Spinning CPUs alone are never left out (a spin no other CPU can end is a LIVELOCK,
+/// [`HangWatch`]). Until session 10 the count was per CPU, so two spinners could take
+/// turns forever while the CPU that would end their spin never ran
+/// (`litmus/dpor-spin-forever-two`: one DFS execution did not end in 5 minutes).
 struct SpinBound<S> {
     inner: S,
-    /// Runs of the current CPU right after its yield, since another CPU last ran.
+    /// Choices in a row of CPUs resuming from a yield while another CPU could run.
     reruns: usize,
+    /// The CPU that resumed from its yield last, while it runs on.
+    resumed: Option<TaskId>,
+    /// CPUs whose last scheduling point was a yield (`cpu_relax()`).
+    at_yield: Vec<TaskId>,
     pruned: Arc<AtomicU64>,
 }
 
 impl<S: Scheduler> Scheduler for SpinBound<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
         self.reruns = 0;
+        self.resumed = None;
+        self.at_yield.clear();
         self.inner.new_execution()
     }
 
@@ -149,20 +257,34 @@ impl<S: Scheduler> Scheduler for SpinBound<S> {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let spinning = current
-            .filter(|_| is_yielding && runnable.len() > 1 && self.reruns >= DFS_RERUNS_AFTER_YIELD);
-        let next = match spinning {
-            Some(c) if runnable.iter().any(|t| t.id() == c) => {
-                self.pruned.fetch_add(1, Ordering::Relaxed);
-                let others: Vec<&Task> = runnable.iter().copied().filter(|t| t.id() != c).collect();
-                self.inner.next_task(&others, current, is_yielding)?
+        if let Some(c) = current {
+            self.at_yield.retain(|&t| t != c);
+            if is_yielding {
+                self.at_yield.push(c);
             }
-            _ => self.inner.next_task(runnable, current, is_yielding)?,
+        }
+        let busy: Vec<&Task> = runnable
+            .iter()
+            .copied()
+            .filter(|t| !self.at_yield.contains(&t.id()))
+            .collect();
+        let spinning = busy.len() < runnable.len() && !busy.is_empty();
+        let next = if spinning && self.reruns >= DFS_RERUNS_AFTER_YIELD {
+            self.pruned.fetch_add(1, Ordering::Relaxed);
+            self.inner.next_task(&busy, current, is_yielding)?
+        } else {
+            self.inner.next_task(runnable, current, is_yielding)?
         };
-        if Some(next) != current {
+        if self.at_yield.contains(&next) {
+            // `next` resumes from its `cpu_relax()`.
+            if spinning {
+                self.reruns += 1;
+            }
+            self.resumed = Some(next);
+        } else if Some(next) != current || self.resumed != Some(next) {
+            // Another CPU makes progress (not the resumed one going on with its iteration).
             self.reruns = 0;
-        } else if is_yielding {
-            self.reruns += 1;
+            self.resumed = None;
         }
         Some(next)
     }
@@ -241,6 +363,11 @@ pub(crate) fn replay_bounded(
 struct FollowTrace {
     /// (tid, ordinal of the event within its thread) in recorded order.
     order: Vec<(usize, usize)>,
+    /// Per entry of `order`: whether it is the violation the run ended with.
+    violation: Vec<bool>,
+    /// Per CPU: the number of events it recorded (the violation left out).
+    counts: Vec<usize>,
+    hang: HangWatch,
     started: bool,
 }
 
@@ -257,8 +384,15 @@ impl FollowTrace {
                 (e.tid, counts[e.tid] - 1)
             })
             .collect();
+        // The violation is not an event the replay records.
+        for e in events.iter().filter(|e| e.op == "VIOLATION") {
+            counts[e.tid] -= 1;
+        }
         FollowTrace {
             order,
+            violation: events.iter().map(|e| e.op == "VIOLATION").collect(),
+            counts,
+            hang: HangWatch::default(),
             started: false,
         }
     }
@@ -281,16 +415,37 @@ impl Scheduler for FollowTrace {
     ) -> Option<TaskId> {
         let done = super::event_counts();
         let is_runnable = |t: usize| runnable.iter().any(|r| usize::from(r.id()) == t);
-        let want = self
+        let next = self
             .order
             .iter()
-            .find(|(tid, ord)| done.get(*tid).copied().unwrap_or(0) <= *ord)
-            .map(|(tid, _)| *tid);
+            .position(|(tid, ord)| done.get(*tid).copied().unwrap_or(0) <= *ord);
+        let want = next.map(|k| self.order[k].0);
+        // Nothing left to follow but the violation the recorded run ended with.
+        let used_up = next.is_none_or(|k| self.violation[k..].iter().all(|&v| v));
         if std::env::var_os("KMODEL_DEBUG_REPLAY").is_some() {
             let ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
             eprintln!(
                 "next_task: done={done:?} want={want:?} runnable={ids:?} current={current:?}"
             );
+        }
+        // The recording is used up (but for the violation it ended with) while CPUs spin in
+        // a retry loop: a recorded busy-wait without end (LIVELOCK), as the explorers see
+        // it ([`HangWatch`]), or as the dpor explorer's await found it: several CPUs, each
+        // stopped at its `cpu_relax()`, every CPU's recorded events replayed and no more.
+        if !used_up {
+            self.hang.note(current, is_yielding);
+        } else {
+            if let Some(t) = self.hang.check(runnable, current, is_yielding) {
+                return Some(t);
+            }
+            let mut ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
+            ids.sort_unstable();
+            let replayed = (0..done.len().max(self.counts.len())).all(|t| {
+                done.get(t).copied().unwrap_or(0) == self.counts.get(t).copied().unwrap_or(0)
+            });
+            if ids.len() > 1 && replayed && ids.iter().all(|t| self.hang.at_yield.contains(t)) {
+                return self.hang.busy_wait_forever(&ids);
+            }
         }
         if let Some(t) = want.filter(|&t| is_runnable(t)) {
             return Some(TaskId::from(t));

@@ -101,6 +101,14 @@ pub(crate) struct World {
     pub sched: crate::kernel::sched::SchedWorld,
     /// The ghost clock (checker/src/kernel/clock.rs).
     pub clock: crate::kernel::clock::ClockWorld,
+    /// Set by the dpor explorer when every runnable CPU busy-waits on what no CPU left will
+    /// change: the CPUs and the LIVELOCK message the first of them reports when it resumes
+    /// from its `cpu_relax()` ([`busy_wait_forever`], [`check_busy_wait`]).
+    busy_wait_forever: Option<(Vec<Tid>, String)>,
+    /// Per CPU: the event range of its last retry iteration (from its previous
+    /// `cpu_relax()`, or its start, to its last one), for [`busy_wait_forever`]'s message.
+    /// `[b0, b1, b2]`: the iteration before it spans `b0..b1`, the last one `b1..b2`.
+    last_iteration: Vec<[usize; 3]>,
 }
 
 /// What one lock-protected field points to (see [`World::ghost_refs`]).
@@ -173,6 +181,8 @@ pub(crate) fn begin(policy: Policy) {
             ghost_refs: Default::default(),
             sched: Default::default(),
             clock: crate::kernel::clock::ClockWorld::new(),
+            busy_wait_forever: None,
+            last_iteration: Vec::new(),
         })
     });
     drop(old);
@@ -523,6 +533,152 @@ pub(crate) fn touch_free(_name: &str) {
     #[cfg(loom)]
     if super::loom::ghost_hook() && !super::loom::ghost_hook_all() {
         super::loom::ghost_access(crate::dpor::footprint::free_access(_name));
+    }
+}
+
+/// Every runnable CPU of `spinning` busy-waits on what no CPU left will change (the dpor
+/// explorer's await, or a replay whose recording is used up while they spin): the program
+/// hangs in this state. Recorded for [`check_busy_wait`], which the first of them runs when
+/// it resumes from its `cpu_relax()`; the message names each CPU's last retry iteration.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn busy_wait_forever(spinning: &[Tid]) {
+    WORLD.with(|w| {
+        let Ok(mut w) = w.try_borrow_mut() else {
+            return;
+        };
+        let Some(w) = w.as_mut() else {
+            return;
+        };
+        let cpus: Vec<String> = spinning
+            .iter()
+            .map(|&t| {
+                let [_, b, e] = w.last_iteration.get(t).copied().unwrap_or_default();
+                let reads: Vec<String> = w.events[b.min(e)..e.min(w.events.len())]
+                    .iter()
+                    .filter(|ev| ev.tid == t)
+                    .map(|ev| format!("{}({}) = {}", ev.op, ev.obj, ev.result))
+                    .collect();
+                let cpu = if t == 0 { "main".to_string() } else { format!("CPU{}", t - 1) };
+                if reads.is_empty() {
+                    cpu
+                } else {
+                    format!("{cpu} ({})", reads.join(", "))
+                }
+            })
+            .collect();
+        let message = format!(
+            "{} busy-wait{} forever: each retry iteration since the last cpu_relax() would repeat unchanged, and no CPU left can change what it reads",
+            cpus.join(" and "),
+            if spinning.len() == 1 { "s" } else { "" }
+        );
+        w.busy_wait_forever = Some((spinning.to_vec(), message));
+    });
+}
+
+/// Called by `cpu_relax()` before its yield: the CPU's retry iteration that ends here spans
+/// the events since its previous `cpu_relax()` ([`World::last_iteration`]).
+pub(crate) fn end_iteration() {
+    if !active() {
+        return;
+    }
+    let tid = current_tid();
+    with(|w| {
+        let n = w.events.len();
+        if w.last_iteration.len() <= tid {
+            w.last_iteration.resize(tid + 1, [0; 3]);
+        }
+        let [_, b1, b2] = w.last_iteration[tid];
+        w.last_iteration[tid] = [b1, b2, n];
+    });
+}
+
+/// Whether CPU `tid`, at its `cpu_relax()`, ran its last two retry iterations alone (no
+/// other CPU recorded an event since the first began) and event for event the same, values
+/// included. If no other CPU can run now, it spins forever: each iteration starts from what
+/// the one before left, reads the same values and writes the same ones (an iteration's
+/// outcome depends only on what it reads: docs/writing-a-model.md, "Busy-waits").
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn spins_alone(tid: Tid) -> bool {
+    WORLD.with(|w| {
+        let Ok(w) = w.try_borrow() else {
+            return false;
+        };
+        let Some(w) = w.as_ref() else {
+            return false;
+        };
+        let Some(&[b0, b1, b2]) = w.last_iteration.get(tid) else {
+            return false;
+        };
+        if b0 >= b1 || b2 > w.events.len() || w.events[b0..].iter().any(|e| e.tid != tid) {
+            return false;
+        }
+        repeats(&w.events, tid, [b0, b1, b2])
+    })
+}
+
+/// Whether thread `tid`'s iteration `b1..b2` repeats its iteration `b0..b1` event for event,
+/// values included (other threads' events in the ranges left out).
+fn repeats(events: &[Event], tid: Tid, [b0, b1, b2]: [usize; 3]) -> bool {
+    if b0 >= b1 || b2 > events.len() {
+        return false;
+    }
+    let mine = |r: &'_ [Event]| -> Vec<(String, String, String)> {
+        r.iter()
+            .filter(|e| e.tid == tid)
+            .map(|e| (e.op.clone(), e.obj.clone(), e.result.clone()))
+            .collect()
+    };
+    mine(&events[b0..b1]) == mine(&events[b1..b2])
+}
+
+/// Whether the CPUs `spinning` (two or more, each stopped at its `cpu_relax()`) spin on
+/// frozen memory: each ran its last two retry iterations the same, no other CPU recorded an
+/// event since the earliest of them began, and none of those events writes anything
+/// ([`crate::dpor::accesses`]). Then whatever order they run in, each reads what it read
+/// and they spin forever.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn spin_frozen(spinning: &[Tid]) -> bool {
+    WORLD.with(|w| {
+        let Ok(w) = w.try_borrow() else {
+            return false;
+        };
+        let Some(w) = w.as_ref() else {
+            return false;
+        };
+        let mut from = usize::MAX;
+        for &t in spinning {
+            let Some(&r) = w.last_iteration.get(t) else {
+                return false;
+            };
+            if !repeats(&w.events, t, r) {
+                return false;
+            }
+            from = from.min(r[0]);
+        }
+        let mut writes = false;
+        for e in &w.events[from.min(w.events.len())..] {
+            if !spinning.contains(&e.tid) {
+                return false;
+            }
+            crate::dpor::accesses(e, |a| writes |= a.kind.writes());
+        }
+        !writes
+    })
+}
+
+/// Called by `cpu_relax()` after its yield: report the busy-wait without end the dpor
+/// explorer found ([`busy_wait_forever`]) as a LIVELOCK, if this CPU is one of them.
+pub(crate) fn check_busy_wait() {
+    if !active() {
+        return;
+    }
+    let tid = current_tid();
+    let found = with(|w| match &w.busy_wait_forever {
+        Some((cpus, message)) if cpus.contains(&tid) => Some(message.clone()),
+        _ => None,
+    });
+    if let Some(message) = found {
+        report(&crate::invariant::LIVELOCK, message);
     }
 }
 

@@ -231,3 +231,15 @@ pub const SPIN_LEAVES_AFTER_SPINNING: Witness = Witness::new(
     "SPIN_LEAVES_AFTER_SPINNING",
     "P0 reads the flag == 0, runs cpu_relax(), and later reads the flag == 1 and the data == 1 (P2 ran after P0's first read)",
 );
+
+/// dpor-spin-ends: the spinner leaves its spin after spinning.
+pub const SPIN_ENDS_AFTER_SPINNING: Witness = Witness::new(
+    "SPIN_ENDS_AFTER_SPINNING",
+    "P0 reads the flag == 0, runs cpu_relax(), and later reads the flag == 1 (P1 ran after P0's first read)",
+);
+
+/// spin-bounded-poll: a poll loop of three tries sees the flag its peer sets.
+pub const POLL_SEES_FLAG: Invariant = Invariant::new(
+    "POLL_SEES_FLAG",
+    "a CPU polling the flag at most three times sees it set by the other CPU (false: the poller may run its three polls first)",
+);

@@ -264,6 +264,161 @@ pub(crate) fn spin_late_writer_ordered() {
     spin_late_writer(true);
 }
 
+/// The dpor hang calibration (docs/architecture.md, "DPOR": the await rule): P0 spins until
+/// the flag is set; P1 sets it only if it reads `other` == 0; P2 stores `other` = 1. When P2
+/// runs before P1, nothing ever sets the flag and P0 spins forever: a hang in the kernel
+/// too, where `cpu_relax()` changes nothing. dpor's await left P0 out once nothing could
+/// change what it reads, and the execution ended there as if P0 had finished: `verified
+/// under SC (optimal DPOR)` in 5 executions. Now such a state is a LIVELOCK (as loom's
+/// branch limit and shuttle's step limit report it).
+pub(crate) fn spin_forever() {
+    let s = spin_vars();
+    let p0 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            while READ_ONCE(&s.flag) == 0 {
+                // while (!READ_ONCE(flag))
+                cpu_relax(); // cpu_relax();
+            }
+        })
+    };
+    let p1 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            if READ_ONCE(&s.other) == 0 {
+                // if (!READ_ONCE(other))
+                WRITE_ONCE(&s.flag, 1); // WRITE_ONCE(flag, 1);
+            }
+        })
+    };
+    let p2 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&s.other, 1); // WRITE_ONCE(other, 1);
+        })
+    };
+    join(p0);
+    join(p1);
+    join(p2);
+    kfree(&s);
+}
+
+/// [`spin_forever`] with two spinners: P2 stores `other` = 1 and then spins on the flag
+/// too. When P2's store comes before P1's read, both P0 and P2 spin forever on memory
+/// nothing changes (dpor: every runnable thread awaits; the other explorers: both spin on
+/// frozen memory).
+pub(crate) fn spin_forever_two() {
+    let s = spin_vars();
+    let p0 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            while READ_ONCE(&s.flag) == 0 {
+                // while (!READ_ONCE(flag))
+                cpu_relax(); // cpu_relax();
+            }
+        })
+    };
+    let p1 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            if READ_ONCE(&s.other) == 0 {
+                // if (!READ_ONCE(other))
+                WRITE_ONCE(&s.flag, 1); // WRITE_ONCE(flag, 1);
+            }
+        })
+    };
+    let p2 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&s.other, 1); // WRITE_ONCE(other, 1);
+            while READ_ONCE(&s.flag) == 0 {
+                // while (!READ_ONCE(flag))
+                cpu_relax(); // cpu_relax();
+            }
+        })
+    };
+    join(p0);
+    join(p1);
+    join(p2);
+    kfree(&s);
+}
+
+/// [`spin_forever`] with P2 storing `other` = 0 (it changes nothing P1 tests): P1 always
+/// sets the flag and P0 always leaves its spin (the await still leaves P0 out while it
+/// spins, and wakes it at P1's store).
+pub(crate) fn spin_ends() {
+    let s = spin_vars();
+    let p0 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            let mut spun = false;
+            while READ_ONCE(&s.flag) == 0 {
+                // while (!READ_ONCE(flag))
+                spun = true;
+                cpu_relax(); // cpu_relax();
+            }
+            witness_if(spun, &SPIN_ENDS_AFTER_SPINNING);
+        })
+    };
+    let p1 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            if READ_ONCE(&s.other) == 0 {
+                // if (!READ_ONCE(other))
+                WRITE_ONCE(&s.flag, 1); // WRITE_ONCE(flag, 1);
+            }
+        })
+    };
+    let p2 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&s.other, 0); // WRITE_ONCE(other, 0);
+        })
+    };
+    join(p0);
+    join(p1);
+    join(p2);
+    kfree(&s);
+}
+
+/// The bounded-poll calibration (docs/writing-a-model.md, "Busy-waits and retry loops"):
+/// P0 polls the flag at most three times and gives up; P1 sets it. The poll loop keeps a
+/// count across its iterations, so its `cpu_relax()` is not modelled (`MODEL:`): with it,
+/// dpor's await and loom's yield rule would take the loop for a spin that only repeats
+/// itself, never run the third poll before P1's store, and report `verified` (both did, in
+/// 2 and 3 executions, on this scenario written with `cpu_relax()`). Written as the finite
+/// loop it is, every explorer finds P0 giving up.
+pub(crate) fn bounded_poll() {
+    let s = spin_vars();
+    let p0 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            let mut seen = false;
+            for _ in 0..3 {
+                // for (tries = 0; tries < 3; tries++) {
+                if READ_ONCE(&s.flag) == 1 {
+                    // if (READ_ONCE(flag)) break;
+                    seen = true;
+                    break;
+                }
+                // cpu_relax(); MODEL: not modelled: the loop counts its tries (see above)
+            }
+            check(seen, &POLL_SEES_FLAG, || {
+                "P0 gave up after 3 polls of the flag == 0".to_string()
+            });
+        })
+    };
+    let p1 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&s.flag, 1); // WRITE_ONCE(flag, 1);
+        })
+    };
+    join(p0);
+    join(p1);
+    kfree(&s);
+}
+
 #[cfg(all(test, loom))]
 mod tests {
     use checker::explore::{run, Explorer};

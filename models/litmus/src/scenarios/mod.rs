@@ -156,6 +156,21 @@ pub const SCENARIOS: &[Scenario] = &[
         "explorer calibration: P0 spins on a flag that P2 stores with release after the data, after P1's unrelated store (dpor's stutter cut never ran P2)")
         .named("dpor-spin-late-writer-ordered")
         .witnesses(&[SPIN_LEAVES_AFTER_SPINNING]),
+    // The dpor hang calibration: a busy-wait that no CPU left can end is a LIVELOCK.
+    scenario!(spin_forever, ["P0", "P1", "P2"], reachable(checker::invariant::LIVELOCK),
+        "explorer calibration: P0 spins on a flag that P1 sets only if P2 has not stored other = 1 yet (dpor's await ended the hung execution as if P0 had finished)")
+        .named("dpor-spin-forever"),
+    scenario!(spin_forever_two, ["P0", "P1", "P2"], reachable(checker::invariant::LIVELOCK),
+        "explorer calibration: as dpor-spin-forever with P2 spinning on the flag too after its store: P0 and P2 spin forever when P2's store comes before P1's read")
+        .named("dpor-spin-forever-two"),
+    scenario!(spin_ends, ["P0", "P1", "P2"], unreachable,
+        "explorer calibration: as dpor-spin-forever with P2 storing other = 0, so P1 always sets the flag")
+        .named("dpor-spin-ends")
+        .witnesses(&[SPIN_ENDS_AFTER_SPINNING]),
+    // A retry loop that counts its tries is a finite loop, not a spin (docs/writing-a-model.md).
+    scenario!(bounded_poll, ["P0", "P1"], reachable(POLL_SEES_FLAG),
+        "explorer calibration: P0 polls a flag at most three times, written without cpu_relax() (the loop counts its tries); P1 sets the flag")
+        .named("spin-bounded-poll"),
     // The ghost-pointer calibration (scenarios/ghostptr.rs; issue 10 item 3, pointers kept
     // outside a Guarded::new_refs field).
     scenario!(fence_lock_vs_kfree_timeline, ["signaler", "driver"], reachable(checker::invariant::USE_AFTER_FREE),
