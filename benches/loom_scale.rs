@@ -63,10 +63,15 @@ fn ladder() -> Vec<(&'static str, String, Scenario)> {
         ),
         m(mmu::<3>(), "fault_vs_munmap 3 drivers"),
         // A driver faulting page 0 while a second driver inserts a notifier of page 0 and
-        // page 0 (and page 1) is munmapped: 4 CPUs that loom finishes.
+        // page 0 is munmapped; then a third driver inserting a notifier of page 1, or a
+        // munmap of page 1 (4 CPUs that loom finishes), or both.
         m(
             mmu_fault_insert::<false, false>(),
             "fault_and_insert_vs_munmap",
+        ),
+        m(
+            mmu_fault_insert::<false, true>(),
+            "fault_and_insert_vs_munmap + insert of page 1",
         ),
         m(
             mmu_fault_insert::<true, false>(),

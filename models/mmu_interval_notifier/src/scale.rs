@@ -22,14 +22,15 @@
 //! - [`fault_and_insert_vs_munmap_scale`]: one fault-only driver of page 0 and, on its own
 //!   CPU, a second driver binding a mirror of page 0 (`mmu_interval_notifier_insert()`, as
 //!   in `insert_vs_munmap_full_exclusion`; both mirrors are torn down after the joins),
-//!   against the munmap of page 0, and, on a fourth CPU, the munmap of page 1, which no
-//!   notifier covers. The claim is still `NO_STALE_DEVICE_PTE` for the faulting mirror,
-//!   now while the interval tree changes: the insert lands while idle, deferred in page
-//!   0's full exclusion (applied by the last `mn_itree_inv_end()`, and then invalidated or
-//!   not) or in page 1's partial exclusion (`invalidate_seq |= 1`, which makes the
-//!   driver's `mmu_interval_read_begin()` wait for an invalidation that calls no callback
-//!   of its own). With the munmap of page 1 that is 4 CPUs, which loom finishes. It has one
-//!   fault path: a second one, with its own `mmget_not_zero()`, `mmap_lock` section and
+//!   against the munmap of page 0, and, on a fourth CPU, an insert of a mirror of page 1
+//!   (three driver CPUs against one munmap), or the munmap of page 1, which no notifier
+//!   covers, or (5 CPUs) both. The claim is still `NO_STALE_DEVICE_PTE` for the faulting
+//!   mirror, now while the interval tree changes: an insert lands while idle, deferred in
+//!   page 0's full exclusion (applied by the last `mn_itree_inv_end()`, and then
+//!   invalidated or not) or in page 1's partial exclusion (`invalidate_seq |= 1`, which
+//!   makes the driver's `mmu_interval_read_begin()` wait for an invalidation that calls no
+//!   callback of its own). loom finishes both 4-CPU configurations. There is one fault
+//!   path: a second one, with its own `mmget_not_zero()`, `mmap_lock` section and
 //!   user_lock, races the first as well as the munmap, which is what makes the
 //!   `fault_vs_munmap` configurations grow as fast as they do.
 //! - [`userptr_execs_vs_munmap_scale`]: `userptr_exec_vs_munmap` (upstream,
