@@ -1,7 +1,8 @@
 //! How large a configuration each exhaustive explorer finishes within a time limit, per
 //! model: executions, distinct execution graphs, distinct visible schedules and seconds side
-//! by side. Configurations run smallest first; an explorer stops climbing a model's ladder at
-//! its first configuration that does not finish within the limit.
+//! by side. A model has one ladder per scenario it scales (its configurations, smallest
+//! first); an explorer stops climbing a ladder at its first configuration that does not
+//! finish within the limit.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo bench --bench loom_scale [-- FILTER]
@@ -27,11 +28,14 @@ use std::time::{Duration, Instant};
 /// The most threads a loom model runs (`loom::MAX_THREADS`, vendor/loom/src/rt/mod.rs).
 const LOOM_MAX_THREADS: usize = 5;
 
-/// A model's ladder: (model, configuration label, CPUs, scenario), smallest first.
+/// The ladders: (model, configuration label, scenario), each ladder smallest first. A
+/// ladder is a model's configurations of one scenario; its name is the label's first word.
 fn ladder() -> Vec<(&'static str, String, Scenario)> {
+    use mmu_interval_notifier::scale::fault_and_insert_vs_munmap_scale as mmu_fault_insert;
     use mmu_interval_notifier::scale::fault_vs_munmap_fault_only_scale as mmu_fault_only;
     use mmu_interval_notifier::scale::fault_vs_munmap_scale as mmu;
     use mmu_interval_notifier::scale::fault_vs_two_munmaps_scale as mmu_two_munmaps;
+    use mmu_interval_notifier::scale::userptr_execs_vs_munmap_scale as mmu_userptr;
     use vm_bo_lifecycle::scenarios::prepare_objects_scale as vm;
     let v = |s: Scenario, label: &str| ("vm_bo_lifecycle", label.to_string(), s);
     let m = |s: Scenario, label: &str| ("mmu_interval_notifier", label.to_string(), s);
@@ -58,6 +62,30 @@ fn ladder() -> Vec<(&'static str, String, Scenario)> {
             "fault_vs_munmap 3 drivers, fault only",
         ),
         m(mmu::<3>(), "fault_vs_munmap 3 drivers"),
+        // A driver faulting page 0 while a second driver inserts a notifier of page 0 and
+        // page 0 is munmapped; then a third driver inserting a notifier of page 1, or a
+        // munmap of page 1 (4 CPUs that loom finishes), or both.
+        m(
+            mmu_fault_insert::<false, false>(),
+            "fault_and_insert_vs_munmap",
+        ),
+        m(
+            mmu_fault_insert::<false, true>(),
+            "fault_and_insert_vs_munmap + insert of page 1",
+        ),
+        m(
+            mmu_fault_insert::<true, false>(),
+            "fault_and_insert_vs_munmap + munmap of page 1",
+        ),
+        m(
+            mmu_fault_insert::<true, true>(),
+            "fault_and_insert_vs_munmap + munmap of page 1 + insert of page 1",
+        ),
+        // The userptr exec pattern: exec CPUs on one VM (serialised by its lock, their jobs
+        // not) against the munmap of the userptr's page.
+        m(mmu_userptr::<1>(), "userptr_exec_vs_munmap 1 exec"),
+        m(mmu_userptr::<2>(), "userptr_exec_vs_munmap 2 execs"),
+        m(mmu_userptr::<3>(), "userptr_exec_vs_munmap 3 execs"),
     ]
 }
 
@@ -239,6 +267,11 @@ fn measure(index: usize, explorer: &str, limit: Duration) -> Option<Row> {
     text.lines().rev().find_map(Row::from_tsv)
 }
 
+/// The ladder a configuration is on: its label's first word (the scenario it scales).
+fn ladder_name(config: &str) -> &str {
+    config.split(' ').next().unwrap_or(config)
+}
+
 /// Rows in ladder order, then by explorer.
 fn sort_rows(rows: &mut [Row], ladder: &[(&'static str, String, Scenario)]) {
     rows.sort_by_key(|r| {
@@ -266,12 +299,13 @@ fn measure_all(filter: Option<&str>) {
         "model", "configuration", "CPUs", "expl.", "executions", "graphs", "schedules", "seconds"
     );
     for (explorer, _) in explorers() {
-        let mut stopped: Vec<&str> = Vec::new();
+        let mut stopped: Vec<(&str, &str)> = Vec::new();
         for (i, (model, config, s)) in ladder.iter().enumerate() {
             if filter.is_some_and(|f| !config.contains(f) && !model.contains(f)) {
                 continue;
             }
-            if stopped.contains(model) {
+            let rung = (*model, ladder_name(config));
+            if stopped.contains(&rung) {
                 continue;
             }
             let unmeasured = |seconds: f64, verdict: String| Row {
@@ -289,14 +323,14 @@ fn measure_all(filter: Option<&str>) {
             // CPUs and the main thread. A larger configuration panics in its first execution,
             // which is loom's limit, not a verdict.
             let row = if explorer == "loom" && s.cpus.len() + 1 > LOOM_MAX_THREADS {
-                stopped.push(model);
+                stopped.push(rung);
                 unmeasured(
                     0.0,
                     format!("beyond loom's {LOOM_MAX_THREADS} threads (CPUs and main)"),
                 )
             } else {
                 measure(i, explorer, limit).unwrap_or_else(|| {
-                    stopped.push(model);
+                    stopped.push(rung);
                     unmeasured(
                         limit.as_secs_f64(),
                         format!("not finished in {} s", limit.as_secs()),
