@@ -21,6 +21,8 @@ pub(crate) struct Stats {
     /// Choices DFS left out because a CPU ran its `cpu_relax()` loop again too many times
     /// in a row (`rt::shuttle::SpinBound`; 0 for the other explorers).
     pub spin_pruned: u64,
+    /// Executions in which a CPU called `cpu_relax()` (ran a retry loop again).
+    pub relaxed: u64,
     /// Violations that did not stop the run (not fatal, not the target): invariant name ->
     /// number of executions that reached it.
     pub also: BTreeMap<String, u64>,
@@ -88,6 +90,9 @@ pub(crate) fn execution(s: &'static Scenario, stats: &SharedStats) {
         *st.also.entry(inv.to_string()).or_default() += 1;
     }
     st.distinct.insert(crate::dpor::trace_hash(&world.events));
+    if world.relaxed() {
+        st.relaxed += 1;
+    }
     for w in &world.witnessed {
         *st.witnessed.entry(w).or_default() += 1;
     }

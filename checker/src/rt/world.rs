@@ -197,6 +197,11 @@ pub(crate) fn take() -> Option<World> {
 }
 
 impl World {
+    /// Whether a CPU called `cpu_relax()` (ended a retry iteration) in this execution.
+    pub(crate) fn relaxed(&self) -> bool {
+        !self.last_iteration.is_empty()
+    }
+
     /// `tid` goes to sleep on the wait queue `wq` (`None`: it woke up).
     pub(crate) fn set_sleeping(&mut self, tid: Tid, wq: Option<String>) {
         if self.sleeping.len() <= tid {
