@@ -96,6 +96,16 @@ pub struct Record {
 
 impl Record {
     /// `reached/declared`, or `-` for a scenario without witnesses.
+    /// The distinct traces column: those of the executions that ran to their end, so `-`
+    /// when the first execution already broke the invariant (none did), not 0.
+    fn distinct_shown(&self) -> String {
+        if self.distinct_traces == 0 && self.verdict.starts_with("counterexample") {
+            "-".into()
+        } else {
+            self.distinct_traces.to_string()
+        }
+    }
+
     fn witnesses(&self) -> String {
         let n = self.witnesses_reached.len() + self.witnesses_missed.len();
         if n == 0 {
@@ -537,7 +547,7 @@ fn print_report(records: &[Record]) {
                 ),
                 r.witnesses(),
                 r.executions.to_string(),
-                r.distinct_traces.to_string(),
+                r.distinct_shown(),
                 format!("{:.2}", r.seconds),
             ]
         })
@@ -757,7 +767,7 @@ fn write_table(file: &std::path::Path, records: &[Record], args: &Args) -> anyho
             },
             r.witnesses(),
             r.executions,
-            r.distinct_traces,
+            r.distinct_shown(),
             r.seconds
         ));
     }
