@@ -23,6 +23,8 @@ pub(crate) struct Stats {
     pub spin_pruned: u64,
     /// Executions in which a CPU called `cpu_relax()` (ran a retry loop again).
     pub relaxed: u64,
+    /// loom: an execution reached loom's branch limit (no verdict; `explore::backend_run`).
+    pub branch_limit: bool,
     /// Violations that did not stop the run (not fatal, not the target): invariant name ->
     /// number of executions that reached it.
     pub also: BTreeMap<String, u64>,

@@ -343,6 +343,47 @@ pub(crate) fn spin_forever_two() {
     kfree(&s);
 }
 
+/// [`spin_forever_two`] with P2 storing `other` = 0: P1 always sets the flag and both
+/// spinners always leave their spin.
+pub(crate) fn spin_ends_two() {
+    let s = spin_vars();
+    let p0 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            let mut spun = false;
+            while READ_ONCE(&s.flag) == 0 {
+                // while (!READ_ONCE(flag))
+                spun = true;
+                cpu_relax(); // cpu_relax();
+            }
+            witness_if(spun, &SPIN_ENDS_AFTER_SPINNING);
+        })
+    };
+    let p1 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            if READ_ONCE(&s.other) == 0 {
+                // if (!READ_ONCE(other))
+                WRITE_ONCE(&s.flag, 1); // WRITE_ONCE(flag, 1);
+            }
+        })
+    };
+    let p2 = {
+        let s = s.clone();
+        spawn_cpu(move || {
+            WRITE_ONCE(&s.other, 0); // WRITE_ONCE(other, 0);
+            while READ_ONCE(&s.flag) == 0 {
+                // while (!READ_ONCE(flag))
+                cpu_relax(); // cpu_relax();
+            }
+        })
+    };
+    join(p0);
+    join(p1);
+    join(p2);
+    kfree(&s);
+}
+
 /// [`spin_forever`] with P2 storing `other` = 0 (it changes nothing P1 tests): P1 always
 /// sets the flag and P0 always leaves its spin (the await still leaves P0 out while it
 /// spins, and wakes it at P1's store).

@@ -162,7 +162,17 @@ pub const SCENARIOS: &[Scenario] = &[
         .named("dpor-spin-forever"),
     scenario!(spin_forever_two, ["P0", "P1", "P2"], reachable(checker::invariant::LIVELOCK),
         "explorer calibration: as dpor-spin-forever with P2 spinning on the flag too after its store: P0 and P2 spin forever when P2's store comes before P1's read")
-        .named("dpor-spin-forever-two"),
+        .named("dpor-spin-forever-two")
+        // Two spinners: loom reaches its branch limit (no verdict) after 10,003 executions
+        // with the default 10,000 branches; the limit is lowered so that it gets there sooner.
+        .bounds(checker::scenario::Bounds { loom_max_branches: 300, ..checker::scenario::Bounds::DEFAULT }),
+    scenario!(spin_ends_two, ["P0", "P1", "P2"], unreachable,
+        "explorer calibration: as dpor-spin-forever-two with P2 storing other = 0, so P1 always sets the flag and both spins end")
+        .named("dpor-spin-ends-two")
+        // Two spinners: loom reaches its branch limit (no verdict) after 10,003 executions
+        // with the default 10,000 branches; the limit is lowered so that it gets there sooner.
+        .bounds(checker::scenario::Bounds { loom_max_branches: 300, ..checker::scenario::Bounds::DEFAULT })
+        .witnesses(&[SPIN_ENDS_AFTER_SPINNING]),
     scenario!(spin_ends, ["P0", "P1", "P2"], unreachable,
         "explorer calibration: as dpor-spin-forever with P2 storing other = 0, so P1 always sets the flag")
         .named("dpor-spin-ends")
