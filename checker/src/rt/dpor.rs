@@ -18,6 +18,9 @@ pub(crate) struct DporScheduler {
     /// The events seen so far in this execution (for `KMODEL_DEBUG_DPOR` only).
     seen: Vec<crate::trace::Event>,
     hang: super::shuttle::HangWatch,
+    /// The CPU that spins forever, once the explorer found a hang with one spinner: it runs
+    /// on alone until the watch sees it (the explorer is not asked again).
+    hung: Option<usize>,
 }
 
 impl DporScheduler {
@@ -28,6 +31,7 @@ impl DporScheduler {
             first: true,
             seen: Vec::new(),
             hang: Default::default(),
+            hung: None,
             debug: std::env::var_os("KMODEL_DEBUG_DPOR").is_some()
                 || std::env::var_os("KMODEL_DEBUG_DPOR_LOST").is_some(),
         }
@@ -47,6 +51,7 @@ impl Scheduler for DporScheduler {
         self.cursor = 0;
         self.first = true;
         self.hang.new_execution();
+        self.hung = None;
         super::gather_touches(true);
         let mut core = self.core.lock().unwrap();
         if self.debug {
@@ -126,6 +131,9 @@ impl Scheduler for DporScheduler {
         if let Some(t) = self.hang.check(runnable, current, is_yielding) {
             return Some(t);
         }
+        if let Some(t) = self.hung {
+            return Some(TaskId::from(t));
+        }
         let mut core = self.core.lock().unwrap();
         let choice = core.schedule(&ids, is_yielding, obs);
         if choice.is_none() {
@@ -137,7 +145,8 @@ impl Scheduler for DporScheduler {
                 if spinning.len() > 1 {
                     return self.hang.busy_wait_forever(&spinning);
                 }
-                return spinning.first().copied().map(TaskId::from);
+                self.hung = spinning.first().copied();
+                return self.hung.map(TaskId::from);
             }
         }
         choice.map(TaskId::from)

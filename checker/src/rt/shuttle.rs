@@ -276,8 +276,9 @@ impl<S: Scheduler> Scheduler for SpinBound<S> {
             self.inner.next_task(runnable, current, is_yielding)?
         };
         if self.at_yield.contains(&next) {
-            // `next` resumes from its `cpu_relax()`.
-            if spinning {
+            // `next` resumes from its `cpu_relax()`: counted when it goes on right after
+            // its own yield, or after another CPU's resumption (not after a busy CPU ran).
+            if spinning && (self.resumed.is_some() || Some(next) == current) {
                 self.reruns += 1;
             }
             self.resumed = Some(next);
@@ -432,12 +433,13 @@ impl Scheduler for FollowTrace {
         // a retry loop: a recorded busy-wait without end (LIVELOCK), as the explorers see
         // it ([`HangWatch`]), or as the dpor explorer's await found it: several CPUs, each
         // stopped at its `cpu_relax()`, every CPU's recorded events replayed and no more.
-        if !used_up {
-            self.hang.note(current, is_yielding);
-        } else {
-            if let Some(t) = self.hang.check(runnable, current, is_yielding) {
-                return Some(t);
-            }
+        // A hang the watch sees is one whatever the recording still holds (a replay of
+        // another scenario's trace, or a departed one, would otherwise spin to shuttle's
+        // step limit).
+        if let Some(t) = self.hang.check(runnable, current, is_yielding) {
+            return Some(t);
+        }
+        if used_up {
             let mut ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
             ids.sort_unstable();
             let replayed = (0..done.len().max(self.counts.len())).all(|t| {
