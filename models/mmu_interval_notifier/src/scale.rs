@@ -47,7 +47,6 @@
 use checker::invariant::Witness;
 use checker::scenario::{join, spawn_cpu, Expected, Scenario};
 
-use crate::dma_resv::dma_resv_fini;
 use crate::ghost::check_quiescent;
 use crate::hmm::{
     driver_populate_range, driver_range_fini, driver_svm_alloc, DriverNotifierOps, DriverRevision,
@@ -59,8 +58,7 @@ use crate::invariants::{
 use crate::mm_types::ReadBeginRevision;
 use crate::mmap::{mm_alloc, mmput, munmap};
 use crate::mmu_notifier::{
-    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, mmu_interval_notifier_remove,
-    ReleaseRevision,
+    mmu_interval_notifier_alloc, mmu_interval_notifier_insert, ReleaseRevision,
 };
 use crate::xe_vm::{
     gpu_job_run, gpu_vm_create, gpu_vm_exec, userptr_vma_create, userptr_vma_pin_pages,
@@ -232,17 +230,7 @@ fn userptr_execs_vs_munmap_body<const EXECS: usize>() {
         join(e);
     }
     join(cpu);
-    check_quiescent(&mm, &[&uvma.userptr_interval]);
-    // Unbind: the gpu_vma's notifier goes, then the process exits.
-    mmu_interval_notifier_remove(&uvma.userptr_interval);
-    mmput(&mm, ReleaseRevision::Upstream);
-    dma_resv_fini(&vm.resv);
-    for f in vm.resv.ghost_fences() {
-        kfree(&f);
-    }
-    kfree(&uvma.userptr_interval);
-    kfree(&uvma);
-    kfree(&vm);
+    crate::scenarios::userptr::userptr_teardown(&mm, &vm, &uvma);
 }
 
 /// A scaled configuration of this file: `drivers` CPUs named `driver`, then `others`;

@@ -10,7 +10,7 @@ use checker::scenario::{Bounds, Expected, Scenario};
 use crate::invariants::*;
 
 mod hmm;
-mod userptr;
+pub(crate) mod userptr;
 
 use hmm::*;
 use userptr::*;

@@ -1,19 +1,19 @@
 //! Scenario bodies of the GPU userptr exec pattern (Documentation/gpu/drm-vm-bind-locking.rst)
 //! against munmap and migration.
 
-use checker::kernel::kfree;
+use checker::kernel::{kfree, Obj};
 use checker::scenario::{join, spawn_cpu};
 
 use crate::dma_resv::dma_resv_fini;
 use crate::ghost::check_quiescent;
-use crate::mm_types::ReadBeginRevision;
+use crate::mm_types::{MmStruct, ReadBeginRevision};
 use crate::mmap::{migrate_vma, mm_alloc, mmput, munmap, MIGRATE_DST_PFN};
 use crate::mmu_notifier::{
     mmu_interval_notifier_insert, mmu_interval_notifier_remove, ReleaseRevision,
 };
 use crate::xe_vm::{
-    gpu_job_run, gpu_vm_create, gpu_vm_exec, userptr_vma_create, userptr_vma_pin_pages,
-    UserptrRevision,
+    gpu_job_run, gpu_vm_create, gpu_vm_exec, userptr_vma_create, userptr_vma_pin_pages, GpuVm,
+    UserptrRevision, UserptrVma,
 };
 
 /// What CPU1 does to page 0 while CPU0 runs a userptr exec.
@@ -50,17 +50,22 @@ pub(crate) fn userptr_exec_vs(rev: UserptrRevision, cpu: CpuSide, read_begin: Re
     });
     join(exec);
     join(cpu);
-    check_quiescent(&mm, &[&uvma.userptr_interval]);
-    // Unbind: the gpu_vma's notifier goes, then the process exits.
+    userptr_teardown(&mm, &vm, &uvma);
+}
+
+/// The end of a userptr scenario, once every CPU is joined: the notifier is quiescent;
+/// unbind (the gpu_vma's notifier goes), then the process exits and everything is freed.
+pub(crate) fn userptr_teardown(mm: &Obj<MmStruct>, vm: &Obj<GpuVm>, uvma: &Obj<UserptrVma>) {
+    check_quiescent(mm, &[&uvma.userptr_interval]);
     mmu_interval_notifier_remove(&uvma.userptr_interval);
-    mmput(&mm, ReleaseRevision::Upstream);
+    mmput(mm, ReleaseRevision::Upstream);
     dma_resv_fini(&vm.resv);
     for f in vm.resv.ghost_fences() {
         kfree(&f);
     }
     kfree(&uvma.userptr_interval);
-    kfree(&uvma);
-    kfree(&vm);
+    kfree(uvma);
+    kfree(vm);
 }
 
 pub(crate) fn userptr_exec_vs_migrate() {
