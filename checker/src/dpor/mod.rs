@@ -705,20 +705,22 @@ impl Dpor {
         let last = self.steps.last().map(|s| s.tid);
         let node = &self.nodes[pos];
         let ok = |t: Tid| node.can_explore(t) && runnable.contains(&t);
-        let mut awaiting: Vec<Tid> = Vec::new();
+        // The runnable threads that await, asleep or not; `awaiting`, those that could run.
+        let mut spinning: Vec<Tid> = Vec::new();
         let mut order: Vec<usize> = Vec::new();
         for &t in runnable {
             // Only a thread whose last step ended an iteration can await.
             let ended = self.steps.iter().rev().find(|s| s.tid == t);
-            if ok(t) && ended.is_some_and(|s| s.iter_end) {
+            if ended.is_some_and(|s| s.iter_end) {
                 if order.is_empty() {
                     order = (0..self.steps.len()).collect();
                 }
                 if self.awaits(t, &order) {
-                    awaiting.push(t);
+                    spinning.push(t);
                 }
             }
         }
+        let awaiting: Vec<Tid> = spinning.iter().copied().filter(|&t| ok(t)).collect();
         let ok = |t: Tid| ok(t) && !awaiting.contains(&t);
         let first = |t: Tid| ok(t) && node.yielded != Some(t);
         let choice = last
@@ -730,13 +732,7 @@ impl Dpor {
             // is merely asleep), each spins on what no thread left will change: the
             // program hangs in this state, whatever runs next (a busy-wait without end,
             // which the kernel has too: `cpu_relax()` changes nothing).
-            let order: Vec<usize> = (0..self.steps.len()).collect();
-            let hangs = runnable.iter().all(|&t| {
-                awaiting.contains(&t)
-                    || (self.steps.iter().rev().find(|s| s.tid == t)).is_some_and(|s| s.iter_end)
-                        && self.awaits(t, &order)
-            });
-            if hangs {
+            if spinning.len() == runnable.len() {
                 self.hang = Some(runnable.to_vec());
             } else {
                 self.awaited_out += 1;

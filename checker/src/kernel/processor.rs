@@ -13,7 +13,8 @@
 pub fn cpu_relax() {
     crate::rt::end_iteration();
     crate::sync::thread::yield_now(); // cpu_relax()
-                                      // The dpor explorer resumes a CPU here when every runnable CPU busy-waits on what no
-                                      // CPU left will change (a hang): report it.
+
+    // The dpor explorer resumes a CPU here when every runnable CPU busy-waits on what no
+    // CPU left will change (a hang): report it.
     crate::rt::check_busy_wait();
 }

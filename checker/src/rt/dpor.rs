@@ -140,8 +140,8 @@ impl Scheduler for DporScheduler {
             if let Some(spinning) = core.hang.take() {
                 // Every runnable CPU spins on what no CPU left will change: the program
                 // hangs here. One CPU runs on alone until its last two iterations show it
-                // (`hangs_alone`, as the other explorers and the replay see it); of several,
-                // the lowest resumes from its `cpu_relax()` and reports it at once.
+                // (the `HangWatch`, as the other explorers and the replay see it); of
+                // several, the lowest resumes from its `cpu_relax()` and reports it at once.
                 if spinning.len() > 1 {
                     return self.hang.busy_wait_forever(&spinning);
                 }

@@ -124,7 +124,7 @@ pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats
             inner: DfsScheduler::new(max_iterations, false),
             reruns: 0,
             resumed: None,
-            at_yield: Vec::new(),
+            at_yield: AtYield::default(),
             pruned: pruned.clone(),
         },
         HangWatch::default(),
@@ -143,24 +143,33 @@ pub(crate) fn dfs(s: &'static Scenario, max_iterations: Option<usize>) -> (Stats
 /// to shuttle's step limit with a trace of a million steps.
 #[derive(Default)]
 pub(crate) struct HangWatch {
-    /// CPUs whose last scheduling point was a yield (`cpu_relax()`).
-    at_yield: Vec<usize>,
+    at_yield: AtYield,
 }
 
-impl HangWatch {
-    pub(crate) fn new_execution(&mut self) {
-        self.at_yield.clear();
-    }
+/// The CPUs whose last scheduling point was a yield (`cpu_relax()`), in one execution.
+#[derive(Default)]
+struct AtYield(Vec<usize>);
 
+impl AtYield {
     /// Note where the CPU that ran last stopped (at a yield or not).
     fn note(&mut self, current: Option<TaskId>, is_yielding: bool) {
         if let Some(c) = current {
             let c = usize::from(c);
-            self.at_yield.retain(|&t| t != c);
+            self.0.retain(|&t| t != c);
             if is_yielding {
-                self.at_yield.push(c);
+                self.0.push(c);
             }
         }
+    }
+
+    fn contains(&self, t: usize) -> bool {
+        self.0.contains(&t)
+    }
+}
+
+impl HangWatch {
+    pub(crate) fn new_execution(&mut self) {
+        self.at_yield = AtYield::default();
     }
 
     /// The CPU that must run next to report a busy-wait without end, if there is one.
@@ -170,13 +179,13 @@ impl HangWatch {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        self.note(current, is_yielding);
+        self.at_yield.note(current, is_yielding);
         let mut ids: Vec<usize> = runnable.iter().map(|r| usize::from(r.id())).collect();
         ids.sort_unstable();
         let hangs = match (is_yielding, ids.as_slice(), current) {
             (true, &[only], Some(c)) => only == usize::from(c) && super::spins_alone(only),
             (_, [_, _, ..], _) => {
-                ids.iter().all(|t| self.at_yield.contains(t)) && super::spin_frozen(&ids)
+                ids.iter().all(|&t| self.at_yield.contains(t)) && super::spin_frozen(&ids)
             }
             _ => false,
         };
@@ -238,8 +247,7 @@ struct SpinBound<S> {
     reruns: usize,
     /// The CPU that resumed from its yield last, while it runs on.
     resumed: Option<TaskId>,
-    /// CPUs whose last scheduling point was a yield (`cpu_relax()`).
-    at_yield: Vec<TaskId>,
+    at_yield: AtYield,
     pruned: Arc<AtomicU64>,
 }
 
@@ -247,7 +255,7 @@ impl<S: Scheduler> Scheduler for SpinBound<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
         self.reruns = 0;
         self.resumed = None;
-        self.at_yield.clear();
+        self.at_yield = AtYield::default();
         self.inner.new_execution()
     }
 
@@ -257,16 +265,11 @@ impl<S: Scheduler> Scheduler for SpinBound<S> {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        if let Some(c) = current {
-            self.at_yield.retain(|&t| t != c);
-            if is_yielding {
-                self.at_yield.push(c);
-            }
-        }
+        self.at_yield.note(current, is_yielding);
         let busy: Vec<&Task> = runnable
             .iter()
             .copied()
-            .filter(|t| !self.at_yield.contains(&t.id()))
+            .filter(|t| !self.at_yield.contains(usize::from(t.id())))
             .collect();
         let spinning = busy.len() < runnable.len() && !busy.is_empty();
         let next = if spinning && self.reruns >= DFS_RERUNS_AFTER_YIELD {
@@ -275,7 +278,7 @@ impl<S: Scheduler> Scheduler for SpinBound<S> {
         } else {
             self.inner.next_task(runnable, current, is_yielding)?
         };
-        if self.at_yield.contains(&next) {
+        if self.at_yield.contains(usize::from(next)) {
             // `next` resumes from its `cpu_relax()`: counted when it goes on right after
             // its own yield, or after another CPU's resumption (not after a busy CPU ran).
             if spinning && (self.resumed.is_some() || Some(next) == current) {
@@ -445,7 +448,7 @@ impl Scheduler for FollowTrace {
             let replayed = (0..done.len().max(self.counts.len())).all(|t| {
                 done.get(t).copied().unwrap_or(0) == self.counts.get(t).copied().unwrap_or(0)
             });
-            if ids.len() > 1 && replayed && ids.iter().all(|t| self.hang.at_yield.contains(t)) {
+            if ids.len() > 1 && replayed && ids.iter().all(|&t| self.hang.at_yield.contains(t)) {
                 return self.hang.busy_wait_forever(&ids);
             }
         }
